@@ -1,0 +1,13 @@
+//! egovkb: a search engine for a knowledge base of e-government case
+//! studies in Korean, Spanish and English.
+//!
+//! The engine is this library; the `egovkb` binary is a thin command line
+//! over it. Data flows crawl → extract → enrich → [`store`] → index → search,
+//! as one [`document::Document`] record.
+
+pub mod analysis;
+pub mod config;
+pub mod document;
+pub mod store;
+
+pub use document::{DocType, Document, Lang};
