@@ -9,9 +9,10 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use lindera::dictionary::load_fs_dictionary;
+use lindera::dictionary::{UserDictionary, load_fs_dictionary};
 use lindera::mode::Mode as SegmentMode;
 use lindera::segmenter::Segmenter;
+use lindera_dictionary::builder::DictionaryBuilder;
 
 use super::dict::{self, DictError};
 use super::{Analyzer, MAX_TERM_BYTES, Mode, Term};
@@ -22,6 +23,68 @@ const MAX_GROUPING_LEN: usize = 24;
 /// Text is segmented in pieces of about this many bytes, cut at white space,
 /// so that the lattice (and the time) stays bounded whatever the input.
 const CHUNK_BYTES: usize = 8 * 1024;
+
+/// Korean e-government terms added to the dictionary (see the file).
+const KO_TERMS_TOML: &str = include_str!("data/ko-terms.toml");
+
+/// ko-dic context ids and cost of a proper-noun compound (as 가격정책 has),
+/// by whether the last syllable has a final consonant (particles differ).
+const TERM_LEFT_ID: u16 = 1786;
+const TERM_RIGHT_ID_NO_FINAL: u16 = 3545;
+const TERM_RIGHT_ID_FINAL: u16 = 3546;
+/// Low enough to win over the dictionary's own split of the term.
+const TERM_COST: i16 = -1000;
+
+/// Whether a Hangul syllable ends in a consonant (받침).
+fn has_final_consonant(c: char) -> Option<bool> {
+    let code = u32::from(c);
+    (0xAC00..=0xD7A3)
+        .contains(&code)
+        .then(|| (code - 0xAC00) % 28 != 0)
+}
+
+/// The terms file as ko-dic user dictionary rows (12 fields, as the
+/// dictionary's own compounds have).
+pub fn user_dictionary_rows(toml_text: &str) -> Result<String, String> {
+    let table: toml::Table = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+    let terms = table
+        .get("terms")
+        .and_then(|t| t.as_table())
+        .ok_or("no [terms] table")?;
+    let mut rows = String::new();
+    for (surface, parts) in terms {
+        let parts: Vec<&str> = parts
+            .as_array()
+            .map(|a| a.iter().filter_map(|p| p.as_str()).collect())
+            .unwrap_or_default();
+        if parts.is_empty() || parts.concat() != *surface || surface.contains([',', '"']) {
+            return Err(format!("term `{surface}`: its parts must spell it"));
+        }
+        let last = surface.chars().last().unwrap_or(' ');
+        let (final_flag, right_id) = match has_final_consonant(last) {
+            Some(true) => ("T", TERM_RIGHT_ID_FINAL),
+            Some(false) => ("F", TERM_RIGHT_ID_NO_FINAL),
+            None => ("*", TERM_RIGHT_ID_NO_FINAL),
+        };
+        let (kind, expression) = if parts.len() > 1 {
+            let e: Vec<String> = parts.iter().map(|p| format!("{p}/NNG/*")).collect();
+            ("Compound", e.join("+"))
+        } else {
+            ("*", "*".to_string())
+        };
+        rows.push_str(&format!(
+            "{surface},{TERM_LEFT_ID},{right_id},{TERM_COST},NNP,*,{final_flag},{surface},{kind},*,*,{expression}\n"
+        ));
+    }
+    Ok(rows)
+}
+
+fn load_terms(dictionary: &lindera::dictionary::Dictionary) -> Result<UserDictionary, String> {
+    let rows = user_dictionary_rows(KO_TERMS_TOML)?;
+    DictionaryBuilder::new((*dictionary.metadata).clone())
+        .build_user_dict_from_reader(rows.as_bytes())
+        .map_err(|e| e.to_string())
+}
 
 /// Hangul syllables and jamo.
 pub fn is_hangul(c: char) -> bool {
@@ -45,13 +108,32 @@ pub fn keeps(tag: &str) -> bool {
     )
 }
 
+/// How lindera is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KoreanOptions {
+    /// mecab-ko's left-space penalty (ko-dic ships the rules): a particle or
+    /// ending is not chosen right after a space.
+    pub space_penalty: bool,
+    /// Add the e-government terms of `data/ko-terms.toml` to the dictionary.
+    pub user_terms: bool,
+}
+
+impl Default for KoreanOptions {
+    fn default() -> Self {
+        Self {
+            space_penalty: true,
+            user_terms: true,
+        }
+    }
+}
+
 /// The Korean analyzer. Cheap to share: one [`Segmenter`] per dictionary.
 pub struct KoreanAnalyzer {
     segmenter: Arc<Segmenter>,
 }
 
 /// Segmenters already loaded, by dictionary path (creating one costs ~85 ms).
-type SegmenterCache = Mutex<Vec<(std::path::PathBuf, Arc<Segmenter>)>>;
+type SegmenterCache = Mutex<Vec<((std::path::PathBuf, KoreanOptions), Arc<Segmenter>)>>;
 
 fn cache() -> &'static SegmenterCache {
     static CACHE: OnceLock<SegmenterCache> = OnceLock::new();
@@ -61,9 +143,15 @@ fn cache() -> &'static SegmenterCache {
 impl KoreanAnalyzer {
     /// Open the dictionary installed under `dict_root` (see [`dict::install`]).
     pub fn load(dict_root: &Path) -> Result<Self, DictError> {
+        Self::load_with(dict_root, KoreanOptions::default())
+    }
+
+    /// Open the dictionary with other options than the default.
+    pub fn load_with(dict_root: &Path, options: KoreanOptions) -> Result<Self, DictError> {
         let path = dict::installed_path(dict_root);
+        let key = (path.clone(), options);
         let mut cache = cache().lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, s)) = cache.iter().find(|(p, _)| *p == path) {
+        if let Some((_, s)) = cache.iter().find(|(k, _)| *k == key) {
             return Ok(Self {
                 segmenter: s.clone(),
             });
@@ -78,11 +166,24 @@ impl KoreanAnalyzer {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        let segmenter = Arc::new(
-            Segmenter::new(SegmentMode::Normal, dictionary, None)
-                .max_grouping_len(Some(MAX_GROUPING_LEN)),
-        );
-        cache.push((path, segmenter.clone()));
+        let terms = if options.user_terms {
+            Some(load_terms(&dictionary).map_err(|reason| DictError::Load {
+                path: path.clone(),
+                reason: format!("the Korean terms file: {reason}"),
+            })?)
+        } else {
+            None
+        };
+        let mut segmenter = Segmenter::new(SegmentMode::Normal, dictionary, terms)
+            .max_grouping_len(Some(MAX_GROUPING_LEN));
+        if !options.space_penalty {
+            segmenter = segmenter.space_penalty(None).map_err(|e| DictError::Load {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        let segmenter = Arc::new(segmenter);
+        cache.push((key, segmenter.clone()));
         Ok(Self { segmenter })
     }
 
@@ -156,11 +257,11 @@ impl Analyzer for KoreanAnalyzer {
             };
             for mut token in tokens {
                 let (start, end) = (offset + token.byte_start, offset + token.byte_end);
-                let surface = token.surface.to_string();
-                let details: Vec<String> = token.details().iter().map(|s| s.to_string()).collect();
-                let tag = details.first().map(String::as_str).unwrap_or("UNK");
-                let kind = details.get(4).map(String::as_str).unwrap_or("*");
-                let parts = parse_expression(details.get(7).map(String::as_str).unwrap_or("*"));
+                let surface = token.surface.clone();
+                let details = token.details();
+                let tag = details.first().copied().unwrap_or("UNK");
+                let kind = details.get(4).copied().unwrap_or("*");
+                let parts = parse_expression(details.get(7).copied().unwrap_or("*"));
                 let first_tag = tag.split('+').next().unwrap_or(tag);
                 out.morpheme(&surface, first_tag, kind, &parts, start, end, mode);
             }
@@ -318,6 +419,20 @@ fn parse_expression(expression: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terms_file_gives_well_formed_rows() {
+        let rows = user_dictionary_rows(KO_TERMS_TOML).unwrap();
+        assert!(rows.lines().count() >= 20);
+        for row in rows.lines() {
+            assert_eq!(row.split(',').count(), 12, "{row}");
+        }
+        assert!(rows.contains("행정안전부,1786,3545,-1000,NNP,*,F,행정안전부,Compound,*,*,행정/NNG/*+안전/NNG/*+부/NNG/*"));
+        assert!(rows.contains("나라장터,1786,3545,"));
+        assert!(rows.contains("전자정부,1786,3545,"));
+        assert!(rows.contains("국가기록원,1786,3546,-1000,NNP,*,T,"));
+        assert!(user_dictionary_rows("[terms]\n\"가나\" = [\"가\"]").is_err());
+    }
 
     #[test]
     fn parses_expressions() {

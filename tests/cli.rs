@@ -1,0 +1,101 @@
+//! The command line, run as a user runs it.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn egovkb(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_egovkb"));
+    cmd.args(args)
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn analyze_prints_one_term_per_line() {
+    let a = egovkb(&["analyze", "--lang", "es", "Gobierno Electrónico"], None);
+    let b = egovkb(&["analyze", "--lang", "es", "gobierno electronico"], None);
+    assert!(a.status.success());
+    assert_eq!(lines(&a).len(), 2);
+    assert_eq!(lines(&a), lines(&b));
+}
+
+#[test]
+fn analyze_reads_standard_input_and_guesses_korean() {
+    let out = egovkb(&["analyze"], Some("주민등록을 발급했다\n"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        lines(&out).contains(&"주민등록".to_string()),
+        "{:?}",
+        lines(&out)
+    );
+    let query = egovkb(&["analyze", "--query"], Some("주민등록을"));
+    assert_eq!(lines(&query), vec!["주민", "등록"]);
+}
+
+#[test]
+fn analyze_json_and_morphemes() {
+    let out = egovkb(&["analyze", "--lang", "en", "--json", "The records"], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["text"], "record");
+    assert_eq!(v[0]["start"], 4);
+    assert_eq!(v[0]["end"], 11);
+    let m = egovkb(
+        &["analyze", "--lang", "ko", "--morphemes", "파라과이에"],
+        None,
+    );
+    assert_eq!(lines(&m), vec!["파라과이\tNNP", "에\tJKB"]);
+}
+
+#[test]
+fn errors_are_one_line_with_a_non_zero_status() {
+    let out = egovkb(&["analyze", "--lang", "es", "--morphemes", "hola"], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.starts_with("egovkb: --morphemes"), "{err}");
+
+    let bad = egovkb(
+        &[
+            "dict",
+            "install",
+            "--force",
+            "--from",
+            "/nonexistent/pkg.tgz",
+        ],
+        None,
+    );
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("/nonexistent/pkg.tgz"), "{err}");
+}
+
+#[test]
+fn dict_status_names_the_installed_dictionary() {
+    let out = egovkb(&["dict", "status"], None);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("installed:"), "{text}");
+    assert!(text.contains("816283 entries"), "{text}");
+}
