@@ -99,3 +99,20 @@ fn dict_status_names_the_installed_dictionary() {
     assert!(text.starts_with("installed:"), "{text}");
     assert!(text.contains("816283 entries"), "{text}");
 }
+
+#[test]
+fn no_dictionary_source_names_what_to_do() {
+    let root = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .args(["dict", "install"])
+        .env("EGOVKB_DICT_DIR", root.path())
+        .env("PATH", root.path().join("no-clients-here"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("could not be obtained"), "{err}");
+    assert!(err.contains("--from"), "{err}");
+    assert!(!egovkb::analysis::dict::installed_path(root.path()).exists());
+}
