@@ -8,6 +8,12 @@
 pub mod analysis;
 pub mod config;
 pub mod document;
+pub mod engine;
+pub mod enrich;
+pub mod import;
+pub mod index;
+pub mod progress;
+pub mod server;
 pub mod store;
 
 pub use document::{DocType, Document, Lang};

@@ -10,6 +10,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use egovkb::analysis::{self, AnalyzerName, Analyzers, Mode, dict};
 use egovkb::config::Config;
+use egovkb::engine::Engine;
+use egovkb::enrich::UiLang;
+use egovkb::index::search::{SearchRequest, SearchResponse, Searcher, Sort, parse_years};
+use egovkb::index::{IndexDir, build};
+use egovkb::progress::Progress;
+use egovkb::store::Store;
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +40,67 @@ enum Command {
     Dict {
         #[command(subcommand)]
         command: DictCommand,
+    },
+    /// Import documents into the corpus (JSON and JSONL of documents).
+    Import {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Write every document of the corpus to standard output.
+    Export {
+        #[arg(long, default_value = "jsonl")]
+        format: ExportFormat,
+    },
+    /// Bring the index up to date with the corpus (incremental).
+    Index,
+    /// Rebuild the index from scratch into a new generation, then switch to it.
+    Reindex,
+    /// Search the index.
+    Search {
+        /// The query: words, "quoted phrases", -exclusions. Empty: browse.
+        #[arg(default_value = "")]
+        query: String,
+        /// Only documents about this country (ISO code); repeat for several.
+        #[arg(long = "country")]
+        countries: Vec<String>,
+        /// Only documents on this topic (slug); repeat for several.
+        #[arg(long = "topic")]
+        topics: Vec<String>,
+        /// A year (2018) or a range (2015..2019).
+        #[arg(long)]
+        year: Option<String>,
+        /// Document type (notice, press_release, presentation, report, course_material, other).
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// Document language (ko, es, en, ...).
+        #[arg(long = "lang")]
+        langs: Vec<String>,
+        /// The course or meeting documents belong to.
+        #[arg(long = "event")]
+        events: Vec<String>,
+        #[arg(long)]
+        sort: Option<SortArg>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+        /// Language of facet labels.
+        #[arg(long, default_value = "en")]
+        ui_lang: String,
+        /// Print the JSON search response.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts per facet, the index generation and the corpus size.
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the search API (building the index first if there is none).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
     },
     /// Print the terms a text is indexed as, one per line.
     Analyze {
@@ -68,6 +135,17 @@ enum DictCommand {
     },
     /// Print where the dictionary is (or would be) installed, and its state.
     Status,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SortArg {
+    Relevance,
+    Date,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -121,7 +199,305 @@ fn run(cli: Cli) -> Result<()> {
             json,
             text,
         } => analyze(&config, lang, query, morphemes, json, text),
+        Command::Import { paths } => import(&config, &paths),
+        Command::Export { format: _ } => export(&config),
+        Command::Index => index(&config, false),
+        Command::Reindex => index(&config, true),
+        Command::Search {
+            query,
+            countries,
+            topics,
+            year,
+            types,
+            langs,
+            events,
+            sort,
+            limit,
+            offset,
+            ui_lang,
+            json,
+        } => {
+            let req = SearchRequest {
+                q: query,
+                countries: countries.iter().map(|c| c.to_ascii_uppercase()).collect(),
+                topics,
+                years: year
+                    .as_deref()
+                    .map(parse_years)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
+                types,
+                langs,
+                events,
+                sort: sort.map(|s| match s {
+                    SortArg::Relevance => Sort::Relevance,
+                    SortArg::Date => Sort::Date,
+                }),
+                limit,
+                offset,
+                ui: UiLang::parse(&ui_lang).context("--ui-lang must be en, es or ko")?,
+            };
+            search(&config, &req, json)
+        }
+        Command::Stats { json } => stats(&config, json),
+        Command::Serve { addr } => serve(&config, addr),
     }
+}
+
+/// A progress bar on a terminal, for indexing.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new() -> Self {
+        let pb = spinner();
+        Self(pb)
+    }
+}
+
+impl Progress for Bar {
+    fn begin(&self, label: &str, total: Option<u64>) {
+        match total {
+            Some(n) => {
+                self.0.set_length(n);
+                self.0.set_position(0);
+                self.0.set_style(
+                    ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta})")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+            }
+            None => self.0.set_style(
+                ProgressStyle::with_template("{spinner} {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        }
+        self.0.set_message(label.to_string());
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+fn engine(config: &Config) -> Result<Engine> {
+    ensure_dictionary(config, None, false)?;
+    Ok(Engine::load(&config.dict_root, Some(&config.corpus))?)
+}
+
+fn import(config: &Config, paths: &[PathBuf]) -> Result<()> {
+    let store = Store::open(&config.corpus)?;
+    let report = egovkb::import::import(&store, paths);
+    for (at, why) in &report.skipped {
+        eprintln!("skipped {at}: {why}");
+    }
+    println!(
+        "imported: {} added, {} updated, {} unchanged, {} skipped",
+        report.added,
+        report.updated,
+        report.unchanged,
+        report.skipped.len()
+    );
+    Ok(())
+}
+
+fn export(config: &Config) -> Result<()> {
+    let store = Store::open(&config.corpus)?;
+    let (docs, skipped) = store.load_all();
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    for d in docs {
+        serde_json::to_writer(&mut out, &d)?;
+        writeln!(out)?;
+    }
+    out.flush()?;
+    for s in skipped {
+        eprintln!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    Ok(())
+}
+
+fn index(config: &Config, from_scratch: bool) -> Result<()> {
+    let engine = engine(config)?;
+    let store = Store::open(&config.corpus)?;
+    let dir = IndexDir::new(&config.index);
+    let bar = Bar::new();
+    let started = std::time::Instant::now();
+    let report = if from_scratch {
+        build::rebuild(&dir, &store, &engine, &bar)?
+    } else {
+        build::update(&dir, &store, &engine, &bar)?
+    };
+    bar.0.finish_and_clear();
+    for s in &report.skipped {
+        eprintln!("skipped {}: {}", s.path.display(), s.reason);
+    }
+    println!(
+        "{}: {} documents in {} ({} added, {} updated, {} deleted, {} unchanged, {} skipped) in {:.1} s",
+        if from_scratch { "reindexed" } else { "indexed" },
+        report.documents,
+        report.generation,
+        report.added,
+        report.updated,
+        report.deleted,
+        report.unchanged,
+        report.skipped.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn open_searcher(config: &Config) -> Result<(Searcher, Engine)> {
+    let engine = engine(config)?;
+    let dir = IndexDir::new(&config.index);
+    let searcher = Searcher::open(&dir, engine.clone(), Some(&config.corpus))?;
+    Ok((searcher, engine))
+}
+
+/// Snippet HTML as terminal text: marks in bold on a terminal.
+fn terminal_text(html: &str, tty: bool) -> String {
+    let (on, off) = if tty {
+        ("\x1b[1;33m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
+    html.replace("<mark>", on)
+        .replace("</mark>", off)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+fn print_results(r: &SearchResponse, offset: usize) {
+    let tty = std::io::stdout().is_terminal();
+    let mut head = format!("{} results ({} ms)", r.total, r.took_ms);
+    if !r.interpreted.countries.is_empty() || !r.interpreted.topics.is_empty() {
+        head.push_str(&format!(
+            "; understood: {}",
+            r.interpreted
+                .countries
+                .iter()
+                .chain(&r.interpreted.topics)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    println!("{head}\n");
+    for (i, h) in r.hits.iter().enumerate() {
+        let mut badges = vec![h.doc_type.clone()];
+        badges.extend(h.lang.clone());
+        badges.extend(h.published.clone());
+        if !h.countries.is_empty() {
+            badges.push(h.countries.join(" "));
+        }
+        println!(
+            "{:>3}. {}  [{}]",
+            offset + i + 1,
+            h.title,
+            badges.join(" · ")
+        );
+        println!("     {}", terminal_text(&h.snippet, tty));
+        match h.page {
+            Some(p) => println!("     {} (page {p})", h.url),
+            None => println!("     {}", h.url),
+        }
+        println!();
+    }
+    let f = &r.facets;
+    for (name, values) in [
+        ("country", &f.country),
+        ("topic", &f.topic),
+        ("year", &f.year),
+        ("type", &f.doc_type),
+        ("lang", &f.lang),
+        ("event", &f.event),
+    ] {
+        if values.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = values
+            .iter()
+            .take(12)
+            .map(|v| format!("{} ({})", v.value, v.count))
+            .collect();
+        let more = if values.len() > 12 {
+            format!(" +{} more", values.len() - 12)
+        } else {
+            String::new()
+        };
+        println!("{name:>8}: {}{more}", shown.join(", "));
+    }
+}
+
+fn search(config: &Config, req: &SearchRequest, json: bool) -> Result<()> {
+    let (searcher, _) = open_searcher(config)?;
+    let response = searcher.search(req)?;
+    if json {
+        println!("{}", serde_json::to_string(&response)?);
+    } else {
+        print_results(&response, req.offset);
+    }
+    Ok(())
+}
+
+fn stats(config: &Config, json: bool) -> Result<()> {
+    let (searcher, _) = open_searcher(config)?;
+    let stats = searcher.stats(UiLang::En)?;
+    let corpus = Store::open(&config.corpus)?.len();
+    if json {
+        let mut v = serde_json::to_value(&stats)?;
+        v["corpus_documents"] = corpus.into();
+        println!("{v}");
+        return Ok(());
+    }
+    println!(
+        "index: {} documents, generation {}, updated {}",
+        stats.documents, stats.generation, stats.updated
+    );
+    println!("corpus: {corpus} documents in {}", config.corpus.display());
+    for (name, values) in [
+        ("country", &stats.facets.country),
+        ("topic", &stats.facets.topic),
+        ("year", &stats.facets.year),
+        ("type", &stats.facets.doc_type),
+        ("lang", &stats.facets.lang),
+        ("event", &stats.facets.event),
+    ] {
+        let shown: Vec<String> = values
+            .iter()
+            .map(|v| format!("{} {}", v.value, v.count))
+            .collect();
+        println!("{name:>8}: {}", shown.join(", "));
+    }
+    Ok(())
+}
+
+fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
+    let engine = engine(config)?;
+    let dir = IndexDir::new(&config.index);
+    if dir.current().is_none() {
+        eprintln!("no index yet: building it from {}", config.corpus.display());
+        index(config, false)?;
+    }
+    let searcher = Searcher::open(&dir, engine.clone(), Some(&config.corpus))?;
+    let state = std::sync::Arc::new(egovkb::server::AppState::new(
+        searcher,
+        dir,
+        engine,
+        config.corpus.clone(),
+    ));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        eprintln!("serving on http://{}", listener.local_addr()?);
+        egovkb::server::serve_on(listener, state).await?;
+        Ok(())
+    })
 }
 
 /// A spinner with the current step on a terminal; nothing otherwise.

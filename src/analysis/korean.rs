@@ -25,7 +25,7 @@ const MAX_GROUPING_LEN: usize = 24;
 const CHUNK_BYTES: usize = 8 * 1024;
 
 /// Korean e-government terms added to the dictionary (see the file).
-const KO_TERMS_TOML: &str = include_str!("data/ko-terms.toml");
+pub(crate) const KO_TERMS_TOML: &str = include_str!("data/ko-terms.toml");
 
 /// ko-dic context ids and cost of a proper-noun compound (as 가격정책 has),
 /// by whether the last syllable has a final consonant (particles differ).

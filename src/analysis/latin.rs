@@ -12,7 +12,7 @@ use unicode_normalization::char::is_combining_mark;
 
 use super::{Analyzer, MAX_TERM_BYTES, Mode, Term};
 
-const STOPWORDS_TOML: &str = include_str!("data/stopwords.toml");
+pub(crate) const STOPWORDS_TOML: &str = include_str!("data/stopwords.toml");
 
 /// Remove accents and other combining marks, except the tilde of `ñ`/`Ñ`,
 /// which makes another letter in Spanish (niño is not nino).

@@ -16,6 +16,23 @@ use std::sync::Arc;
 
 use tantivy::tokenizer::{Token as TantivyToken, TokenStream, Tokenizer};
 
+/// Bump when the analyzers change in a way that needs a reindex.
+pub const ANALYSIS_VERSION: u32 = 1;
+
+/// What terms text becomes depends on this: the analyzers' version, the
+/// dictionary, the Korean terms and the stop words. An index records it.
+pub fn fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(korean::KO_TERMS_TOML.as_bytes());
+    h.update(latin::STOPWORDS_TOML.as_bytes());
+    format!(
+        "analysis-v{ANALYSIS_VERSION}/{}/{}",
+        dict::DICT_NAME,
+        hex::encode(&h.finalize()[..6])
+    )
+}
+
 /// Longest term kept, in bytes: longer "words" are noise (base64, runs of one
 /// character) and would bloat the term dictionary.
 pub const MAX_TERM_BYTES: usize = 120;

@@ -1,0 +1,45 @@
+//! The engine's parts that every command shares: the analyzers (with the
+//! Korean dictionary) and the enricher (gazetteer and taxonomy), loaded once.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::analysis::{self, Analyzers, dict};
+use crate::enrich::{Enricher, VocabularyError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Dict(#[from] dict::DictError),
+    #[error(transparent)]
+    Vocabulary(#[from] VocabularyError),
+}
+
+/// Analyzers and enrichment, ready to index or search.
+#[derive(Clone)]
+pub struct Engine {
+    pub analyzers: Analyzers,
+    pub enricher: Arc<Enricher>,
+}
+
+impl Engine {
+    /// Load with the dictionary installed under `dict_root` and the
+    /// vocabularies of `corpus` (built-in ones when it has none).
+    pub fn load(dict_root: &Path, corpus: Option<&Path>) -> Result<Self, EngineError> {
+        let analyzers = Analyzers::load(dict_root)?;
+        let enricher = Arc::new(Enricher::load(analyzers.clone(), corpus)?);
+        Ok(Self {
+            analyzers,
+            enricher,
+        })
+    }
+
+    /// Everything that decides the terms of the index; recorded with it.
+    pub fn analysis_fingerprint(&self) -> String {
+        format!(
+            "{}/vocab-{}",
+            analysis::fingerprint(),
+            self.enricher.fingerprint()
+        )
+    }
+}

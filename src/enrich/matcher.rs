@@ -1,0 +1,134 @@
+//! Finds known phrases (country names, topic synonyms) in text. Phrases and
+//! text go through the same analyzers, so matching is on analysed terms:
+//! word-boundary aware (Peru is not in Perugia), indifferent to case,
+//! accents, plurals and Korean particles (파라과이에 → 파라과이), and a
+//! Korean compound matches written together or spaced. At each position the
+//! longest phrase wins (North Korea before Korea).
+
+use std::collections::HashMap;
+
+use crate::analysis::korean::is_hangul;
+use crate::analysis::{AnalyzerName, Analyzers, Mode};
+
+/// One phrase found in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found {
+    /// Which entry (country, topic) the phrase belongs to.
+    pub key: usize,
+    /// Byte offsets of the phrase in the text.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A phrase as analysed terms, for one analyzer.
+type Phrase = Vec<String>;
+
+/// Phrases of several entries, indexed by their first term.
+#[derive(Default)]
+pub struct PhraseMatcher {
+    by_first: HashMap<(AnalyzerName, String), Vec<(Phrase, usize)>>,
+    /// For each key, its phrases per analyzer (for query expansion).
+    by_key: Vec<Vec<(AnalyzerName, Phrase)>>,
+}
+
+/// The analyzers worth running on a text, from the scripts it contains.
+pub fn analyzers_for(text: &str) -> Vec<AnalyzerName> {
+    let mut out = Vec::new();
+    if text.chars().any(is_hangul) {
+        out.push(AnalyzerName::Korean);
+    }
+    if text.chars().any(|c| c.is_alphabetic() && !is_hangul(c)) {
+        out.push(AnalyzerName::Spanish);
+        out.push(AnalyzerName::English);
+    }
+    out
+}
+
+impl PhraseMatcher {
+    /// Add `phrase` (in the language of `analyzer`) for entry `key`. Returns
+    /// false when the phrase analyses to nothing (only stop words).
+    pub fn add(
+        &mut self,
+        analyzers: &Analyzers,
+        analyzer: AnalyzerName,
+        phrase: &str,
+        key: usize,
+    ) -> bool {
+        let Ok(a) = analyzers.get(analyzer) else {
+            return false;
+        };
+        let terms: Phrase = a
+            .analyze(phrase, Mode::Query)
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
+        let Some(first) = terms.first().cloned() else {
+            return false;
+        };
+        if self.by_key.len() <= key {
+            self.by_key.resize_with(key + 1, Vec::new);
+        }
+        if !self.by_key[key]
+            .iter()
+            .any(|(n, p)| *n == analyzer && *p == terms)
+        {
+            self.by_key[key].push((analyzer, terms.clone()));
+        }
+        let list = self.by_first.entry((analyzer, first)).or_default();
+        if !list.iter().any(|(p, k)| *k == key && *p == terms) {
+            list.push((terms, key));
+            // Longest first, so that the first that fits is the longest.
+            list.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        }
+        true
+    }
+
+    /// The phrases of an entry, per analyzer.
+    pub fn phrases(&self, key: usize) -> &[(AnalyzerName, Phrase)] {
+        self.by_key.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every phrase occurrence in `text`. The same stretch of text may be
+    /// found by several analyzers (Spanish and English); callers count
+    /// entries, not occurrences, or deduplicate by offsets.
+    pub fn find(&self, analyzers: &Analyzers, text: &str) -> Vec<Found> {
+        let mut found = Vec::new();
+        for name in analyzers_for(text) {
+            let Ok(a) = analyzers.get(name) else { continue };
+            let terms = a.analyze(text, Mode::Query);
+            let mut i = 0;
+            while i < terms.len() {
+                let mut advanced = false;
+                if let Some(candidates) = self.by_first.get(&(name, terms[i].text.clone())) {
+                    for (phrase, key) in candidates {
+                        let n = phrase.len();
+                        if i + n > terms.len() {
+                            continue;
+                        }
+                        let window = &terms[i..i + n];
+                        let consecutive = window
+                            .windows(2)
+                            .all(|w| w[1].position == w[0].position + 1);
+                        if consecutive && window.iter().zip(phrase).all(|(t, p)| t.text == *p) {
+                            found.push(Found {
+                                key: *key,
+                                start: window[0].start,
+                                end: window[n - 1].end,
+                            });
+                            i += n;
+                            advanced = true;
+                            break;
+                        }
+                    }
+                }
+                if !advanced {
+                    i += 1;
+                }
+            }
+        }
+        // One occurrence per stretch of text, even if two analyzers found it.
+        found.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end), f.key));
+        found.dedup_by(|b, a| a.key == b.key && b.start < a.end);
+        found
+    }
+}

@@ -1,0 +1,353 @@
+//! Writing the index: `update` brings the current generation up to date
+//! with the corpus (add, update by content hash, delete); `rebuild` builds a
+//! new generation from scratch, checks it and puts it in service.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tantivy::{Index, IndexWriter, TantivyDocument, Term};
+
+use super::schema::{self, Fields};
+use super::{IndexDir, IndexError, IndexMeta, io, tv};
+use crate::analysis::korean::is_hangul;
+use crate::document::Document;
+use crate::engine::Engine;
+use crate::progress::Progress;
+use crate::store::{Skipped, Store};
+
+/// Memory for tantivy's indexing buffers (shared by its threads).
+const WRITER_MEMORY: usize = 256 * 1024 * 1024;
+
+/// What an `index` or `reindex` did.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub generation: String,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+    /// Corpus records that could not be read, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Documents in the index afterwards.
+    pub documents: u64,
+}
+
+/// Korean text only (everything else blanked), for the Korean views of a
+/// document in another language and for the bigram view.
+fn hangul_only(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if is_hangul(c) || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect()
+}
+
+/// The text a document is searched by: its body, or its pages.
+pub fn searchable_body(doc: &Document) -> String {
+    if doc.body.trim().is_empty() {
+        doc.pages.join("\n\n")
+    } else {
+        doc.body.clone()
+    }
+}
+
+/// The tantivy document of an enriched document. `hash` is the content hash
+/// of the document as stored in the corpus.
+pub fn to_tantivy(fields: &Fields, doc: &Document, hash: &str) -> TantivyDocument {
+    let mut t = TantivyDocument::default();
+    t.add_text(fields.id, &doc.id);
+    t.add_text(fields.hash, hash);
+    t.add_text(fields.doc, serde_json::to_string(doc).unwrap_or_default());
+    let body = searchable_body(doc);
+    let lang = doc.lang.as_ref().map(|l| l.as_str()).unwrap_or("");
+    let view = match lang {
+        "ko" => fields.ko,
+        "es" => fields.es,
+        "en" => fields.en,
+        _ => fields.other,
+    };
+    // The body field holds the title too, so that one field's statistics
+    // rank a document; the title field adds a boost on top.
+    t.add_text(view.title, &doc.title);
+    t.add_text(view.body, format!("{}\n\n{}", doc.title, body));
+    let has_hangul = doc.title.chars().any(is_hangul) || body.chars().any(is_hangul);
+    if has_hangul {
+        let (title_ko, body_ko) = (hangul_only(&doc.title), hangul_only(&body));
+        if lang != "ko" {
+            t.add_text(fields.ko.title, &title_ko);
+            t.add_text(fields.ko.body, &body_ko);
+        }
+        t.add_text(fields.ko_bigram.title, &title_ko);
+        t.add_text(fields.ko_bigram.body, &body_ko);
+    }
+    for c in &doc.countries {
+        t.add_text(fields.countries, c);
+    }
+    for topic in &doc.topics {
+        t.add_text(fields.topics, topic);
+    }
+    t.add_text(fields.doc_type, doc.doc_type.as_str());
+    if !lang.is_empty() {
+        t.add_text(fields.lang, lang);
+    }
+    if let Some(e) = &doc.event {
+        t.add_text(fields.event, e);
+    }
+    t.add_text(fields.source, &doc.source);
+    if let Some(p) = &doc.parent {
+        t.add_text(fields.parent, p);
+    }
+    if let Some(d) = doc.published {
+        use chrono::Datelike;
+        t.add_u64(fields.year, d.year().max(0) as u64);
+        t.add_u64(
+            fields.day,
+            (d.year().max(0) as u64) * 10_000 + u64::from(d.month()) * 100 + u64::from(d.day()),
+        );
+    }
+    t
+}
+
+/// Open a generation's tantivy index with the analyzers registered.
+pub fn open_generation(
+    engine: &Engine,
+    path: &std::path::Path,
+) -> Result<(Index, Fields), IndexError> {
+    let index = Index::open_in_dir(path).map_err(tv(path))?;
+    let fields = Fields::of(&index.schema()).map_err(tv(path))?;
+    engine
+        .analyzers
+        .register(&index)
+        .map_err(|e| IndexError::Tantivy {
+            path: path.to_path_buf(),
+            source: tantivy::TantivyError::InternalError(e.to_string()),
+        })?;
+    Ok((index, fields))
+}
+
+fn create_generation(
+    engine: &Engine,
+    path: &std::path::Path,
+) -> Result<(Index, Fields), IndexError> {
+    std::fs::create_dir_all(path).map_err(io(path))?;
+    let (schema, _) = schema::build();
+    Index::create_in_dir(path, schema).map_err(tv(path))?;
+    open_generation(engine, path)
+}
+
+fn writer(index: &Index, path: &std::path::Path) -> Result<IndexWriter, IndexError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    index
+        .writer_with_num_threads(threads, WRITER_MEMORY)
+        .map_err(tv(path))
+}
+
+/// Enrich and add documents, on every core.
+fn add_all(
+    engine: &Engine,
+    writer: &IndexWriter,
+    fields: &Fields,
+    docs: &[&Document],
+    progress: &dyn Progress,
+) -> Result<(), tantivy::TantivyError> {
+    let next = AtomicUsize::new(0);
+    let error = Mutex::new(None);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(doc) = docs.get(i) else { break };
+                    let enriched = engine.enricher.enrich(doc);
+                    let t = to_tantivy(fields, &enriched, &doc.content_hash());
+                    if let Err(e) = writer.add_document(t) {
+                        let mut slot = error.lock().unwrap_or_else(|p| p.into_inner());
+                        slot.get_or_insert(e);
+                        break;
+                    }
+                    progress.advance(1);
+                }
+            });
+        }
+    });
+    match error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// The (id, content hash) of every live document of an index.
+fn indexed_hashes(index: &Index) -> tantivy::Result<HashMap<String, String>> {
+    let reader = index.reader()?;
+    let searcher = reader.searcher();
+    let mut out = HashMap::new();
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        let (Some(ids), Some(hashes)) = (fast.str("id")?, fast.str("hash")?) else {
+            continue;
+        };
+        let alive = segment.alive_bitset();
+        let (mut id, mut hash) = (String::new(), String::new());
+        for doc in 0..segment.max_doc() {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            let (Some(i), Some(h)) = (ids.term_ords(doc).next(), hashes.term_ords(doc).next())
+            else {
+                continue;
+            };
+            if ids.ord_to_str(i, &mut id)? && hashes.ord_to_str(h, &mut hash)? {
+                out.insert(id.clone(), hash.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn count(index: &Index, path: &std::path::Path) -> Result<u64, IndexError> {
+    let reader = index.reader().map_err(tv(path))?;
+    reader.reload().map_err(tv(path))?;
+    Ok(reader.searcher().num_docs())
+}
+
+/// Bring the index up to date with the corpus: add new documents, replace
+/// changed ones (by content hash), delete those that left the corpus. With
+/// no index yet, this builds the first generation.
+pub fn update(
+    dir: &IndexDir,
+    store: &Store,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> Result<Report, IndexError> {
+    let _lock = dir.lock()?;
+    let analysis = engine.analysis_fingerprint();
+    let Some(generation) = dir.current() else {
+        drop(_lock);
+        return rebuild(dir, store, engine, progress);
+    };
+    let meta = dir
+        .meta(&generation)
+        .ok_or_else(|| IndexError::NoIndex(dir.root().to_path_buf()))?;
+    if meta.analysis != analysis {
+        return Err(IndexError::Stale {
+            path: dir.path_of(&generation),
+            built: meta.analysis,
+            now: analysis,
+        });
+    }
+    let path = dir.path_of(&generation);
+    let (index, fields) = open_generation(engine, &path)?;
+    let existing = indexed_hashes(&index).map_err(tv(&path))?;
+    progress.begin("reading the corpus", None);
+    let (docs, skipped) = store.load_all();
+    let mut report = Report {
+        generation: generation.clone(),
+        skipped,
+        ..Report::default()
+    };
+    let mut changed = Vec::new();
+    let mut in_corpus = std::collections::HashSet::new();
+    let writer = writer(&index, &path)?;
+    for doc in &docs {
+        in_corpus.insert(doc.id.as_str());
+        match existing.get(&doc.id) {
+            Some(h) if *h == doc.content_hash() => report.unchanged += 1,
+            Some(_) => {
+                writer.delete_term(Term::from_field_text(fields.id, &doc.id));
+                report.updated += 1;
+                changed.push(doc);
+            }
+            None => {
+                report.added += 1;
+                changed.push(doc);
+            }
+        }
+    }
+    for id in existing.keys() {
+        if !in_corpus.contains(id.as_str()) {
+            writer.delete_term(Term::from_field_text(fields.id, id));
+            report.deleted += 1;
+        }
+    }
+    progress.begin("indexing", Some(changed.len() as u64));
+    add_all(engine, &writer, &fields, &changed, progress).map_err(tv(&path))?;
+    let mut writer = writer;
+    writer.commit().map_err(tv(&path))?;
+    writer.wait_merging_threads().map_err(tv(&path))?;
+    report.documents = count(&index, &path)?;
+    dir.write_meta(&IndexMeta {
+        generation,
+        analysis,
+        documents: report.documents,
+        updated: now(),
+    })?;
+    Ok(report)
+}
+
+/// Build a new generation from the whole corpus, check that it holds every
+/// document, then put it in service and delete the old ones.
+pub fn rebuild(
+    dir: &IndexDir,
+    store: &Store,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> Result<Report, IndexError> {
+    let _lock = dir.lock()?;
+    let generation = dir.next_generation();
+    let path = dir.path_of(&generation);
+    let (index, fields) = create_generation(engine, &path)?;
+    progress.begin("reading the corpus", None);
+    let (docs, skipped) = store.load_all();
+    let refs: Vec<&Document> = docs.iter().collect();
+    progress.begin("indexing", Some(refs.len() as u64));
+    let result = (|| {
+        let mut writer = writer(&index, &path)?;
+        add_all(engine, &writer, &fields, &refs, progress).map_err(tv(&path))?;
+        writer.commit().map_err(tv(&path))?;
+        writer.wait_merging_threads().map_err(tv(&path))?;
+        let indexed = count(&index, &path)?;
+        if indexed != docs.len() as u64 {
+            return Err(IndexError::Check {
+                indexed,
+                expected: docs.len() as u64,
+            });
+        }
+        Ok(indexed)
+    })();
+    let documents = match result {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&path);
+            return Err(e);
+        }
+    };
+    dir.write_meta(&IndexMeta {
+        generation: generation.clone(),
+        analysis: engine.analysis_fingerprint(),
+        documents,
+        updated: now(),
+    })?;
+    dir.set_current(&generation)?;
+    dir.prune(&generation);
+    Ok(Report {
+        generation,
+        added: docs.len(),
+        skipped,
+        documents,
+        ..Report::default()
+    })
+}

@@ -1,0 +1,113 @@
+//! The tantivy schema: per-language text fields (title boosted over body),
+//! a Korean character-bigram view, normalised facet fields and the stored
+//! enriched document.
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+
+use crate::analysis::AnalyzerName;
+
+/// The text views of a document: which analyzer, and its two fields.
+#[derive(Debug, Clone, Copy)]
+pub struct TextView {
+    /// Tokenizer name for indexing; `<name>_query` for queries.
+    pub tokenizer: &'static str,
+    pub analyzer: AnalyzerName,
+    pub title: Field,
+    pub body: Field,
+}
+
+/// Every field, resolved once.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub id: Field,
+    pub hash: Field,
+    pub doc: Field,
+    pub ko: TextView,
+    /// Korean as overlapping character bigrams: robust where the
+    /// morphological analysis splits an unknown name.
+    pub ko_bigram: TextView,
+    pub es: TextView,
+    pub en: TextView,
+    pub other: TextView,
+    pub countries: Field,
+    pub topics: Field,
+    pub doc_type: Field,
+    pub lang: Field,
+    pub event: Field,
+    pub source: Field,
+    pub parent: Field,
+    pub year: Field,
+    /// YYYYMMDD, for sorting by date.
+    pub day: Field,
+}
+
+fn text(tokenizer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
+/// Build the schema.
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let id = b.add_text_field("id", STRING | STORED | FAST);
+    let hash = b.add_text_field("hash", STRING | FAST);
+    let doc = b.add_text_field("doc", STORED);
+    let mut view = |name: &'static str, tokenizer: &'static str, analyzer| TextView {
+        tokenizer,
+        analyzer,
+        title: b.add_text_field(&format!("title_{name}"), text(tokenizer)),
+        body: b.add_text_field(&format!("body_{name}"), text(tokenizer)),
+    };
+    let ko = view("ko", "ko", AnalyzerName::Korean);
+    let ko_bigram = view("ko_bigram", "other", AnalyzerName::Other);
+    let es = view("es", "es", AnalyzerName::Spanish);
+    let en = view("en", "en", AnalyzerName::English);
+    let other = view("other", "other", AnalyzerName::Other);
+    let facet = STRING | FAST;
+    let fields = Fields {
+        id,
+        hash,
+        doc,
+        ko,
+        ko_bigram,
+        es,
+        en,
+        other,
+        countries: b.add_text_field("countries", facet.clone()),
+        topics: b.add_text_field("topics", facet.clone()),
+        doc_type: b.add_text_field("doc_type", facet.clone()),
+        lang: b.add_text_field("lang", facet.clone()),
+        event: b.add_text_field("event", facet.clone()),
+        source: b.add_text_field("source", facet.clone()),
+        parent: b.add_text_field("parent", STRING),
+        year: b.add_u64_field("year", INDEXED | FAST),
+        day: b.add_u64_field("day", FAST),
+    };
+    (b.build(), fields)
+}
+
+impl Fields {
+    /// Resolve the fields of an opened index's schema.
+    pub fn of(schema: &Schema) -> tantivy::Result<Self> {
+        let (expected, fields) = build();
+        if expected != *schema {
+            return Err(tantivy::TantivyError::SchemaError(
+                "the index was built with another schema; run `egovkb reindex`".into(),
+            ));
+        }
+        Ok(fields)
+    }
+
+    /// The text views in the order queries search them.
+    pub fn views(&self) -> [TextView; 5] {
+        [self.ko, self.ko_bigram, self.es, self.en, self.other]
+    }
+}
+
+/// Facet names as the API spells them, with their field names.
+pub const FACETS: [&str; 6] = ["country", "topic", "year", "doc_type", "lang", "event"];

@@ -1,0 +1,1068 @@
+//! Searching: query understanding (countries and topics in any of the three
+//! languages, expanded into the others), ranking across the language fields,
+//! filters, disjunctive facet counts, snippets, and related documents.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
+use std::time::Instant;
+
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
+use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
+
+use super::build::{open_generation, searchable_body};
+use super::facets::{Counts, FacetCounter};
+use super::query::{self, Clause, MAX_QUERY_CHARS};
+use super::schema::{Fields, TextView};
+use super::snippet::{self, escape_html};
+use super::{IndexDir, IndexError, IndexMeta};
+use crate::analysis::korean::is_hangul;
+use crate::analysis::{Analyzer, AnalyzerName, Mode};
+use crate::document::{Document, Lang};
+use crate::engine::Engine;
+use crate::enrich::UiLang;
+
+// Ranking weights. They were chosen on the open benchmark
+// (../shared/eval; BENCHMARKS.md lists every variant measured), among a few
+// round values, never per query.
+/// The title is part of the body text too; a title match adds this.
+const TITLE_BOOST: f32 = 0.5;
+/// The Korean bigram view adds evidence; it must not drown the morphemes.
+const BIGRAM_BOOST: f32 = 0.5;
+/// Two adjacent query terms within this many positions of each other...
+const PROXIMITY_SLOP: u32 = 3;
+/// ...add this, times the view's weight.
+const PROXIMITY_BOOST: f32 = 0.3;
+/// Fields of another language than the query's (their BM25 statistics are
+/// not comparable, and other languages are reached by query understanding).
+const OTHER_LANGUAGE_WEIGHT: f32 = 0.1;
+/// A document tagged with a country or topic the query names.
+const COUNTRY_BOOST: f32 = 1.0;
+const TOPIC_BOOST: f32 = 1.0;
+/// A country's or topic's name in another phrasing or language.
+const EXPANSION_BOOST: f32 = 0.5;
+/// Most hits a page may ask for.
+pub const MAX_LIMIT: usize = 100;
+/// Deepest offset: paging further is not searching.
+pub const MAX_OFFSET: usize = 10_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The request is wrong; the message says how (HTTP 400).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no document with id `{0}`")]
+    NotFound(String),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("search failed: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Relevance,
+    Date,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "relevance" => Some(Self::Relevance),
+            "date" => Some(Self::Date),
+            _ => None,
+        }
+    }
+}
+
+/// A search: text and filters (several values of a filter are OR-ed,
+/// different filters AND-ed).
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub q: String,
+    pub countries: Vec<String>,
+    pub topics: Vec<String>,
+    /// Inclusive year range.
+    pub years: Option<(u32, u32)>,
+    pub types: Vec<String>,
+    pub langs: Vec<String>,
+    pub events: Vec<String>,
+    /// `None`: by relevance, or by date when there is no text.
+    pub sort: Option<Sort>,
+    pub limit: usize,
+    pub offset: usize,
+    pub ui: UiLang,
+}
+
+impl Default for SearchRequest {
+    fn default() -> Self {
+        Self {
+            q: String::new(),
+            countries: Vec::new(),
+            topics: Vec::new(),
+            years: None,
+            types: Vec::new(),
+            langs: Vec::new(),
+            events: Vec::new(),
+            sort: None,
+            limit: 10,
+            offset: 0,
+            ui: UiLang::En,
+        }
+    }
+}
+
+/// Parse `2018` or `2015..2019` (either end may be left open: `2015..`).
+pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("year `{s}`: give a year (2018) or a range (2015..2019)");
+    let year = |y: &str| -> Result<u32, String> {
+        let y: u32 = y.trim().parse().map_err(|_| bad())?;
+        (1900..=2100).contains(&y).then_some(y).ok_or_else(bad)
+    };
+    match s.split_once("..") {
+        Some((a, b)) => {
+            let a = if a.trim().is_empty() { 1900 } else { year(a)? };
+            let b = if b.trim().is_empty() { 2100 } else { year(b)? };
+            if a > b {
+                return Err(format!("year range `{s}` ends before it starts"));
+            }
+            Ok((a, b))
+        }
+        None => {
+            let y = year(s)?;
+            Ok((y, y))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Interpreted {
+    pub countries: Vec<String>,
+    pub topics: Vec<String>,
+}
+
+/// One result.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub source: String,
+    pub doc_type: String,
+    pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    pub countries: Vec<String>,
+    pub topics: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    pub score: f32,
+    pub snippet: String,
+    /// The page or slide (from 1) where the best match lies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FacetValue {
+    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Facets {
+    pub country: Vec<FacetValue>,
+    pub topic: Vec<FacetValue>,
+    pub year: Vec<FacetValue>,
+    pub doc_type: Vec<FacetValue>,
+    pub lang: Vec<FacetValue>,
+    pub event: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SearchResponse {
+    pub query: String,
+    pub interpreted: Interpreted,
+    pub total: usize,
+    pub took_ms: u64,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Stats {
+    pub documents: u64,
+    pub generation: String,
+    pub updated: String,
+    pub analysis: String,
+    pub facets: Facets,
+}
+
+/// The facets: API name, fast field name, whether it is the year.
+const FACET_FIELDS: [(&str, &str); 6] = [
+    ("country", "countries"),
+    ("topic", "topics"),
+    ("year", "year"),
+    ("doc_type", "doc_type"),
+    ("lang", "lang"),
+    ("event", "event"),
+];
+
+fn doc_type_label(value: &str, ui: UiLang) -> String {
+    let (en, es, ko) = match value {
+        "notice" => ("Notice", "Aviso", "공지"),
+        "press_release" => ("Press release", "Comunicado de prensa", "보도자료"),
+        "presentation" => ("Presentation", "Presentación", "발표자료"),
+        "report" => ("Report", "Informe", "보고서"),
+        "course_material" => ("Course material", "Material de curso", "교육자료"),
+        "other" => ("Other", "Otro", "기타"),
+        v => (v, v, v),
+    };
+    match ui {
+        UiLang::En => en,
+        UiLang::Es => es,
+        UiLang::Ko => ko,
+    }
+    .to_string()
+}
+
+fn lang_label(value: &str, ui: UiLang) -> String {
+    let (en, es, ko) = match value {
+        "ko" => ("Korean", "Coreano", "한국어"),
+        "es" => ("Spanish", "Español", "스페인어"),
+        "en" => ("English", "Inglés", "영어"),
+        "pt" => ("Portuguese", "Portugués", "포르투갈어"),
+        "fr" => ("French", "Francés", "프랑스어"),
+        v => (v, v, v),
+    };
+    match ui {
+        UiLang::En => en,
+        UiLang::Es => es,
+        UiLang::Ko => ko,
+    }
+    .to_string()
+}
+
+/// The text query and what the snippets should mark.
+struct TextQuery {
+    query: Option<Box<dyn Query>>,
+    interpreted: Interpreted,
+    /// Query terms per analyzer, for snippets.
+    terms: HashMap<AnalyzerName, HashSet<String>>,
+}
+
+/// An open index generation, ready to search.
+pub struct Searcher {
+    engine: Engine,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    meta: IndexMeta,
+    /// Labels of events, from `<corpus>/events.toml` when there is one.
+    events: HashMap<String, [String; 3]>,
+}
+
+impl Searcher {
+    /// Open the generation in service. Refuses an index built with other
+    /// analysis, naming the command that fixes it.
+    pub fn open(
+        dir: &IndexDir,
+        engine: Engine,
+        corpus: Option<&std::path::Path>,
+    ) -> Result<Self, IndexError> {
+        let generation = dir
+            .current()
+            .ok_or_else(|| IndexError::NoIndex(dir.root().to_path_buf()))?;
+        let meta = dir
+            .meta(&generation)
+            .ok_or_else(|| IndexError::NoIndex(dir.root().to_path_buf()))?;
+        let analysis = engine.analysis_fingerprint();
+        if meta.analysis != analysis {
+            return Err(IndexError::Stale {
+                path: dir.path_of(&generation),
+                built: meta.analysis,
+                now: analysis,
+            });
+        }
+        let path = dir.path_of(&generation);
+        let (index, fields) = open_generation(&engine, &path)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(super::tv(&path))?;
+        Ok(Self {
+            engine,
+            index,
+            reader,
+            fields,
+            meta,
+            events: corpus.map(load_event_labels).unwrap_or_default(),
+        })
+    }
+
+    pub fn meta(&self) -> &IndexMeta {
+        &self.meta
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    fn views_for(&self, text: &str) -> Vec<TextView> {
+        let f = &self.fields;
+        let mut views = Vec::new();
+        if text.chars().any(is_hangul) {
+            views.push(f.ko);
+            views.push(f.ko_bigram);
+        }
+        if text.chars().any(|c| c.is_alphanumeric() && !is_hangul(c)) {
+            views.extend([f.es, f.en, f.other]);
+            if !views.iter().any(|v| v.title == f.ko.title) {
+                // Korean documents keep Latin words (KONEPS) as they are.
+                views.push(f.ko);
+            }
+        }
+        views
+    }
+
+    /// How much a view counts for a query in `lang`: fully in the query's
+    /// language, a little in the others (BM25 scores of fields with other
+    /// statistics are not comparable; other languages are reached through
+    /// query understanding instead). Without a language, all count alike.
+    fn view_weight(&self, view: &TextView, lang: Option<&Lang>) -> f32 {
+        let Some(lang) = lang else { return 1.0 };
+        let own = match lang.as_str() {
+            "ko" => self.fields.ko.title,
+            "es" => self.fields.es.title,
+            "en" => self.fields.en.title,
+            _ => self.fields.other.title,
+        };
+        if view.title == own || (lang.as_str() == "ko" && view.title == self.fields.ko_bigram.title)
+        {
+            1.0
+        } else {
+            OTHER_LANGUAGE_WEIGHT
+        }
+    }
+
+    fn analyzer(&self, name: AnalyzerName) -> Option<std::sync::Arc<dyn Analyzer>> {
+        self.engine.analyzers.get(name).ok()
+    }
+
+    /// Queries for `text` in one view: its title and body, as terms or as a
+    /// phrase. `None` when the text gives no terms there.
+    fn view_query(
+        &self,
+        view: &TextView,
+        text: &str,
+        phrase: bool,
+        boost: f32,
+    ) -> Option<(Box<dyn Query>, Vec<String>)> {
+        let analyzer = self.analyzer(view.analyzer)?;
+        let terms = analyzer.analyze(text, Mode::Query);
+        if terms.is_empty() {
+            return None;
+        }
+        let words: Vec<String> = terms.iter().map(|t| t.text.clone()).collect();
+        let weight = boost
+            * if view.title == self.fields.ko_bigram.title {
+                BIGRAM_BOOST
+            } else {
+                1.0
+            };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, field_boost) in [(view.title, TITLE_BOOST), (view.body, 1.0)] {
+            let q: Box<dyn Query> = if phrase && terms.len() > 1 {
+                let first = terms[0].position;
+                let mut seen = HashSet::new();
+                let with_offsets: Vec<(usize, Term)> = terms
+                    .iter()
+                    .filter(|t| seen.insert(t.position))
+                    .map(|t| (t.position - first, Term::from_field_text(field, &t.text)))
+                    .collect();
+                if with_offsets.len() > 1 {
+                    Box::new(PhraseQuery::new_with_offset(with_offsets))
+                } else {
+                    term_query(field, &terms[0].text)
+                }
+            } else if phrase {
+                term_query(field, &terms[0].text)
+            } else {
+                let parts: Vec<(Occur, Box<dyn Query>)> = terms
+                    .iter()
+                    .map(|t| (Occur::Should, term_query(field, &t.text)))
+                    .collect();
+                Box::new(BooleanQuery::new(parts))
+            };
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(q, weight * field_boost)),
+            ));
+        }
+        // Proximity: adjacent query terms found near each other in the body
+        // (a sequential-dependence bonus; bigrams are adjacent already).
+        if !phrase && view.title != self.fields.ko_bigram.title {
+            let mut prev: Option<&crate::analysis::Term> = None;
+            for t in &terms {
+                if let Some(p) = prev
+                    && t.position == p.position + 1
+                {
+                    let q = PhraseQuery::new_with_offset_and_slop(
+                        vec![
+                            (0, Term::from_field_text(view.body, &p.text)),
+                            (1, Term::from_field_text(view.body, &t.text)),
+                        ],
+                        PROXIMITY_SLOP,
+                    );
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(q), weight * PROXIMITY_BOOST)),
+                    ));
+                }
+                if prev.is_none_or(|p| t.position > p.position) {
+                    prev = Some(t);
+                }
+            }
+        }
+        Some((Box::new(BooleanQuery::new(clauses)), words))
+    }
+
+    /// The text part of a query: words ranked, phrases required, exclusions
+    /// removed, and countries and topics recognised and expanded.
+    fn text_query(&self, q: &str) -> TextQuery {
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut terms: HashMap<AnalyzerName, HashSet<String>> = HashMap::new();
+        let mut positive_text = String::new();
+        // The analysed words of the query per analyzer, to skip expansions
+        // that would only repeat them.
+        let mut searched: Vec<(AnalyzerName, Vec<String>)> = Vec::new();
+        let query_lang = crate::enrich::lang::detect(q);
+        for clause in query::parse(q) {
+            let (text, phrase) = match &clause {
+                Clause::Words(w) => (w, false),
+                Clause::Phrase(p) | Clause::Exclude(p) => (p, true),
+            };
+            let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for view in self.views_for(text) {
+                let weight = self.view_weight(&view, query_lang.as_ref());
+                if let Some((query, words)) = self.view_query(&view, text, phrase, weight) {
+                    if !matches!(clause, Clause::Exclude(_)) {
+                        searched.push((view.analyzer, words.clone()));
+                        terms.entry(view.analyzer).or_default().extend(words);
+                    }
+                    alternatives.push((Occur::Should, query));
+                }
+            }
+            if alternatives.is_empty() {
+                continue;
+            }
+            let any: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
+            match clause {
+                Clause::Words(_) => {
+                    should.push((Occur::Should, any));
+                    positive_text.push_str(text);
+                    positive_text.push('\n');
+                }
+                Clause::Phrase(_) => {
+                    required.push((Occur::Must, any));
+                    positive_text.push_str(text);
+                    positive_text.push('\n');
+                }
+                Clause::Exclude(_) => required.push((Occur::MustNot, any)),
+            }
+        }
+
+        // Query understanding: countries and topics named in any language.
+        let enricher = &self.engine.enricher;
+        let mut interpreted = Interpreted::default();
+        for (code, _) in enricher
+            .countries
+            .find_in_query(&self.engine.analyzers, &positive_text)
+        {
+            if !interpreted.countries.iter().any(|c| c == code) {
+                interpreted.countries.push(code.to_string());
+            }
+        }
+        for (slug, _) in enricher
+            .topics
+            .find_in_query(&self.engine.analyzers, &positive_text)
+        {
+            if !interpreted.topics.iter().any(|t| t == slug) {
+                interpreted.topics.push(slug.to_string());
+            }
+        }
+        let expansions = interpreted
+            .countries
+            .iter()
+            .map(|c| {
+                (
+                    self.fields.countries,
+                    c,
+                    COUNTRY_BOOST,
+                    enricher.countries.phrases(c),
+                )
+            })
+            .chain(interpreted.topics.iter().map(|t| {
+                (
+                    self.fields.topics,
+                    t,
+                    TOPIC_BOOST,
+                    enricher.topics.phrases(t),
+                )
+            }));
+        for (field, key, boost, phrases) in expansions {
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(term_query(field, key), boost)),
+            ));
+            let mut seen = HashSet::new();
+            for (analyzer, words) in phrases {
+                let repeats_query = searched.iter().any(|(a, q)| {
+                    a == analyzer && q.windows(words.len()).any(|w| w == words.as_slice())
+                });
+                if repeats_query || !seen.insert((*analyzer, words.clone())) {
+                    continue;
+                }
+                let view = match analyzer {
+                    AnalyzerName::Korean => self.fields.ko,
+                    AnalyzerName::Spanish => self.fields.es,
+                    AnalyzerName::English => self.fields.en,
+                    AnalyzerName::Other => self.fields.other,
+                };
+                let weight = EXPANSION_BOOST * self.view_weight(&view, query_lang.as_ref());
+                if let Some(q) = self.phrase_of_terms(&view, words, weight) {
+                    should.push((Occur::Should, q));
+                    terms
+                        .entry(*analyzer)
+                        .or_default()
+                        .extend(words.iter().cloned());
+                }
+            }
+        }
+
+        let query: Option<Box<dyn Query>> =
+            if should.is_empty() && required.iter().all(|(o, _)| *o == Occur::MustNot) {
+                if required.is_empty() {
+                    None
+                } else {
+                    // Only exclusions: everything but them.
+                    required.push((Occur::Must, Box::new(AllQuery)));
+                    Some(Box::new(BooleanQuery::new(required)))
+                }
+            } else {
+                let mut clauses = required;
+                if !should.is_empty() {
+                    let any_should: Box<dyn Query> = Box::new(BooleanQuery::new(should));
+                    let occur = if clauses.iter().any(|(o, _)| *o == Occur::Must) {
+                        Occur::Should
+                    } else {
+                        Occur::Must
+                    };
+                    clauses.push((occur, any_should));
+                }
+                Some(Box::new(BooleanQuery::new(clauses)))
+            };
+        TextQuery {
+            query,
+            interpreted,
+            terms,
+        }
+    }
+
+    /// A phrase of already analysed terms, in a view's title and body.
+    fn phrase_of_terms(
+        &self,
+        view: &TextView,
+        words: &[String],
+        boost: f32,
+    ) -> Option<Box<dyn Query>> {
+        if words.is_empty() {
+            return None;
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (field, field_boost) in [(view.title, TITLE_BOOST), (view.body, 1.0)] {
+            let q: Box<dyn Query> = if words.len() == 1 {
+                term_query(field, &words[0])
+            } else {
+                Box::new(PhraseQuery::new(
+                    words
+                        .iter()
+                        .map(|w| Term::from_field_text(field, w))
+                        .collect(),
+                ))
+            };
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(q, boost * field_boost)),
+            ));
+        }
+        Some(Box::new(BooleanQuery::new(clauses)))
+    }
+
+    /// The filters of a request, leaving out one facet's (for its counts).
+    fn filters(&self, req: &SearchRequest, except: Option<&str>) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.fields;
+        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let lists: [(&str, Field, &Vec<String>); 5] = [
+            ("country", f.countries, &req.countries),
+            ("topic", f.topics, &req.topics),
+            ("doc_type", f.doc_type, &req.types),
+            ("lang", f.lang, &req.langs),
+            ("event", f.event, &req.events),
+        ];
+        for (name, field, values) in lists {
+            if values.is_empty() || except == Some(name) {
+                continue;
+            }
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|v| (Occur::Should, term_query(field, v)))
+                .collect();
+            out.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        if let Some((a, b)) = req.years
+            && except != Some("year")
+        {
+            out.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_u64(f.year, u64::from(a))),
+                    Bound::Included(Term::from_field_u64(f.year, u64::from(b))),
+                )),
+            ));
+        }
+        out
+    }
+
+    fn combined(
+        &self,
+        text: &Option<Box<dyn Query>>,
+        filters: Vec<(Occur, Box<dyn Query>)>,
+    ) -> Box<dyn Query> {
+        let mut clauses = filters;
+        match text {
+            Some(q) => clauses.push((Occur::Must, q.box_clone())),
+            None => clauses.push((Occur::Must, Box::new(AllQuery))),
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    fn check(req: &SearchRequest) -> Result<(), SearchError> {
+        if req.q.chars().count() > MAX_QUERY_CHARS {
+            return Err(SearchError::BadRequest(format!(
+                "the query is longer than {MAX_QUERY_CHARS} characters"
+            )));
+        }
+        if req.limit == 0 || req.limit > MAX_LIMIT {
+            return Err(SearchError::BadRequest(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        if req.offset > MAX_OFFSET {
+            return Err(SearchError::BadRequest(format!(
+                "offset must be at most {MAX_OFFSET}"
+            )));
+        }
+        let too_many = [
+            &req.countries,
+            &req.topics,
+            &req.types,
+            &req.langs,
+            &req.events,
+        ]
+        .iter()
+        .any(|v| v.len() > 50 || v.iter().any(|s| s.len() > 200));
+        if too_many {
+            return Err(SearchError::BadRequest(
+                "too many or too long filter values".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Run a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let started = Instant::now();
+        Self::check(req)?;
+        let searcher = self.reader.searcher();
+        let text = self.text_query(&req.q);
+        let main = self.combined(&text.query, self.filters(req, None));
+        let sort = req.sort.unwrap_or(if text.query.is_some() {
+            Sort::Relevance
+        } else {
+            Sort::Date
+        });
+
+        // Facets whose own filter is not set are counted with the results;
+        // each facet with a filter is counted without it (disjunctive).
+        let active = |name: &str| match name {
+            "country" => !req.countries.is_empty(),
+            "topic" => !req.topics.is_empty(),
+            "year" => req.years.is_some(),
+            "doc_type" => !req.types.is_empty(),
+            "lang" => !req.langs.is_empty(),
+            _ => !req.events.is_empty(),
+        };
+        let counter = |names: Vec<&'static str>| FacetCounter {
+            str_fields: FACET_FIELDS
+                .iter()
+                .filter(|(n, f)| names.contains(n) && *f != "year")
+                .map(|(_, f)| *f)
+                .collect(),
+            year_field: names.contains(&"year").then_some("year"),
+        };
+        let passive: Vec<&'static str> = FACET_FIELDS
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| !active(n))
+            .collect();
+        let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
+        let (hits, total, mut counts): (Vec<(f32, DocAddress)>, usize, Counts) = match sort {
+            Sort::Relevance => {
+                let (top, total, counts) =
+                    searcher.search(&main, &(top.order_by_score(), Count, counter(passive)))?;
+                (top, total, counts)
+            }
+            Sort::Date => {
+                let (top, total, counts) = searcher.search(
+                    &main,
+                    &(
+                        top.order_by_u64_field("day", Order::Desc),
+                        Count,
+                        counter(passive),
+                    ),
+                )?;
+                // Scores do not rank here; report the date order as is.
+                (
+                    top.into_iter().map(|(_, a)| (0.0, a)).collect(),
+                    total,
+                    counts,
+                )
+            }
+        };
+        for (name, _) in FACET_FIELDS.iter().filter(|(n, _)| active(n)) {
+            let q = self.combined(&text.query, self.filters(req, Some(name)));
+            let c = searcher.search(&q, &counter(vec![name]))?;
+            counts.extend(c);
+        }
+        let facets = self.facets(&counts, req);
+        let hits = hits
+            .into_iter()
+            .filter_map(|(score, addr)| self.hit(&searcher, addr, score, &text.terms))
+            .collect();
+        Ok(SearchResponse {
+            query: req.q.clone(),
+            interpreted: text.interpreted,
+            total,
+            took_ms: started.elapsed().as_millis() as u64,
+            hits,
+            facets,
+        })
+    }
+
+    fn facets(&self, counts: &Counts, req: &SearchRequest) -> Facets {
+        let ui = req.ui;
+        let list = |field: &str,
+                    selected: &[String],
+                    label: &dyn Fn(&str) -> Option<String>|
+         -> Vec<FacetValue> {
+            let mut values: Vec<FacetValue> = counts
+                .get(field)
+                .map(|m| {
+                    m.iter()
+                        .map(|(v, n)| FacetValue {
+                            value: v.clone(),
+                            label: label(v),
+                            count: *n,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            // A selected value stays visible even when nothing matches it.
+            for s in selected {
+                if !values.iter().any(|v| v.value == *s) {
+                    values.push(FacetValue {
+                        value: s.clone(),
+                        label: label(s),
+                        count: 0,
+                    });
+                }
+            }
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            values
+        };
+        let en = &self.engine.enricher;
+        let mut year = list("year", &[], &|_| None);
+        year.sort_by(|a, b| b.value.cmp(&a.value));
+        Facets {
+            country: list("countries", &req.countries, &|v| {
+                Some(en.countries.label(v, ui).to_string())
+            }),
+            topic: list("topics", &req.topics, &|v| {
+                Some(en.topics.label(v, ui).to_string())
+            }),
+            year,
+            doc_type: list("doc_type", &req.types, &|v| Some(doc_type_label(v, ui))),
+            lang: list("lang", &req.langs, &|v| Some(lang_label(v, ui))),
+            event: list("event", &req.events, &|v| Some(self.event_label(v, ui))),
+        }
+    }
+
+    fn event_label(&self, value: &str, ui: UiLang) -> String {
+        match self.events.get(value) {
+            Some(labels) => labels[match ui {
+                UiLang::En => 0,
+                UiLang::Es => 1,
+                UiLang::Ko => 2,
+            }]
+            .clone(),
+            None => value.to_string(),
+        }
+    }
+
+    fn stored(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Option<Document> {
+        let t: TantivyDocument = searcher.doc(addr).ok()?;
+        let json = t
+            .get_first(self.fields.doc)
+            .and_then(|v| v.as_str().map(str::to_string))?;
+        serde_json::from_str(&json).ok()
+    }
+
+    fn hit(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+        score: f32,
+        terms: &HashMap<AnalyzerName, HashSet<String>>,
+    ) -> Option<Hit> {
+        let doc = self.stored(searcher, addr)?;
+        let (snippet, page) = self.snippet(&doc, terms);
+        Some(to_hit(doc, score, snippet, page))
+    }
+
+    /// The snippet of a document, and the page it comes from.
+    fn snippet(
+        &self,
+        doc: &Document,
+        terms: &HashMap<AnalyzerName, HashSet<String>>,
+    ) -> (String, Option<usize>) {
+        let name = AnalyzerName::for_lang(doc.lang.as_ref().map(|l| l.as_str()).unwrap_or(""));
+        let empty = HashSet::new();
+        let wanted = terms.get(&name).unwrap_or(&empty);
+        let Some(analyzer) = self.analyzer(name) else {
+            return (escape_html(&doc.title), None);
+        };
+        if !doc.pages.is_empty() {
+            let best = doc
+                .pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (i, snippet::best(p, analyzer.as_ref(), wanted)))
+                .max_by_key(|(i, s)| (s.distinct, s.matches, std::cmp::Reverse(*i)));
+            if let Some((i, s)) = best
+                && s.distinct > 0
+            {
+                return (s.html, Some(i + 1));
+            }
+        }
+        let body = searchable_body(doc);
+        (snippet::best(&body, analyzer.as_ref(), wanted).html, None)
+    }
+
+    /// A whole document, as enriched for the index.
+    pub fn document(&self, id: &str) -> Result<Document, SearchError> {
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &TermQuery::new(
+                Term::from_field_text(self.fields.id, id),
+                IndexRecordOption::Basic,
+            ),
+            &TopDocs::with_limit(1).order_by_score(),
+        )?;
+        top.first()
+            .and_then(|(_, addr)| self.stored(&searcher, *addr))
+            .ok_or_else(|| SearchError::NotFound(id.to_string()))
+    }
+
+    /// Documents like this one: shared topics, countries, event and terms.
+    pub fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(SearchError::BadRequest(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        let doc = self.document(id)?;
+        let f = &self.fields;
+        let view = match doc.lang.as_ref().map(|l| l.as_str()) {
+            Some("ko") => f.ko,
+            Some("es") => f.es,
+            Some("en") => f.en,
+            _ => f.other,
+        };
+        let body: String = searchable_body(&doc).chars().take(20_000).collect();
+        let mlt = MoreLikeThisQuery::builder()
+            .with_min_doc_frequency(1)
+            .with_max_doc_frequency(u64::MAX)
+            .with_min_term_frequency(1)
+            .with_max_query_terms(30)
+            .with_document_fields(vec![
+                (view.title, vec![OwnedValue::Str(doc.title.clone())]),
+                (view.body, vec![OwnedValue::Str(body)]),
+            ]);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, Box::new(mlt))];
+        for t in &doc.topics {
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(term_query(f.topics, t), 3.0)),
+            ));
+        }
+        for c in &doc.countries {
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(term_query(f.countries, c), 1.5)),
+            ));
+        }
+        if let Some(e) = &doc.event {
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(term_query(f.event, e), 3.0)),
+            ));
+        }
+        clauses.push((Occur::MustNot, term_query(f.id, &doc.id)));
+        let searcher = self.reader.searcher();
+        let top = searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(limit).order_by_score(),
+        )?;
+        Ok(top
+            .into_iter()
+            .filter_map(|(score, addr)| {
+                let d = self.stored(&searcher, addr)?;
+                let (snippet, page) = self.snippet(&d, &HashMap::new());
+                Some(to_hit(d, score, snippet, page))
+            })
+            .collect())
+    }
+
+    /// Counts per facet over the whole index, and what the index is.
+    pub fn stats(&self, ui: UiLang) -> Result<Stats, SearchError> {
+        let searcher = self.reader.searcher();
+        let counts = searcher.search(
+            &AllQuery,
+            &FacetCounter {
+                str_fields: vec!["countries", "topics", "doc_type", "lang", "event"],
+                year_field: Some("year"),
+            },
+        )?;
+        let req = SearchRequest {
+            ui,
+            ..SearchRequest::default()
+        };
+        Ok(Stats {
+            documents: searcher.num_docs(),
+            generation: self.meta.generation.clone(),
+            updated: self.meta.updated.clone(),
+            analysis: self.meta.analysis.clone(),
+            facets: self.facets(&counts, &req),
+        })
+    }
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn to_hit(doc: Document, score: f32, snippet: String, page: Option<usize>) -> Hit {
+    Hit {
+        id: doc.id,
+        title: doc.title,
+        url: doc.url,
+        source: doc.source,
+        doc_type: doc.doc_type.as_str().to_string(),
+        lang: doc.lang.map(|l| l.to_string()),
+        published: doc.published.map(|d| d.format("%Y-%m-%d").to_string()),
+        countries: doc.countries,
+        topics: doc.topics,
+        event: doc.event,
+        parent: doc.parent,
+        score,
+        snippet,
+        page,
+    }
+}
+
+/// `<corpus>/events.toml`: `[events."slug"] en = "…" es = "…" ko = "…"`.
+fn load_event_labels(corpus: &std::path::Path) -> HashMap<String, [String; 3]> {
+    let Ok(text) = std::fs::read_to_string(corpus.join("events.toml")) else {
+        return HashMap::new();
+    };
+    let Ok(table) = toml::from_str::<toml::Table>(&text) else {
+        tracing::warn!("events.toml is not valid TOML; event labels fall back to their ids");
+        return HashMap::new();
+    };
+    let mut out = HashMap::new();
+    if let Some(events) = table.get("events").and_then(|e| e.as_table()) {
+        for (slug, labels) in events {
+            let get = |l: &str| labels.get(l).and_then(|v| v.as_str()).map(str::to_string);
+            let en = get("en").unwrap_or_else(|| slug.clone());
+            let es = get("es").unwrap_or_else(|| en.clone());
+            let ko = get("ko").unwrap_or_else(|| en.clone());
+            out.insert(slug.clone(), [en, es, ko]);
+        }
+    }
+    out
+}
+
+impl SearchRequest {
+    /// Build a request from `name=value` pairs (an HTTP query string: a
+    /// repeated name gives several values). Unknown names are refused, so
+    /// that a typo does not silently search for something else.
+    pub fn from_params(params: &[(String, String)]) -> Result<Self, String> {
+        let mut req = SearchRequest::default();
+        for (name, value) in params {
+            let value = value.trim();
+            let number = |what: &str| -> Result<usize, String> {
+                value
+                    .parse::<usize>()
+                    .map_err(|_| format!("{what} must be a whole number, not `{value}`"))
+            };
+            match name.as_str() {
+                "q" => req.q = value.to_string(),
+                "country" => req.countries.push(value.to_ascii_uppercase()),
+                "topic" => req.topics.push(value.to_string()),
+                "year" => req.years = Some(parse_years(value)?),
+                "type" => req.types.push(value.to_string()),
+                "lang" => req.langs.push(value.to_ascii_lowercase()),
+                "event" => req.events.push(value.to_string()),
+                "sort" => {
+                    req.sort = Some(Sort::parse(value).ok_or_else(|| {
+                        format!("sort must be `relevance` or `date`, not `{value}`")
+                    })?)
+                }
+                "limit" => req.limit = number("limit")?,
+                "offset" => req.offset = number("offset")?,
+                "ui_lang" | "ui" => {
+                    req.ui = UiLang::parse(value)
+                        .ok_or_else(|| format!("ui_lang must be en, es or ko, not `{value}`"))?
+                }
+                other => return Err(format!("unknown parameter `{other}`")),
+            }
+        }
+        Ok(req)
+    }
+}

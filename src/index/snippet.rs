@@ -1,0 +1,198 @@
+//! Snippets: the stretch of a document's text (or of one page or slide) that
+//! holds the most of the query's terms, with `<mark>` around them and
+//! everything else HTML-escaped.
+
+use std::collections::HashSet;
+
+use crate::analysis::{Analyzer, Mode};
+
+/// About how long a snippet is, in characters.
+pub const SNIPPET_CHARS: usize = 220;
+
+/// Escape text for HTML (and for attributes).
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A snippet and how good it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snippet {
+    pub html: String,
+    /// Distinct query terms in the snippet.
+    pub distinct: usize,
+    /// Matched term occurrences in the snippet.
+    pub matches: usize,
+}
+
+/// Byte index of the char boundary at or before `i`.
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Build the best snippet of `text` for `terms` (the query's terms as
+/// `analyzer` produces them).
+pub fn best(text: &str, analyzer: &dyn Analyzer, terms: &HashSet<String>) -> Snippet {
+    let hits: Vec<(usize, usize, &str)> = if terms.is_empty() {
+        Vec::new()
+    } else {
+        analyzer
+            .analyze(text, Mode::Index)
+            .into_iter()
+            .filter(|t| terms.contains(&t.text))
+            .map(|t| {
+                (
+                    t.start,
+                    t.end,
+                    terms.get(&t.text).map(String::as_str).unwrap_or(""),
+                )
+            })
+            .collect()
+    };
+    // The window (in bytes, about SNIPPET_CHARS * 3 for Hangul) that holds
+    // the most distinct terms, then the most occurrences.
+    // In bytes: characters times the text's average bytes per character.
+    let width = SNIPPET_CHARS * text.len().div_ceil(text.chars().count().max(1));
+    let mut best_window = (0usize, 0usize, 0usize); // (start index into hits, distinct, count)
+    let mut j = 0;
+    for i in 0..hits.len() {
+        while j < hits.len() && hits[j].1 <= hits[i].0 + width {
+            j += 1;
+        }
+        let distinct: HashSet<&str> = hits[i..j].iter().map(|h| h.2).collect();
+        let score = (distinct.len(), j - i);
+        if score > (best_window.1, best_window.2) {
+            best_window = (i, distinct.len(), j - i);
+        }
+    }
+    let (start, end) = if hits.is_empty() {
+        (0, floor_boundary(text, width))
+    } else {
+        let first = hits[best_window.0].0;
+        // Start a little before the first match, at a word boundary.
+        let mut s = floor_boundary(text, first.saturating_sub(width / 5));
+        if s > 0
+            && let Some(ws) = text[s..first].find(char::is_whitespace)
+        {
+            s += ws + 1;
+        }
+        let mut e = floor_boundary(text, s + width);
+        if e < text.len()
+            && let Some(ws) = text[..e].rfind(char::is_whitespace)
+            && ws > first
+        {
+            e = ws;
+        }
+        (s, e)
+    };
+    let mut html = String::new();
+    if start > 0 {
+        html.push('…');
+    }
+    let mut at = start;
+    let mut marks = hits
+        .iter()
+        .filter(|h| h.0 >= start && h.1 <= end)
+        .peekable();
+    while let Some(&(s, e, _)) = marks.next() {
+        let s = s.max(at);
+        if s > at {
+            html.push_str(&escape_html(&text[at..s]));
+        }
+        // Join marks separated only by spaces: one <mark> per phrase.
+        let mut e = e;
+        while let Some(&&(ns, ne, _)) = marks.peek() {
+            if ns >= e && text[e..ns].chars().all(|c| c == ' ') {
+                e = ne;
+                marks.next();
+            } else if ns < e {
+                e = e.max(ne);
+                marks.next();
+            } else {
+                break;
+            }
+        }
+        html.push_str("<mark>");
+        html.push_str(&escape_html(&text[s..e]));
+        html.push_str("</mark>");
+        at = e;
+    }
+    if end > at {
+        html.push_str(&escape_html(&text[at..end]));
+    }
+    if end < text.len() {
+        html.push('…');
+    }
+    Snippet {
+        html: html.split_whitespace().collect::<Vec<_>>().join(" "),
+        distinct: best_window.1,
+        matches: best_window.2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::latin::LatinAnalyzer;
+
+    fn set(words: &[&str]) -> HashSet<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn marks_matches_and_escapes_the_rest() {
+        let en = LatinAnalyzer::english();
+        let s = best(
+            "<script>alert(1)</script> The resident registration of Paraguay",
+            &en,
+            &set(&["resid", "registr"]),
+        );
+        assert!(s.html.contains("&lt;script&gt;"), "{}", s.html);
+        assert!(
+            s.html.contains("<mark>resident registration</mark>"),
+            "{}",
+            s.html
+        );
+        assert!(!s.html.contains("<script>"));
+        assert_eq!(s.distinct, 2);
+    }
+
+    #[test]
+    fn picks_the_window_with_most_terms() {
+        let en = LatinAnalyzer::english();
+        let filler = "lorem ipsum dolor sit amet ".repeat(40);
+        let text = format!(
+            "Paraguay once. {filler} Paraguay and resident registration together. {filler}"
+        );
+        let s = best(&text, &en, &set(&["paraguay", "resid", "registr"]));
+        assert!(
+            s.html
+                .contains("<mark>Paraguay</mark> and <mark>resident registration</mark>"),
+            "{}",
+            s.html
+        );
+        assert!(s.html.starts_with('…'));
+    }
+
+    #[test]
+    fn without_matches_it_is_the_start() {
+        let en = LatinAnalyzer::english();
+        let s = best("Short text & more", &en, &set(&["zzz"]));
+        assert_eq!(s.html, "Short text &amp; more");
+        assert_eq!(s.distinct, 0);
+    }
+}
