@@ -1,0 +1,694 @@
+//! Index and search end to end: documents written for these tests in
+//! Korean, Spanish and English, imported into a corpus store, indexed on
+//! disk, and searched as a user would.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use egovkb::document::{DocType, Document, Lang};
+use egovkb::engine::Engine;
+use egovkb::enrich::UiLang;
+use egovkb::index::search::{SearchError, SearchRequest, SearchResponse, Searcher, Sort};
+use egovkb::index::{IndexDir, build};
+use egovkb::progress::Quiet;
+use egovkb::store::Store;
+
+fn doc(id: &str, lang: &str, doc_type: DocType, date: &str, title: &str, body: &str) -> Document {
+    let mut d = Document::new(format!("https://example.org/{id}"), "test", title);
+    d.id = id.to_string();
+    d.lang = Lang::parse(lang);
+    d.doc_type = doc_type;
+    d.published = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
+    d.body = body.to_string();
+    d
+}
+
+/// The test corpus: three languages, both families, several facets.
+pub fn corpus() -> Vec<Document> {
+    use DocType::*;
+    let mut docs = vec![
+        doc(
+            "en-py-registration",
+            "en",
+            Notice,
+            "2018-06-26",
+            "Paraguay studies Korea's resident registration system",
+            "Officials from Paraguay visited the Ministry of the Interior and Safety to learn how \
+             resident registration supports public services. The resident registration number links \
+             tax, health and social services.",
+        ),
+        doc(
+            "ko-py-registration",
+            "ko",
+            PressRelease,
+            "2019-03-20",
+            "행정안전부, 파라과이에 주민등록 제도 전수",
+            "행정안전부는 파라과이 내무부 공무원들을 초청하여 주민등록 제도와 주민등록번호 관리 방식을 소개했다. \
+             파라과이는 주민등록 시스템 구축을 추진하고 있다.",
+        ),
+        doc(
+            "es-py-registro",
+            "es",
+            Presentation,
+            "2018-11-05",
+            "Registro civil y cédula de identidad en Paraguay",
+            "El Ministerio del Interior de Paraguay presentó su sistema de registro civil. La cédula \
+             de identidad y el registro civil son la base del gobierno digital.",
+        ),
+        doc(
+            "es-uy-compras",
+            "es",
+            Notice,
+            "2020-02-10",
+            "Uruguay moderniza las compras públicas electrónicas",
+            "La Agencia de Compras y Contrataciones del Estado de Uruguay amplía la contratación pública \
+             electrónica. Las compras públicas electrónicas reducen costos.",
+        ),
+        doc(
+            "en-koneps",
+            "en",
+            Report,
+            "2016-09-01",
+            "KONEPS: Korea's e-procurement system",
+            "KONEPS, the Korea ON-line E-Procurement System, handles public procurement for all \
+             government agencies. E-procurement made public procurement transparent.",
+        ),
+        doc(
+            "ko-land",
+            "ko",
+            PressRelease,
+            "2021-05-12",
+            "토지등록정보시스템 고도화",
+            "국토교통부는 토지등록정보시스템을 고도화하여 부동산 등기와 지적 정보를 연계한다.",
+        ),
+        doc(
+            "es-ninos",
+            "es",
+            Notice,
+            "2019-07-01",
+            "Programa de salud para niños",
+            "El programa entrega cápsulas de vitaminas a los niños de las escuelas rurales.",
+        ),
+        doc(
+            "es-nino-river",
+            "es",
+            Other,
+            "2015-01-15",
+            "El fenómeno del Niño y la gestión de riesgos",
+            "La gestión de riesgos de desastres prepara a las comunidades frente al Niño.",
+        ),
+        doc(
+            "en-xss",
+            "en",
+            Other,
+            "2017-04-04",
+            "Security advisory <script>alert(1)</script>",
+            "A malicious page may contain <script>alert(1)</script> in its text; cyber security teams \
+             must escape it. Cyber security matters.",
+        ),
+        doc(
+            "ko-cyber",
+            "ko",
+            Report,
+            "2022-08-30",
+            "사이버보안 역량 강화 연수",
+            "중남미 공무원을 대상으로 사이버보안 연수를 개최했다. 사이버보안 대응 체계를 공유했다.",
+        ),
+        doc(
+            "en-gov24",
+            "en",
+            CourseMaterial,
+            "2018-06-28",
+            "Gov24 one-stop online services",
+            "Gov24 offers one-stop online services for citizens. One-stop services cut visits to offices.",
+        ),
+    ];
+    let mut slides = doc(
+        "es-bo-slides",
+        "es",
+        Presentation,
+        "2018-06-27",
+        "Presentación de Bolivia: gobierno electrónico",
+        "",
+    );
+    slides.pages = vec![
+        "Bolivia: agencia de gobierno electrónico".into(),
+        "Marco legal y plan nacional".into(),
+        "Interoperabilidad y firma digital en Bolivia".into(),
+    ];
+    slides.event = Some("2018-06-advanced-egov-course".into());
+    docs.push(slides);
+    for d in docs
+        .iter_mut()
+        .filter(|d| d.id == "en-py-registration" || d.id == "en-gov24")
+    {
+        d.event = Some("2018-06-advanced-egov-course".into());
+    }
+    docs
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    searcher: Searcher,
+}
+
+fn engine() -> Engine {
+    Engine::load(&common::dict_root(), None).expect("engine")
+}
+
+fn build_index(root: &Path, docs: &[Document]) -> (Store, IndexDir) {
+    let store = Store::open(&root.join("corpus")).unwrap();
+    for d in docs {
+        store.put(d).unwrap();
+    }
+    let dir = IndexDir::new(&root.join("index"));
+    build::update(&dir, &store, &engine(), &Quiet).expect("index");
+    (store, dir)
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, index) = build_index(dir.path(), &corpus());
+        let searcher = Searcher::open(&index, engine(), None).expect("open");
+        Fixture {
+            _dir: dir,
+            searcher,
+        }
+    })
+}
+
+fn search(q: &str) -> SearchResponse {
+    fixture()
+        .searcher
+        .search(&SearchRequest {
+            q: q.into(),
+            limit: 20,
+            ..SearchRequest::default()
+        })
+        .unwrap()
+}
+
+fn ids(r: &SearchResponse) -> Vec<&str> {
+    r.hits.iter().map(|h| h.id.as_str()).collect()
+}
+
+#[test]
+fn an_english_query_finds_korean_and_spanish_documents() {
+    let r = search("resident registration Paraguay");
+    assert_eq!(r.interpreted.countries, vec!["PY"]);
+    assert_eq!(r.interpreted.topics, vec!["resident-registration"]);
+    let top: Vec<&str> = ids(&r).into_iter().take(3).collect();
+    for id in ["en-py-registration", "ko-py-registration", "es-py-registro"] {
+        assert!(
+            top.contains(&id),
+            "{id} not in the first three: {:?}",
+            ids(&r)
+        );
+    }
+    let py = r.facets.country.iter().find(|v| v.value == "PY").unwrap();
+    assert_eq!(py.label.as_deref(), Some("Paraguay"));
+    assert!(py.count >= 3);
+}
+
+#[test]
+fn a_korean_query_finds_english_and_spanish_documents() {
+    let r = search("파라과이 주민등록");
+    assert_eq!(r.interpreted.countries, vec!["PY"]);
+    let top: Vec<&str> = ids(&r).into_iter().take(3).collect();
+    for id in ["en-py-registration", "ko-py-registration", "es-py-registro"] {
+        assert!(
+            top.contains(&id),
+            "{id} not in the first three: {:?}",
+            ids(&r)
+        );
+    }
+    // And a Spanish one.
+    let r = search("registro civil");
+    assert!(ids(&r).contains(&"ko-py-registration"), "{:?}", ids(&r));
+    assert!(ids(&r).contains(&"en-py-registration"), "{:?}", ids(&r));
+}
+
+#[test]
+fn korean_particles_and_compounds() {
+    assert_eq!(
+        ids(&search("주민등록을")).first(),
+        Some(&"ko-py-registration")
+    );
+    assert_eq!(ids(&search("토지 등록")).first(), Some(&"ko-land"));
+    assert_eq!(ids(&search("사이버 보안")).first(), Some(&"ko-cyber"));
+}
+
+#[test]
+fn spanish_accents_and_enye() {
+    assert_eq!(ids(&search("capsulas")), vec!["es-ninos"]);
+    let nino = search("Niño");
+    assert!(nino.hits.iter().any(|h| h.id == "es-nino-river"));
+    // "nino" is another word than "niño".
+    assert!(search("\"nino\"").hits.is_empty());
+    assert_eq!(
+        ids(&search("compras publicas")).first(),
+        Some(&"es-uy-compras")
+    );
+}
+
+#[test]
+fn interpreted_countries_and_topics_in_three_languages() {
+    let r = search("compras públicas Uruguay");
+    assert_eq!(r.interpreted.countries, vec!["UY"]);
+    assert!(r.interpreted.topics.contains(&"e-procurement".to_string()));
+    let r = search("전자조달 나라장터");
+    assert!(
+        r.interpreted.topics.contains(&"e-procurement".to_string()),
+        "{:?}",
+        r.interpreted
+    );
+    // The Korean query reaches the English KONEPS report.
+    assert!(ids(&r).contains(&"en-koneps"), "{:?}", ids(&r));
+    let r = search("ciberseguridad");
+    assert!(r.interpreted.topics.contains(&"cyber-security".to_string()));
+    assert!(ids(&r).contains(&"ko-cyber"), "{:?}", ids(&r));
+}
+
+#[test]
+fn snippets_mark_terms_and_escape_everything_else() {
+    let r = search("alert");
+    let hit = r.hits.iter().find(|h| h.id == "en-xss").unwrap();
+    assert!(hit.snippet.contains("&lt;script&gt;"), "{}", hit.snippet);
+    assert!(!hit.snippet.contains("<script>"), "{}", hit.snippet);
+    assert!(
+        hit.snippet.contains("<mark>alert</mark>"),
+        "{}",
+        hit.snippet
+    );
+    // The title is returned as data (JSON), not as HTML.
+    assert_eq!(hit.title, "Security advisory <script>alert(1)</script>");
+}
+
+#[test]
+fn presentations_name_the_slide_that_matched() {
+    let r = search("interoperabilidad Bolivia");
+    let hit = r.hits.iter().find(|h| h.id == "es-bo-slides").unwrap();
+    assert_eq!(hit.page, Some(3));
+    assert!(
+        hit.snippet.contains("<mark>Interoperabilidad</mark>"),
+        "{}",
+        hit.snippet
+    );
+}
+
+fn req(q: &str) -> SearchRequest {
+    SearchRequest {
+        q: q.into(),
+        limit: 100,
+        ..SearchRequest::default()
+    }
+}
+
+type Hit = egovkb::index::search::Hit;
+
+/// Whether a hit passes the request's filters, all but `except`'s.
+fn keep(h: &Hit, r: &SearchRequest, except: &str) -> bool {
+    let year = h
+        .published
+        .as_ref()
+        .and_then(|p| p[..4].parse::<u32>().ok());
+    (except == "country"
+        || r.countries.is_empty()
+        || h.countries.iter().any(|c| r.countries.contains(c)))
+        && (except == "topic"
+            || r.topics.is_empty()
+            || h.topics.iter().any(|t| r.topics.contains(t)))
+        && (except == "doc_type" || r.types.is_empty() || r.types.contains(&h.doc_type))
+        && (except == "lang"
+            || r.langs.is_empty()
+            || h.lang.as_ref().is_some_and(|l| r.langs.contains(l)))
+        && (except == "event"
+            || r.events.is_empty()
+            || h.event.as_ref().is_some_and(|e| r.events.contains(e)))
+        && (except == "year"
+            || r.years
+                .is_none_or(|(a, b)| year.is_some_and(|y| y >= a && y <= b)))
+}
+
+/// Facet counts computed by hand over the documents the text matches.
+fn brute_force(all: &[Hit], r: &SearchRequest) -> HashMap<&'static str, HashMap<String, u64>> {
+    let mut out: HashMap<&'static str, HashMap<String, u64>> = HashMap::new();
+    for facet in ["country", "topic", "year", "doc_type", "lang", "event"] {
+        let counts = out.entry(facet).or_default();
+        for h in all.iter().filter(|h| keep(h, r, facet)) {
+            let values: Vec<String> = match facet {
+                "country" => h.countries.clone(),
+                "topic" => h.topics.clone(),
+                "year" => h.published.iter().map(|p| p[..4].to_string()).collect(),
+                "doc_type" => vec![h.doc_type.clone()],
+                "lang" => h.lang.iter().cloned().collect(),
+                _ => h.event.iter().cloned().collect(),
+            };
+            for v in values {
+                *counts.entry(v).or_default() += 1;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn facet_counts_equal_a_brute_force_count() {
+    let s = &fixture().searcher;
+    for q in [
+        "",
+        "Paraguay",
+        "registro civil",
+        "e-government gobierno electrónico 전자정부",
+        "services",
+    ] {
+        let all = s.search(&req(q)).unwrap().hits;
+        let combos: Vec<Box<dyn Fn(&mut SearchRequest)>> = vec![
+            Box::new(|_| {}),
+            Box::new(|r| r.countries = vec!["PY".into()]),
+            Box::new(|r| r.countries = vec!["PY".into(), "KR".into()]),
+            Box::new(|r| {
+                r.langs = vec!["es".into(), "ko".into()];
+                r.types = vec!["notice".into(), "presentation".into()];
+            }),
+            Box::new(|r| r.years = Some((2018, 2019))),
+            Box::new(|r| {
+                r.topics = vec!["resident-registration".into()];
+                r.years = Some((2015, 2020));
+                r.events = vec!["2018-06-advanced-egov-course".into()];
+            }),
+        ];
+        for set in combos {
+            let mut r = req(q);
+            set(&mut r);
+            let got = s.search(&r).unwrap();
+            let expected = brute_force(&all, &r);
+            let facets = [
+                ("country", &got.facets.country),
+                ("topic", &got.facets.topic),
+                ("year", &got.facets.year),
+                ("doc_type", &got.facets.doc_type),
+                ("lang", &got.facets.lang),
+                ("event", &got.facets.event),
+            ];
+            for (name, values) in facets {
+                let counted: HashMap<String, u64> = values
+                    .iter()
+                    .filter(|v| v.count > 0)
+                    .map(|v| (v.value.clone(), v.count))
+                    .collect();
+                assert_eq!(
+                    counted, expected[name],
+                    "query {q:?}, facet {name}, request {r:?}"
+                );
+            }
+            let total = all.iter().filter(|h| keep(h, &r, "")).count();
+            assert_eq!(got.total, total, "query {q:?}, request {r:?}");
+        }
+    }
+}
+
+#[test]
+fn browsing_and_sorting_by_date() {
+    let s = &fixture().searcher;
+    let r = s
+        .search(&SearchRequest {
+            countries: vec!["PY".into()],
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    let dates: Vec<&str> = r
+        .hits
+        .iter()
+        .filter_map(|h| h.published.as_deref())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "browse is newest first");
+    assert_eq!(r.total, 3);
+    let r = s
+        .search(&SearchRequest {
+            q: "registration".into(),
+            sort: Some(Sort::Date),
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    let dates: Vec<&str> = r
+        .hits
+        .iter()
+        .filter_map(|h| h.published.as_deref())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    // Pagination: a second page continues the first.
+    let page = |offset| {
+        s.search(&SearchRequest {
+            limit: 3,
+            offset,
+            ..SearchRequest::default()
+        })
+        .unwrap()
+    };
+    let (p1, p2) = (page(0), page(3));
+    assert_eq!(p1.total, corpus().len());
+    assert!(
+        p1.hits
+            .iter()
+            .all(|h| !p2.hits.iter().any(|g| g.id == h.id))
+    );
+}
+
+#[test]
+fn labels_follow_the_interface_language() {
+    let s = &fixture().searcher;
+    let r = s
+        .search(&SearchRequest {
+            q: "Paraguay".into(),
+            ui: UiLang::Ko,
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    let py = r.facets.country.iter().find(|v| v.value == "PY").unwrap();
+    assert_eq!(py.label.as_deref(), Some("파라과이"));
+    let r = s
+        .search(&SearchRequest {
+            q: "Paraguay".into(),
+            ui: UiLang::Es,
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    let notice = r
+        .facets
+        .doc_type
+        .iter()
+        .find(|v| v.value == "notice")
+        .unwrap();
+    assert_eq!(notice.label.as_deref(), Some("Aviso"));
+}
+
+#[test]
+fn phrases_and_exclusions() {
+    let r = search("\"one-stop online services\"");
+    assert_eq!(ids(&r), vec!["en-gov24"]);
+    let with = search("Paraguay");
+    let without = search("Paraguay -registro");
+    assert!(with.hits.iter().any(|h| h.id == "es-py-registro"));
+    assert!(
+        !without.hits.iter().any(|h| h.id == "es-py-registro"),
+        "{:?}",
+        ids(&without)
+    );
+}
+
+#[test]
+fn related_documents_share_topics_and_countries() {
+    let s = &fixture().searcher;
+    let related = s.related("ko-py-registration", 3).unwrap();
+    let ids: Vec<&str> = related.iter().map(|h| h.id.as_str()).collect();
+    assert!(!ids.contains(&"ko-py-registration"));
+    assert!(
+        ids.contains(&"en-py-registration") && ids.contains(&"es-py-registro"),
+        "{ids:?}"
+    );
+    assert!(matches!(
+        s.related("no-such-id", 3),
+        Err(SearchError::NotFound(_))
+    ));
+    let d = s.document("es-bo-slides").unwrap();
+    assert_eq!(d.countries, vec!["BO"]);
+}
+
+#[test]
+fn bad_queries_never_panic() {
+    let s = &fixture().searcher;
+    let long = "가".repeat(10_000);
+    let queries = [
+        "\"unbalanced quote",
+        "-",
+        " - ",
+        "--",
+        "\"\"",
+        "\u{0}\u{1}\u{7f}control",
+        "😀🇰🇷🎉",
+        "the of and",
+        "을 를 이 가",
+        "de la y",
+        "((( )))",
+        "*?:^~",
+        long.as_str(),
+    ];
+    for q in queries {
+        match s.search(&req(q)) {
+            Ok(r) => assert!(r.total <= corpus().len()),
+            Err(SearchError::BadRequest(m)) => assert!(m.contains("longer than"), "{m}"),
+            Err(e) => panic!("{q:?}: {e}"),
+        }
+    }
+    for bad in [
+        SearchRequest {
+            limit: 0,
+            ..SearchRequest::default()
+        },
+        SearchRequest {
+            limit: 1000,
+            ..SearchRequest::default()
+        },
+        SearchRequest {
+            offset: 1_000_000,
+            ..SearchRequest::default()
+        },
+    ] {
+        assert!(matches!(s.search(&bad), Err(SearchError::BadRequest(_))));
+    }
+}
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(150))]
+        #[test]
+        fn any_query_answers(q in "\\PC{0,60}|[-\" a-z가-힣ñá]{0,40}") {
+            match fixture().searcher.search(&req(&q)) {
+                Ok(r) => prop_assert!(r.hits.len() <= r.total),
+                Err(SearchError::BadRequest(_)) => {}
+                Err(e) => prop_assert!(false, "{q:?}: {e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn index_is_incremental() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = corpus();
+    let (store, index) = build_index(dir.path(), &docs[..5]);
+    let engine = engine();
+    // Unchanged: nothing to do.
+    let r = build::update(&index, &store, &engine, &Quiet).unwrap();
+    assert_eq!((r.added, r.updated, r.deleted, r.unchanged), (0, 0, 0, 5));
+    // One new, one changed, one gone.
+    store.put(&docs[5]).unwrap();
+    let mut changed = docs[0].clone();
+    changed.title = "Paraguay and Korea: resident registration".into();
+    store.put(&changed).unwrap();
+    store.remove(&docs[1].id).unwrap();
+    let r = build::update(&index, &store, &engine, &Quiet).unwrap();
+    assert_eq!((r.added, r.updated, r.deleted, r.unchanged), (1, 1, 1, 3));
+    assert_eq!(r.documents, 5);
+    let s = Searcher::open(&index, engine, None).unwrap();
+    assert_eq!(s.document(&docs[0].id).unwrap().title, changed.title);
+    assert!(s.document(&docs[1].id).is_err());
+}
+
+#[test]
+fn an_index_built_with_other_analysis_says_to_reindex() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, index) = build_index(dir.path(), &corpus()[..2]);
+    let generation = index.current().unwrap();
+    let meta_path = index.path_of(&generation).join("egovkb-index.json");
+    let text = std::fs::read_to_string(&meta_path).unwrap();
+    let mut meta: serde_json::Value = serde_json::from_str(&text).unwrap();
+    meta["analysis"] = "analysis-v0/old".into();
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    let err = Searcher::open(&index, engine(), None)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("egovkb reindex"), "{err}");
+    let err = build::update(&index, &store, &engine(), &Quiet)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("egovkb reindex"), "{err}");
+    // A reindex fixes it.
+    let r = build::rebuild(&index, &store, &engine(), &Quiet).unwrap();
+    assert_eq!(r.documents, 2);
+    assert!(Searcher::open(&index, engine(), None).is_ok());
+    assert_ne!(index.current().unwrap(), generation);
+    assert!(
+        !index.path_of(&generation).exists(),
+        "old generation pruned"
+    );
+}
+
+#[test]
+fn a_killed_reindex_leaves_the_old_generation_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (store, index) = build_index(root, &corpus());
+    let first = index.current().unwrap();
+    // A corpus big enough that the rebuild takes a while.
+    let filler = "행정안전부는 중남미 공무원을 대상으로 전자정부 연수를 실시했다. ".repeat(40);
+    for i in 0..1500 {
+        let mut d = Document::new(
+            format!("https://example.org/bulk/{i}"),
+            "test",
+            format!("연수 자료 {i}"),
+        );
+        d.lang = Some(Lang::ko());
+        d.body = filler.clone();
+        store.put(&d).unwrap();
+    }
+    let exe = env!("CARGO_BIN_EXE_egovkb");
+    let mut child = std::process::Command::new(exe)
+        .args(["--corpus"])
+        .arg(root.join("corpus"))
+        .arg("--index")
+        .arg(root.join("index"))
+        .arg("reindex")
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the new generation is being written.
+    let started = std::time::Instant::now();
+    while !index.path_of("gen-000002").exists() && started.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(
+        !status.success(),
+        "the reindex finished before it was killed"
+    );
+    assert_eq!(index.current().as_deref(), Some(first.as_str()));
+    let s = Searcher::open(&index, engine(), None).unwrap();
+    let r = s.search(&req("Paraguay")).unwrap();
+    assert!(r.total >= 3);
+    // The next reindex cleans up and completes.
+    let report = build::rebuild(&index, &store, &engine(), &Quiet).unwrap();
+    assert_eq!(report.documents, corpus().len() as u64 + 1500);
+    let generations: Vec<_> = std::fs::read_dir(index.root())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("gen-"))
+        .collect();
+    assert_eq!(generations.len(), 1);
+}
