@@ -310,6 +310,8 @@ fn req(q: &str) -> SearchRequest {
 }
 
 type Hit = egovkb::index::search::Hit;
+/// Sets some filters of a request.
+type Filters = dyn Fn(&mut SearchRequest);
 
 /// Whether a hit passes the request's filters, all but `except`'s.
 fn keep(h: &Hit, r: &SearchRequest, except: &str) -> bool {
@@ -368,7 +370,7 @@ fn facet_counts_equal_a_brute_force_count() {
         "services",
     ] {
         let all = s.search(&req(q)).unwrap().hits;
-        let combos: Vec<Box<dyn Fn(&mut SearchRequest)>> = vec![
+        let combos: Vec<Box<Filters>> = vec![
             Box::new(|_| {}),
             Box::new(|r| r.countries = vec!["PY".into()]),
             Box::new(|r| r.countries = vec!["PY".into(), "KR".into()]),
