@@ -864,12 +864,20 @@ impl Searcher {
         let Some(analyzer) = self.analyzer(name) else {
             return (escape_html(&doc.title), None);
         };
+        let find = |text: &str| {
+            let hits = if name == AnalyzerName::Korean {
+                snippet::literal(text, wanted)
+            } else {
+                snippet::analysed(text, analyzer.as_ref(), wanted)
+            };
+            snippet::best(text, &hits)
+        };
         if !doc.pages.is_empty() {
             let best = doc
                 .pages
                 .iter()
                 .enumerate()
-                .map(|(i, p)| (i, snippet::best(p, analyzer.as_ref(), wanted)))
+                .map(|(i, p)| (i, find(p)))
                 .max_by_key(|(i, s)| (s.distinct, s.matches, std::cmp::Reverse(*i)));
             if let Some((i, s)) = best
                 && s.distinct > 0
@@ -877,8 +885,7 @@ impl Searcher {
                 return (s.html, Some(i + 1));
             }
         }
-        let body = searchable_body(doc);
-        (snippet::best(&body, analyzer.as_ref(), wanted).html, None)
+        (find(&searchable_body(doc)).html, None)
     }
 
     /// A whole document, as enriched for the index.

@@ -44,31 +44,62 @@ fn floor_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// Build the best snippet of `text` for `terms` (the query's terms as
-/// `analyzer` produces them).
-pub fn best(text: &str, analyzer: &dyn Analyzer, terms: &HashSet<String>) -> Snippet {
-    let hits: Vec<(usize, usize, &str)> = if terms.is_empty() {
-        Vec::new()
-    } else {
-        analyzer
-            .analyze(text, Mode::Index)
-            .into_iter()
-            .filter(|t| terms.contains(&t.text))
-            .map(|t| {
-                (
-                    t.start,
-                    t.end,
-                    terms.get(&t.text).map(String::as_str).unwrap_or(""),
-                )
-            })
-            .collect()
-    };
+/// A query term found in a text: byte offsets and the term.
+type Found<'a> = (usize, usize, &'a str);
+
+/// Where `analyzer` finds `terms` in `text`.
+pub fn analysed<'a>(
+    text: &str,
+    analyzer: &dyn Analyzer,
+    terms: &'a HashSet<String>,
+) -> Vec<Found<'a>> {
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    analyzer
+        .analyze(text, Mode::Index)
+        .into_iter()
+        .filter_map(|t| {
+            terms
+                .get(&t.text)
+                .map(|term| (t.start, t.end, term.as_str()))
+        })
+        .collect()
+}
+
+/// Where `terms` occur literally in `text` (ASCII case ignored). For Korean,
+/// whose terms are morphemes written as they are, this finds what analysis
+/// would at a fraction of its cost. One-character terms are left out.
+pub fn literal<'a>(text: &str, terms: &'a HashSet<String>) -> Vec<Found<'a>> {
+    let lower = text.to_ascii_lowercase();
+    let mut found: Vec<Found<'a>> = Vec::new();
+    for term in terms.iter().filter(|t| t.chars().count() > 1) {
+        found.extend(
+            lower
+                .match_indices(term.as_str())
+                .map(|(i, m)| (i, i + m.len(), term.as_str())),
+        );
+    }
+    // Longest first at each start; drop overlaps.
+    found.sort_by_key(|f| (f.0, std::cmp::Reverse(f.1)));
+    let mut kept: Vec<Found<'a>> = Vec::new();
+    for f in found {
+        if kept.last().is_none_or(|k| f.0 >= k.1) {
+            kept.push(f);
+        }
+    }
+    kept
+}
+
+/// Build the best snippet of `text` around `hits` (sorted by offset).
+pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
     // The window (in bytes, about SNIPPET_CHARS * 3 for Hangul) that holds
     // the most distinct terms, then the most occurrences.
     // In bytes: characters times the text's average bytes per character.
     let width = SNIPPET_CHARS * text.len().div_ceil(text.chars().count().max(1));
     let mut best_window = (0usize, 0usize, 0usize); // (start index into hits, distinct, count)
     let mut j = 0;
+    let hits = hits;
     for i in 0..hits.len() {
         while j < hits.len() && hits[j].1 <= hits[i].0 + width {
             j += 1;
@@ -156,11 +187,9 @@ mod tests {
     #[test]
     fn marks_matches_and_escapes_the_rest() {
         let en = LatinAnalyzer::english();
-        let s = best(
-            "<script>alert(1)</script> The resident registration of Paraguay",
-            &en,
-            &set(&["resid", "registr"]),
-        );
+        let text = "<script>alert(1)</script> The resident registration of Paraguay";
+        let terms = set(&["resid", "registr"]);
+        let s = best(text, &analysed(text, &en, &terms));
         assert!(s.html.contains("&lt;script&gt;"), "{}", s.html);
         assert!(
             s.html.contains("<mark>resident registration</mark>"),
@@ -178,7 +207,8 @@ mod tests {
         let text = format!(
             "Paraguay once. {filler} Paraguay and resident registration together. {filler}"
         );
-        let s = best(&text, &en, &set(&["paraguay", "resid", "registr"]));
+        let terms = set(&["paraguay", "resid", "registr"]);
+        let s = best(&text, &analysed(&text, &en, &terms));
         assert!(
             s.html
                 .contains("<mark>Paraguay</mark> and <mark>resident registration</mark>"),
@@ -189,9 +219,23 @@ mod tests {
     }
 
     #[test]
+    fn literal_matching_for_korean() {
+        let text = "행정안전부는 KONEPS와 주민등록 제도를 소개했다";
+        let terms = set(&["주민", "등록", "koneps", "부"]);
+        let s = best(text, &literal(text, &terms));
+        assert!(s.html.contains("<mark>KONEPS</mark>"), "{}", s.html);
+        assert!(s.html.contains("<mark>주민등록</mark>"), "{}", s.html);
+        assert!(!s.html.contains("<mark>부</mark>"), "{}", s.html);
+    }
+
+    #[test]
     fn without_matches_it_is_the_start() {
         let en = LatinAnalyzer::english();
-        let s = best("Short text & more", &en, &set(&["zzz"]));
+        let terms = set(&["zzz"]);
+        let s = best(
+            "Short text & more",
+            &analysed("Short text & more", &en, &terms),
+        );
         assert_eq!(s.html, "Short text &amp; more");
         assert_eq!(s.distinct, 0);
     }
