@@ -99,7 +99,6 @@ pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
     let width = SNIPPET_CHARS * text.len().div_ceil(text.chars().count().max(1));
     let mut best_window = (0usize, 0usize, 0usize); // (start index into hits, distinct, count)
     let mut j = 0;
-    let hits = hits;
     for i in 0..hits.len() {
         while j < hits.len() && hits[j].1 <= hits[i].0 + width {
             j += 1;
