@@ -83,6 +83,27 @@ impl SegmentCollector for SegmentFacetCounter {
         }
     }
 
+    fn collect_block(&mut self, docs: &[DocId]) {
+        for (_, col, counts) in &mut self.columns {
+            let Some(col) = col else { continue };
+            let ords = col.ords();
+            for &doc in docs {
+                for ord in ords.values_for_doc(doc) {
+                    if let Some(c) = counts.get_mut(ord as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+        if let Some((_, col, counts)) = &mut self.year {
+            for &doc in docs {
+                for y in col.values_for_doc(doc) {
+                    *counts.entry(y).or_default() += 1;
+                }
+            }
+        }
+    }
+
     fn harvest(self) -> Counts {
         let mut out = Counts::new();
         for (name, col, counts) in self.columns {

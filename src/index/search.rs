@@ -44,8 +44,12 @@ const OTHER_LANGUAGE_WEIGHT: f32 = 0.1;
 /// A document tagged with a country or topic the query names.
 const COUNTRY_BOOST: f32 = 1.0;
 const TOPIC_BOOST: f32 = 1.0;
+/// A document tagged with both the country and the topic a query names.
+const ALL_CONCEPTS_BOOST: f32 = 1.0;
 /// A country's or topic's name in another phrasing or language.
 const EXPANSION_BOOST: f32 = 0.5;
+/// Names of one country or topic added to a query, per language.
+const MAX_EXPANSIONS_PER_LANGUAGE: usize = 3;
 /// Most hits a page may ask for.
 pub const MAX_LIMIT: usize = 100;
 /// Deepest offset: paging further is not searching.
@@ -382,7 +386,15 @@ impl Searcher {
                 1.0
             };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, field_boost) in [(view.title, TITLE_BOOST), (view.body, 1.0)] {
+        // A view in another language than the query's adds a little, from
+        // its body only (the title is in the body too): fewer scorers.
+        let own_language = boost >= 1.0;
+        let fields: &[(Field, f32)] = if own_language {
+            &[(view.title, TITLE_BOOST), (view.body, 1.0)]
+        } else {
+            &[(view.body, 1.0)]
+        };
+        for &(field, field_boost) in fields {
             let q: Box<dyn Query> = if phrase && terms.len() > 1 {
                 let first = terms[0].position;
                 let mut seen = HashSet::new();
@@ -412,7 +424,7 @@ impl Searcher {
         }
         // Proximity: adjacent query terms found near each other in the body
         // (a sequential-dependence bonus; bigrams are adjacent already).
-        if !phrase && view.title != self.fields.ko_bigram.title {
+        if !phrase && own_language && view.title != self.fields.ko_bigram.title {
             let mut prev: Option<&crate::analysis::Term> = None;
             for t in &terms {
                 if let Some(p) = prev
@@ -522,13 +534,42 @@ impl Searcher {
                     enricher.topics.phrases(t),
                 )
             }));
+        // A document tagged with every country and topic the query names is
+        // what a researcher asks for, whatever its language.
+        if !interpreted.countries.is_empty() && !interpreted.topics.is_empty() {
+            let any = |field: Field, keys: &[String]| -> Box<dyn Query> {
+                Box::new(BooleanQuery::new(
+                    keys.iter()
+                        .map(|k| (Occur::Should, term_query(field, k)))
+                        .collect(),
+                ))
+            };
+            let both = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    any(self.fields.countries, &interpreted.countries),
+                ),
+                (Occur::Must, any(self.fields.topics, &interpreted.topics)),
+            ]);
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(both), ALL_CONCEPTS_BOOST)),
+            ));
+        }
         for (field, key, boost, phrases) in expansions {
             should.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(term_query(field, key), boost)),
             ));
             let mut seen = HashSet::new();
+            let mut per_analyzer: HashMap<AnalyzerName, usize> = HashMap::new();
             for (analyzer, words) in phrases {
+                // The first names of each language are the main ones.
+                let n = per_analyzer.entry(*analyzer).or_default();
+                *n += 1;
+                if *n > MAX_EXPANSIONS_PER_LANGUAGE {
+                    continue;
+                }
                 let repeats_query = searched.iter().any(|(a, q)| {
                     a == analyzer && q.windows(words.len()).any(|w| w == words.as_slice())
                 });
@@ -581,7 +622,8 @@ impl Searcher {
         }
     }
 
-    /// A phrase of already analysed terms, in a view's title and body.
+    /// A phrase of already analysed terms, in a view's body (which holds
+    /// the title too).
     fn phrase_of_terms(
         &self,
         view: &TextView,
@@ -591,24 +633,18 @@ impl Searcher {
         if words.is_empty() {
             return None;
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, field_boost) in [(view.title, TITLE_BOOST), (view.body, 1.0)] {
-            let q: Box<dyn Query> = if words.len() == 1 {
-                term_query(field, &words[0])
-            } else {
-                Box::new(PhraseQuery::new(
-                    words
-                        .iter()
-                        .map(|w| Term::from_field_text(field, w))
-                        .collect(),
-                ))
-            };
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(q, boost * field_boost)),
-            ));
-        }
-        Some(Box::new(BooleanQuery::new(clauses)))
+        let field = view.body;
+        let q: Box<dyn Query> = if words.len() == 1 {
+            term_query(field, &words[0])
+        } else {
+            Box::new(PhraseQuery::new(
+                words
+                    .iter()
+                    .map(|w| Term::from_field_text(field, w))
+                    .collect(),
+            ))
+        };
+        Some(Box::new(BoostQuery::new(q, boost)))
     }
 
     /// The filters of a request, leaving out one facet's (for its counts).
