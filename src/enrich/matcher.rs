@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::analysis::korean::is_hangul;
-use crate::analysis::{AnalyzerName, Analyzers, Mode};
+use crate::analysis::{AnalyzerName, Analyzers, Mode, Term};
 
 /// One phrase found in a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,17 +89,20 @@ impl PhraseMatcher {
     }
 
     /// Every phrase occurrence in `text`. The same stretch of text may be
-    /// found by several analyzers (Spanish and English); callers count
-    /// entries, not occurrences, or deduplicate by offsets.
+    /// found by several analyzers (Spanish and English); it is reported once.
     pub fn find(&self, analyzers: &Analyzers, text: &str) -> Vec<Found> {
+        self.find_analysed(&analyse(analyzers, text))
+    }
+
+    /// The same, on text already analysed by [`analyse`] (enrichment
+    /// analyses a document once for every vocabulary).
+    pub fn find_analysed(&self, analysed: &[(AnalyzerName, Vec<Term>)]) -> Vec<Found> {
         let mut found = Vec::new();
-        for name in analyzers_for(text) {
-            let Ok(a) = analyzers.get(name) else { continue };
-            let terms = a.analyze(text, Mode::Query);
+        for (name, terms) in analysed {
             let mut i = 0;
             while i < terms.len() {
                 let mut advanced = false;
-                if let Some(candidates) = self.by_first.get(&(name, terms[i].text.clone())) {
+                if let Some(candidates) = self.by_first.get(&(*name, terms[i].text.clone())) {
                     for (phrase, key) in candidates {
                         let n = phrase.len();
                         if i + n > terms.len() {
@@ -131,4 +134,12 @@ impl PhraseMatcher {
         found.dedup_by(|b, a| a.key == b.key && b.start < a.end);
         found
     }
+}
+
+/// A text as the analyzers worth running on it see it (query mode).
+pub fn analyse(analyzers: &Analyzers, text: &str) -> Vec<(AnalyzerName, Vec<Term>)> {
+    analyzers_for(text)
+        .into_iter()
+        .filter_map(|name| Some((name, analyzers.get(name).ok()?.analyze(text, Mode::Query))))
+        .collect()
 }

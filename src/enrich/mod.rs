@@ -71,21 +71,27 @@ impl Enricher {
                 dates::find_date(&doc.title).or_else(|| dates::find_date(prefix(&text, 2_000)));
         }
 
+        // Analyse title and text once, for both vocabularies.
+        let title = matcher::analyse(&self.analyzers, &doc.title);
+        let body = matcher::analyse(&self.analyzers, &text);
+
         let mut countries: BTreeSet<String> = d.countries.iter().cloned().collect();
-        for (code, _) in self.countries.find(&self.analyzers, &doc.title) {
-            countries.insert(code.to_string());
-        }
-        for (code, _) in self.countries.find(&self.analyzers, &text) {
+        for (code, _) in self
+            .countries
+            .find_analysed(&title)
+            .into_iter()
+            .chain(self.countries.find_analysed(&body))
+        {
             countries.insert(code.to_string());
         }
         d.countries = countries.into_iter().collect();
 
         let mut topics: BTreeSet<String> = d.topics.iter().cloned().collect();
-        for (slug, _) in self.topics.find(&self.analyzers, &doc.title) {
+        for (slug, _) in self.topics.find_analysed(&title) {
             topics.insert(slug.to_string());
         }
         let mut mentions: HashMap<&str, usize> = HashMap::new();
-        for (slug, _) in self.topics.find(&self.analyzers, &text) {
+        for (slug, _) in self.topics.find_analysed(&body) {
             *mentions.entry(slug).or_default() += 1;
         }
         for (slug, n) in mentions {

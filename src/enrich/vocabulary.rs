@@ -267,6 +267,18 @@ impl Vocabulary {
             .collect()
     }
 
+    /// [`Vocabulary::find`] on a text analysed once by [`super::matcher::analyse`].
+    pub fn find_analysed(
+        &self,
+        analysed: &[(AnalyzerName, Vec<crate::analysis::Term>)],
+    ) -> Vec<(&str, Found)> {
+        self.strict
+            .find_analysed(analysed)
+            .into_iter()
+            .map(|f| (self.entries[f.key].key.as_str(), f))
+            .collect()
+    }
+
     /// Occurrences of any name, ambiguous ones included (for queries: who
     /// types "Jordan" into this search means the country).
     pub fn find_in_query<'a>(&'a self, analyzers: &Analyzers, text: &str) -> Vec<(&'a str, Found)> {
