@@ -235,20 +235,11 @@ pub fn update(
 ) -> Result<Report, IndexError> {
     let _lock = dir.lock()?;
     let analysis = engine.analysis_fingerprint();
-    let Some(generation) = dir.current() else {
+    if dir.current().is_none() {
         drop(_lock);
         return rebuild(dir, store, engine, progress);
-    };
-    let meta = dir
-        .meta(&generation)
-        .ok_or_else(|| IndexError::NoIndex(dir.root().to_path_buf()))?;
-    if meta.analysis != analysis {
-        return Err(IndexError::Stale {
-            path: dir.path_of(&generation),
-            built: meta.analysis,
-            now: analysis,
-        });
     }
+    let (generation, _) = dir.in_service(&analysis)?;
     let path = dir.path_of(&generation);
     let (index, fields) = open_generation(engine, &path)?;
     let existing = indexed_hashes(&index).map_err(tv(&path))?;

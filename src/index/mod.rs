@@ -109,6 +109,22 @@ impl IndexDir {
         self.path_of(&name).join(META).is_file().then_some(name)
     }
 
+    /// The generation in service and its record, if it was built with
+    /// `analysis`; otherwise the error that says to reindex.
+    pub fn in_service(&self, analysis: &str) -> Result<(String, IndexMeta), IndexError> {
+        let no_index = || IndexError::NoIndex(self.root.clone());
+        let generation = self.current().ok_or_else(no_index)?;
+        let meta = self.meta(&generation).ok_or_else(no_index)?;
+        if meta.analysis != analysis {
+            return Err(IndexError::Stale {
+                path: self.path_of(&generation),
+                built: meta.analysis,
+                now: analysis.to_string(),
+            });
+        }
+        Ok((generation, meta))
+    }
+
     pub fn path_of(&self, generation: &str) -> PathBuf {
         self.root.join(generation)
     }

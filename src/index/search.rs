@@ -222,16 +222,8 @@ const FACET_FIELDS: [(&str, &str); 6] = [
     ("event", "event"),
 ];
 
-fn doc_type_label(value: &str, ui: UiLang) -> String {
-    let (en, es, ko) = match value {
-        "notice" => ("Notice", "Aviso", "공지"),
-        "press_release" => ("Press release", "Comunicado de prensa", "보도자료"),
-        "presentation" => ("Presentation", "Presentación", "발표자료"),
-        "report" => ("Report", "Informe", "보고서"),
-        "course_material" => ("Course material", "Material de curso", "교육자료"),
-        "other" => ("Other", "Otro", "기타"),
-        v => (v, v, v),
-    };
+/// One of three labels, by interface language.
+fn by_ui(ui: UiLang, (en, es, ko): (&str, &str, &str)) -> String {
     match ui {
         UiLang::En => en,
         UiLang::Es => es,
@@ -240,21 +232,33 @@ fn doc_type_label(value: &str, ui: UiLang) -> String {
     .to_string()
 }
 
+fn doc_type_label(value: &str, ui: UiLang) -> String {
+    by_ui(
+        ui,
+        match value {
+            "notice" => ("Notice", "Aviso", "공지"),
+            "press_release" => ("Press release", "Comunicado de prensa", "보도자료"),
+            "presentation" => ("Presentation", "Presentación", "발표자료"),
+            "report" => ("Report", "Informe", "보고서"),
+            "course_material" => ("Course material", "Material de curso", "교육자료"),
+            "other" => ("Other", "Otro", "기타"),
+            v => (v, v, v),
+        },
+    )
+}
+
 fn lang_label(value: &str, ui: UiLang) -> String {
-    let (en, es, ko) = match value {
-        "ko" => ("Korean", "Coreano", "한국어"),
-        "es" => ("Spanish", "Español", "스페인어"),
-        "en" => ("English", "Inglés", "영어"),
-        "pt" => ("Portuguese", "Portugués", "포르투갈어"),
-        "fr" => ("French", "Francés", "프랑스어"),
-        v => (v, v, v),
-    };
-    match ui {
-        UiLang::En => en,
-        UiLang::Es => es,
-        UiLang::Ko => ko,
-    }
-    .to_string()
+    by_ui(
+        ui,
+        match value {
+            "ko" => ("Korean", "Coreano", "한국어"),
+            "es" => ("Spanish", "Español", "스페인어"),
+            "en" => ("English", "Inglés", "영어"),
+            "pt" => ("Portuguese", "Portugués", "포르투갈어"),
+            "fr" => ("French", "Francés", "프랑스어"),
+            v => (v, v, v),
+        },
+    )
 }
 
 /// The text query and what the snippets should mark.
@@ -284,20 +288,7 @@ impl Searcher {
         engine: Engine,
         corpus: Option<&std::path::Path>,
     ) -> Result<Self, IndexError> {
-        let generation = dir
-            .current()
-            .ok_or_else(|| IndexError::NoIndex(dir.root().to_path_buf()))?;
-        let meta = dir
-            .meta(&generation)
-            .ok_or_else(|| IndexError::NoIndex(dir.root().to_path_buf()))?;
-        let analysis = engine.analysis_fingerprint();
-        if meta.analysis != analysis {
-            return Err(IndexError::Stale {
-                path: dir.path_of(&generation),
-                built: meta.analysis,
-                now: analysis,
-            });
-        }
+        let (generation, meta) = dir.in_service(&engine.analysis_fingerprint())?;
         let path = dir.path_of(&generation);
         let (index, fields) = open_generation(&engine, &path)?;
         let reader = index
