@@ -561,6 +561,11 @@ impl Searcher {
                 if *n > MAX_EXPANSIONS_PER_LANGUAGE {
                     continue;
                 }
+                // Only one-word names: a document that uses a longer name
+                // is tagged with it already (and phrase scorers are dear).
+                if words.len() != 1 {
+                    continue;
+                }
                 let repeats_query = searched.iter().any(|(a, q)| {
                     a == analyzer && q.windows(words.len()).any(|w| w == words.as_slice())
                 });
@@ -892,10 +897,10 @@ impl Searcher {
             return (escape_html(&doc.title), None);
         };
         let find = |text: &str| {
-            let hits = if name == AnalyzerName::Korean {
-                snippet::literal(text, wanted)
-            } else {
-                snippet::analysed(text, analyzer.as_ref(), wanted)
+            let hits = match name {
+                AnalyzerName::Korean => snippet::literal(text, wanted),
+                AnalyzerName::Spanish | AnalyzerName::English => snippet::stems(text, wanted),
+                AnalyzerName::Other => snippet::analysed(text, analyzer.as_ref(), wanted),
             };
             snippet::best(text, &hits)
         };
