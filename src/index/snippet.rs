@@ -77,7 +77,7 @@ pub fn stems<'a>(text: &str, terms: &'a HashSet<String>) -> Vec<Found<'a>> {
         return found;
     }
     let mut start = None;
-    let mut check = |s: usize, e: usize, found: &mut Vec<Found<'a>>| {
+    let check = |s: usize, e: usize, found: &mut Vec<Found<'a>>| {
         let word = crate::analysis::latin::fold(&text[s..e].to_lowercase());
         let hit = terms.iter().find(|t| {
             if t.chars().count() < 3 {
