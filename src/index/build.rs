@@ -74,7 +74,9 @@ pub fn to_tantivy(fields: &Fields, doc: &Document, hash: &str) -> TantivyDocumen
     // The body field holds the title too, so that one field's statistics
     // rank a document; the title field adds a boost on top.
     t.add_text(view.title, &doc.title);
-    t.add_text(view.body, format!("{}\n\n{}", doc.title, body));
+    let full = format!("{}\n\n{}", doc.title, body);
+    t.add_text(fields.all.body, &full);
+    t.add_text(view.body, full);
     let has_hangul = doc.title.chars().any(is_hangul) || body.chars().any(is_hangul);
     if has_hangul {
         let (title_ko, body_ko) = (hangul_only(&doc.title), hangul_only(&body));

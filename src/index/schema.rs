@@ -31,6 +31,10 @@ pub struct Fields {
     pub es: TextView,
     pub en: TextView,
     pub other: TextView,
+    /// Every document in every language, folded words and Hangul bigrams:
+    /// one set of statistics over the whole corpus, for languages with few
+    /// documents whose own fields say little.
+    pub all: TextView,
     pub countries: Field,
     pub topics: Field,
     pub doc_type: Field,
@@ -68,6 +72,7 @@ pub fn build() -> (Schema, Fields) {
     let es = view("es", "es", AnalyzerName::Spanish);
     let en = view("en", "en", AnalyzerName::English);
     let other = view("other", "other", AnalyzerName::Other);
+    let all = view("all", "other", AnalyzerName::Other);
     let facet = STRING | FAST;
     let fields = Fields {
         id,
@@ -78,6 +83,7 @@ pub fn build() -> (Schema, Fields) {
         es,
         en,
         other,
+        all,
         countries: b.add_text_field("countries", facet.clone()),
         topics: b.add_text_field("topics", facet.clone()),
         doc_type: b.add_text_field("doc_type", facet.clone()),
@@ -104,8 +110,15 @@ impl Fields {
     }
 
     /// The text views in the order queries search them.
-    pub fn views(&self) -> [TextView; 5] {
-        [self.ko, self.ko_bigram, self.es, self.en, self.other]
+    pub fn views(&self) -> [TextView; 6] {
+        [
+            self.ko,
+            self.ko_bigram,
+            self.es,
+            self.en,
+            self.other,
+            self.all,
+        ]
     }
 }
 

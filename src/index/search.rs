@@ -41,6 +41,8 @@ const PROXIMITY_BOOST: f32 = 0.3;
 /// Fields of another language than the query's (their BM25 statistics are
 /// not comparable, and other languages are reached by query understanding).
 const OTHER_LANGUAGE_WEIGHT: f32 = 0.1;
+/// The all-languages view: one set of statistics over the whole corpus.
+const ALL_LANGUAGES_WEIGHT: f32 = 0.3;
 /// A document tagged with a country or topic the query names.
 const COUNTRY_BOOST: f32 = 1.0;
 const TOPIC_BOOST: f32 = 1.0;
@@ -316,7 +318,7 @@ impl Searcher {
 
     fn views_for(&self, text: &str) -> Vec<TextView> {
         let f = &self.fields;
-        let mut views = Vec::new();
+        let mut views = vec![f.all];
         if text.chars().any(is_hangul) {
             views.push(f.ko);
             views.push(f.ko_bigram);
@@ -336,6 +338,9 @@ impl Searcher {
     /// statistics are not comparable; other languages are reached through
     /// query understanding instead). Without a language, all count alike.
     fn view_weight(&self, view: &TextView, lang: Option<&Lang>) -> f32 {
+        if view.title == self.fields.all.title {
+            return ALL_LANGUAGES_WEIGHT;
+        }
         let Some(lang) = lang else { return 1.0 };
         let own = match lang.as_str() {
             "ko" => self.fields.ko.title,
