@@ -33,8 +33,8 @@ pub struct Report {
     pub documents: u64,
 }
 
-/// Korean text only (everything else blanked), for the Korean views of a
-/// document in another language and for the bigram view.
+/// Korean text only (everything else blanked), for the Korean view of a
+/// document in another language.
 fn hangul_only(text: &str) -> String {
     text.chars()
         .map(|c| {
@@ -77,15 +77,11 @@ pub fn to_tantivy(fields: &Fields, doc: &Document, hash: &str) -> TantivyDocumen
     let full = format!("{}\n\n{}", doc.title, body);
     t.add_text(fields.all.body, &full);
     t.add_text(view.body, full);
+    // Korean names and terms quoted in a document in another language.
     let has_hangul = doc.title.chars().any(is_hangul) || body.chars().any(is_hangul);
-    if has_hangul {
-        let (title_ko, body_ko) = (hangul_only(&doc.title), hangul_only(&body));
-        if lang != "ko" {
-            t.add_text(fields.ko.title, &title_ko);
-            t.add_text(fields.ko.body, &body_ko);
-        }
-        t.add_text(fields.ko_bigram.title, &title_ko);
-        t.add_text(fields.ko_bigram.body, &body_ko);
+    if has_hangul && lang != "ko" {
+        t.add_text(fields.ko.title, hangul_only(&doc.title));
+        t.add_text(fields.ko.body, hangul_only(&body));
     }
     for c in &doc.countries {
         t.add_text(fields.countries, c);

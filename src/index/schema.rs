@@ -1,6 +1,6 @@
 //! The tantivy schema: per-language text fields (title boosted over body),
-//! a Korean character-bigram view, normalised facet fields and the stored
-//! enriched document.
+//! an all-languages view, normalised facet fields and the stored enriched
+//! document.
 
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -25,9 +25,6 @@ pub struct Fields {
     pub hash: Field,
     pub doc: Field,
     pub ko: TextView,
-    /// Korean as overlapping character bigrams: robust where the
-    /// morphological analysis splits an unknown name.
-    pub ko_bigram: TextView,
     pub es: TextView,
     pub en: TextView,
     pub other: TextView,
@@ -68,7 +65,6 @@ pub fn build() -> (Schema, Fields) {
         body: b.add_text_field(&format!("body_{name}"), text(tokenizer)),
     };
     let ko = view("ko", "ko", AnalyzerName::Korean);
-    let ko_bigram = view("ko_bigram", "other", AnalyzerName::Other);
     let es = view("es", "es", AnalyzerName::Spanish);
     let en = view("en", "en", AnalyzerName::English);
     let other = view("other", "other", AnalyzerName::Other);
@@ -79,7 +75,6 @@ pub fn build() -> (Schema, Fields) {
         hash,
         doc,
         ko,
-        ko_bigram,
         es,
         en,
         other,
@@ -108,19 +103,4 @@ impl Fields {
         }
         Ok(fields)
     }
-
-    /// The text views in the order queries search them.
-    pub fn views(&self) -> [TextView; 6] {
-        [
-            self.ko,
-            self.ko_bigram,
-            self.es,
-            self.en,
-            self.other,
-            self.all,
-        ]
-    }
 }
-
-/// Facet names as the API spells them, with their field names.
-pub const FACETS: [&str; 6] = ["country", "topic", "year", "doc_type", "lang", "event"];

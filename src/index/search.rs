@@ -32,8 +32,6 @@ use crate::enrich::UiLang;
 // round values, never per query.
 /// The title is part of the body text too; a title match adds this.
 const TITLE_BOOST: f32 = 0.5;
-/// The Korean bigram view adds evidence; it must not drown the morphemes.
-const BIGRAM_BOOST: f32 = 0.5;
 /// Two adjacent query terms within this many positions of each other...
 const PROXIMITY_SLOP: u32 = 3;
 /// ...add this, times the view's weight.
@@ -41,7 +39,9 @@ const PROXIMITY_BOOST: f32 = 0.3;
 /// Fields of another language than the query's (their BM25 statistics are
 /// not comparable, and other languages are reached by query understanding).
 const OTHER_LANGUAGE_WEIGHT: f32 = 0.1;
-/// The all-languages view: one set of statistics over the whole corpus.
+/// The all-languages view: one set of statistics over the whole corpus,
+/// and for Korean the character-bigram evidence that catches what the
+/// morphological analysis splits (반기문이 → 반기 + 문이).
 const ALL_LANGUAGES_WEIGHT: f32 = 0.3;
 /// A document tagged with a country or topic the query names.
 const COUNTRY_BOOST: f32 = 1.0;
@@ -321,7 +321,6 @@ impl Searcher {
         let mut views = vec![f.all];
         if text.chars().any(is_hangul) {
             views.push(f.ko);
-            views.push(f.ko_bigram);
         }
         if text.chars().any(|c| c.is_alphanumeric() && !is_hangul(c)) {
             views.extend([f.es, f.en, f.other]);
@@ -348,8 +347,7 @@ impl Searcher {
             "en" => self.fields.en.title,
             _ => self.fields.other.title,
         };
-        if view.title == own || (lang.as_str() == "ko" && view.title == self.fields.ko_bigram.title)
-        {
+        if view.title == own {
             1.0
         } else {
             OTHER_LANGUAGE_WEIGHT
@@ -375,12 +373,7 @@ impl Searcher {
             return None;
         }
         let words: Vec<String> = terms.iter().map(|t| t.text.clone()).collect();
-        let weight = boost
-            * if view.title == self.fields.ko_bigram.title {
-                BIGRAM_BOOST
-            } else {
-                1.0
-            };
+        let weight = boost;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // A view in another language than the query's adds a little, from
         // its body only (the title is in the body too): fewer scorers.
@@ -419,8 +412,8 @@ impl Searcher {
             ));
         }
         // Proximity: adjacent query terms found near each other in the body
-        // (a sequential-dependence bonus; bigrams are adjacent already).
-        if !phrase && own_language && view.title != self.fields.ko_bigram.title {
+        // (a sequential-dependence bonus).
+        if !phrase && own_language {
             let mut prev: Option<&crate::analysis::Term> = None;
             for t in &terms {
                 if let Some(p) = prev
