@@ -404,14 +404,7 @@ fn print_results(r: &SearchResponse, offset: usize) {
         println!();
     }
     let f = &r.facets;
-    for (name, values) in [
-        ("country", &f.country),
-        ("topic", &f.topic),
-        ("year", &f.year),
-        ("type", &f.doc_type),
-        ("lang", &f.lang),
-        ("event", &f.event),
-    ] {
+    for (name, values) in f.groups() {
         if values.is_empty() {
             continue;
         }
@@ -455,14 +448,7 @@ fn stats(config: &Config, json: bool) -> Result<()> {
         stats.documents, stats.generation, stats.updated
     );
     println!("corpus: {corpus} documents in {}", config.corpus.display());
-    for (name, values) in [
-        ("country", &stats.facets.country),
-        ("topic", &stats.facets.topic),
-        ("year", &stats.facets.year),
-        ("type", &stats.facets.doc_type),
-        ("lang", &stats.facets.lang),
-        ("event", &stats.facets.event),
-    ] {
+    for (name, values) in stats.facets.groups() {
         let shown: Vec<String> = values
             .iter()
             .map(|v| format!("{} {}", v.value, v.count))

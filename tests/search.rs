@@ -415,6 +415,14 @@ fn facet_counts_equal_a_brute_force_count() {
     }
 }
 
+/// The dates of a response's hits, in order.
+fn published(r: &SearchResponse) -> Vec<&str> {
+    r.hits
+        .iter()
+        .filter_map(|h| h.published.as_deref())
+        .collect()
+}
+
 #[test]
 fn browsing_and_sorting_by_date() {
     let s = &fixture().searcher;
@@ -424,11 +432,7 @@ fn browsing_and_sorting_by_date() {
             ..SearchRequest::default()
         })
         .unwrap();
-    let dates: Vec<&str> = r
-        .hits
-        .iter()
-        .filter_map(|h| h.published.as_deref())
-        .collect();
+    let dates = published(&r);
     let mut sorted = dates.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(dates, sorted, "browse is newest first");
@@ -440,11 +444,7 @@ fn browsing_and_sorting_by_date() {
             ..SearchRequest::default()
         })
         .unwrap();
-    let dates: Vec<&str> = r
-        .hits
-        .iter()
-        .filter_map(|h| h.published.as_deref())
-        .collect();
+    let dates = published(&r);
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
     // Pagination: a second page continues the first.
     let page = |offset| {

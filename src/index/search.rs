@@ -195,6 +195,20 @@ pub struct Facets {
     pub event: Vec<FacetValue>,
 }
 
+impl Facets {
+    /// Each facet with its name, in display order.
+    pub fn groups(&self) -> [(&'static str, &[FacetValue]); 6] {
+        [
+            ("country", &self.country),
+            ("topic", &self.topic),
+            ("year", &self.year),
+            ("type", &self.doc_type),
+            ("lang", &self.lang),
+            ("event", &self.event),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SearchResponse {
     pub query: String,
