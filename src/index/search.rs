@@ -147,14 +147,14 @@ pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default, utoipa::ToSchema)]
 pub struct Interpreted {
     pub countries: Vec<String>,
     pub topics: Vec<String>,
 }
 
 /// One result.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Hit {
     pub id: String,
     pub title: String,
@@ -177,7 +177,7 @@ pub struct Hit {
     pub page: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct FacetValue {
     pub value: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,7 +185,7 @@ pub struct FacetValue {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default, utoipa::ToSchema)]
 pub struct Facets {
     pub country: Vec<FacetValue>,
     pub topic: Vec<FacetValue>,
@@ -209,7 +209,7 @@ impl Facets {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct SearchResponse {
     pub query: String,
     pub interpreted: Interpreted,
@@ -219,7 +219,7 @@ pub struct SearchResponse {
     pub facets: Facets,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Stats {
     pub documents: u64,
     pub generation: String,
@@ -248,7 +248,7 @@ fn by_ui(ui: UiLang, (en, es, ko): (&str, &str, &str)) -> String {
     .to_string()
 }
 
-fn doc_type_label(value: &str, ui: UiLang) -> String {
+pub fn doc_type_label(value: &str, ui: UiLang) -> String {
     by_ui(
         ui,
         match value {

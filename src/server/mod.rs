@@ -1,7 +1,12 @@
 //! The HTTP server: a thin axum shell over the engine. JSON API routes of
-//! the contract, JSON errors (4xx for anything a client can send), a cap on
-//! concurrent searches, and an index that is swapped without a restart when
-//! a reindex puts a new generation in service.
+//! the contract and the web page, JSON errors (4xx for anything a client
+//! can send), a cap on concurrent searches, request logs, security headers,
+//! and an index that is swapped without a restart when a reindex puts a new
+//! generation in service.
+
+mod openapi;
+mod page;
+mod text;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,18 +14,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
 use tokio::sync::Semaphore;
+use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::document::Document;
 use crate::engine::Engine;
 use crate::enrich::UiLang;
 use crate::index::IndexDir;
-use crate::index::search::{SearchError, SearchRequest, Searcher};
+use crate::index::search::{SearchError, SearchRequest, SearchResponse, Searcher, Stats};
 
 /// How often the server looks for a new index generation.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
@@ -112,11 +119,24 @@ impl From<SearchError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The same error as a web page.
+    fn page(self, q: &page::PageQuery) -> Response {
+        let body = page::error(q, self.status.as_u16(), &self.message);
+        (self.status, Html(body.into_string())).into_response()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(json!({"error": {"code": self.code, "message": self.message}})),
+            Json(openapi::ErrorBody {
+                error: openapi::ErrorDetail {
+                    code: self.code.into(),
+                    message: self.message,
+                },
+            }),
         )
             .into_response()
     }
@@ -152,6 +172,11 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+#[utoipa::path(get, path = "/api/search", tag = "search", params(openapi::SearchParams),
+    responses(
+        (status = 200, description = "Ranked hits, what the query was understood as, and disjunctive facet counts", body = SearchResponse),
+        (status = 400, description = "A bad parameter; the message says which", body = openapi::ErrorBody),
+        (status = 503, description = "Too busy or too slow; try again", body = openapi::ErrorBody)))]
 async fn search(
     State(state): State<Arc<AppState>>,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
@@ -162,6 +187,11 @@ async fn search(
     Ok(Json(response).into_response())
 }
 
+#[utoipa::path(get, path = "/api/documents/{id}", tag = "documents",
+    params(("id" = String, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The whole document", body = Document),
+        (status = 404, description = "No document with this id", body = openapi::ErrorBody)))]
 async fn document(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -170,6 +200,13 @@ async fn document(
     Ok(Json(doc).into_response())
 }
 
+#[utoipa::path(get, path = "/api/documents/{id}/related", tag = "documents",
+    params(("id" = String, Path, description = "Document id"),
+           ("limit" = Option<usize>, Query, description = "At most this many (default 10, at most 100)")),
+    responses(
+        (status = 200, description = "Documents like this one: shared topics, countries and terms", body = openapi::Related),
+        (status = 400, description = "A bad parameter", body = openapi::ErrorBody),
+        (status = 404, description = "No document with this id", body = openapi::ErrorBody)))]
 async fn related(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -192,9 +229,14 @@ async fn related(
         }
     }
     let hits = blocking(&state, move |s| s.related(&id, limit)).await?;
-    Ok(Json(json!({ "hits": hits })).into_response())
+    Ok(Json(openapi::Related { hits }).into_response())
 }
 
+#[utoipa::path(get, path = "/api/stats", tag = "search",
+    params(("ui_lang" = Option<String>, Query, description = "Language of labels: en, es or ko")),
+    responses(
+        (status = 200, description = "Counts per facet, index generation, corpus size", body = Stats),
+        (status = 400, description = "A bad parameter", body = openapi::ErrorBody)))]
 async fn stats(
     State(state): State<Arc<AppState>>,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
@@ -218,21 +260,145 @@ async fn stats(
     Ok(Json(stats).into_response())
 }
 
+/// The interface language: `?ui=` first, then the browser's Accept-Language.
+fn default_ui(headers: &HeaderMap) -> UiLang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(UiLang::En, text::from_accept_language)
+}
+
+#[utoipa::path(get, path = "/", tag = "page", params(openapi::PageParams),
+    responses(
+        (status = 200, description = "The search page", content_type = "text/html"),
+        (status = 400, description = "The page with what was wrong", content_type = "text/html")))]
+/// `GET /`: the search page (an empty query browses, newest first).
+async fn home(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let raw = params.map(|Query(p)| p);
+    let (q, req) = page::PageQuery::parse(raw.as_deref().unwrap_or(&[]), default_ui(&headers));
+    let req = match (raw, req) {
+        (Err(e), _) => return ApiError::bad_request(e.body_text()).page(&q),
+        (_, Err(e)) => return ApiError::bad_request(e).page(&q),
+        (_, Ok(req)) => req,
+    };
+    match blocking(&state, move |s| s.search(&req)).await {
+        Ok(r) => Html(page::results(&q, &r, &state.engine).into_string()).into_response(),
+        Err(e) => e.page(&q),
+    }
+}
+
+#[utoipa::path(get, path = "/doc/{id}", tag = "page",
+    params(("id" = String, Path, description = "Document id"),
+           ("ui" = Option<String>, Query, description = "Interface language: en, es or ko")),
+    responses(
+        (status = 200, description = "The document page", content_type = "text/html"),
+        (status = 404, description = "No document with this id", content_type = "text/html")))]
+/// `GET /doc/{id}`: one document with its related documents.
+async fn document_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let raw = params.map(|Query(p)| p).unwrap_or_default();
+    let ui = raw
+        .iter()
+        .find(|(k, _)| k == "ui" || k == "ui_lang")
+        .and_then(|(_, v)| UiLang::parse(v))
+        .unwrap_or_else(|| default_ui(&headers));
+    let (q, _) = page::PageQuery::parse(&[], ui);
+    let found = blocking(&state, move |s| {
+        let doc = s.document(&id)?;
+        let related = s.related(&id, 5)?;
+        Ok((doc, related))
+    })
+    .await;
+    match found {
+        Ok((doc, related)) => {
+            Html(page::document(ui, &doc, &related, &state.engine).into_string()).into_response()
+        }
+        Err(e) => e.page(&q),
+    }
+}
+
+#[utoipa::path(get, path = "/assets/{name}", tag = "page",
+    params(("name" = String, Path, description = "`style.css` or `app.js`")),
+    responses(
+        (status = 200, description = "The page's stylesheet or script"),
+        (status = 404, description = "No such asset", content_type = "text/html")))]
+/// The page's stylesheet and script, compiled into the binary.
+async fn asset(Path(name): Path<String>) -> Response {
+    let (body, kind) = match name.as_str() {
+        "style.css" => (include_str!("assets/style.css"), "text/css; charset=utf-8"),
+        "app.js" => (
+            include_str!("assets/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return not_found_response("/assets/"),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "meta",
+    responses((status = 200, description = "An index is open", body = openapi::Health)))]
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let s = state.searcher();
-    Json(
-        json!({"status": "ok", "generation": s.meta().generation, "documents": s.meta().documents}),
-    )
+    Json(openapi::Health {
+        status: "ok".into(),
+        generation: s.meta().generation.clone(),
+        documents: s.meta().documents,
+    })
     .into_response()
 }
 
-async fn not_found() -> ApiError {
-    ApiError {
+fn not_found_response(path: &str) -> Response {
+    let e = ApiError {
         status: StatusCode::NOT_FOUND,
         code: "not_found",
-        message: "no such route".into(),
+        message: format!("no such route: {path}"),
+    };
+    if path.starts_with("/api/") || path == "/healthz" {
+        e.into_response()
+    } else {
+        e.page(&page::PageQuery::parse(&[], UiLang::En).0)
     }
 }
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    not_found_response(uri.path())
+}
+
+/// One log line per request: method, path and query, status, time taken.
+async fn access_log(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let uri = req.uri().clone();
+    let response = next.run(req).await;
+    tracing::info!(
+        target: "egovkb::server::access",
+        %method,
+        %uri,
+        status = response.status().as_u16(),
+        ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1e3),
+        "request"
+    );
+    response
+}
+
+/// What the browser may load: only this server's own stylesheet and script.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+     img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The routes.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -242,8 +408,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/documents/{id}", get(document))
         .route("/api/documents/{id}/related", get(related))
         .route("/api/stats", get(stats))
+        .route("/api/openapi.json", get(openapi::spec))
+        .route("/", get(home))
+        .route("/doc/{id}", get(document_page))
+        .route("/assets/{name}", get(asset))
         .fallback(not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(axum::middleware::from_fn(access_log))
         .with_state(state)
 }
 

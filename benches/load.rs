@@ -1,0 +1,273 @@
+//! Load: `egovkb serve` over the generated benchmark corpus (default
+//! 100,000 documents, see `support/corpus.rs`) under Debian's `wrk` at 1, 8
+//! and 64 connections, then at 64 connections while `egovkb reindex` builds
+//! and swaps in a new generation. Requests cycle through typical queries,
+//! a third of them with facet filters. Prints Markdown for BENCHMARKS.md:
+//! requests/s, p50/p99 latency and failed requests (non-2xx and socket
+//! errors) per run.
+//!
+//! Run: `cargo bench --bench load` (needs `wrk`: `apt-get install wrk`).
+//! EGOVKB_BENCH_DOCS sets the corpus size, EGOVKB_LOAD_SECS the length of
+//! each run (default 10 s). The corpus and index are kept under
+//! `target/bench-load-<docs>/` and reused by the next run.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use egovkb::store::Store;
+
+#[path = "support/corpus.rs"]
+mod corpus;
+
+const QUERIES: [&str; 12] = [
+    "resident registration",
+    "e-procurement Paraguay",
+    "cyber security",
+    "registro civil",
+    "compras públicas",
+    "firma electrónica",
+    "주민등록 제도",
+    "전자조달 시스템",
+    "사이버보안 체계",
+    "open data",
+    "datos abiertos",
+    "기록관리 국가기록원",
+];
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The wrk script: a fixed rotation of search paths.
+fn wrk_script(dir: &Path) -> PathBuf {
+    let mut paths = Vec::new();
+    for (i, q) in QUERIES.iter().enumerate() {
+        let q = percent_encode(q);
+        paths.push(format!("/api/search?q={q}"));
+        paths.push(format!("/api/search?q={q}&offset=10"));
+        if i % 2 == 0 {
+            paths.push(format!("/api/search?q={q}&lang=en&lang=es&year=2017..2022"));
+        } else {
+            paths.push(format!("/api/search?q={q}&type=notice&country=PY"));
+        }
+    }
+    let list: Vec<String> = paths.iter().map(|p| format!("  \"{p}\",")).collect();
+    let script = format!(
+        "local paths = {{\n{}\n}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n",
+        list.join("\n")
+    );
+    let path = dir.join("queries.lua");
+    std::fs::write(&path, script).expect("writing the wrk script");
+    path
+}
+
+/// A plain HTTP GET on loopback: the whole response, or nothing.
+fn get(port: u16, path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+fn generation(port: u16) -> String {
+    let r = get(port, "/healthz").unwrap_or_default();
+    let body = r.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["generation"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+struct Run {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    requests: u64,
+    failed: u64,
+}
+
+/// wrk prints latencies as `1.23ms`, `845.00us` or `1.02s`.
+fn millis(s: &str) -> f64 {
+    let (num, mult) = if let Some(n) = s.strip_suffix("us") {
+        (n, 1e-3)
+    } else if let Some(n) = s.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1e3)
+    } else {
+        (s, 1.0)
+    };
+    num.parse::<f64>().unwrap_or(f64::NAN) * mult
+}
+
+fn wrk(port: u16, script: &Path, connections: usize, secs: u64) -> Run {
+    let out = Command::new("wrk")
+        .args([
+            "-t",
+            &connections.clamp(1, 2).to_string(),
+            "-c",
+            &connections.to_string(),
+            "-d",
+            &format!("{secs}s"),
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+        ])
+        .arg(script)
+        .arg(format!("http://127.0.0.1:{port}"))
+        .output()
+        .expect("running wrk (apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut run = Run {
+        rps: 0.0,
+        p50: f64::NAN,
+        p99: f64::NAN,
+        requests: 0,
+        failed: 0,
+    };
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", v] => run.rps = v.parse().unwrap_or(0.0),
+            ["50%", v] => run.p50 = millis(v),
+            ["99%", v] => run.p99 = millis(v),
+            [n, "requests", "in", ..] => run.requests = n.parse().unwrap_or(0),
+            ["Non-2xx", "or", "3xx", "responses:", n] => run.failed += n.parse().unwrap_or(0),
+            ["Socket", "errors:", rest @ ..] => {
+                // connect 0, read 0, write 0, timeout 0
+                run.failed += rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum::<u64>();
+            }
+            _ => {}
+        }
+    }
+    run
+}
+
+fn egovkb(work: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_egovkb"));
+    c.arg("--corpus")
+        .arg(work.join("corpus"))
+        .arg("--index")
+        .arg(work.join("index"));
+    c
+}
+
+fn main() {
+    let n: usize = std::env::var("EGOVKB_BENCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let secs: u64 = std::env::var("EGOVKB_LOAD_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let work = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/bench-load-{n}"));
+    std::fs::create_dir_all(&work).expect("work dir");
+    let marker = work.join("corpus-complete");
+    if !marker.exists() {
+        eprintln!("writing the {n}-document corpus to {}", work.display());
+        let store = Store::open(&work.join("corpus")).expect("store");
+        for d in corpus::generate(n) {
+            store.put(&d).expect("store");
+        }
+        std::fs::write(&marker, "").expect("marker");
+    }
+    // Up to date with this build's analysis (a stale index asks for reindex).
+    let indexed = egovkb(&work).arg("index").status().expect("egovkb index");
+    if !indexed.success() {
+        let ok = egovkb(&work)
+            .arg("reindex")
+            .status()
+            .expect("egovkb reindex");
+        assert!(ok.success(), "reindex failed");
+    }
+
+    let port = 18100 + (std::process::id() % 800) as u16;
+    let mut server = egovkb(&work)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("egovkb serve");
+    let started = Instant::now();
+    while get(port, "/healthz").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the server did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let script = wrk_script(&work);
+    // Warm the page cache and the searcher.
+    wrk(port, &script, 2, 2);
+
+    println!("| connections | requests/s | p50 | p99 | requests | failed |");
+    println!("|---|---|---|---|---|---|");
+    let row = |label: &str, r: &Run| {
+        println!(
+            "| {label} | {:.0} | {:.2} ms | {:.2} ms | {} | {} |",
+            r.rps, r.p50, r.p99, r.requests, r.failed
+        );
+    };
+    for c in [1, 8, 64] {
+        let r = wrk(port, &script, c, secs);
+        row(&c.to_string(), &r);
+    }
+
+    // The same at 64 connections while a reindex builds a new generation
+    // and the server swaps it in.
+    let before = generation(port);
+    let t = Instant::now();
+    let mut reindex = egovkb(&work)
+        .arg("reindex")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("egovkb reindex");
+    let mut during = Vec::new();
+    let mut reindex_secs = None;
+    // Runs of `secs` until the reindex has finished and been swapped in.
+    while reindex_secs.is_none() || during.len() < 2 {
+        during.push(wrk(port, &script, 64, secs));
+        if reindex_secs.is_none() && reindex.try_wait().ok().flatten().is_some() {
+            reindex_secs = Some(t.elapsed().as_secs_f64());
+        }
+        assert!(t.elapsed().as_secs() < 3600, "reindex took over an hour");
+    }
+    let status = reindex.wait().expect("reindex");
+    std::thread::sleep(Duration::from_secs(1));
+    let after = generation(port);
+    for (i, r) in during.iter().enumerate() {
+        row(
+            &format!("64 during reindex ({}/{})", i + 1, during.len()),
+            r,
+        );
+    }
+    println!(
+        "\nreindex: {} in {:.0} s (under load); generation {before} → {after}",
+        if status.success() {
+            "succeeded"
+        } else {
+            "FAILED"
+        },
+        reindex_secs.unwrap_or(f64::NAN)
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

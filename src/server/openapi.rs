@@ -1,0 +1,145 @@
+//! The OpenAPI description at `/api/openapi.json`, generated from the
+//! handlers' annotations and the response types themselves, so it cannot
+//! drift from what the server does.
+
+use std::sync::OnceLock;
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::document::{DocType, Document, Lang};
+use crate::index::search::{FacetValue, Facets, Hit, Interpreted, SearchResponse, Stats};
+
+/// The parameters of `GET /api/search` (described here; the handler reads
+/// them as name/value pairs so that repeated names give several values and
+/// unknown names are refused).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SearchParams {
+    /// Free text: words, "quoted phrases", -exclusions. Empty with filters: browse, newest first.
+    q: Option<String>,
+    /// ISO 3166-1 alpha-2 country codes; several are OR-ed.
+    country: Option<Vec<String>>,
+    /// Topic slugs (`resident-registration`); several are OR-ed.
+    topic: Option<Vec<String>>,
+    /// A year (`2018`) or an inclusive range (`2015..2019`, `2015..`, `..2019`).
+    year: Option<String>,
+    /// Document types (`notice`, `press_release`, `presentation`, `report`, `course_material`, `other`).
+    #[param(rename = "type")]
+    r#type: Option<Vec<String>>,
+    /// Document languages (ISO 639-1).
+    lang: Option<Vec<String>>,
+    /// Events (course or meeting ids).
+    event: Option<Vec<String>>,
+    /// `relevance` (default with text) or `date` (newest first; default without text).
+    sort: Option<String>,
+    /// Hits per page, at most 100 (default 10).
+    limit: Option<usize>,
+    /// Hits to skip, at most 10,000.
+    offset: Option<usize>,
+    /// Language of facet labels: `en` (default), `es` or `ko`.
+    ui_lang: Option<String>,
+}
+
+/// The parameters of the web page: those of the search, plus paging by page.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    q: Option<String>,
+    country: Option<Vec<String>>,
+    topic: Option<Vec<String>>,
+    #[param(rename = "type")]
+    r#type: Option<Vec<String>>,
+    lang: Option<Vec<String>>,
+    event: Option<Vec<String>>,
+    /// Year range start (the form's field).
+    from: Option<u32>,
+    /// Year range end.
+    to: Option<u32>,
+    sort: Option<String>,
+    /// Result page, from 1.
+    page: Option<usize>,
+    /// Interface language `en`, `es` or `ko` (default: from Accept-Language).
+    ui: Option<String>,
+}
+
+/// `{"error": {"code", "message"}}`, with a 4xx status for bad input.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `bad_request`, `not_found`, `timeout` or `unavailable`.
+    pub code: String,
+    pub message: String,
+}
+
+/// `GET /healthz`.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    /// The index generation being served.
+    pub generation: String,
+    pub documents: u64,
+}
+
+/// `GET /api/documents/{id}/related`.
+#[derive(Serialize, ToSchema)]
+pub struct Related {
+    pub hits: Vec<Hit>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "egovkb",
+        description = "Search over a knowledge base of e-government case studies in Korean, Spanish and English."
+    ),
+    paths(
+        super::search,
+        super::document,
+        super::related,
+        super::stats,
+        super::healthz,
+        super::home,
+        super::document_page,
+        super::asset,
+        spec
+    ),
+    components(schemas(
+        SearchResponse,
+        Hit,
+        Facets,
+        FacetValue,
+        Interpreted,
+        Stats,
+        Document,
+        DocType,
+        Lang,
+        ErrorBody,
+        ErrorDetail,
+        Health,
+        Related
+    ))
+)]
+pub struct ApiDoc;
+
+/// The description as JSON, built once.
+pub fn json() -> &'static str {
+    static SPEC: OnceLock<String> = OnceLock::new();
+    SPEC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".into()))
+}
+
+/// `GET /api/openapi.json`.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta",
+    responses((status = 200, description = "This description", content_type = "application/json")))]
+pub async fn spec() -> Response {
+    let value: serde_json::Value = serde_json::from_str(json()).unwrap_or_default();
+    Json(value).into_response()
+}

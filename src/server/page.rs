@@ -1,0 +1,673 @@
+//! The web page: server-rendered HTML (maud escapes every spliced string)
+//! that works without JavaScript. A search form whose facet checkboxes,
+//! year range and sort travel as ordinary URL parameters, result cards,
+//! pagination, and a document page with its text and related documents.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::text::{Text, text};
+use crate::document::Document;
+use crate::engine::Engine;
+use crate::enrich::UiLang;
+use crate::index::search::{FacetValue, Hit, MAX_OFFSET, SearchRequest, SearchResponse};
+
+/// Results per page.
+pub const PAGE_SIZE: usize = 10;
+/// Facet values shown before "More".
+const FACET_SHOWN: usize = 8;
+/// The filter parameters, in the order the page shows them.
+const FILTERS: [&str; 6] = ["country", "topic", "year", "type", "lang", "event"];
+
+/// What the page's URL asks for: the search parameters (as `/api/search`
+/// takes them, without paging), the result page and the interface language.
+#[derive(Debug, Clone)]
+pub struct PageQuery {
+    params: Vec<(String, String)>,
+    page: usize,
+    pub ui: UiLang,
+}
+
+impl PageQuery {
+    /// Read the page's parameters. `from`/`to` (the year range fields) become
+    /// `year`, empty form fields are dropped, `page` counts from 1. A bad
+    /// value is an error in the chosen interface language's page.
+    pub fn parse(
+        raw: &[(String, String)],
+        default_ui: UiLang,
+    ) -> (Self, Result<SearchRequest, String>) {
+        let mut ui = default_ui;
+        let mut page = 1;
+        let mut params = Vec::new();
+        let (mut from, mut to) = (String::new(), String::new());
+        let mut error = None;
+        for (name, value) in raw {
+            let value = value.trim();
+            match name.as_str() {
+                "ui" | "ui_lang" => ui = UiLang::parse(value).unwrap_or(ui),
+                "page" if !value.is_empty() => match value.parse::<usize>() {
+                    Ok(p) if p >= 1 => page = p.min(MAX_OFFSET / PAGE_SIZE + 1),
+                    _ => error = Some(format!("page must be a number from 1, not `{value}`")),
+                },
+                "from" => from = value.to_string(),
+                "to" => to = value.to_string(),
+                "limit" | "offset" => {}
+                "q" => params.push((name.clone(), value.to_string())),
+                _ if value.is_empty() => {}
+                _ => params.push((name.clone(), value.to_string())),
+            }
+        }
+        if !from.is_empty() || !to.is_empty() {
+            params.retain(|(n, _)| n != "year");
+            params.push(("year".into(), format!("{from}..{to}")));
+        }
+        let query = Self { params, page, ui };
+        let request = match error {
+            Some(e) => Err(e),
+            None => SearchRequest::from_params(&query.params).map(|mut r| {
+                r.ui = ui;
+                r.limit = PAGE_SIZE;
+                r.offset = (page - 1) * PAGE_SIZE;
+                r
+            }),
+        };
+        (query, request)
+    }
+
+    fn q(&self) -> &str {
+        self.params
+            .iter()
+            .find(|(n, _)| n == "q")
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn has(&self, name: &str, value: &str) -> bool {
+        self.params.iter().any(|(n, v)| n == name && v == value)
+    }
+
+    fn value(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The URL of these parameters at a result page.
+    fn href_of(&self, params: &[(String, String)], page: usize) -> String {
+        let mut all: Vec<(&str, String)> = params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.clone()))
+            .collect();
+        all.push(("ui", self.ui.as_str().to_string()));
+        if page > 1 {
+            all.push(("page", page.to_string()));
+        }
+        format!(
+            "/?{}",
+            serde_urlencoded::to_string(&all).unwrap_or_default()
+        )
+    }
+
+    fn at_page(&self, page: usize) -> String {
+        self.href_of(&self.params, page)
+    }
+
+    /// With `name=value` added (for year, which takes one value: replaced).
+    fn with(&self, name: &str, value: &str) -> String {
+        let mut p = self.params.clone();
+        if name == "year" {
+            p.retain(|(n, _)| n != "year");
+        }
+        if !p.iter().any(|(n, v)| n == name && v == value) {
+            p.push((name.into(), value.into()));
+        }
+        self.href_of(&p, 1)
+    }
+
+    fn without(&self, name: &str, value: &str) -> String {
+        let p: Vec<_> = self
+            .params
+            .iter()
+            .filter(|(n, v)| !(n == name && v == value))
+            .cloned()
+            .collect();
+        self.href_of(&p, 1)
+    }
+
+    fn with_ui(&self, ui: UiLang) -> String {
+        Self { ui, ..self.clone() }.at_page(self.page)
+    }
+
+    /// The query without any filter.
+    fn unfiltered(&self) -> String {
+        let p: Vec<_> = self
+            .params
+            .iter()
+            .filter(|(n, _)| !FILTERS.contains(&n.as_str()))
+            .cloned()
+            .collect();
+        self.href_of(&p, 1)
+    }
+}
+
+/// The flag emoji of an ISO 3166-1 alpha-2 code (regional indicators).
+fn flag(code: &str) -> String {
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        code.bytes()
+            .filter_map(|b| char::from_u32(0x1F1E6 + u32::from(b - b'A')))
+            .collect()
+    } else {
+        String::new()
+    }
+}
+
+/// Only web links become links: a document's URL may say anything.
+fn web_url(url: &str) -> Option<&str> {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then_some(url)
+}
+
+/// Slides for PowerPoint files, pages for the rest.
+fn page_word(t: &Text, url: &str) -> &'static str {
+    let u = url.to_ascii_lowercase();
+    if u.ends_with(".pptx") || u.ends_with(".ppt") {
+        t.slide
+    } else {
+        t.page
+    }
+}
+
+fn layout(ui: UiLang, title: &str, switch: &dyn Fn(UiLang) -> String, main: Markup) -> Markup {
+    let t = text(ui);
+    html! {
+        (DOCTYPE)
+        html lang=(ui.as_str()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href="/assets/style.css";
+                script src="/assets/app.js" defer {}
+            }
+            body {
+                a.skip href="#results" { (t.skip) }
+                header.site {
+                    a.brand href={ "/?ui=" (ui.as_str()) } { (t.site) }
+                    span.tagline { (t.tagline) }
+                    nav.ui-lang aria-label=(t.interface_language) {
+                        @for (l, name) in [(UiLang::En, "English"), (UiLang::Es, "Español"), (UiLang::Ko, "한국어")] {
+                            @if l == ui {
+                                span lang=(l.as_str()) aria-current="true" { (name) }
+                            } @else {
+                                a lang=(l.as_str()) hreflang=(l.as_str()) href=(switch(l)) { (name) }
+                            }
+                        }
+                    }
+                }
+                (main)
+            }
+        }
+    }
+}
+
+fn search_form(t: &Text, q: &PageQuery, sort: Option<&str>) -> Markup {
+    html! {
+        form #search role="search" action="/" method="get" {
+            label.visually-hidden for="q" { (t.search_label) }
+            input #q type="search" name="q" value=(q.q()) placeholder=(t.placeholder) maxlength="1000" autocomplete="off";
+            input type="hidden" name="ui" value=(q.ui.as_str());
+            button type="submit" { (t.search) }
+            label.sort {
+                (t.sort) " "
+                select name="sort" {
+                    option value="" selected[sort.is_none()] { (t.relevance) }
+                    option value="date" selected[sort == Some("date")] { (t.newest) }
+                }
+            }
+        }
+    }
+}
+
+fn facet_group(t: &Text, q: &PageQuery, name: &str, values: &[FacetValue]) -> Markup {
+    let label_of = |v: &FacetValue| v.label.clone().unwrap_or_else(|| v.value.clone());
+    let selected = |v: &FacetValue| q.has(name, &v.value);
+    let (shown, rest): (Vec<_>, Vec<_>) = values
+        .iter()
+        .enumerate()
+        .partition(|(i, v)| *i < FACET_SHOWN || selected(v));
+    let item = |v: &FacetValue| -> Markup {
+        html! {
+            li {
+                label {
+                    input type="checkbox" form="search" name=(name) value=(v.value) checked[selected(v)];
+                    " "
+                    @if name == "country" { span.flag aria-hidden="true" { (flag(&v.value)) } " " }
+                    span.label { (label_of(v)) }
+                    " "
+                    span.count { (v.count) }
+                }
+            }
+        }
+    };
+    html! {
+        fieldset.facet data-facet=(name) {
+            legend { (t.facet(name)) }
+            ul { @for (_, v) in &shown { (item(v)) } }
+            @if !rest.is_empty() {
+                details {
+                    summary { (t.more) " (" (rest.len()) ")" }
+                    ul { @for (_, v) in &rest { (item(v)) } }
+                }
+            }
+        }
+    }
+}
+
+/// The year facet: links that pick one year, and a range the form submits.
+fn year_group(t: &Text, q: &PageQuery, values: &[FacetValue]) -> Markup {
+    let (from, to) = q
+        .value("year")
+        .map(|y| match y.split_once("..") {
+            Some((a, b)) => (a.to_string(), b.to_string()),
+            None => (y.to_string(), y.to_string()),
+        })
+        .unwrap_or_default();
+    let show = |s: &str| {
+        if s == "1900" || s == "2100" {
+            String::new()
+        } else {
+            s.to_string()
+        }
+    };
+    html! {
+        fieldset.facet data-facet="year" {
+            legend { (t.year) }
+            div.year-range {
+                label { (t.year_from) " " input type="number" form="search" name="from" min="1900" max="2100" value=(show(&from)); }
+                label { (t.year_to) " " input type="number" form="search" name="to" min="1900" max="2100" value=(show(&to)); }
+            }
+            ul.years {
+                @for v in values.iter().take(12) {
+                    li { a href=(q.with("year", &v.value)) { (v.value) " " span.count { (v.count) } } }
+                }
+            }
+        }
+    }
+}
+
+fn filters_aside(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {
+    html! {
+        aside.filters aria-label=(t.filters) {
+            h2 { (t.filters) }
+            @for (name, values) in r.facets.groups() {
+                @if name == "year" {
+                    @if !values.is_empty() || q.value("year").is_some() { (year_group(t, q, values)) }
+                } @else if !values.is_empty() {
+                    (facet_group(t, q, name, values))
+                }
+            }
+            button.apply type="submit" form="search" { (t.apply) }
+        }
+    }
+}
+
+/// The label of a selected filter value, from the facets (selected values
+/// are always among them).
+fn filter_label(r: &SearchResponse, name: &str, value: &str) -> String {
+    r.facets
+        .groups()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, values)| values.iter().find(|v| v.value == value))
+        .and_then(|v| v.label.clone())
+        .unwrap_or_else(|| value.replace("1900..", "…").replace("..2100", "…"))
+}
+
+fn active_filters(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {
+    let active: Vec<(&str, &str)> = q
+        .params
+        .iter()
+        .filter(|(n, _)| FILTERS.contains(&n.as_str()))
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    html! {
+        @if !active.is_empty() {
+            section.active aria-label=(t.active_filters) {
+                span.heading { (t.active_filters) ": " }
+                @for (name, value) in &active {
+                    a.chip.on href=(q.without(name, value)) title=(t.remove_filter) {
+                        span.kind { (t.facet(name)) ": " }
+                        (filter_label(r, name, value))
+                        span aria-hidden="true" { " ×" }
+                        span.visually-hidden { " (" (t.remove_filter) ")" }
+                    }
+                }
+                @if active.len() > 1 { a.clear href=(q.unfiltered()) { (t.clear_all) } }
+            }
+        }
+    }
+}
+
+fn understood(t: &Text, q: &PageQuery, r: &SearchResponse, engine: &Engine) -> Markup {
+    let en = &engine.enricher;
+    let chips: Vec<(&str, &str, String)> = r
+        .interpreted
+        .countries
+        .iter()
+        .map(|c| {
+            (
+                "country",
+                c.as_str(),
+                format!("{} {}", flag(c), en.countries.label(c, q.ui)),
+            )
+        })
+        .chain(
+            r.interpreted
+                .topics
+                .iter()
+                .map(|s| ("topic", s.as_str(), en.topics.label(s, q.ui).to_string())),
+        )
+        .collect();
+    html! {
+        @if !chips.is_empty() {
+            section.understood aria-label=(t.understood) {
+                span.heading { (t.understood) ": " }
+                @for (name, value, label) in &chips {
+                    @if q.has(name, value) {
+                        span.chip.on { (label) }
+                    } @else {
+                        a.chip href=(q.with(name, value)) title={ (t.filter_by) " " (label) } {
+                            (label) span aria-hidden="true" { " +" }
+                            span.visually-hidden { " (" (t.filter_by) ")" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Badges: language, type, countries.
+fn badges(
+    ui: UiLang,
+    engine: &Engine,
+    lang: Option<&str>,
+    doc_type: &str,
+    countries: &[String],
+) -> Markup {
+    html! {
+        @if let Some(l) = lang { span.badge.lang { (l) } }
+        span.badge.kind { (crate::index::search::doc_type_label(doc_type, ui)) }
+        @for c in countries {
+            span.badge.country title=(engine.enricher.countries.label(c, ui)) {
+                span aria-hidden="true" { (flag(c)) " " } (c)
+            }
+        }
+    }
+}
+
+fn hit_card(t: &Text, q: &PageQuery, engine: &Engine, i: usize, h: &Hit) -> Markup {
+    let doc_href = format!("/doc/{}?ui={}", urlencode_path(&h.id), q.ui.as_str());
+    html! {
+        li.hit {
+            article aria-labelledby={ "hit-" (i) } {
+                h3 id={ "hit-" (i) } { a href=(doc_href) { (h.title) } }
+                p.meta {
+                    span.source { (h.source) }
+                    " · "
+                    @match &h.published { Some(d) => time datetime=(d) { (d) }, None => span { (t.undated) } }
+                    " "
+                    (badges(q.ui, engine, h.lang.as_deref(), &h.doc_type, &h.countries))
+                }
+                @if !h.snippet.is_empty() {
+                    // The engine escapes the text and adds only <mark>.
+                    p.snippet { (PreEscaped(&h.snippet)) }
+                }
+                p.links {
+                    @if let Some(p) = h.page {
+                        a.page href={ (doc_href) "#page-" (p) } { (page_word(t, &h.url)) " " (p) }
+                        " "
+                    }
+                    @if let Some(url) = web_url(&h.url) {
+                        a.original href=(url) rel="noopener noreferrer" { (t.original) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn pagination(t: &Text, q: &PageQuery, total: usize) -> Markup {
+    let last = total.div_ceil(PAGE_SIZE).min(MAX_OFFSET / PAGE_SIZE + 1);
+    let current = q.page;
+    let window: Vec<usize> = (1..=last)
+        .filter(|&p| p == 1 || p == last || p.abs_diff(current) <= 2)
+        .collect();
+    html! {
+        @if last > 1 {
+            nav.pages aria-label=(t.pages) {
+                @if current > 1 { a rel="prev" href=(q.at_page(current - 1)) { "‹ " (t.previous) } }
+                @for (k, p) in window.iter().enumerate() {
+                    @if k > 0 && window[k - 1] + 1 < *p { span.gap { "…" } }
+                    @if *p == current {
+                        span aria-current="page" { (p) }
+                    } @else {
+                        a href=(q.at_page(*p)) { (p) }
+                    }
+                }
+                @if current < last { a rel="next" href=(q.at_page(current + 1)) { (t.next) " ›" } }
+            }
+        }
+    }
+}
+
+/// The search page with its results.
+pub fn results(q: &PageQuery, r: &SearchResponse, engine: &Engine) -> Markup {
+    let t = text(q.ui);
+    let title = if q.q().is_empty() {
+        t.site.to_string()
+    } else {
+        format!("{} — {}", q.q(), t.site)
+    };
+    let main = html! {
+        main #main {
+            (search_form(t, q, q.value("sort")))
+            div.columns {
+                (filters_aside(t, q, r))
+                section #results.results aria-labelledby="results-heading" {
+                    h2 #results-heading.count aria-live="polite" {
+                        (r.total) " " (t.results)
+                        span.took { " (" (r.took_ms) " ms)" }
+                    }
+                    (understood(t, q, r, engine))
+                    (active_filters(t, q, r))
+                    @if r.hits.is_empty() {
+                        p.empty { (t.no_results) }
+                    } @else {
+                        ol.hits start=((q.page - 1) * PAGE_SIZE + 1) {
+                            @for (i, h) in r.hits.iter().enumerate() { (hit_card(t, q, engine, i, h)) }
+                        }
+                    }
+                    (pagination(t, q, r.total))
+                }
+            }
+        }
+    };
+    layout(q.ui, &title, &|ui| q.with_ui(ui), main)
+}
+
+/// A page that says what went wrong, with the search box to go on.
+pub fn error(q: &PageQuery, status: u16, message: &str) -> Markup {
+    let t = text(q.ui);
+    let heading = match status {
+        404 => t.not_found,
+        400..=499 => t.bad_request,
+        _ => t.unavailable,
+    };
+    let main = html! {
+        main #main {
+            (search_form(t, q, None))
+            section #results.error {
+                h2 { (heading) }
+                p { (message) }
+            }
+        }
+    };
+    layout(q.ui, heading, &|ui| q.with_ui(ui), main)
+}
+
+fn urlencode_path(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A document: metadata, a link to the original, its text (page by page for
+/// presentations, each page an anchor `#page-N`) and related documents.
+pub fn document(ui: UiLang, d: &Document, related: &[Hit], engine: &Engine) -> Markup {
+    let t = text(ui);
+    let en = &engine.enricher;
+    let event = d.event.as_deref();
+    let main = html! {
+        main #main.document {
+            p.back { a href={ "/?ui=" (ui.as_str()) } { "‹ " (t.new_search) } }
+            article aria-labelledby="doc-title" {
+                h1 #doc-title lang=[d.lang.as_ref().map(|l| l.as_str())] { (d.title) }
+                dl.facts {
+                    dt { (t.source) } dd { (d.source) }
+                    dt { (t.published) }
+                    dd { @match d.published { Some(p) => time datetime=(p) { (p) }, None => (t.undated) } }
+                    dt { (t.doc_type) }
+                    dd { (badges(ui, engine, d.lang.as_ref().map(|l| l.as_str()), d.doc_type.as_str(), &[])) }
+                    @if !d.countries.is_empty() {
+                        dt { (t.countries) }
+                        dd { @for c in &d.countries {
+                            a.chip href={ "/?country=" (c) "&ui=" (ui.as_str()) } {
+                                span aria-hidden="true" { (flag(c)) " " } (en.countries.label(c, ui))
+                            } " "
+                        } }
+                    }
+                    @if !d.topics.is_empty() {
+                        dt { (t.topics) }
+                        dd { @for s in &d.topics {
+                            a.chip href={ "/?topic=" (urlencode_path(s)) "&ui=" (ui.as_str()) } { (en.topics.label(s, ui)) } " "
+                        } }
+                    }
+                    @if let Some(e) = event {
+                        dt { (t.event) }
+                        dd { a.chip href={ "/?event=" (urlencode_path(e)) "&ui=" (ui.as_str()) } { (e) } }
+                    }
+                    dt { (t.original) }
+                    dd.url { @match web_url(&d.url) {
+                        Some(u) => a href=(u) rel="noopener noreferrer" { (u) },
+                        None => code { (d.url) },
+                    } }
+                }
+                section.text aria-label=(t.text) lang=[d.lang.as_ref().map(|l| l.as_str())] {
+                    @if d.pages.is_empty() {
+                        @for para in d.body.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
+                    } @else {
+                        @for (i, page) in d.pages.iter().enumerate() {
+                            section.page id={ "page-" (i + 1) } {
+                                h2 { (page_word(t, &d.url)) " " (i + 1) }
+                                @for para in page.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !related.is_empty() {
+                aside.related aria-labelledby="related-heading" {
+                    h2 #related-heading { (t.related) }
+                    ul {
+                        @for h in related {
+                            li {
+                                a href={ "/doc/" (urlencode_path(&h.id)) "?ui=" (ui.as_str()) } { (h.title) }
+                                " "
+                                span.meta { (h.published.as_deref().unwrap_or(t.undated)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let id = urlencode_path(&d.id);
+    layout(
+        ui,
+        &d.title,
+        &|l| format!("/doc/{id}?ui={}", l.as_str()),
+        main,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(s: &[(&str, &str)]) -> Vec<(String, String)> {
+        s.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn form_fields_become_search_parameters() {
+        let (q, req) = PageQuery::parse(
+            &pairs(&[
+                ("q", "registro civil"),
+                ("country", "PY"),
+                ("country", "BO"),
+                ("from", "2016"),
+                ("to", ""),
+                ("sort", ""),
+                ("page", "3"),
+                ("ui", "es"),
+            ]),
+            UiLang::En,
+        );
+        let req = req.unwrap();
+        assert_eq!(q.ui, UiLang::Es);
+        assert_eq!(req.countries, ["PY", "BO"]);
+        assert_eq!(req.years, Some((2016, 2100)));
+        assert_eq!(req.sort, None);
+        assert_eq!((req.offset, req.limit), (20, PAGE_SIZE));
+        // Links keep the state, drop paging when the filters change.
+        assert_eq!(
+            q.without("country", "PY"),
+            "/?q=registro+civil&country=BO&year=2016..&ui=es"
+        );
+        assert!(q.at_page(4).ends_with("&ui=es&page=4"));
+        assert!(q.with("year", "2018").contains("year=2018"));
+        assert!(!q.with("year", "2018").contains("2016"));
+    }
+
+    #[test]
+    fn bad_values_are_errors_not_guesses() {
+        for bad in [
+            ("page", "0"),
+            ("page", "x"),
+            ("year", "20x8"),
+            ("colour", "red"),
+        ] {
+            let (_, req) = PageQuery::parse(&pairs(&[bad]), UiLang::Ko);
+            assert!(req.is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_web_links_are_links() {
+        assert_eq!(
+            web_url("https://mois.go.kr/x"),
+            Some("https://mois.go.kr/x")
+        );
+        assert_eq!(web_url("javascript:alert(1)"), None);
+        assert_eq!(web_url("/home/corpus/file.pdf"), None);
+        assert_eq!(flag("PY"), "🇵🇾");
+        assert_eq!(flag("p1"), "");
+    }
+}

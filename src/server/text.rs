@@ -1,0 +1,266 @@
+//! The web page's interface strings in English, Spanish and Korean, and the
+//! choice of interface language from `?ui=` or `Accept-Language`.
+
+use crate::enrich::UiLang;
+
+/// Every string the page shows that does not come from a document.
+pub struct Text {
+    pub site: &'static str,
+    pub tagline: &'static str,
+    pub skip: &'static str,
+    pub search_label: &'static str,
+    pub placeholder: &'static str,
+    pub search: &'static str,
+    pub interface_language: &'static str,
+    pub filters: &'static str,
+    pub apply: &'static str,
+    pub country: &'static str,
+    pub topic: &'static str,
+    pub year: &'static str,
+    pub doc_type: &'static str,
+    pub lang: &'static str,
+    pub event: &'static str,
+    pub year_from: &'static str,
+    pub year_to: &'static str,
+    pub more: &'static str,
+    pub results: &'static str,
+    pub no_results: &'static str,
+    pub understood: &'static str,
+    pub filter_by: &'static str,
+    pub active_filters: &'static str,
+    pub remove_filter: &'static str,
+    pub clear_all: &'static str,
+    pub sort: &'static str,
+    pub relevance: &'static str,
+    pub newest: &'static str,
+    pub page: &'static str,
+    pub slide: &'static str,
+    pub pages: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub original: &'static str,
+    pub related: &'static str,
+    pub source: &'static str,
+    pub published: &'static str,
+    pub countries: &'static str,
+    pub topics: &'static str,
+    pub text: &'static str,
+    pub undated: &'static str,
+    pub new_search: &'static str,
+    pub bad_request: &'static str,
+    pub not_found: &'static str,
+    pub unavailable: &'static str,
+}
+
+const EN: Text = Text {
+    site: "egovkb",
+    tagline: "E-government case studies from Korea, Latin America and the Caribbean",
+    skip: "Skip to results",
+    search_label: "Search the knowledge base",
+    placeholder: "e.g. resident registration Paraguay",
+    search: "Search",
+    interface_language: "Interface language",
+    filters: "Filters",
+    apply: "Apply filters",
+    country: "Country",
+    topic: "Topic",
+    year: "Year",
+    doc_type: "Document type",
+    lang: "Language",
+    event: "Event",
+    year_from: "From",
+    year_to: "To",
+    more: "More",
+    results: "results",
+    no_results: "No documents match. Try fewer words or remove a filter.",
+    understood: "Recognised in your query",
+    filter_by: "Filter by",
+    active_filters: "Active filters",
+    remove_filter: "Remove filter",
+    clear_all: "Clear all",
+    sort: "Sort by",
+    relevance: "Relevance",
+    newest: "Newest first",
+    page: "Page",
+    slide: "Slide",
+    pages: "Result pages",
+    previous: "Previous",
+    next: "Next",
+    original: "Original",
+    related: "Related documents",
+    source: "Source",
+    published: "Published",
+    countries: "Countries",
+    topics: "Topics",
+    text: "Text",
+    undated: "undated",
+    new_search: "New search",
+    bad_request: "The request is not valid",
+    not_found: "Not found",
+    unavailable: "The search is unavailable; try again",
+};
+
+const ES: Text = Text {
+    site: "egovkb",
+    tagline: "Casos de gobierno electrónico de Corea, América Latina y el Caribe",
+    skip: "Saltar a los resultados",
+    search_label: "Buscar en la base de conocimiento",
+    placeholder: "p. ej. registro civil Paraguay",
+    search: "Buscar",
+    interface_language: "Idioma de la interfaz",
+    filters: "Filtros",
+    apply: "Aplicar filtros",
+    country: "País",
+    topic: "Tema",
+    year: "Año",
+    doc_type: "Tipo de documento",
+    lang: "Idioma",
+    event: "Evento",
+    year_from: "Desde",
+    year_to: "Hasta",
+    more: "Más",
+    results: "resultados",
+    no_results: "Ningún documento coincide. Pruebe con menos palabras o quite un filtro.",
+    understood: "Reconocido en su búsqueda",
+    filter_by: "Filtrar por",
+    active_filters: "Filtros activos",
+    remove_filter: "Quitar filtro",
+    clear_all: "Quitar todos",
+    sort: "Ordenar por",
+    relevance: "Relevancia",
+    newest: "Más recientes",
+    page: "Página",
+    slide: "Diapositiva",
+    pages: "Páginas de resultados",
+    previous: "Anterior",
+    next: "Siguiente",
+    original: "Original",
+    related: "Documentos relacionados",
+    source: "Fuente",
+    published: "Publicado",
+    countries: "Países",
+    topics: "Temas",
+    text: "Texto",
+    undated: "sin fecha",
+    new_search: "Nueva búsqueda",
+    bad_request: "La solicitud no es válida",
+    not_found: "No encontrado",
+    unavailable: "La búsqueda no está disponible; inténtelo de nuevo",
+};
+
+const KO: Text = Text {
+    site: "egovkb",
+    tagline: "한국·중남미·카리브 전자정부 사례 지식 베이스",
+    skip: "검색 결과로 건너뛰기",
+    search_label: "지식 베이스 검색",
+    placeholder: "예: 파라과이 주민등록",
+    search: "검색",
+    interface_language: "화면 언어",
+    filters: "필터",
+    apply: "필터 적용",
+    country: "국가",
+    topic: "주제",
+    year: "연도",
+    doc_type: "문서 유형",
+    lang: "언어",
+    event: "행사",
+    year_from: "시작",
+    year_to: "끝",
+    more: "더 보기",
+    results: "건",
+    no_results: "일치하는 문서가 없습니다. 검색어를 줄이거나 필터를 해제해 보세요.",
+    understood: "검색어에서 인식된 항목",
+    filter_by: "필터로 추가",
+    active_filters: "적용된 필터",
+    remove_filter: "필터 해제",
+    clear_all: "모두 해제",
+    sort: "정렬",
+    relevance: "관련도순",
+    newest: "최신순",
+    page: "쪽",
+    slide: "슬라이드",
+    pages: "결과 페이지",
+    previous: "이전",
+    next: "다음",
+    original: "원문",
+    related: "관련 문서",
+    source: "출처",
+    published: "게시일",
+    countries: "국가",
+    topics: "주제",
+    text: "본문",
+    undated: "날짜 없음",
+    new_search: "새 검색",
+    bad_request: "요청이 올바르지 않습니다",
+    not_found: "찾을 수 없습니다",
+    unavailable: "검색을 사용할 수 없습니다. 다시 시도해 주세요",
+};
+
+/// The interface strings of one language.
+pub fn text(ui: UiLang) -> &'static Text {
+    match ui {
+        UiLang::En => &EN,
+        UiLang::Es => &ES,
+        UiLang::Ko => &KO,
+    }
+}
+
+impl Text {
+    /// The heading of a facet group by its parameter name.
+    pub fn facet(&self, name: &str) -> &'static str {
+        match name {
+            "country" => self.country,
+            "topic" => self.topic,
+            "year" => self.year,
+            "type" => self.doc_type,
+            "lang" => self.lang,
+            _ => self.event,
+        }
+    }
+}
+
+/// The interface language a browser asks for: the first of en, es, ko in
+/// `Accept-Language` by weight (`es-PY,es;q=0.9,en;q=0.8` → es), English
+/// when it names none of them.
+pub fn from_accept_language(header: &str) -> UiLang {
+    let mut best: Option<(f32, usize, UiLang)> = None;
+    for (i, part) in header.split(',').enumerate() {
+        let mut pieces = part.split(';');
+        let tag = pieces.next().unwrap_or("").trim();
+        let primary = tag.split('-').next().unwrap_or("").to_ascii_lowercase();
+        let Some(ui) = UiLang::parse(&primary) else {
+            continue;
+        };
+        let q = pieces
+            .find_map(|p| p.trim().strip_prefix("q=").map(str::to_string))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        // Highest weight wins; among equals, the one listed first.
+        if best.is_none_or(|(bq, bi, _)| q > bq || (q == bq && i < bi)) {
+            best = Some((q, i, ui));
+        }
+    }
+    best.map_or(UiLang::En, |(_, _, ui)| ui)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_by_weight() {
+        assert_eq!(from_accept_language("es-PY,es;q=0.9,en;q=0.8"), UiLang::Es);
+        assert_eq!(
+            from_accept_language("fr-FR, ko;q=0.5, en;q=0.7"),
+            UiLang::En
+        );
+        assert_eq!(from_accept_language("ko-KR,ko;q=0.9"), UiLang::Ko);
+        assert_eq!(from_accept_language("de, fr"), UiLang::En);
+        assert_eq!(from_accept_language("es;q=0, ko;q=0.1"), UiLang::Ko);
+        assert_eq!(from_accept_language(""), UiLang::En);
+        assert_eq!(from_accept_language(";;;,q=,;q=abc"), UiLang::En);
+    }
+}
