@@ -1,5 +1,7 @@
-//! The JSON API over a real server on 127.0.0.1: routes, the search
-//! response field by field, errors (4xx, never 5xx), escaping, and a new
+//! The HTTP server on 127.0.0.1: the JSON API (routes, the search response
+//! field by field, errors 4xx and never 5xx, escaping), the web page (every
+//! state in the URL, facets, escaping, interface languages, headers), the
+//! OpenAPI description checked against what the server answers, and a new
 //! index generation swapped in while serving.
 
 mod common;
@@ -49,14 +51,23 @@ fn docs() -> Vec<Document> {
             "파라과이 주민등록 협력",
             "행정안전부는 파라과이와 주민등록 협력을 논의했다.",
         ),
-        mk(
-            "es-bo",
-            Lang::es(),
-            DocType::Presentation,
-            "2018-06-27",
-            "Bolivia: firma digital",
-            "Bolivia presentó su firma digital y la interoperabilidad.",
-        ),
+        {
+            let mut d = mk(
+                "es-bo",
+                Lang::es(),
+                DocType::Presentation,
+                "2018-06-27",
+                "Bolivia: firma digital",
+                "Bolivia presentó su firma digital y la interoperabilidad.",
+            );
+            d.url = "https://example.org/bolivia.pptx".into();
+            d.pages = vec![
+                "Bolivia: gobierno electrónico".into(),
+                "La firma digital y la interoperabilidad en Bolivia.".into(),
+            ];
+            d.body = d.pages.join("\n\n");
+            d
+        },
         mk(
             "en-xss",
             Lang::en(),
@@ -210,7 +221,7 @@ fn bad_input_is_a_json_4xx_never_a_5xx() {
         ("/api/documents/no-such-id", 404),
         ("/api/documents/no-such-id/related", 404),
         ("/api/documents/ko-py/related?limit=500", 400),
-        ("/no/such/route", 404),
+        ("/api/no/such/route", 404),
     ];
     for (path, expected) in cases {
         let (status, body) = get(path);
@@ -294,4 +305,264 @@ fn a_new_generation_is_served_without_a_restart() {
     let (status, r) = get("/api/search?q=Paraguay");
     assert_eq!(status, 200);
     assert!(r["total"].as_u64().unwrap() >= 2);
+}
+
+fn page(path: &str) -> common::Response {
+    common::http_request(server().addr, "GET", path, &[], "")
+}
+
+/// Every attribute value and text of the page is escaped: the only tags are
+/// the page's own.
+fn assert_no_injected_markup(html: &str) {
+    assert!(!html.contains("<script>"), "a raw script tag in the page");
+    assert!(!html.contains("alert(1)</"), "an injected element");
+}
+
+#[test]
+fn the_page_searches_with_facets_and_results() {
+    let r = page("/?q=resident+registration+Paraguay&ui=en");
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    let html = &r.body;
+    assert!(html.contains(r#"<html lang="en">"#));
+    assert!(
+        html.contains(r#"role="search""#)
+            && html.contains(r#"<label class="visually-hidden" for="q">"#)
+    );
+    assert!(html.contains(r#"value="resident registration Paraguay""#));
+    // Facet groups with counts, as checkboxes that belong to the search form.
+    assert!(html.contains(r#"<legend>Country</legend>"#));
+    assert!(html.contains(r#"form="search" name="country" value="PY""#));
+    // The recognised country and topic, as chips that add a filter.
+    assert!(
+        html.contains(r#"href="/?q=resident+registration+Paraguay&amp;country=PY&amp;ui=en""#),
+        "{html}"
+    );
+    // Results in both languages, with highlighted snippets and badges.
+    assert!(html.contains(r#"href="/doc/en-py?ui=en""#));
+    assert!(html.contains(r#"href="/doc/ko-py?ui=en""#));
+    assert!(html.contains("<mark>"));
+    assert!(html.contains(r#"<span class="badge lang">ko</span>"#));
+}
+
+#[test]
+fn the_page_keeps_several_selected_values_and_shows_them_as_removable() {
+    let r = page("/?country=PY&country=BO&ui=en");
+    assert_eq!(r.status, 200);
+    let html = &r.body;
+    for code in ["PY", "BO"] {
+        assert!(
+            html.contains(&format!(r#"name="country" value="{code}" checked"#)),
+            "{code} not ticked"
+        );
+    }
+    // Three documents: both Paraguayan ones and the Bolivian one.
+    assert!(
+        html.contains(r#"<h2 class="count" id="results-heading" aria-live="polite">3 results"#),
+        "{html}"
+    );
+    // Removing PY keeps BO.
+    assert!(html.contains(r#"href="/?country=BO&amp;ui=en""#));
+    // The year range travels as from/to and comes back filled in.
+    let r = page("/?from=2018&to=2018&ui=en");
+    assert!(
+        r.body
+            .contains(r#"name="from" min="1900" max="2100" value="2018""#)
+    );
+    assert!(r.body.contains(">2 results<"), "{}", r.body);
+    assert!(r.body.contains(r#"<span class="kind">Year: </span>2018<"#));
+    // A presentation hit points at its slide.
+    let r = page("/?q=firma+digital&ui=es");
+    assert!(
+        r.body.contains(r#"href="/doc/es-bo?ui=es#page-2""#),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Diapositiva 2"));
+}
+
+#[test]
+fn the_page_speaks_three_languages() {
+    let es = page("/?q=Paraguay&ui=es");
+    assert!(es.body.contains(r#"<html lang="es">"#) && es.body.contains("<legend>País</legend>"));
+    let ko = page("/?q=Paraguay&ui=ko");
+    assert!(ko.body.contains("<legend>국가</legend>") && ko.body.contains("파라과이"));
+    // Without ?ui, the browser's languages decide.
+    let r = common::http_request(
+        server().addr,
+        "GET",
+        "/?q=Paraguay",
+        &[("Accept-Language", "ko-KR,ko;q=0.9,en;q=0.8")],
+        "",
+    );
+    assert!(r.body.contains(r#"<html lang="ko">"#));
+    // Links to the other languages keep the search.
+    assert!(es.body.contains(r#"href="/?q=Paraguay&amp;ui=ko""#));
+}
+
+#[test]
+fn the_document_page_shows_metadata_text_and_related() {
+    let r = page("/doc/es-bo?ui=en");
+    assert_eq!(r.status, 200);
+    let html = &r.body;
+    assert!(html.contains(r#"<h1 id="doc-title" lang="es">Bolivia: firma digital</h1>"#));
+    assert!(html.contains(r#"<section class="page" id="page-2"><h2>Slide 2</h2>"#));
+    assert!(html.contains(r#"href="https://example.org/bolivia.pptx""#));
+    assert!(html.contains(r#"href="/?country=BO&amp;ui=en""#));
+    let r = page("/doc/ko-py?ui=en");
+    assert!(r.body.contains("Related documents") && r.body.contains(r#"href="/doc/en-py?ui=en""#));
+    let missing = page("/doc/no-such-doc");
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+}
+
+#[test]
+fn xss_in_the_page_is_escaped() {
+    let r = page("/?q=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E&ui=en");
+    assert_eq!(r.status, 200);
+    assert_no_injected_markup(&r.body);
+    assert!(
+        r.body
+            .contains("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+    let r = page("/?q=advisory&ui=en");
+    assert!(
+        r.body
+            .contains("Advisory &lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        r.body
+    );
+    assert_no_injected_markup(&r.body);
+    let r = page("/doc/en-xss");
+    assert_eq!(r.status, 200);
+    assert_no_injected_markup(&r.body);
+}
+
+#[test]
+fn bad_page_input_is_a_4xx_page_never_a_5xx() {
+    let long = "a".repeat(2000);
+    let many = "&country=PY".repeat(60);
+    for path in [
+        "/?page=0".to_string(),
+        "/?page=x".to_string(),
+        "/?year=abc".to_string(),
+        "/?from=2020&to=2010".to_string(),
+        "/?sort=best".to_string(),
+        "/?colour=red".to_string(),
+        format!("/?q={long}"),
+        format!("/?q=x{many}"),
+    ] {
+        let r = page(&path);
+        assert_eq!(r.status, 400, "{path}");
+        assert!(r.body.contains("The request is not valid"), "{path}");
+    }
+    for path in [
+        "/?q=%ZZ%",
+        "/?q=%FF%FE",
+        "/?q=-",
+        "/?q=%22",
+        "/?page=99999999",
+    ] {
+        assert_eq!(page(path).status, 200, "{path}");
+    }
+    assert_eq!(page("/no/such/page").status, 404);
+    // A body is refused, not read without end.
+    let big = "x".repeat(200_000);
+    let r = common::http_request(server().addr, "POST", "/api/search", &[], &big);
+    assert!((400..500).contains(&r.status), "{}", r.status);
+}
+
+#[test]
+fn assets_are_served_with_their_types() {
+    let css = page("/assets/style.css");
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").unwrap().starts_with("text/css"));
+    let js = page("/assets/app.js");
+    assert!(
+        js.header("content-type")
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert_eq!(page("/assets/nothing.js").status, 404);
+}
+
+#[test]
+fn the_openapi_description_matches_the_server() {
+    let (status, spec) = get("/api/openapi.json");
+    assert_eq!(status, 200);
+    let paths: Vec<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    // Every route the server has, and no other.
+    let mut routes = vec![
+        "/",
+        "/api/documents/{id}",
+        "/api/documents/{id}/related",
+        "/api/openapi.json",
+        "/api/search",
+        "/api/stats",
+        "/assets/{name}",
+        "/doc/{id}",
+        "/healthz",
+    ];
+    routes.sort();
+    let mut got = paths.clone();
+    got.sort();
+    assert_eq!(got, routes);
+    // Every parameter the search takes is described.
+    let params: Vec<&str> = spec["paths"]["/api/search"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for p in [
+        "q", "country", "topic", "year", "type", "lang", "event", "sort", "limit", "offset",
+        "ui_lang",
+    ] {
+        assert!(params.contains(&p), "{p} not described");
+    }
+    // The schemas name exactly the fields the server sends.
+    let schemas = &spec["components"]["schemas"];
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let (_, r) = get("/api/search?q=firma+digital");
+    assert_eq!(keys(&schemas["SearchResponse"]["properties"]), keys(&r));
+    assert_eq!(keys(&schemas["Facets"]["properties"]), keys(&r["facets"]));
+    // A hit: every field sent is described (optional ones may be absent).
+    let described = keys(&schemas["Hit"]["properties"]);
+    for k in keys(&r["hits"][0]) {
+        assert!(described.contains(&k), "hit field {k} not described");
+    }
+    for k in schemas["Hit"]["required"].as_array().unwrap() {
+        assert!(
+            r["hits"][0].get(k.as_str().unwrap()).is_some(),
+            "{k} missing"
+        );
+    }
+    let (_, d) = get("/api/documents/es-bo");
+    let described = keys(&schemas["Document"]["properties"]);
+    for k in keys(&d) {
+        assert!(described.contains(&k), "document field {k} not described");
+    }
+    let (_, st) = get("/api/stats");
+    assert_eq!(keys(&schemas["Stats"]["properties"]), keys(&st));
+    let (_, h) = get("/healthz");
+    assert_eq!(keys(&schemas["Health"]["properties"]), keys(&h));
+    let (_, e) = get("/api/search?limit=0");
+    assert_eq!(keys(&schemas["ErrorBody"]["properties"]), keys(&e));
 }

@@ -11,8 +11,8 @@
 //! it, then replaces `CURRENT` by a rename. A kill at any moment leaves the
 //! last good generation in service.
 
+pub mod bits;
 pub mod build;
-pub mod facets;
 pub mod query;
 pub mod schema;
 pub mod search;

@@ -3,20 +3,20 @@
 //! filters, disjunctive facet counts, snippets, and related documents.
 
 use std::collections::{HashMap, HashSet};
-use std::ops::Bound;
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
-use tantivy::collector::{Count, TopDocs};
+use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, TermQuery,
 };
+use tantivy::query::{EnableScoring, Scorer};
 use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
-use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
+use super::bits::{self, Counts, FacetBits};
 use super::build::{open_generation, searchable_body};
-use super::facets::{Counts, FacetCounter};
 use super::query::{self, Clause, MAX_QUERY_CHARS};
 use super::schema::{Fields, TextView};
 use super::snippet::{self, escape_html};
@@ -36,6 +36,9 @@ const TITLE_BOOST: f32 = 0.5;
 const PROXIMITY_SLOP: u32 = 3;
 /// ...add this, times the view's weight.
 const PROXIMITY_BOOST: f32 = 0.3;
+/// The proximity bonus reorders this many best candidates by the other
+/// evidence (positions are dear to read for every match).
+const RESCORE_WINDOW: usize = 100;
 /// Fields of another language than the query's (their BM25 statistics are
 /// not comparable, and other languages are reached by query understanding).
 const OTHER_LANGUAGE_WEIGHT: f32 = 0.1;
@@ -228,16 +231,6 @@ pub struct Stats {
     pub facets: Facets,
 }
 
-/// The facets: API name, fast field name, whether it is the year.
-const FACET_FIELDS: [(&str, &str); 6] = [
-    ("country", "countries"),
-    ("topic", "topics"),
-    ("year", "year"),
-    ("doc_type", "doc_type"),
-    ("lang", "lang"),
-    ("event", "event"),
-];
-
 /// One of three labels, by interface language.
 fn by_ui(ui: UiLang, (en, es, ko): (&str, &str, &str)) -> String {
     match ui {
@@ -283,6 +276,45 @@ struct TextQuery {
     interpreted: Interpreted,
     /// Query terms per analyzer, for snippets.
     terms: HashMap<AnalyzerName, HashSet<String>>,
+    /// Bonuses applied to the best candidates only (`rescore`).
+    rescoring: Vec<Box<dyn Query>>,
+}
+
+/// A query being built: weighted terms, scored together as one flat union
+/// (which block-max WAND can prune), and second-phase bonuses.
+#[derive(Default)]
+struct QueryParts {
+    terms: Vec<(Term, f32)>,
+    rescoring: Vec<Box<dyn Query>>,
+}
+
+impl QueryParts {
+    /// Add a term; a term added twice counts with both weights (BM25 is
+    /// linear in the weight).
+    fn add(&mut self, term: Term, weight: f32) {
+        match self.terms.iter_mut().find(|(t, _)| *t == term) {
+            Some((_, w)) => *w += weight,
+            None => self.terms.push((term, weight)),
+        }
+    }
+
+    fn union(&self) -> Option<Box<dyn Query>> {
+        if self.terms.is_empty() {
+            return None;
+        }
+        Some(Box::new(BooleanQuery::new(
+            self.terms
+                .iter()
+                .map(|(t, w)| {
+                    let q: Box<dyn Query> = Box::new(BoostQuery::new(
+                        Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)),
+                        *w,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect(),
+        )))
+    }
 }
 
 /// An open index generation, ready to search.
@@ -294,6 +326,8 @@ pub struct Searcher {
     meta: IndexMeta,
     /// Labels of events, from `<corpus>/events.toml` when there is one.
     events: HashMap<String, [String; 3]>,
+    /// Each segment's facet values as bitsets.
+    facet_bits: Arc<FacetBits>,
 }
 
 impl Searcher {
@@ -312,6 +346,7 @@ impl Searcher {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(super::tv(&path))?;
+        let facet_bits = Arc::new(FacetBits::build(&reader.searcher()).map_err(super::tv(&path))?);
         Ok(Self {
             engine,
             index,
@@ -319,6 +354,7 @@ impl Searcher {
             fields,
             meta,
             events: corpus.map(load_event_labels).unwrap_or_default(),
+            facet_bits,
         })
     }
 
@@ -372,33 +408,34 @@ impl Searcher {
         self.engine.analyzers.get(name).ok()
     }
 
-    /// Queries for `text` in one view: its title and body, as terms or as a
-    /// phrase. `None` when the text gives no terms there.
-    fn view_query(
+    /// What `text` contributes in one view. Words add weighted terms (title
+    /// and body; in another language than the query's, the body only, which
+    /// holds the title too) and proximity bonuses to `parts`; a phrase
+    /// gives a query that must match. Returns the analysed words and that
+    /// phrase query; `None` when the text gives no terms in this view.
+    fn view_terms(
         &self,
         view: &TextView,
         text: &str,
         phrase: bool,
-        boost: f32,
-    ) -> Option<(Box<dyn Query>, Vec<String>)> {
+        weight: f32,
+        parts: &mut QueryParts,
+    ) -> Option<(Vec<String>, Option<Box<dyn Query>>)> {
         let analyzer = self.analyzer(view.analyzer)?;
         let terms = analyzer.analyze(text, Mode::Query);
         if terms.is_empty() {
             return None;
         }
         let words: Vec<String> = terms.iter().map(|t| t.text.clone()).collect();
-        let weight = boost;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        // A view in another language than the query's adds a little, from
-        // its body only (the title is in the body too): fewer scorers.
-        let own_language = boost >= 1.0;
+        let own_language = weight >= 1.0;
         let fields: &[(Field, f32)] = if own_language {
             &[(view.title, TITLE_BOOST), (view.body, 1.0)]
         } else {
             &[(view.body, 1.0)]
         };
-        for &(field, field_boost) in fields {
-            let q: Box<dyn Query> = if phrase && terms.len() > 1 {
+        if phrase {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for &(field, field_boost) in fields {
                 let first = terms[0].position;
                 let mut seen = HashSet::new();
                 let with_offsets: Vec<(usize, Term)> = terms
@@ -406,28 +443,26 @@ impl Searcher {
                     .filter(|t| seen.insert(t.position))
                     .map(|t| (t.position - first, Term::from_field_text(field, &t.text)))
                     .collect();
-                if with_offsets.len() > 1 {
+                let q: Box<dyn Query> = if with_offsets.len() > 1 {
                     Box::new(PhraseQuery::new_with_offset(with_offsets))
                 } else {
                     term_query(field, &terms[0].text)
-                }
-            } else if phrase {
-                term_query(field, &terms[0].text)
-            } else {
-                let parts: Vec<(Occur, Box<dyn Query>)> = terms
-                    .iter()
-                    .map(|t| (Occur::Should, term_query(field, &t.text)))
-                    .collect();
-                Box::new(BooleanQuery::new(parts))
-            };
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(q, weight * field_boost)),
-            ));
+                };
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(q, weight * field_boost)),
+                ));
+            }
+            return Some((words, Some(Box::new(BooleanQuery::new(clauses)))));
+        }
+        for &(field, field_boost) in fields {
+            for t in &terms {
+                parts.add(Term::from_field_text(field, &t.text), weight * field_boost);
+            }
         }
         // Proximity: adjacent query terms found near each other in the body
-        // (a sequential-dependence bonus).
-        if !phrase && own_language {
+        // (a sequential-dependence bonus, for the best candidates).
+        if own_language {
             let mut prev: Option<&crate::analysis::Term> = None;
             for t in &terms {
                 if let Some(p) = prev
@@ -440,23 +475,23 @@ impl Searcher {
                         ],
                         PROXIMITY_SLOP,
                     );
-                    clauses.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(q), weight * PROXIMITY_BOOST)),
-                    ));
+                    parts.rescoring.push(Box::new(BoostQuery::new(
+                        Box::new(q),
+                        weight * PROXIMITY_BOOST,
+                    )));
                 }
                 if prev.is_none_or(|p| t.position > p.position) {
                     prev = Some(t);
                 }
             }
         }
-        Some((Box::new(BooleanQuery::new(clauses)), words))
+        Some((words, None))
     }
 
     /// The text part of a query: words ranked, phrases required, exclusions
     /// removed, and countries and topics recognised and expanded.
     fn text_query(&self, q: &str) -> TextQuery {
-        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut parts = QueryParts::default();
         let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut terms: HashMap<AnalyzerName, HashSet<String>> = HashMap::new();
         let mut positive_text = String::new();
@@ -469,34 +504,39 @@ impl Searcher {
                 Clause::Words(w) => (w, false),
                 Clause::Phrase(p) | Clause::Exclude(p) => (p, true),
             };
+            let mut found = false;
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for view in self.views_for(text) {
                 let weight = self.view_weight(&view, query_lang.as_ref());
-                if let Some((query, words)) = self.view_query(&view, text, phrase, weight) {
-                    if !matches!(clause, Clause::Exclude(_)) {
-                        searched.push((view.analyzer, words.clone()));
-                        terms.entry(view.analyzer).or_default().extend(words);
-                    }
-                    alternatives.push((Occur::Should, query));
+                let Some((words, phrase_query)) =
+                    self.view_terms(&view, text, phrase, weight, &mut parts)
+                else {
+                    continue;
+                };
+                found = true;
+                if !matches!(clause, Clause::Exclude(_)) {
+                    searched.push((view.analyzer, words.clone()));
+                    terms.entry(view.analyzer).or_default().extend(words);
+                }
+                if let Some(q) = phrase_query {
+                    alternatives.push((Occur::Should, q));
                 }
             }
-            if alternatives.is_empty() {
+            if !found {
                 continue;
             }
-            let any: Box<dyn Query> = Box::new(BooleanQuery::new(alternatives));
             match clause {
-                Clause::Words(_) => {
-                    should.push((Occur::Should, any));
-                    positive_text.push_str(text);
-                    positive_text.push('\n');
-                }
+                Clause::Words(_) => {}
                 Clause::Phrase(_) => {
-                    required.push((Occur::Must, any));
-                    positive_text.push_str(text);
-                    positive_text.push('\n');
+                    required.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))))
                 }
-                Clause::Exclude(_) => required.push((Occur::MustNot, any)),
+                Clause::Exclude(_) => {
+                    required.push((Occur::MustNot, Box::new(BooleanQuery::new(alternatives))));
+                    continue;
+                }
             }
+            positive_text.push_str(text);
+            positive_text.push('\n');
         }
 
         // Query understanding: countries and topics named in any language.
@@ -518,6 +558,28 @@ impl Searcher {
                 interpreted.topics.push(slug.to_string());
             }
         }
+        // A document tagged with every country and topic the query names is
+        // what a researcher asks for, whatever its language.
+        if !interpreted.countries.is_empty() && !interpreted.topics.is_empty() {
+            let any = |field: Field, keys: &[String]| -> Box<dyn Query> {
+                Box::new(BooleanQuery::new(
+                    keys.iter()
+                        .map(|k| (Occur::Should, term_query(field, k)))
+                        .collect(),
+                ))
+            };
+            let both = BooleanQuery::new(vec![
+                (
+                    Occur::Must,
+                    any(self.fields.countries, &interpreted.countries),
+                ),
+                (Occur::Must, any(self.fields.topics, &interpreted.topics)),
+            ]);
+            parts.rescoring.push(Box::new(BoostQuery::new(
+                Box::new(both),
+                ALL_CONCEPTS_BOOST,
+            )));
+        }
         let expansions = interpreted
             .countries
             .iter()
@@ -537,33 +599,8 @@ impl Searcher {
                     enricher.topics.phrases(t),
                 )
             }));
-        // A document tagged with every country and topic the query names is
-        // what a researcher asks for, whatever its language.
-        if !interpreted.countries.is_empty() && !interpreted.topics.is_empty() {
-            let any = |field: Field, keys: &[String]| -> Box<dyn Query> {
-                Box::new(BooleanQuery::new(
-                    keys.iter()
-                        .map(|k| (Occur::Should, term_query(field, k)))
-                        .collect(),
-                ))
-            };
-            let both = BooleanQuery::new(vec![
-                (
-                    Occur::Must,
-                    any(self.fields.countries, &interpreted.countries),
-                ),
-                (Occur::Must, any(self.fields.topics, &interpreted.topics)),
-            ]);
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(both), ALL_CONCEPTS_BOOST)),
-            ));
-        }
         for (field, key, boost, phrases) in expansions {
-            should.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(term_query(field, key), boost)),
-            ));
+            parts.add(Term::from_field_text(field, key), boost);
             let mut seen = HashSet::new();
             let mut per_analyzer: HashMap<AnalyzerName, usize> = HashMap::new();
             for (analyzer, words) in phrases {
@@ -575,13 +612,13 @@ impl Searcher {
                 }
                 // Only one-word names: a document that uses a longer name
                 // is tagged with it already (and phrase scorers are dear).
-                if words.len() != 1 {
+                let [word] = words.as_slice() else {
                     continue;
-                }
-                let repeats_query = searched.iter().any(|(a, q)| {
-                    a == analyzer && q.windows(words.len()).any(|w| w == words.as_slice())
-                });
-                if repeats_query || !seen.insert((*analyzer, words.clone())) {
+                };
+                let repeats_query = searched
+                    .iter()
+                    .any(|(a, q)| a == analyzer && q.contains(word));
+                if repeats_query || !seen.insert((*analyzer, word.clone())) {
                     continue;
                 }
                 let view = match analyzer {
@@ -591,116 +628,55 @@ impl Searcher {
                     AnalyzerName::Other => self.fields.other,
                 };
                 let weight = EXPANSION_BOOST * self.view_weight(&view, query_lang.as_ref());
-                if let Some(q) = self.phrase_of_terms(&view, words, weight) {
-                    should.push((Occur::Should, q));
-                    terms
-                        .entry(*analyzer)
-                        .or_default()
-                        .extend(words.iter().cloned());
-                }
+                parts.add(Term::from_field_text(view.body, word), weight);
+                terms.entry(*analyzer).or_default().insert(word.clone());
             }
         }
 
-        let query: Option<Box<dyn Query>> =
-            if should.is_empty() && required.iter().all(|(o, _)| *o == Occur::MustNot) {
-                if required.is_empty() {
-                    None
+        // Words alone: one flat union of terms (block-max WAND prunes it).
+        let union = parts.union();
+        let query: Option<Box<dyn Query>> = match union {
+            Some(u) if required.is_empty() => Some(u),
+            Some(u) => {
+                let occur = if required.iter().any(|(o, _)| *o == Occur::Must) {
+                    Occur::Should
                 } else {
+                    Occur::Must
+                };
+                required.push((occur, u));
+                Some(Box::new(BooleanQuery::new(required)))
+            }
+            None if required.is_empty() => None,
+            None => {
+                if required.iter().all(|(o, _)| *o == Occur::MustNot) {
                     // Only exclusions: everything but them.
                     required.push((Occur::Must, Box::new(AllQuery)));
-                    Some(Box::new(BooleanQuery::new(required)))
                 }
-            } else {
-                let mut clauses = required;
-                if !should.is_empty() {
-                    let any_should: Box<dyn Query> = Box::new(BooleanQuery::new(should));
-                    let occur = if clauses.iter().any(|(o, _)| *o == Occur::Must) {
-                        Occur::Should
-                    } else {
-                        Occur::Must
-                    };
-                    clauses.push((occur, any_should));
-                }
-                Some(Box::new(BooleanQuery::new(clauses)))
-            };
+                Some(Box::new(BooleanQuery::new(required)))
+            }
+        };
         TextQuery {
             query,
             interpreted,
             terms,
+            rescoring: parts.rescoring,
         }
     }
 
-    /// A phrase of already analysed terms, in a view's body (which holds
-    /// the title too).
-    fn phrase_of_terms(
-        &self,
-        view: &TextView,
-        words: &[String],
-        boost: f32,
-    ) -> Option<Box<dyn Query>> {
-        if words.is_empty() {
-            return None;
+    /// The request's filters, facet by facet, for the bitset pass.
+    fn bit_filters(&self, req: &SearchRequest) -> bits::Filters {
+        let some = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+        bits::Filters {
+            values: [
+                some(&req.countries),
+                some(&req.topics),
+                None,
+                some(&req.types),
+                some(&req.langs),
+                some(&req.events),
+            ],
+            years: req.years,
         }
-        let field = view.body;
-        let q: Box<dyn Query> = if words.len() == 1 {
-            term_query(field, &words[0])
-        } else {
-            Box::new(PhraseQuery::new(
-                words
-                    .iter()
-                    .map(|w| Term::from_field_text(field, w))
-                    .collect(),
-            ))
-        };
-        Some(Box::new(BoostQuery::new(q, boost)))
-    }
-
-    /// The filters of a request, leaving out one facet's (for its counts).
-    fn filters(&self, req: &SearchRequest, except: Option<&str>) -> Vec<(Occur, Box<dyn Query>)> {
-        let f = &self.fields;
-        let mut out: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let lists: [(&str, Field, &Vec<String>); 5] = [
-            ("country", f.countries, &req.countries),
-            ("topic", f.topics, &req.topics),
-            ("doc_type", f.doc_type, &req.types),
-            ("lang", f.lang, &req.langs),
-            ("event", f.event, &req.events),
-        ];
-        for (name, field, values) in lists {
-            if values.is_empty() || except == Some(name) {
-                continue;
-            }
-            let any: Vec<(Occur, Box<dyn Query>)> = values
-                .iter()
-                .map(|v| (Occur::Should, term_query(field, v)))
-                .collect();
-            out.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-        }
-        if let Some((a, b)) = req.years
-            && except != Some("year")
-        {
-            out.push((
-                Occur::Must,
-                Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_u64(f.year, u64::from(a))),
-                    Bound::Included(Term::from_field_u64(f.year, u64::from(b))),
-                )),
-            ));
-        }
-        out
-    }
-
-    fn combined(
-        &self,
-        text: &Option<Box<dyn Query>>,
-        filters: Vec<(Occur, Box<dyn Query>)>,
-    ) -> Box<dyn Query> {
-        let mut clauses = filters;
-        match text {
-            Some(q) => clauses.push((Occur::Must, q.box_clone())),
-            None => clauses.push((Occur::Must, Box::new(AllQuery))),
-        }
-        Box::new(BooleanQuery::new(clauses))
     }
 
     fn check(req: &SearchRequest) -> Result<(), SearchError> {
@@ -736,74 +712,96 @@ impl Searcher {
         Ok(())
     }
 
+    /// Add the bonus `extra` gives each of the `ranked` candidates and sort
+    /// them again (a second phase over the best of the first).
+    fn rescore(
+        searcher: &tantivy::Searcher,
+        ranked: &mut [(f32, DocAddress)],
+        extra: &[Box<dyn Query>],
+    ) -> tantivy::Result<()> {
+        // One scorer per clause, each moved forward by seeking: a union of
+        // them would step through every document between two candidates.
+        let weights = extra
+            .iter()
+            .map(|q| q.weight(EnableScoring::enabled_from_searcher(searcher)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let mut order: Vec<usize> = (0..ranked.len()).collect();
+        order.sort_by_key(|&i| ranked[i].1);
+        let mut segment: Option<u32> = None;
+        let mut scorers: Vec<Box<dyn Scorer>> = Vec::new();
+        for i in order {
+            let addr = ranked[i].1;
+            if segment != Some(addr.segment_ord) {
+                let reader = searcher.segment_reader(addr.segment_ord);
+                scorers = weights
+                    .iter()
+                    .map(|w| w.scorer(reader, 1.0))
+                    .collect::<tantivy::Result<_>>()?;
+                segment = Some(addr.segment_ord);
+            }
+            for scorer in &mut scorers {
+                if scorer.doc() < addr.doc_id {
+                    scorer.seek(addr.doc_id);
+                }
+                if scorer.doc() == addr.doc_id {
+                    ranked[i].0 += scorer.score();
+                }
+            }
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(())
+    }
+
     /// Run a search.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
         let started = Instant::now();
         Self::check(req)?;
         let searcher = self.reader.searcher();
         let text = self.text_query(&req.q);
-        let main = self.combined(&text.query, self.filters(req, None));
         let sort = req.sort.unwrap_or(if text.query.is_some() {
             Sort::Relevance
         } else {
             Sort::Date
         });
 
-        // Facets whose own filter is not set are counted with the results;
-        // each facet with a filter is counted without it (disjunctive).
-        let active = |name: &str| match name {
-            "country" => !req.countries.is_empty(),
-            "topic" => !req.topics.is_empty(),
-            "year" => req.years.is_some(),
-            "doc_type" => !req.types.is_empty(),
-            "lang" => !req.langs.is_empty(),
-            _ => !req.events.is_empty(),
+        // One pass over what the text matches (everything, to browse):
+        // hits that pass the filters, and the bitsets that every count,
+        // disjunctive facets included, is computed from.
+        let order = match sort {
+            Sort::Relevance => bits::Order::Score,
+            Sort::Date => bits::Order::Day,
         };
-        let counter = |names: Vec<&'static str>| FacetCounter {
-            str_fields: FACET_FIELDS
-                .iter()
-                .filter(|(n, f)| names.contains(n) && *f != "year")
-                .map(|(_, f)| *f)
-                .collect(),
-            year_field: names.contains(&"year").then_some("year"),
+        let rescore = order == bits::Order::Score && !text.rescoring.is_empty();
+        let page_end = req.offset + req.limit;
+        let filters = self.bit_filters(req);
+        let keep = if rescore {
+            page_end.max(RESCORE_WINDOW)
+        } else {
+            page_end
         };
-        let passive: Vec<&'static str> = FACET_FIELDS
-            .iter()
-            .map(|(n, _)| *n)
-            .filter(|n| !active(n))
-            .collect();
-        let top = TopDocs::with_limit(req.limit).and_offset(req.offset);
-        let (hits, total, mut counts): (Vec<(f32, DocAddress)>, usize, Counts) = match sort {
-            Sort::Relevance => {
-                let (top, total, counts) =
-                    searcher.search(&main, &(top.order_by_score(), Count, counter(passive)))?;
-                (top, total, counts)
-            }
-            Sort::Date => {
-                let (top, total, counts) = searcher.search(
-                    &main,
-                    &(
-                        top.order_by_u64_field("day", Order::Desc),
-                        Count,
-                        counter(passive),
-                    ),
-                )?;
-                // Scores do not rank here; report the date order as is.
-                (
-                    top.into_iter().map(|(_, a)| (0.0, a)).collect(),
-                    total,
-                    counts,
-                )
-            }
-        };
-        for (name, _) in FACET_FIELDS.iter().filter(|(n, _)| active(n)) {
-            let q = self.combined(&text.query, self.filters(req, Some(name)));
-            let c = searcher.search(&q, &counter(vec![name]))?;
-            counts.extend(c);
+        let all: Box<dyn Query> = Box::new(AllQuery);
+        let query = text.query.as_ref().unwrap_or(&all);
+        let fruits = bits::run(
+            &searcher,
+            query.as_ref(),
+            &self.facet_bits,
+            &filters,
+            order,
+            keep,
+        )?;
+        let bits::Outcome {
+            mut ranked,
+            total,
+            counts,
+        } = bits::outcome(fruits, &filters, order);
+        if rescore {
+            Self::rescore(&searcher, &mut ranked, &text.rescoring)?;
         }
         let facets = self.facets(&counts, req);
-        let hits = hits
+        let hits = ranked
             .into_iter()
+            .skip(req.offset)
+            .take(req.limit)
             .filter_map(|(score, addr)| self.hit(&searcher, addr, score, &text.terms))
             .collect();
         Ok(SearchResponse {
@@ -1010,13 +1008,16 @@ impl Searcher {
     /// Counts per facet over the whole index, and what the index is.
     pub fn stats(&self, ui: UiLang) -> Result<Stats, SearchError> {
         let searcher = self.reader.searcher();
-        let counts = searcher.search(
+        let none = bits::Filters::default();
+        let fruits = bits::run(
+            &searcher,
             &AllQuery,
-            &FacetCounter {
-                str_fields: vec!["countries", "topics", "doc_type", "lang", "event"],
-                year_field: Some("year"),
-            },
+            &self.facet_bits,
+            &none,
+            bits::Order::Day,
+            0,
         )?;
+        let counts = bits::outcome(fruits, &none, bits::Order::Day).counts;
         let req = SearchRequest {
             ui,
             ..SearchRequest::default()

@@ -31,8 +31,12 @@ use crate::index::search::{SearchError, SearchRequest, SearchResponse, Searcher,
 
 /// How often the server looks for a new index generation.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
-/// Searches running at once; more wait their turn.
-const MAX_CONCURRENT_SEARCHES: usize = 64;
+/// Searches are CPU-bound: running more at once than there are cores only
+/// makes every one of them slower. The rest wait their turn, first come
+/// first served, which keeps the slowest answers close to the typical one.
+fn max_concurrent_searches() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
 /// A search that takes longer than this is answered with 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -52,7 +56,7 @@ impl AppState {
             dir,
             engine,
             corpus,
-            permits: Semaphore::new(MAX_CONCURRENT_SEARCHES),
+            permits: Semaphore::new(max_concurrent_searches()),
         }
     }
 

@@ -311,15 +311,31 @@ fn filters_aside(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {
 }
 
 /// The label of a selected filter value, from the facets (selected values
-/// are always among them).
+/// are always among them); a year range as `2015–2019`.
 fn filter_label(r: &SearchResponse, name: &str, value: &str) -> String {
+    if name == "year" {
+        return match value.split_once("..") {
+            Some((a, b)) if a == b => a.to_string(),
+            Some((a, b)) => {
+                fn open(y: &str) -> &str {
+                    if y.is_empty() || y == "1900" || y == "2100" {
+                        "…"
+                    } else {
+                        y
+                    }
+                }
+                format!("{}–{}", open(a), open(b))
+            }
+            None => value.to_string(),
+        };
+    }
     r.facets
         .groups()
         .iter()
         .find(|(n, _)| *n == name)
         .and_then(|(_, values)| values.iter().find(|v| v.value == value))
         .and_then(|v| v.label.clone())
-        .unwrap_or_else(|| value.replace("1900..", "…").replace("..2100", "…"))
+        .unwrap_or_else(|| value.to_string())
 }
 
 fn active_filters(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {

@@ -1,0 +1,494 @@
+//! Facets by bitsets. When a generation is opened, each segment's documents
+//! of every facet value are laid out as a bitset. A search then makes one
+//! pass over what its text matches, keeping the matched documents as a
+//! bitset and the best hits that pass the filters; the total and every facet
+//! count, the disjunctive ones included, are popcounts of ANDs of bitsets:
+//! work proportional to the number of facet values, not to the number of
+//! matching documents, and no second query per selected facet.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
+use tantivy::{DocAddress, DocId, SegmentOrdinal, SegmentReader};
+
+/// Counts per value, per facet field name.
+pub type Counts = HashMap<String, HashMap<String, u64>>;
+
+/// A fixed-size set of document ids.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bits(Vec<u64>);
+
+impl Bits {
+    pub fn empty(len: u32) -> Self {
+        Self(vec![0; (len as usize).div_ceil(64)])
+    }
+
+    pub fn set(&mut self, doc: DocId) {
+        self.0[doc as usize / 64] |= 1 << (doc % 64);
+    }
+
+    pub fn contains(&self, doc: DocId) -> bool {
+        self.0
+            .get(doc as usize / 64)
+            .is_some_and(|w| w & (1 << (doc % 64)) != 0)
+    }
+
+    pub fn and_with(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+
+    pub fn or_with(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.iter().map(|w| u64::from(w.count_ones())).sum()
+    }
+
+    /// The documents in the set, in order.
+    pub fn ones(&self) -> impl Iterator<Item = DocId> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, &w)| {
+            let mut w = w;
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let bit = w.trailing_zeros();
+                    w &= w - 1;
+                    (i * 64) as DocId + bit
+                })
+            })
+        })
+    }
+
+    /// `|self ∩ other|` without building the intersection.
+    pub fn count_and(&self, other: &Bits) -> u64 {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .map(|(a, b)| u64::from((a & b).count_ones()))
+            .sum()
+    }
+}
+
+/// The facets: API name and fast field name.
+pub const FACETS: [(&str, &str); 6] = [
+    ("country", "countries"),
+    ("topic", "topics"),
+    ("year", "year"),
+    ("doc_type", "doc_type"),
+    ("lang", "lang"),
+    ("event", "event"),
+];
+
+/// One segment's facet values as bitsets.
+pub struct SegmentFacets {
+    /// Per facet (order of `FACETS`): each value present and its documents.
+    values: Vec<Vec<(String, Bits)>>,
+    /// The documents not deleted.
+    alive: Bits,
+    max_doc: u32,
+}
+
+impl SegmentFacets {
+    fn build(reader: &SegmentReader) -> tantivy::Result<Self> {
+        let max_doc = reader.max_doc();
+        let fast = reader.fast_fields();
+        let mut values = Vec::new();
+        for (_, field) in FACETS {
+            let mut out = Vec::new();
+            if field == "year" {
+                let col: Column<u64> = fast.u64(field)?;
+                let mut by_year: HashMap<u64, Bits> = HashMap::new();
+                for doc in 0..max_doc {
+                    for y in col.values_for_doc(doc) {
+                        by_year
+                            .entry(y)
+                            .or_insert_with(|| Bits::empty(max_doc))
+                            .set(doc);
+                    }
+                }
+                out.extend(by_year.into_iter().map(|(y, b)| (y.to_string(), b)));
+            } else if let Some(col) = fast.str(field)? {
+                let mut per_ord: Vec<Option<Bits>> = vec![None; col.num_terms()];
+                for doc in 0..max_doc {
+                    for ord in col.term_ords(doc) {
+                        if let Some(slot) = per_ord.get_mut(ord as usize) {
+                            slot.get_or_insert_with(|| Bits::empty(max_doc)).set(doc);
+                        }
+                    }
+                }
+                let mut name = String::new();
+                for (ord, bits) in per_ord.into_iter().enumerate() {
+                    if let Some(bits) = bits
+                        && col.ord_to_str(ord as u64, &mut name)?
+                    {
+                        out.push((name.clone(), bits));
+                    }
+                }
+            }
+            values.push(out);
+        }
+        let mut alive = Bits::empty(max_doc);
+        for doc in 0..max_doc {
+            if reader.alive_bitset().is_none_or(|a| a.is_alive(doc)) {
+                alive.set(doc);
+            }
+        }
+        Ok(Self {
+            values,
+            alive,
+            max_doc,
+        })
+    }
+
+    /// The documents with any of `wanted` as their value of facet `i`.
+    fn any_of(&self, i: usize, wanted: &[String]) -> Bits {
+        let mut out = Bits::empty(self.max_doc);
+        for (value, bits) in &self.values[i] {
+            if wanted.iter().any(|w| w == value) {
+                out.or_with(bits);
+            }
+        }
+        out
+    }
+
+    /// The documents whose year lies in `[a, b]`.
+    fn years(&self, (a, b): (u32, u32)) -> Bits {
+        let i = facet_index("year");
+        let mut out = Bits::empty(self.max_doc);
+        for (value, bits) in &self.values[i] {
+            if value.parse::<u32>().is_ok_and(|y| (a..=b).contains(&y)) {
+                out.or_with(bits);
+            }
+        }
+        out
+    }
+}
+
+fn facet_index(name: &str) -> usize {
+    FACETS.iter().position(|(n, _)| *n == name).unwrap_or(0)
+}
+
+/// Every segment's facet bitsets, for one open generation.
+#[derive(Default)]
+pub struct FacetBits {
+    segments: HashMap<SegmentId, Arc<SegmentFacets>>,
+}
+
+impl FacetBits {
+    pub fn build(searcher: &tantivy::Searcher) -> tantivy::Result<Self> {
+        let mut segments = HashMap::new();
+        for reader in searcher.segment_readers() {
+            segments.insert(reader.segment_id(), Arc::new(SegmentFacets::build(reader)?));
+        }
+        Ok(Self { segments })
+    }
+
+    fn segment(&self, reader: &SegmentReader) -> tantivy::Result<Arc<SegmentFacets>> {
+        match self.segments.get(&reader.segment_id()) {
+            Some(s) => Ok(s.clone()),
+            None => Ok(Arc::new(SegmentFacets::build(reader)?)),
+        }
+    }
+}
+
+/// The filters of a search, facet by facet (`None`: not filtered).
+#[derive(Clone, Debug, Default)]
+pub struct Filters {
+    /// Selected values per facet in the order of `FACETS` (the year's slot unused).
+    pub values: [Option<Vec<String>>; 6],
+    pub years: Option<(u32, u32)>,
+}
+
+impl Filters {
+    pub fn is_active(&self, i: usize) -> bool {
+        if FACETS[i].0 == "year" {
+            self.years.is_some()
+        } else {
+            self.values[i].is_some()
+        }
+    }
+
+    /// Each facet's filter as a bitset (`None` where there is none).
+    fn bitsets(&self, seg: &SegmentFacets) -> Vec<Option<Bits>> {
+        (0..FACETS.len())
+            .map(|i| {
+                if FACETS[i].0 == "year" {
+                    self.years.map(|r| seg.years(r))
+                } else {
+                    self.values[i].as_ref().map(|v| seg.any_of(i, v))
+                }
+            })
+            .collect()
+    }
+
+    /// All filters but facet `except`'s, ANDed; `None` when that is no filter.
+    fn all_but(per_facet: &[Option<Bits>], except: Option<usize>) -> Option<Bits> {
+        let mut out: Option<Bits> = None;
+        for (i, b) in per_facet.iter().enumerate() {
+            if Some(i) == except {
+                continue;
+            }
+            if let Some(b) = b {
+                match &mut out {
+                    Some(o) => o.and_with(b),
+                    None => out = Some(b.clone()),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// How hits are ordered: by score, or by day (newest first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Score,
+    Day,
+}
+
+/// A hit's rank key: higher is better, then the earlier document.
+#[derive(Clone, Copy, Debug)]
+struct Ranked {
+    key: f64,
+    addr: DocAddress,
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    /// Greater = ranks higher.
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key
+            .total_cmp(&other.key)
+            .then_with(|| other.addr.cmp(&self.addr))
+    }
+}
+
+/// What one segment gives back: its matched documents, its filters as
+/// bitsets and its best hits.
+pub struct SegmentFruit {
+    facets: Arc<SegmentFacets>,
+    per_facet: Vec<Option<Bits>>,
+    matched: Bits,
+    best: Vec<Ranked>,
+}
+
+/// The `keep` best of what is offered, by `Ranked` order.
+struct Best {
+    heap: BinaryHeap<std::cmp::Reverse<Ranked>>,
+    keep: usize,
+}
+
+impl Best {
+    fn new(keep: usize) -> Self {
+        Self {
+            heap: BinaryHeap::with_capacity(keep + 1),
+            keep,
+        }
+    }
+
+    fn offer(&mut self, r: Ranked) {
+        if self.heap.len() < self.keep {
+            self.heap.push(std::cmp::Reverse(r));
+        } else if self.heap.peek().is_some_and(|w| r > w.0) {
+            self.heap.pop();
+            self.heap.push(std::cmp::Reverse(r));
+        }
+    }
+}
+
+/// Run `query` over every segment: the documents it matches (a pass that
+/// does not score), and the `keep` best that pass the filters, by score
+/// or by day.
+pub fn run(
+    searcher: &tantivy::Searcher,
+    query: &dyn tantivy::query::Query,
+    facet_bits: &FacetBits,
+    filters: &Filters,
+    order: Order,
+    keep: usize,
+) -> tantivy::Result<Vec<SegmentFruit>> {
+    use tantivy::query::EnableScoring;
+    let scored = match order {
+        Order::Score if keep > 0 => {
+            Some(query.weight(EnableScoring::enabled_from_searcher(searcher))?)
+        }
+        _ => None,
+    };
+    let plain = match scored {
+        Some(_) => None,
+        None => Some(query.weight(EnableScoring::disabled_from_searcher(searcher))?),
+    };
+    let mut fruits = Vec::new();
+    for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+        let ord = ord as SegmentOrdinal;
+        let facets = facet_bits.segment(reader)?;
+        let per_facet = filters.bitsets(&facets);
+        let pass = Filters::all_but(&per_facet, None);
+        let mut matched = Bits::empty(reader.max_doc());
+        let mut best = Best::new(keep);
+        let passes = |doc: DocId| {
+            facets.alive.contains(doc) && pass.as_ref().is_none_or(|p| p.contains(doc))
+        };
+        match &scored {
+            // Every match is scored (which also collects the matches): with
+            // the many weighted terms of a cross-language query, block-max
+            // WAND was measured slower than scoring them all.
+            Some(weight) => weight.for_each(reader, &mut |doc, score| {
+                matched.set(doc);
+                if passes(doc) {
+                    best.offer(Ranked {
+                        key: f64::from(score),
+                        addr: DocAddress::new(ord, doc),
+                    });
+                }
+            })?,
+            None => {
+                if let Some(weight) = &plain {
+                    weight.for_each_no_score(reader, &mut |docs| {
+                        for &d in docs {
+                            matched.set(d);
+                        }
+                    })?;
+                }
+            }
+        }
+        matched.and_with(&facets.alive);
+        if scored.is_none() && keep > 0 {
+            let day: Column<u64> = reader.fast_fields().u64("day")?;
+            let mut candidates = matched.clone();
+            if let Some(p) = &pass {
+                candidates.and_with(p);
+            }
+            for doc in candidates.ones() {
+                best.offer(Ranked {
+                    key: day.first(doc).unwrap_or(0) as f64,
+                    addr: DocAddress::new(ord, doc),
+                });
+            }
+        }
+        fruits.push(SegmentFruit {
+            facets,
+            per_facet,
+            matched,
+            best: best.heap.into_iter().map(|r| r.0).collect(),
+        });
+    }
+    Ok(fruits)
+}
+
+/// Hits, total and facet counts of a search's segments.
+pub struct Outcome {
+    /// (score, or 0 in date order; address), best first: the `keep` best.
+    pub ranked: Vec<(f32, DocAddress)>,
+    pub total: usize,
+    pub counts: Counts,
+}
+
+/// Merge the segments: the best hits, the total that passes every filter,
+/// and each facet's counts under every filter but its own.
+pub fn outcome(fruits: Vec<SegmentFruit>, filters: &Filters, order: Order) -> Outcome {
+    let mut best: Vec<Ranked> = fruits.iter().flat_map(|f| f.best.iter().copied()).collect();
+    best.sort_by(|a, b| b.cmp(a));
+    let ranked = best
+        .into_iter()
+        .map(|r| {
+            let score = match order {
+                Order::Score => r.key as f32,
+                Order::Day => 0.0,
+            };
+            (score, r.addr)
+        })
+        .collect();
+    let mut total = 0u64;
+    let mut counts = Counts::new();
+    for f in &fruits {
+        let mut passing = f.matched.clone();
+        if let Some(all) = Filters::all_but(&f.per_facet, None) {
+            passing.and_with(&all);
+        }
+        total += passing.count();
+        for (i, (_, field)) in FACETS.iter().enumerate() {
+            // A facet with a filter is counted without it (disjunctive).
+            let own;
+            let candidates = if filters.is_active(i) {
+                let mut c = f.matched.clone();
+                if let Some(others) = Filters::all_but(&f.per_facet, Some(i)) {
+                    c.and_with(&others);
+                }
+                own = c;
+                &own
+            } else {
+                &passing
+            };
+            let target = counts.entry((*field).to_string()).or_default();
+            for (value, bits) in &f.facets.values[i] {
+                let n = candidates.count_and(bits);
+                if n > 0 {
+                    *target.entry(value.clone()).or_default() += n;
+                }
+            }
+        }
+    }
+    Outcome {
+        ranked,
+        total: total as usize,
+        counts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_count_and_combine() {
+        let mut a = Bits::empty(130);
+        let mut b = Bits::empty(130);
+        for d in [0, 63, 64, 129] {
+            a.set(d);
+        }
+        for d in [63, 100, 129] {
+            b.set(d);
+        }
+        assert!(a.contains(129) && !a.contains(128) && !a.contains(5000));
+        assert_eq!(a.count(), 4);
+        assert_eq!(a.count_and(&b), 2);
+        let mut c = a.clone();
+        c.and_with(&b);
+        assert_eq!(c.count(), 2);
+        c.or_with(&b);
+        assert_eq!(c, b);
+    }
+
+    #[test]
+    fn ranking_prefers_higher_keys_then_earlier_documents() {
+        let r = |key, seg, doc| Ranked {
+            key,
+            addr: DocAddress::new(seg, doc),
+        };
+        let mut v = vec![r(1.0, 0, 5), r(2.0, 1, 0), r(1.0, 0, 2), r(1.0, 1, 0)];
+        v.sort_by(|a, b| b.cmp(a));
+        let order: Vec<(u32, u32)> = v
+            .iter()
+            .map(|x| (x.addr.segment_ord, x.addr.doc_id))
+            .collect();
+        assert_eq!(order, [(1, 0), (0, 2), (0, 5), (1, 0)]);
+    }
+}
