@@ -251,3 +251,47 @@ mod properties {
         }
     }
 }
+
+/// A country or topic name that tags documents is the name: never a
+/// shorter, common word the dictionary turned it into (그레나다 once became
+/// 그러, as in 그러나 "however"; 팔라우 became 팔, "arm"; 쿡 제도 became 제도,
+/// "system"; 신기술 became 기술, "technology").
+#[test]
+fn korean_country_and_topic_names_match_as_themselves() {
+    let engine = egovkb::engine::Engine::load(&common::dict_root(), None).unwrap();
+    let countries = &engine.enricher.countries;
+    let topics = &engine.enricher.topics;
+    for (vocabulary, entry) in countries
+        .entries()
+        .iter()
+        .map(|e| (countries, e))
+        .chain(topics.entries().iter().map(|e| (topics, e)))
+    {
+        let names: Vec<String> = entry
+            .names
+            .iter()
+            .filter(|(a, _)| *a == AnalyzerName::Korean)
+            .map(|(_, n)| n.replace([' ', '(', ')'], "").to_lowercase())
+            .collect();
+        for (analyzer, phrase) in vocabulary.phrases(&entry.key) {
+            if *analyzer != AnalyzerName::Korean {
+                continue;
+            }
+            let joined = phrase.concat();
+            assert!(
+                phrase.len() > 1 || names.contains(&joined),
+                "{}: a Korean name matches as `{joined}`",
+                entry.key
+            );
+        }
+    }
+    // Text that only says "however" or "arm" names no country.
+    let found = countries.find(&engine.analyzers, "그러나 팔을 다친 제도 개선");
+    assert!(found.is_empty(), "{found:?}");
+    let found: Vec<&str> = countries
+        .find(&engine.analyzers, "그레나다와 팔라우, 안도라의 대표단")
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    assert_eq!(found, ["GD", "PW", "AD"]);
+}

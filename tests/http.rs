@@ -6,23 +6,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use egovkb::document::{DocType, Document, Lang};
 use egovkb::engine::Engine;
-use egovkb::index::search::Searcher;
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Quiet;
-use egovkb::server::AppState;
 use egovkb::store::Store;
 use serde_json::Value;
-
-struct Server {
-    addr: SocketAddr,
-    root: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
 
 fn docs() -> Vec<Document> {
     let mk = |id: &str, lang: Lang, t: DocType, date: &str, title: &str, body: &str| {
@@ -83,43 +74,9 @@ fn engine() -> Engine {
     Engine::load(&common::dict_root(), None).unwrap()
 }
 
-fn server() -> &'static Server {
-    static S: OnceLock<Server> = OnceLock::new();
-    S.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        let store = Store::open(&root.join("corpus")).unwrap();
-        for d in docs() {
-            store.put(&d).unwrap();
-        }
-        let index = IndexDir::new(&root.join("index"));
-        build::update(&index, &store, &engine(), &Quiet).unwrap();
-        let searcher = Searcher::open(&index, engine(), None).unwrap();
-        let state = Arc::new(AppState::new(
-            searcher,
-            index,
-            engine(),
-            root.join("corpus"),
-        ));
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                egovkb::server::serve_on(listener, state).await.unwrap();
-            });
-        });
-        let addr = rx.recv().unwrap();
-        Server {
-            addr,
-            root,
-            _dir: dir,
-        }
-    })
+fn server() -> &'static common::TestServer {
+    static S: OnceLock<common::TestServer> = OnceLock::new();
+    S.get_or_init(|| common::TestServer::start(docs()))
 }
 
 fn get(path: &str) -> (u16, Value) {

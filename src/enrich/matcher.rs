@@ -46,7 +46,8 @@ pub fn analyzers_for(text: &str) -> Vec<AnalyzerName> {
 
 impl PhraseMatcher {
     /// Add `phrase` (in the language of `analyzer`) for entry `key`. Returns
-    /// false when the phrase analyses to nothing (only stop words).
+    /// false when the phrase analyses to nothing (only stop words) or to
+    /// one term of its several words.
     pub fn add(
         &mut self,
         analyzers: &Analyzers,
@@ -65,6 +66,12 @@ impl PhraseMatcher {
         let Some(first) = terms.first().cloned() else {
             return false;
         };
+        // A name of several words that analyses to one term has lost words
+        // the dictionary does not know (쿡 제도 → 제도, "system"): it would
+        // match text that never names the place.
+        if terms.len() == 1 && phrase.split_whitespace().count() > 1 {
+            return false;
+        }
         if self.by_key.len() <= key {
             self.by_key.resize_with(key + 1, Vec::new);
         }

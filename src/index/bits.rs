@@ -483,7 +483,7 @@ mod tests {
             key,
             addr: DocAddress::new(seg, doc),
         };
-        let mut v = vec![r(1.0, 0, 5), r(2.0, 1, 0), r(1.0, 0, 2), r(1.0, 1, 0)];
+        let mut v = [r(1.0, 0, 5), r(2.0, 1, 0), r(1.0, 0, 2), r(1.0, 1, 0)];
         v.sort_by(|a, b| b.cmp(a));
         let order: Vec<(u32, u32)> = v
             .iter()

@@ -280,6 +280,13 @@ struct TextQuery {
     rescoring: Vec<Box<dyn Query>>,
 }
 
+/// What a clause's text gives in one view: its analysed words, and for a
+/// quoted phrase the query that must match.
+struct ViewTerms {
+    words: Vec<String>,
+    phrase: Option<Box<dyn Query>>,
+}
+
 /// A query being built: weighted terms, scored together as one flat union
 /// (which block-max WAND can prune), and second-phase bonuses.
 #[derive(Default)]
@@ -420,7 +427,7 @@ impl Searcher {
         phrase: bool,
         weight: f32,
         parts: &mut QueryParts,
-    ) -> Option<(Vec<String>, Option<Box<dyn Query>>)> {
+    ) -> Option<ViewTerms> {
         let analyzer = self.analyzer(view.analyzer)?;
         let terms = analyzer.analyze(text, Mode::Query);
         if terms.is_empty() {
@@ -453,7 +460,10 @@ impl Searcher {
                     Box::new(BoostQuery::new(q, weight * field_boost)),
                 ));
             }
-            return Some((words, Some(Box::new(BooleanQuery::new(clauses)))));
+            return Some(ViewTerms {
+                words,
+                phrase: Some(Box::new(BooleanQuery::new(clauses))),
+            });
         }
         for &(field, field_boost) in fields {
             for t in &terms {
@@ -485,7 +495,10 @@ impl Searcher {
                 }
             }
         }
-        Some((words, None))
+        Some(ViewTerms {
+            words,
+            phrase: None,
+        })
     }
 
     /// The text part of a query: words ranked, phrases required, exclusions
@@ -508,8 +521,10 @@ impl Searcher {
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for view in self.views_for(text) {
                 let weight = self.view_weight(&view, query_lang.as_ref());
-                let Some((words, phrase_query)) =
-                    self.view_terms(&view, text, phrase, weight, &mut parts)
+                let Some(ViewTerms {
+                    words,
+                    phrase: phrase_query,
+                }) = self.view_terms(&view, text, phrase, weight, &mut parts)
                 else {
                     continue;
                 };
@@ -610,9 +625,14 @@ impl Searcher {
                 if *n > MAX_EXPANSIONS_PER_LANGUAGE {
                     continue;
                 }
-                // Only one-word names: a document that uses a longer name
-                // is tagged with it already (and phrase scorers are dear).
+                // Only one-word names are searched: a document that uses a
+                // longer name is tagged with it already (and phrase scorers
+                // are dear). Its words are still marked in snippets.
                 let [word] = words.as_slice() else {
+                    terms
+                        .entry(*analyzer)
+                        .or_default()
+                        .extend(words.iter().cloned());
                     continue;
                 };
                 let repeats_query = searched

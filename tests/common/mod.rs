@@ -124,3 +124,54 @@ pub fn http_request(
         body,
     }
 }
+
+/// A real server on 127.0.0.1 (a free port) over an index of `docs`,
+/// running until the test process ends.
+pub struct TestServer {
+    pub addr: std::net::SocketAddr,
+    /// Holds `corpus/` and `index/`.
+    pub root: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub fn start(docs: Vec<egovkb::Document>) -> Self {
+        use egovkb::engine::Engine;
+        use egovkb::index::search::Searcher;
+        use egovkb::index::{IndexDir, build};
+        let engine = Engine::load(&dict_root(), None).expect("engine");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let store = egovkb::store::Store::open(&root.join("corpus")).unwrap();
+        for d in &docs {
+            store.put(d).unwrap();
+        }
+        let index = IndexDir::new(&root.join("index"));
+        build::update(&index, &store, &engine, &egovkb::progress::Quiet).unwrap();
+        let searcher = Searcher::open(&index, engine.clone(), None).unwrap();
+        let state = std::sync::Arc::new(egovkb::server::AppState::new(
+            searcher,
+            index,
+            engine,
+            root.join("corpus"),
+        ));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                egovkb::server::serve_on(listener, state).await.unwrap();
+            });
+        });
+        let addr = rx.recv().unwrap();
+        Self {
+            addr,
+            root,
+            _dir: dir,
+        }
+    }
+}
