@@ -171,9 +171,13 @@ fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("EGOVKB_LOG").unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("warn,lindera_dictionary=error")
+                // The server's request log is on by default.
+                tracing_subscriber::EnvFilter::new(
+                    "warn,lindera_dictionary=error,egovkb::server=info",
+                )
             }),
         )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -116,3 +116,93 @@ fn no_dictionary_source_names_what_to_do() {
     assert!(err.contains("--from"), "{err}");
     assert!(!egovkb::analysis::dict::installed_path(root.path()).exists());
 }
+
+/// `serve` on an empty corpus builds an index, answers, logs each request,
+/// and stops cleanly on SIGTERM.
+#[test]
+fn serve_answers_logs_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs.jsonl");
+    std::fs::write(
+        &docs,
+        r#"{"id":"a","url":"https://example.org/a","source":"test","title":"Paraguay resident registration","body":"Resident registration in Paraguay.","lang":"en"}"#,
+    )
+    .unwrap();
+    let corpus = dir.path().join("corpus");
+    let index = dir.path().join("index");
+    let corpus_arg = corpus.to_str().unwrap();
+    let index_arg = index.to_str().unwrap();
+    let out = egovkb(
+        &[
+            "--corpus",
+            corpus_arg,
+            "--index",
+            index_arg,
+            "import",
+            docs.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .args(["--corpus", corpus_arg, "--index", index_arg])
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .env_remove("EGOVKB_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let next_line = || {
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the server went quiet")
+    };
+    let addr: std::net::SocketAddr = loop {
+        let line = next_line();
+        if let Some(a) = line.strip_prefix("serving on http://") {
+            break a.trim().parse().unwrap();
+        }
+    };
+    let (status, body) = common::http_get(addr, "/api/search?q=Paraguay");
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""id":"a""#), "{body}");
+    // The request is in the log, with its status.
+    loop {
+        let line = next_line();
+        if line.contains("egovkb::server::access") {
+            assert!(
+                line.contains("/api/search?q=Paraguay") && line.contains("status=200"),
+                "{line}"
+            );
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed().as_secs() < 10,
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status}");
+}

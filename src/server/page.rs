@@ -426,7 +426,7 @@ fn hit_card(t: &Text, q: &PageQuery, engine: &Engine, i: usize, h: &Hit) -> Mark
     html! {
         li.hit {
             article aria-labelledby={ "hit-" (i) } {
-                h3 id={ "hit-" (i) } { a href=(doc_href) { (h.title) } }
+                h3 id={ "hit-" (i) } lang=[h.lang.as_deref()] { a href=(doc_href) { (h.title) } }
                 p.meta {
                     span.source { (h.source) }
                     " · "
@@ -436,7 +436,7 @@ fn hit_card(t: &Text, q: &PageQuery, engine: &Engine, i: usize, h: &Hit) -> Mark
                 }
                 @if !h.snippet.is_empty() {
                     // The engine escapes the text and adds only <mark>.
-                    p.snippet { (PreEscaped(&h.snippet)) }
+                    p.snippet lang=[h.lang.as_deref()] { (PreEscaped(&h.snippet)) }
                 }
                 p.links {
                     @if let Some(p) = h.page {
