@@ -523,3 +523,28 @@ fn the_openapi_description_matches_the_server() {
     let (_, e) = get("/api/search?limit=0");
     assert_eq!(keys(&schemas["ErrorBody"]["properties"]), keys(&e));
 }
+
+#[test]
+fn documents_indexed_in_place_are_served_without_a_restart() {
+    // A server of its own: this test changes the corpus.
+    let s = common::TestServer::start(docs());
+    let search = |q: &str| -> Value {
+        let (_, body) = common::http_get(s.addr, &format!("/api/search?q={q}"));
+        serde_json::from_str(&body).unwrap()
+    };
+    assert_eq!(search("Guyana")["total"], 0);
+    let store = Store::open(&s.root.join("corpus")).unwrap();
+    let mut d = Document::new("https://example.org/gy", "test", "Guyana opens its data");
+    d.lang = Some(Lang::en());
+    d.body = "Guyana published open data for the first time.".into();
+    store.put(&d).unwrap();
+    let index = IndexDir::new(&s.root.join("index"));
+    let generation = index.current();
+    build::update(&index, &store, &engine(), &Quiet).unwrap();
+    assert_eq!(index.current(), generation, "updated in place");
+    let started = std::time::Instant::now();
+    while search("Guyana")["total"] != 1 {
+        assert!(started.elapsed().as_secs() < 5, "the new document is not served");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

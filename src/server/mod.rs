@@ -65,11 +65,16 @@ impl AppState {
         self.searcher.load_full()
     }
 
-    /// Open the generation in service if it is not the one being served.
+    /// Open the generation in service if it is not the one being served, or
+    /// if it was updated in place since (`egovkb index` adds to it).
     pub fn refresh(&self) -> Option<String> {
         let current = self.dir.current()?;
-        if current == self.searcher.load().meta().generation {
-            return None;
+        let served = self.searcher.load();
+        if current == served.meta().generation {
+            let updated = self.dir.meta(&current)?.updated;
+            if updated == served.meta().updated {
+                return None;
+            }
         }
         match Searcher::open(&self.dir, self.engine.clone(), Some(&self.corpus)) {
             Ok(s) => {
