@@ -544,7 +544,10 @@ fn documents_indexed_in_place_are_served_without_a_restart() {
     assert_eq!(index.current(), generation, "updated in place");
     let started = std::time::Instant::now();
     while search("Guyana")["total"] != 1 {
-        assert!(started.elapsed().as_secs() < 5, "the new document is not served");
+        assert!(
+            started.elapsed().as_secs() < 5,
+            "the new document is not served"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
