@@ -1,12 +1,15 @@
-//! Importing documents into the corpus store. For now the bulk-load path:
-//! JSON (one document or an array) and JSONL (one document a line) in the
-//! `Document` format; a record keeps the `id` it carries (one is made from
-//! its `url` when it has none). Bad records are reported and skipped.
+//! Importing files and folders into the corpus store. Each file's type
+//! comes from its bytes: HTML, PPTX, DOCX, HWPX, Markdown and text become
+//! one document each (id from the file's path, source `local`); JSON (one
+//! document or an array) and JSONL (one a line) in the `Document` format are
+//! the bulk-load path, and a record keeps the `id` it carries (one is made
+//! from its `url` when it has none). A bad record or file is reported with
+//! the reason and skipped; the rest goes on.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use crate::document::Document;
+use crate::document::{DocType, Document, Lang};
+use crate::extract::{self, Format};
 use crate::store::{PutOutcome, Store};
 
 /// What an import did.
@@ -76,57 +79,98 @@ fn files(path: &Path) -> Vec<PathBuf> {
     }
 }
 
-/// Import JSON and JSONL files (or folders of them) into the store.
+/// Largest file imported.
+const MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
+
+/// Import JSON and JSONL records, one per line (a JSON array or object
+/// when the whole file parses as one).
+fn import_records(store: &Store, report: &mut ImportReport, name: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start_matches('\u{FEFF}');
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+        match value {
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.into_iter().enumerate() {
+                    put(store, report, format!("{name}[{i}]"), v);
+                }
+            }
+            v => put(store, report, name.to_string(), v),
+        }
+        return;
+    }
+    for (n, line) in text.lines().enumerate() {
+        let at = format!("{name}:{}", n + 1);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(v) => put(store, report, at, v),
+            Err(e) => report.skipped.push((at, format!("not JSON: {e}"))),
+        }
+    }
+}
+
+/// One file as one document.
+fn document_of(path: &Path, bytes: &[u8], format: Format) -> Result<Document, String> {
+    let x = extract::extract(bytes, format, None).map_err(|e| e.to_string())?;
+    if x.body.trim().is_empty() && x.title.trim().is_empty() {
+        return Err(format!("no text found in this {} file", format.name()));
+    }
+    let location = std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string();
+    let title = if x.title.trim().is_empty() {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        x.title
+    };
+    let mut doc = Document::new(location, "local", title);
+    doc.body = x.body;
+    doc.pages = x.pages;
+    doc.lang = x.lang.as_deref().and_then(Lang::parse);
+    doc.published = x.published;
+    if format == Format::Pptx {
+        doc.doc_type = DocType::Presentation;
+    }
+    doc.validate()?;
+    Ok(doc)
+}
+
+/// Import files and folders (walked recursively) into the store.
 pub fn import(store: &Store, paths: &[PathBuf]) -> ImportReport {
     let mut report = ImportReport::default();
     for path in paths.iter().flat_map(|p| files(p)) {
         let name = path.display().to_string();
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
-        let file = match std::fs::File::open(&path) {
-            Ok(f) => f,
-            Err(e) => {
-                report.skipped.push((name, e.to_string()));
+        let bytes = match std::fs::metadata(&path) {
+            Ok(m) if m.len() > MAX_FILE_BYTES => {
+                report
+                    .skipped
+                    .push((name, format!("too big ({} MB)", m.len() / 1_000_000)));
                 continue;
             }
+            _ => match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) => {
+                    report.skipped.push((name, e.to_string()));
+                    continue;
+                }
+            },
         };
-        match ext.as_str() {
-            "jsonl" | "ndjson" => {
-                for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-                    let at = format!("{name}:{}", n + 1);
-                    let line = match line {
-                        Ok(l) => l,
-                        Err(e) => {
-                            report.skipped.push((at, format!("unreadable line: {e}")));
-                            continue;
-                        }
-                    };
-                    if line.trim().is_empty() {
-                        continue;
-                    }
-                    match serde_json::from_str(&line) {
-                        Ok(v) => put(store, &mut report, at, v),
-                        Err(e) => report.skipped.push((at, format!("not JSON: {e}"))),
-                    }
-                }
-            }
-            "json" => {
-                match serde_json::from_reader::<_, serde_json::Value>(std::io::BufReader::new(file))
-                {
-                    Ok(serde_json::Value::Array(items)) => {
-                        for (i, v) in items.into_iter().enumerate() {
-                            put(store, &mut report, format!("{name}[{i}]"), v);
-                        }
-                    }
-                    Ok(v) => put(store, &mut report, name, v),
-                    Err(e) => report.skipped.push((name, format!("not JSON: {e}"))),
-                }
-            }
-            _ => report.skipped.push((
+        match extract::detect(&bytes, &name) {
+            Some(Format::Documents) => import_records(store, &mut report, &name, &bytes),
+            Some(format) => match document_of(&path, &bytes, format) {
+                Ok(doc) => match store.put(&doc) {
+                    Ok(outcome) => report.record(outcome),
+                    Err(e) => report.skipped.push((name, e.to_string())),
+                },
+                Err(reason) => report.skipped.push((name, reason)),
+            },
+            None => report.skipped.push((
                 name,
-                "unsupported type (this version imports JSON and JSONL documents)".into(),
+                "unsupported type (not HTML, PDF, PPTX, DOCX, HWP, HWPX, text or JSON)".into(),
             )),
         }
     }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod document;
 pub mod engine;
 pub mod enrich;
+pub mod extract;
 pub mod import;
 pub mod index;
 pub mod progress;

@@ -41,7 +41,8 @@ enum Command {
         #[command(subcommand)]
         command: DictCommand,
     },
-    /// Import documents into the corpus (JSON and JSONL of documents).
+    /// Import files and folders into the corpus (HTML, PPTX, DOCX, HWPX,
+    /// Markdown, text; JSON and JSONL of documents).
     Import {
         /// Files or folders.
         #[arg(required = true)]

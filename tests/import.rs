@@ -1,0 +1,157 @@
+//! `egovkb import` on files of every format it reads, from a folder: a
+//! PPTX with notes and a default embedded title and a DOCX made by the
+//! libraries that write them (`tests/fixtures/make_office.py`), an HWPX
+//! built here as Hancom's format lays it out, an EUC-KR page with only a
+//! meta charset, Markdown, text, JSONL; and files that must be skipped with
+//! a reason (a "PDF" that is not one, an image, a broken zip).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use egovkb::document::{DocType, Document};
+use egovkb::import::import;
+use egovkb::store::Store;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// An HWPX file: a zip with the mimetype first (stored), the OPF package
+/// description and one section of paragraphs in Hancom's namespaces.
+fn hwpx(path: &Path) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default();
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/hwp+zip").unwrap();
+    zip.start_file("META-INF/container.xml", deflated).unwrap();
+    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><ocf:container xmlns:ocf="urn:oasis:names:tc:opendocument:xmlns:container"><ocf:rootfiles><ocf:rootfile full-path="Contents/content.hpf" media-type="application/hwpml-package+xml"/></ocf:rootfiles></ocf:container>"#).unwrap();
+    zip.start_file("Contents/content.hpf", deflated).unwrap();
+    zip.write_all(r#"<?xml version="1.0" encoding="UTF-8"?><opf:package xmlns:opf="http://www.idpf.org/2007/opf/"><opf:metadata><opf:title>행정안전부, 중남미 공무원 전자정부 연수 개최</opf:title><opf:language>ko</opf:language></opf:metadata><opf:manifest><opf:item id="section0" href="Contents/section0.xml" media-type="application/xml"/></opf:manifest><opf:spine><opf:itemref idref="section0"/></opf:spine></opf:package>"#.as_bytes()).unwrap();
+    zip.start_file("Contents/section0.xml", deflated).unwrap();
+    zip.write_all(r#"<?xml version="1.0" encoding="UTF-8"?><hs:sec xmlns:hs="http://www.hancom.co.kr/hwpml/2011/section" xmlns:hp="http://www.hancom.co.kr/hwpml/2011/paragraph"><hp:p id="1"><hp:run charPrIDRef="0"><hp:t>행정안전부는 중남미 14개국 공무원을 대상으로</hp:t></hp:run><hp:run charPrIDRef="1"><hp:t> 전자정부 연수를 열었다.</hp:t></hp:run></hp:p><hp:p id="2"><hp:run><hp:t>파라과이와 볼리비아는 주민등록 제도를 배웠다.</hp:t><hp:lineBreak/><hp:t>담당: 국제협력과</hp:t></hp:run></hp:p></hs:sec>"#.as_bytes()).unwrap();
+    zip.finish().unwrap();
+}
+
+fn only(store: &Store, url_ends: &str) -> Document {
+    let (docs, _) = store.load_all();
+    docs.into_iter()
+        .find(|d| d.url.ends_with(url_ends))
+        .unwrap_or_else(|| panic!("no document from {url_ends}"))
+}
+
+#[test]
+fn a_folder_of_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(files.join("sub")).unwrap();
+    std::fs::copy(fixture("paraguay.pptx"), files.join("paraguay.pptx")).unwrap();
+    // Named wrongly on purpose: the type comes from the bytes.
+    std::fs::copy(fixture("informe.docx"), files.join("sub/informe.bin")).unwrap();
+    hwpx(&files.join("연수.hwpx"));
+    let (euc, _, _) = encoding_rs::EUC_KR.encode(
+        "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=euc-kr\">\
+         <title>보도자료</title></head><body><div id=\"content\"><h1>파라과이 주민등록 협력</h1>\
+         <p>행정안전부는 파라과이 정부와 주민등록 제도 협력을 논의했다. 똠방각하.</p></div></body></html>",
+    );
+    std::fs::write(files.join("notice.htm"), &euc).unwrap();
+    std::fs::write(
+        files.join("notes.md"),
+        "# Open data in Uruguay\n\nUruguay publishes **open data** since 2010.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        files.join("plain.txt"),
+        "Peru e-procurement\n\nThe portal buys for the state.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        files.join("records.jsonl"),
+        r#"{"id":"rec-1","url":"https://example.org/1","source":"test","title":"One","lang":"en"}"#,
+    )
+    .unwrap();
+    // Bad files: reported and skipped, the rest goes on.
+    std::fs::write(files.join("fake.pdf"), "this is not a PDF at all").unwrap();
+    std::fs::write(
+        files.join("image.png"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0",
+    )
+    .unwrap();
+    std::fs::write(files.join("broken.pptx"), b"PK\x03\x04\x14\0\0\0garbage").unwrap();
+    std::fs::write(files.join("empty.txt"), "").unwrap();
+
+    let store = Store::open(&dir.path().join("corpus")).unwrap();
+    let report = import(&store, std::slice::from_ref(&files));
+    let reasons: Vec<String> = report
+        .skipped
+        .iter()
+        .map(|(w, r)| format!("{w}: {r}"))
+        .collect();
+    // fake.pdf is text (its bytes say so) and is imported as text.
+    assert_eq!(report.added, 8, "{reasons:?}");
+    assert_eq!(report.skipped.len(), 3, "{reasons:?}");
+    for bad in ["image.png", "broken.pptx", "empty.txt"] {
+        assert!(
+            reasons.iter().any(|r| r.contains(bad)),
+            "{bad}: {reasons:?}"
+        );
+    }
+    assert!(reasons.iter().any(|r| r.contains("unsupported type")));
+
+    let p = only(&store, "paraguay.pptx");
+    assert_eq!(p.doc_type, DocType::Presentation);
+    // Not "Presentación de PowerPoint": slide 1's title.
+    assert_eq!(p.title, "Paraguay: gobierno electrónico");
+    assert_eq!(p.pages.len(), 3);
+    assert!(
+        p.pages[1].contains("cédula de identidad electrónica"),
+        "{:?}",
+        p.pages
+    );
+    assert!(
+        p.pages[1].contains("주민등록"),
+        "notes kept with their slide: {:?}",
+        p.pages
+    );
+    assert!(p.pages[2].contains("Conectividad rural"), "{:?}", p.pages);
+    assert_eq!(p.source, "local");
+    assert!(Path::new(&p.url).is_absolute());
+
+    let d = only(&store, "informe.bin");
+    assert_eq!(d.title, "Informe del curso de gobierno electrónico 2018");
+    assert!(
+        d.body
+            .contains("El sistema KONEPS reduce costos y tiempos."),
+        "{}",
+        d.body
+    );
+
+    let h = only(&store, "연수.hwpx");
+    assert_eq!(h.title, "행정안전부, 중남미 공무원 전자정부 연수 개최");
+    assert!(
+        h.body.contains("공무원을 대상으로 전자정부 연수를 열었다."),
+        "{}",
+        h.body
+    );
+    assert!(h.body.contains("배웠다. 담당"), "{}", h.body);
+
+    let n = only(&store, "notice.htm");
+    assert_eq!(n.title, "파라과이 주민등록 협력");
+    assert!(
+        n.body.contains("주민등록 제도 협력을 논의했다. 똠방각하."),
+        "{}",
+        n.body
+    );
+
+    assert_eq!(only(&store, "notes.md").title, "Open data in Uruguay");
+    assert_eq!(only(&store, "plain.txt").title, "Peru e-procurement");
+    assert!(store.get("rec-1").unwrap().is_some());
+
+    // Importing again changes nothing.
+    let again = import(&store, &[files]);
+    assert_eq!((again.added, again.unchanged), (0, 8));
+}
