@@ -1,6 +1,7 @@
 //! `egovkb import` on files of every format it reads, from a folder: a
 //! PPTX with notes and a default embedded title and a DOCX made by the
-//! libraries that write them (`tests/fixtures/make_office.py`), an HWPX
+//! libraries that write them (`tests/fixtures/make_office.py`), a PDF with
+//! a subset-embedded font (`make_pdf.py`, reportlab), an HWPX
 //! built here as Hancom's format lays it out, an EUC-KR page with only a
 //! meta charset, Markdown, text, JSONL; and files that must be skipped with
 //! a reason (a "PDF" that is not one, an image, a broken zip).
@@ -50,6 +51,7 @@ fn a_folder_of_every_format() {
     let files = dir.path().join("files");
     std::fs::create_dir_all(files.join("sub")).unwrap();
     std::fs::copy(fixture("paraguay.pptx"), files.join("paraguay.pptx")).unwrap();
+    std::fs::copy(fixture("bolivia.pdf"), files.join("bolivia.pdf")).unwrap();
     // Named wrongly on purpose: the type comes from the bytes.
     std::fs::copy(fixture("informe.docx"), files.join("sub/informe.bin")).unwrap();
     hwpx(&files.join("연수.hwpx"));
@@ -92,7 +94,7 @@ fn a_folder_of_every_format() {
         .map(|(w, r)| format!("{w}: {r}"))
         .collect();
     // fake.pdf is text (its bytes say so) and is imported as text.
-    assert_eq!(report.added, 8, "{reasons:?}");
+    assert_eq!(report.added, 9, "{reasons:?}");
     assert_eq!(report.skipped.len(), 3, "{reasons:?}");
     for bad in ["image.png", "broken.pptx", "empty.txt"] {
         assert!(
@@ -120,6 +122,18 @@ fn a_folder_of_every_format() {
     assert!(p.pages[2].contains("Conectividad rural"), "{:?}", p.pages);
     assert_eq!(p.source, "local");
     assert!(Path::new(&p.url).is_absolute());
+
+    // A PDF with a subset-embedded font: accents and ñ come out right; the
+    // metadata title is PowerPoint's default, so page 1's first line.
+    let b = only(&store, "bolivia.pdf");
+    assert_eq!(b.title, "Bolivia: gobierno electrónico");
+    assert_eq!(b.pages.len(), 2);
+    assert!(
+        b.pages[1].contains("La cédula de identidad y la firma digital"),
+        "{:?}",
+        b.pages
+    );
+    assert!(b.pages[1].contains("niño, señal, acción"), "{:?}", b.pages);
 
     let d = only(&store, "informe.bin");
     assert_eq!(d.title, "Informe del curso de gobierno electrónico 2018");
@@ -153,5 +167,5 @@ fn a_folder_of_every_format() {
 
     // Importing again changes nothing.
     let again = import(&store, &[files]);
-    assert_eq!((again.added, again.unchanged), (0, 8));
+    assert_eq!((again.added, again.unchanged), (0, 9));
 }

@@ -5,6 +5,7 @@
 pub mod encoding;
 pub mod html;
 pub mod office;
+pub mod pdf;
 
 use chrono::NaiveDate;
 
@@ -234,7 +235,8 @@ pub fn extract(
         Format::Pptx => office::pptx(office::Package::open(std::io::Cursor::new(bytes))?),
         Format::Docx => office::docx(office::Package::open(std::io::Cursor::new(bytes))?),
         Format::Hwpx => office::hwpx(office::Package::open(std::io::Cursor::new(bytes))?),
-        Format::Pdf | Format::Hwp => Err(ExtractError::Unsupported(format!(
+        Format::Pdf => pdf::extract(bytes),
+        Format::Hwp => Err(ExtractError::Unsupported(format!(
             "{} (not read by this version yet)",
             format.name()
         ))),
@@ -307,7 +309,7 @@ mod tests {
             "E-procurement in Peru\n\nSee the portal and KONEPS."
         );
         assert!(matches!(
-            extract(b"%PDF-1.4", Format::Pdf, None),
+            extract(b"HWP", Format::Hwp, None),
             Err(ExtractError::Unsupported(_))
         ));
     }
