@@ -213,7 +213,10 @@ fn indexed_hashes(index: &Index) -> tantivy::Result<HashMap<String, String>> {
 }
 
 fn now() -> String {
-    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    // Milliseconds: the server tells two updates apart by this.
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
 }
 
 fn count(index: &Index, path: &std::path::Path) -> Result<u64, IndexError> {
