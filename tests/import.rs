@@ -1,7 +1,8 @@
 //! `egovkb import` on files of every format it reads, from a folder: a
 //! PPTX with notes and a default embedded title and a DOCX made by the
 //! libraries that write them (`tests/fixtures/make_office.py`), a PDF with
-//! a subset-embedded font (`make_pdf.py`, reportlab), an HWPX
+//! a subset-embedded font (`make_pdf.py`, reportlab), an HWP 5 file and an
+//! HWPX
 //! built here as Hancom's format lays it out, an EUC-KR page with only a
 //! meta charset, Markdown, text, JSONL; and files that must be skipped with
 //! a reason (a "PDF" that is not one, an image, a broken zip).
@@ -38,6 +39,61 @@ fn hwpx(path: &Path) {
     zip.finish().unwrap();
 }
 
+/// An HWP 5 file as the format lays it out: an OLE compound file with a
+/// FileHeader (signature, version 5.1, compressed), DocInfo and one
+/// BodyText section of deflated records: paragraph headers and texts, one
+/// with a table control and a tab inside.
+fn hwp(path: &Path) {
+    use egovkb::extract::hwp::record;
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let deflate = |data: &[u8]| -> Vec<u8> {
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    let mut header = vec![0u8; 256];
+    header[..17].copy_from_slice(b"HWP Document File");
+    header[32..36].copy_from_slice(&0x0501_0000u32.to_le_bytes());
+    header[36..40].copy_from_slice(&1u32.to_le_bytes());
+    let mut section = record(66, 0, &[0; 22]);
+    section.extend(record(
+        67,
+        1,
+        &utf16("2019년 중남미 전자정부 협력 보도자료\r"),
+    ));
+    section.extend(record(66, 0, &[0; 22]));
+    let mut text = Vec::new();
+    // A table control (8 code units), then text with a tab (8 units).
+    text.extend(
+        [11u16, 0x6274, 0x6C62, 0, 0, 0, 0, 11]
+            .iter()
+            .flat_map(|u| u.to_le_bytes()),
+    );
+    text.extend(utf16("에콰도르는 전자조달"));
+    text.extend(
+        [9u16, 0, 0, 0, 0, 0, 0, 9]
+            .iter()
+            .flat_map(|u| u.to_le_bytes()),
+    );
+    text.extend(utf16("시스템을 도입했다.\r"));
+    section.extend(record(67, 1, &text));
+    let mut cf = cfb::create(path).unwrap();
+    cf.create_stream("/FileHeader")
+        .unwrap()
+        .write_all(&header)
+        .unwrap();
+    cf.create_stream("/DocInfo")
+        .unwrap()
+        .write_all(&deflate(&[]))
+        .unwrap();
+    cf.create_storage("/BodyText").unwrap();
+    cf.create_stream("/BodyText/Section0")
+        .unwrap()
+        .write_all(&deflate(&section))
+        .unwrap();
+    cf.flush().unwrap();
+}
+
 fn only(store: &Store, url_ends: &str) -> Document {
     let (docs, _) = store.load_all();
     docs.into_iter()
@@ -55,6 +111,7 @@ fn a_folder_of_every_format() {
     // Named wrongly on purpose: the type comes from the bytes.
     std::fs::copy(fixture("informe.docx"), files.join("sub/informe.bin")).unwrap();
     hwpx(&files.join("연수.hwpx"));
+    hwp(&files.join("보도자료.hwp"));
     let (euc, _, _) = encoding_rs::EUC_KR.encode(
         "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=euc-kr\">\
          <title>보도자료</title></head><body><div id=\"content\"><h1>파라과이 주민등록 협력</h1>\
@@ -94,7 +151,7 @@ fn a_folder_of_every_format() {
         .map(|(w, r)| format!("{w}: {r}"))
         .collect();
     // fake.pdf is text (its bytes say so) and is imported as text.
-    assert_eq!(report.added, 9, "{reasons:?}");
+    assert_eq!(report.added, 10, "{reasons:?}");
     assert_eq!(report.skipped.len(), 3, "{reasons:?}");
     for bad in ["image.png", "broken.pptx", "empty.txt"] {
         assert!(
@@ -153,6 +210,14 @@ fn a_folder_of_every_format() {
     );
     assert!(h.body.contains("배웠다. 담당"), "{}", h.body);
 
+    let k = only(&store, "보도자료.hwp");
+    assert_eq!(k.title, "2019년 중남미 전자정부 협력 보도자료");
+    assert!(
+        k.body.contains("에콰도르는 전자조달 시스템을 도입했다."),
+        "{}",
+        k.body
+    );
+
     let n = only(&store, "notice.htm");
     assert_eq!(n.title, "파라과이 주민등록 협력");
     assert!(
@@ -167,5 +232,5 @@ fn a_folder_of_every_format() {
 
     // Importing again changes nothing.
     let again = import(&store, &[files]);
-    assert_eq!((again.added, again.unchanged), (0, 9));
+    assert_eq!((again.added, again.unchanged), (0, 10));
 }

@@ -4,6 +4,7 @@
 
 pub mod encoding;
 pub mod html;
+pub mod hwp;
 pub mod office;
 pub mod pdf;
 
@@ -236,10 +237,7 @@ pub fn extract(
         Format::Docx => office::docx(office::Package::open(std::io::Cursor::new(bytes))?),
         Format::Hwpx => office::hwpx(office::Package::open(std::io::Cursor::new(bytes))?),
         Format::Pdf => pdf::extract(bytes),
-        Format::Hwp => Err(ExtractError::Unsupported(format!(
-            "{} (not read by this version yet)",
-            format.name()
-        ))),
+        Format::Hwp => hwp::extract(bytes),
         Format::Documents => Err(ExtractError::Unsupported(
             "JSON documents are records, not one document".into(),
         )),
@@ -310,7 +308,7 @@ mod tests {
         );
         assert!(matches!(
             extract(b"HWP", Format::Hwp, None),
-            Err(ExtractError::Unsupported(_))
+            Err(ExtractError::Malformed(_))
         ));
     }
 }
