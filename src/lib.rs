@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod crawl;
 pub mod document;
 pub mod engine;
 pub mod enrich;
