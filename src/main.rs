@@ -41,8 +41,24 @@ enum Command {
         #[command(subcommand)]
         command: DictCommand,
     },
-    /// Import files and folders into the corpus (HTML, PPTX, DOCX, HWPX,
-    /// Markdown, text; JSON and JSONL of documents).
+    /// Crawl the boards of the source profiles into the corpus.
+    Crawl {
+        /// The source profiles (default: <corpus>/sources.toml).
+        #[arg(long)]
+        sources: Option<PathBuf>,
+        /// Only these profiles (by name); all when absent.
+        #[arg(long = "only")]
+        only: Vec<String>,
+        /// Read at most this many list pages per profile.
+        #[arg(long)]
+        max_pages: Option<u32>,
+        /// Extract again from the raw responses kept by earlier crawls,
+        /// without fetching.
+        #[arg(long)]
+        reextract: bool,
+    },
+    /// Import files and folders into the corpus (HTML, PDF, PPTX, DOCX,
+    /// HWP, HWPX, Markdown, text; JSON and JSONL of documents).
     Import {
         /// Files or folders.
         #[arg(required = true)]
@@ -204,6 +220,12 @@ fn run(cli: Cli) -> Result<()> {
             json,
             text,
         } => analyze(&config, lang, query, morphemes, json, text),
+        Command::Crawl {
+            sources,
+            only,
+            max_pages,
+            reextract,
+        } => crawl(&config, sources, &only, max_pages, reextract),
         Command::Import { paths } => import(&config, &paths),
         Command::Export { format: _ } => export(&config),
         Command::Index => index(&config, false),
@@ -285,6 +307,75 @@ impl Progress for Bar {
 fn engine(config: &Config) -> Result<Engine> {
     ensure_dictionary(config, None, false)?;
     Ok(Engine::load(&config.dict_root, Some(&config.corpus))?)
+}
+
+fn crawl(
+    config: &Config,
+    sources: Option<PathBuf>,
+    only: &[String],
+    max_pages: Option<u32>,
+    reextract: bool,
+) -> Result<()> {
+    use egovkb::crawl::{profile, run};
+    let path = sources.unwrap_or_else(|| config.corpus.join("sources.toml"));
+    let profiles = profile::load(&path)?;
+    for name in only {
+        if !profiles.iter().any(|p| &p.name == name) {
+            bail!("no profile named `{name}` in {}", path.display());
+        }
+    }
+    let store = Store::open(&config.corpus)?;
+    let opts = run::CrawlOptions {
+        max_pages,
+        ..Default::default()
+    };
+    let mut failed = false;
+    for p in profiles
+        .iter()
+        .filter(|p| only.is_empty() || only.contains(&p.name))
+    {
+        let pb = spinner();
+        pb.set_message(format!("crawling {}", p.name));
+        let result = if reextract {
+            run::reextract(p, &store, &config.corpus)
+        } else {
+            run::crawl(p, &store, &config.corpus, &opts)
+        };
+        pb.finish_and_clear();
+        let report = match result {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{}: {e}", p.name);
+                failed = true;
+                continue;
+            }
+        };
+        for (url, why) in &report.skipped {
+            eprintln!("skipped {url}: {why}");
+        }
+        for h in &report.health {
+            eprintln!("WARNING {h}");
+        }
+        println!(
+            "{}: {} fetched, {} new, {} updated, {} unchanged, {} known from before, {} skipped{}",
+            p.name,
+            report.fetched,
+            report.new,
+            report.updated,
+            report.unchanged,
+            report.known,
+            report.skipped.len(),
+            if report.health.is_empty() {
+                String::new()
+            } else {
+                format!(", {} profile warnings", report.health.len())
+            }
+        );
+    }
+    if failed {
+        bail!("some profiles could not be crawled");
+    }
+    Ok(())
 }
 
 fn import(config: &Config, paths: &[PathBuf]) -> Result<()> {

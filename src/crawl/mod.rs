@@ -1,6 +1,9 @@
-//! Crawling: the pieces that decide what may be fetched and what a fetched
-//! URL is (robots.txt, canonical URLs). The fetcher, source profiles and
-//! crawl state build on them.
+//! Crawling boards into the corpus: source profiles (`profile`), polite
+//! fetching (`fetch`, with `robots` and canonical URLs from `canonical`),
+//! and the crawl itself with its state on disk (`run`).
 
 pub mod canonical;
+pub mod fetch;
+pub mod profile;
 pub mod robots;
+pub mod run;

@@ -268,6 +268,84 @@ pub fn extract(text: &str) -> Extracted {
     }
 }
 
+/// Selectors a source profile gives for its detail pages.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Selectors<'a> {
+    pub title: Option<&'a str>,
+    pub date: Option<&'a str>,
+    pub body: Option<&'a str>,
+}
+
+/// Extract with a profile's selectors where they match, the generic rules
+/// where they do not. `date_formats`: chrono formats tried on the date
+/// element's text before the general date finder. The second value says
+/// whether the body selector matched (a profile whose selectors stop
+/// matching means the site changed).
+pub fn extract_with(text: &str, sel: &Selectors, date_formats: &[String]) -> (Extracted, bool) {
+    let mut x = extract(text);
+    let doc = Html::parse_document(text);
+    let text_of = |css: &str| -> Option<String> {
+        let s = selector(css)?;
+        let e = doc.select(&s).next()?;
+        let t = e.text().collect::<Vec<_>>().join(" ");
+        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        (!t.is_empty()).then_some(t)
+    };
+    if let Some(t) = sel.title.and_then(text_of) {
+        x.title = t;
+    }
+    if let Some(d) = sel.date.and_then(text_of) {
+        let parsed = date_formats
+            .iter()
+            .find_map(|f| chrono::NaiveDate::parse_from_str(d.trim().trim_end_matches('.'), f).ok())
+            .or_else(|| crate::enrich::dates::find_date(&d));
+        if parsed.is_some() {
+            x.published = parsed;
+        }
+    }
+    let mut matched = sel.body.is_none();
+    if let Some(css) = sel.body
+        && let Some(s) = selector(css)
+    {
+        let paras: Vec<String> = doc.select(&s).flat_map(paragraphs).collect();
+        if !paras.is_empty() {
+            x.body = dedupe(paras).join("\n\n");
+            matched = true;
+        }
+    }
+    (x, matched)
+}
+
+/// A link found by a selector: its `href` and `onclick`, as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub href: Option<String>,
+    pub onclick: Option<String>,
+    pub text: String,
+}
+
+/// The links (or any elements) `css` selects. `None`: the selector is not
+/// valid CSS.
+pub fn links(text: &str, css: &str) -> Option<Vec<Link>> {
+    let s = selector(css)?;
+    let doc = Html::parse_document(text);
+    Some(
+        doc.select(&s)
+            .map(|e| Link {
+                href: e.value().attr("href").map(str::to_string),
+                onclick: e.value().attr("onclick").map(str::to_string),
+                text: e
+                    .text()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

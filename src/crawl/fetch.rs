@@ -1,0 +1,454 @@
+//! Fetching politely: robots.txt per host (cached), one request at a time
+//! per host spaced by the rate limit or the host's crawl-delay, a real
+//! User-Agent, timeouts, retries with backoff on 429 and 5xx honouring
+//! Retry-After, redirects followed by hand (capped, loops detected, robots
+//! checked at every hop), a cap on body size, cookies kept within a crawl,
+//! conditional requests (ETag, Last-Modified), and the file name from
+//! Content-Disposition (RFC 6266 / 5987, Korean names included).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use super::robots::Robots;
+
+/// The product token robots.txt rules name.
+pub const AGENT_TOKEN: &str = "egovkb";
+
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub user_agent: String,
+    pub timeout: Duration,
+    pub max_bytes: u64,
+    pub max_redirects: usize,
+    /// Retries after the first attempt, on 429, 5xx and network errors.
+    pub retries: u32,
+    /// First backoff; doubled at each retry.
+    pub backoff: Duration,
+    /// Longest Retry-After honoured (longer: give up on the URL).
+    pub max_retry_after: Duration,
+    /// Default spacing of requests to one host.
+    pub min_interval: Duration,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            user_agent: format!(
+                "{AGENT_TOKEN}/{} (e-government knowledge base crawler; polite: robots.txt, one request a second)",
+                env!("CARGO_PKG_VERSION")
+            ),
+            timeout: Duration::from_secs(30),
+            max_bytes: 50 * 1024 * 1024,
+            max_redirects: 5,
+            retries: 3,
+            backoff: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(120),
+            min_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A response worth keeping.
+#[derive(Debug, Clone, Default)]
+pub struct Fetched {
+    /// After redirects.
+    pub url: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub charset: Option<String>,
+    pub filename: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Why a URL was not fetched: the crawl reports it and goes on.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FetchError {
+    #[error("disallowed by robots.txt")]
+    Robots,
+    #[error("too big (over {0} bytes)")]
+    TooBig(u64),
+    #[error("redirect loop")]
+    RedirectLoop,
+    #[error("more than {0} redirects")]
+    TooManyRedirects(usize),
+    #[error("HTTP {0}")]
+    Http(u16),
+    #[error("network: {0}")]
+    Network(String),
+    #[error("not modified")]
+    NotModified,
+    #[error("not a web address: {0}")]
+    BadUrl(String),
+}
+
+/// Per host: when the next request may go, and the rules.
+#[derive(Default)]
+struct Host {
+    next_at: Option<Instant>,
+    robots: Option<Robots>,
+}
+
+pub struct Fetcher {
+    agent: ureq::Agent,
+    cfg: FetchConfig,
+    hosts: Mutex<HashMap<String, Host>>,
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let v = value.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    Some(Duration::from_secs(secs as u64))
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Bytes of a file name in whatever charset the server used (UTF-8, else
+/// detected: Korean servers send EUC-KR).
+fn name_from_bytes(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => crate::extract::encoding::decode(bytes, None, false).0,
+    }
+}
+
+/// The file name of a `Content-Disposition` header: `filename*` (RFC 5987,
+/// `UTF-8''%ED%96%89…`) first, then `filename` (quoted or not, possibly
+/// percent-encoded). Only the last path segment is kept.
+pub fn content_disposition_filename(header: &str) -> Option<String> {
+    let mut plain = None;
+    let mut extended = None;
+    for part in header.split(';') {
+        let Some((k, v)) = part.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().to_ascii_lowercase();
+        let v = v.trim();
+        if k == "filename*" {
+            // charset'language'value
+            let mut it = v.splitn(3, '\'');
+            let charset = it.next().unwrap_or("");
+            let _lang = it.next();
+            let value = it.next().unwrap_or(v).trim_matches('"');
+            let bytes = percent_decode(value);
+            let name = encoding_rs::Encoding::for_label(charset.as_bytes())
+                .map(|e| e.decode(&bytes).0.into_owned())
+                .unwrap_or_else(|| name_from_bytes(&bytes));
+            extended = Some(name);
+        } else if k == "filename" {
+            let v = v.trim_matches('"');
+            plain = Some(if v.contains('%') {
+                name_from_bytes(&percent_decode(v))
+            } else {
+                v.to_string()
+            });
+        }
+    }
+    let name = extended.or(plain)?;
+    let name = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    (!name.is_empty()).then_some(name)
+}
+
+impl Fetcher {
+    pub fn new(cfg: FetchConfig) -> Self {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(cfg.timeout)
+            .timeout(cfg.timeout)
+            .redirects(0)
+            .user_agent(&cfg.user_agent)
+            .build();
+        Self {
+            agent,
+            cfg,
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn config(&self) -> &FetchConfig {
+        &self.cfg
+    }
+
+    fn host_key(u: &Url) -> String {
+        format!(
+            "{}://{}:{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.port_or_known_default().unwrap_or(0)
+        )
+    }
+
+    /// The robots rules of `u`'s host, fetched once.
+    fn robots(&self, u: &Url) -> Robots {
+        let key = Self::host_key(u);
+        if let Ok(hosts) = self.hosts.lock()
+            && let Some(r) = hosts.get(&key).and_then(|h| h.robots.clone())
+        {
+            return r;
+        }
+        let mut robots_url = u.clone();
+        robots_url.set_path("/robots.txt");
+        robots_url.set_query(None);
+        robots_url.set_fragment(None);
+        self.wait_turn(u, None);
+        let robots = match self.agent.get(robots_url.as_str()).call() {
+            Ok(r) => {
+                let status = r.status();
+                let ct = r.header("Content-Type").map(str::to_string);
+                let mut body = Vec::new();
+                let read = r
+                    .into_reader()
+                    .take(super::robots::MAX_ROBOTS_BYTES as u64)
+                    .read_to_end(&mut body);
+                match read {
+                    Ok(_) => Robots::from_fetch(Some(status), ct.as_deref(), &body, AGENT_TOKEN),
+                    Err(_) => Robots::disallow_all(),
+                }
+            }
+            Err(ureq::Error::Status(code, _)) => {
+                Robots::from_fetch(Some(code), None, b"", AGENT_TOKEN)
+            }
+            Err(ureq::Error::Transport(_)) => Robots::from_fetch(None, None, b"", AGENT_TOKEN),
+        };
+        if let Ok(mut hosts) = self.hosts.lock() {
+            hosts.entry(key).or_default().robots = Some(robots.clone());
+        }
+        robots
+    }
+
+    /// Sleep until this host may be asked again, then book the next slot.
+    fn wait_turn(&self, u: &Url, crawl_delay: Option<Duration>) {
+        let interval = crawl_delay.map_or(self.cfg.min_interval, |d| d.max(self.cfg.min_interval));
+        let key = Self::host_key(u);
+        let wait = {
+            let Ok(mut hosts) = self.hosts.lock() else {
+                return;
+            };
+            let h = hosts.entry(key).or_default();
+            let now = Instant::now();
+            let at = h.next_at.map_or(now, |t| t.max(now));
+            h.next_at = Some(at + interval);
+            at.saturating_duration_since(now)
+        };
+        if !wait.is_zero() {
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// Whether robots.txt lets us fetch `url`.
+    pub fn allowed(&self, url: &str) -> bool {
+        match Url::parse(url) {
+            Ok(u) => {
+                let path = match u.query() {
+                    Some(q) => format!("{}?{q}", u.path()),
+                    None => u.path().to_string(),
+                };
+                self.robots(&u).allowed(&path)
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// GET `url`, politely. `conditional`: the ETag and Last-Modified of the
+    /// copy we have.
+    pub fn get(
+        &self,
+        url: &str,
+        referer: Option<&str>,
+        conditional: (Option<&str>, Option<&str>),
+    ) -> Result<Fetched, FetchError> {
+        let mut current = Url::parse(url).map_err(|_| FetchError::BadUrl(url.to_string()))?;
+        let mut seen = vec![current.to_string()];
+        for _hop in 0..=self.cfg.max_redirects {
+            if !matches!(current.scheme(), "http" | "https") {
+                return Err(FetchError::BadUrl(current.to_string()));
+            }
+            if !self.allowed(current.as_str()) {
+                return Err(FetchError::Robots);
+            }
+            let response = self.request(&current, referer, conditional)?;
+            let status = response.status();
+            if (300..400).contains(&status) && status != 304 {
+                let location = response
+                    .header("Location")
+                    .ok_or(FetchError::Http(status))?
+                    .to_string();
+                let next = current
+                    .join(&location)
+                    .map_err(|_| FetchError::BadUrl(location.clone()))?;
+                if seen.contains(&next.to_string()) {
+                    return Err(FetchError::RedirectLoop);
+                }
+                seen.push(next.to_string());
+                current = next;
+                continue;
+            }
+            if status == 304 {
+                return Err(FetchError::NotModified);
+            }
+            return self.read(current, response);
+        }
+        Err(FetchError::TooManyRedirects(self.cfg.max_redirects))
+    }
+
+    /// One request with retries on 429, 5xx and network errors.
+    fn request(
+        &self,
+        u: &Url,
+        referer: Option<&str>,
+        (etag, last_modified): (Option<&str>, Option<&str>),
+    ) -> Result<ureq::Response, FetchError> {
+        let delay = self.robots(u).crawl_delay;
+        let mut backoff = self.cfg.backoff;
+        let mut attempt = 0;
+        loop {
+            self.wait_turn(u, delay);
+            let mut req = self.agent.get(u.as_str());
+            if let Some(r) = referer {
+                req = req.set("Referer", r);
+            }
+            if let Some(e) = etag {
+                req = req.set("If-None-Match", e);
+            }
+            if let Some(lm) = last_modified {
+                req = req.set("If-Modified-Since", lm);
+            }
+            let (error, wait) = match req.call() {
+                Ok(r) => return Ok(r),
+                Err(ureq::Error::Status(code, r)) if code == 429 || code >= 500 => {
+                    let wait = r.header("Retry-After").and_then(retry_after);
+                    (FetchError::Http(code), wait)
+                }
+                Err(ureq::Error::Status(code, _)) => return Err(FetchError::Http(code)),
+                Err(ureq::Error::Transport(t)) => (FetchError::Network(t.to_string()), None),
+            };
+            if attempt >= self.cfg.retries {
+                return Err(error);
+            }
+            let wait = match wait {
+                Some(w) if w > self.cfg.max_retry_after => return Err(error),
+                Some(w) => w,
+                None => backoff,
+            };
+            tracing::debug!(url = %u, %error, wait_ms = wait.as_millis() as u64, "retrying");
+            std::thread::sleep(wait);
+            backoff *= 2;
+            attempt += 1;
+        }
+    }
+
+    fn read(&self, u: Url, r: ureq::Response) -> Result<Fetched, FetchError> {
+        let max = self.cfg.max_bytes;
+        if let Some(len) = r
+            .header("Content-Length")
+            .and_then(|l| l.trim().parse::<u64>().ok())
+            && len > max
+        {
+            return Err(FetchError::TooBig(max));
+        }
+        let content_type = r.header("Content-Type").map(str::to_string);
+        let charset = content_type.as_deref().and_then(|ct| {
+            ct.split(';')
+                .filter_map(|p| p.trim().strip_prefix("charset="))
+                .map(|c| c.trim_matches('"').to_string())
+                .next()
+        });
+        let filename = r
+            .header("Content-Disposition")
+            .and_then(content_disposition_filename);
+        let etag = r.header("ETag").map(str::to_string);
+        let last_modified = r.header("Last-Modified").map(str::to_string);
+        let status = r.status();
+        let mut body = Vec::new();
+        r.into_reader()
+            .take(max + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| FetchError::Network(format!("reading the body: {e}")))?;
+        if body.len() as u64 > max {
+            return Err(FetchError::TooBig(max));
+        }
+        Ok(Fetched {
+            url: u.to_string(),
+            status,
+            content_type,
+            charset,
+            filename,
+            etag,
+            last_modified,
+            body,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_from_content_disposition() {
+        let f = content_disposition_filename;
+        assert_eq!(
+            f("attachment; filename*=UTF-8''%ED%96%89%EC%A0%95%EC%95%88%EC%A0%84%EB%B6%80.hwp")
+                .as_deref(),
+            Some("행정안전부.hwp")
+        );
+        assert_eq!(
+            f(r#"attachment; filename="report.pdf"; filename*=UTF-8''informe%20a%C3%B1o.pdf"#)
+                .as_deref(),
+            Some("informe año.pdf")
+        );
+        // EUC-KR bytes, percent-encoded, as Korean boards send them.
+        let (euc, _, _) = encoding_rs::EUC_KR.encode("보도자료 전자정부.hwp");
+        let encoded: String = euc.iter().map(|b| format!("%{b:02X}")).collect();
+        assert_eq!(
+            f(&format!("attachment; filename=\"{encoded}\"")).as_deref(),
+            Some("보도자료 전자정부.hwp")
+        );
+        assert_eq!(
+            f("attachment; filename=\"../../etc/passwd\"").as_deref(),
+            Some("passwd")
+        );
+        assert_eq!(f("inline").as_deref(), None);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_dates() {
+        assert_eq!(retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
+    }
+}

@@ -1,0 +1,630 @@
+//! One crawl of one source profile: list pages (a page-number template or
+//! start URLs), item links (`javascript:` ones turned into URLs), detail
+//! pages and their attachments, each fetched once per canonical URL and
+//! stored as a document. Crawl state is an append-only log on disk, written
+//! after the document, so a crawl killed at any moment resumes without
+//! refetching what it stored and without duplicates; raw responses are kept
+//! so that extraction can run again offline (`reextract`).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::canonical::canonical;
+use super::fetch::{FetchConfig, Fetched, Fetcher};
+use super::profile::Profile;
+use crate::document::{DocType, Document, Lang};
+use crate::extract::{self, Format, html};
+use crate::store::{PutOutcome, Store};
+
+/// What a crawl did.
+#[derive(Debug, Default)]
+pub struct CrawlReport {
+    pub fetched: usize,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Known from an earlier (or interrupted) crawl: not fetched again.
+    pub known: usize,
+    /// (URL, reason) for everything skipped.
+    pub skipped: Vec<(String, String)>,
+    /// Problems with the profile itself (selectors that match nothing on
+    /// a page that answered 200: the site changed).
+    pub health: Vec<String>,
+}
+
+/// One line of the crawl log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Seen {
+    pub url: String,
+    pub id: String,
+    /// `item` or `attachment`.
+    pub kind: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub last_modified: Option<String>,
+    /// The raw response, under `raw/`.
+    #[serde(default)]
+    pub raw: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub charset: Option<String>,
+    #[serde(default)]
+    pub filename: Option<String>,
+}
+
+/// Options of a crawl run.
+#[derive(Debug, Clone, Default)]
+pub struct CrawlOptions {
+    /// At most this many list pages (all the profile allows when `None`).
+    pub max_pages: Option<u32>,
+    pub fetch: FetchConfig,
+}
+
+/// Lines of page text that change on every visit ("Read : 16466",
+/// "조회수 123"), left out of the document so its hash stays put.
+fn volatile() -> Option<regex::Regex> {
+    regex::Regex::new(
+        r"(?i)\b(read|views?|hits?|visitas|vistas|lecturas)\s*[:：]?\s*[\d,.]+|(조회수|조회)\s*[:：]?\s*[\d,]+",
+    )
+    .ok()
+}
+
+struct State {
+    dir: PathBuf,
+    seen: HashMap<String, Seen>,
+    log: std::fs::File,
+}
+
+impl State {
+    fn open(dir: &Path) -> std::io::Result<Self> {
+        std::fs::create_dir_all(dir.join("raw"))?;
+        let path = dir.join("state.jsonl");
+        let mut seen = HashMap::new();
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            // A line cut by a kill is ignored: its document is fetched again.
+            for line in text.lines() {
+                if let Ok(s) = serde_json::from_str::<Seen>(line) {
+                    seen.insert(s.url.clone(), s);
+                }
+            }
+        }
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            seen,
+            log,
+        })
+    }
+
+    fn record(&mut self, s: Seen) -> std::io::Result<()> {
+        let mut line = serde_json::to_string(&s).map_err(std::io::Error::other)?;
+        line.push('\n');
+        self.log.write_all(line.as_bytes())?;
+        self.log.sync_data()?;
+        self.seen.insert(s.url.clone(), s);
+        Ok(())
+    }
+
+    /// Keep a raw response; its file name.
+    fn keep_raw(&self, url: &str, body: &[u8]) -> std::io::Result<String> {
+        let name = format!("{}.body", Document::id_for(url));
+        let tmp = self.dir.join("raw").join(format!("{name}.partial"));
+        std::fs::write(&tmp, body)?;
+        std::fs::rename(&tmp, self.dir.join("raw").join(&name))?;
+        Ok(name)
+    }
+}
+
+/// The crawl state folder of a profile.
+pub fn state_dir(corpus: &Path, profile: &str) -> PathBuf {
+    corpus.join("crawl").join(profile)
+}
+
+/// Links selected on a list page, as canonical item URLs.
+fn item_urls(p: &Profile, page_url: &str, text: &str) -> Option<Vec<String>> {
+    let links = html::links(text, &p.items.selector)?;
+    let base = url::Url::parse(page_url).ok()?;
+    let keep = p
+        .items
+        .pattern
+        .as_deref()
+        .and_then(|r| regex::Regex::new(r).ok());
+    let js = p
+        .items
+        .js_capture
+        .as_deref()
+        .and_then(|r| regex::Regex::new(r).ok());
+    let mut out = Vec::new();
+    for link in links {
+        let href = link.href.unwrap_or_default();
+        let href = href.trim();
+        let is_script = href.to_ascii_lowercase().starts_with("javascript:");
+        let absolute = if is_script || href.is_empty() || href.starts_with('#') {
+            // `javascript:fn_view('123')` or an onclick: capture, fill the template.
+            let code = if is_script {
+                Some(href.to_string())
+            } else {
+                link.onclick.clone()
+            };
+            match (code, &js, &p.items.js_template) {
+                (Some(code), Some(re), Some(template)) => re.captures(&code).map(|c| {
+                    let mut u = template.clone();
+                    for i in 1..c.len() {
+                        u = u.replace(&format!("{{{i}}}"), c.get(i).map_or("", |m| m.as_str()));
+                    }
+                    u
+                }),
+                _ => None,
+            }
+        } else {
+            base.join(href).ok().map(|u| u.to_string())
+        };
+        let Some(absolute) = absolute else { continue };
+        if keep.as_ref().is_some_and(|re| !re.is_match(&absolute)) {
+            continue;
+        }
+        if let Some(c) = canonical(&absolute, &p.drop_params)
+            && !out.contains(&c)
+        {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+fn host_allowed(hosts: &[String], url: &str) -> bool {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|h| hosts.contains(&h))
+}
+
+/// The detail page as a document.
+fn item_document(p: &Profile, url: &str, f: &Fetched) -> Result<(Document, bool), String> {
+    let format = extract::detect(&f.body, url).ok_or("unsupported type")?;
+    if format != Format::Html {
+        return Err(format!("a {} where a page was expected", format.name()));
+    }
+    let (text, _) = extract::encoding::decode(&f.body, f.charset.as_deref(), true);
+    let sel = html::Selectors {
+        title: p.detail.title.as_deref(),
+        date: p.detail.date.as_deref(),
+        body: p.detail.body.as_deref(),
+    };
+    let (x, matched) = html::extract_with(&text, &sel, &p.date_formats);
+    let mut doc = Document::new(url, p.name.clone(), x.title);
+    doc.id = Document::id_for(url);
+    doc.body = match volatile() {
+        Some(re) => re.replace_all(&x.body, "").into_owned(),
+        None => x.body,
+    };
+    if doc.title.trim().is_empty() {
+        return Err("no title found".into());
+    }
+    apply_profile(p, &mut doc, x.lang.as_deref());
+    doc.published = x.published;
+    Ok((doc, matched))
+}
+
+fn apply_profile(p: &Profile, doc: &mut Document, declared: Option<&str>) {
+    doc.lang = p.lang.as_deref().or(declared).and_then(Lang::parse);
+    if let Some(t) = p.doc_type {
+        doc.doc_type = t;
+    }
+    doc.countries = p.countries.clone();
+    doc.event = p.event.clone();
+}
+
+/// An attachment as a document of its own, `parent` set.
+fn attachment_document(
+    p: &Profile,
+    url: &str,
+    f: &Fetched,
+    parent: &Document,
+) -> Result<Document, String> {
+    let name = f
+        .filename
+        .clone()
+        .unwrap_or_else(|| url.rsplit('/').next().unwrap_or(url).to_string());
+    let format = extract::detect(&f.body, &name).ok_or_else(|| {
+        format!(
+            "unsupported type ({})",
+            f.content_type.as_deref().unwrap_or("no content type")
+        )
+    })?;
+    // A server that says PDF but sends an error page: not the file.
+    let says_pdf = f.content_type.as_deref().is_some_and(|t| t.contains("pdf"))
+        || name.to_ascii_lowercase().ends_with(".pdf");
+    if says_pdf && format != Format::Pdf {
+        return Err("announced as a PDF, but it is not one".into());
+    }
+    let x = extract::extract(&f.body, format, f.charset.as_deref())
+        .map_err(|e| format!("extraction failed: {e}"))?;
+    if x.body.trim().is_empty() {
+        return Err("no text in the file".into());
+    }
+    let title = if x.title.trim().is_empty() {
+        name.clone()
+    } else {
+        x.title
+    };
+    let mut doc = Document::new(url, p.name.clone(), title);
+    doc.id = Document::id_for(url);
+    doc.body = x.body;
+    doc.pages = x.pages;
+    apply_profile(p, &mut doc, x.lang.as_deref());
+    doc.doc_type = if format == Format::Pptx {
+        DocType::Presentation
+    } else {
+        p.doc_type.unwrap_or_default()
+    };
+    doc.published = x.published.or(parent.published);
+    doc.parent = Some(parent.id.clone());
+    Ok(doc)
+}
+
+/// The file name without its extension: HWP, HWPX and PDF twins of one
+/// release share it.
+fn stem(name: &str) -> String {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    base.rsplit_once('.')
+        .map_or(base, |(s, _)| s)
+        .trim()
+        .to_lowercase()
+}
+
+/// Preference among twins: the one whose text comes out best.
+fn twin_rank(format: Option<Format>) -> u8 {
+    match format {
+        Some(Format::Hwpx) => 0,
+        Some(Format::Pdf) => 1,
+        Some(Format::Docx) => 2,
+        Some(Format::Hwp) => 3,
+        _ => 4,
+    }
+}
+
+/// Crawl one profile into the store.
+pub fn crawl(
+    p: &Profile,
+    store: &Store,
+    corpus: &Path,
+    opts: &CrawlOptions,
+) -> Result<CrawlReport, String> {
+    p.validate().map_err(|e| e.to_string())?;
+    let mut cfg = opts.fetch.clone();
+    cfg.min_interval = std::time::Duration::from_secs_f64(1.0 / p.requests_per_second);
+    let fetcher = Fetcher::new(cfg);
+    let hosts = p.hosts();
+    let dir = state_dir(corpus, &p.name);
+    let mut state =
+        State::open(&dir).map_err(|e| format!("crawl state in {}: {e}", dir.display()))?;
+    let mut report = CrawlReport::default();
+    let mut done_this_run: HashSet<String> = HashSet::new();
+
+    // The list pages to read, in order.
+    let mut lists: Vec<String> = p.start_urls.clone();
+    let paged = p.list.clone();
+    let mut page = paged.as_ref().map_or(0, |l| l.first_page);
+    let mut pages_read = 0u32;
+    loop {
+        let list_url = if let Some(u) = lists.first().cloned() {
+            lists.remove(0);
+            u
+        } else if let Some(l) = &paged {
+            if l.last_page.is_some_and(|last| page > last) {
+                break;
+            }
+            let u = l.url.replace("{page}", &page.to_string());
+            page += 1;
+            u
+        } else {
+            break;
+        };
+        if opts.max_pages.is_some_and(|m| pages_read >= m) {
+            break;
+        }
+        pages_read += 1;
+        if !host_allowed(&hosts, &list_url) {
+            report
+                .skipped
+                .push((list_url, "host not allowed by the profile".into()));
+            continue;
+        }
+        let fetched = match fetcher.get(&list_url, None, (None, None)) {
+            Ok(f) => f,
+            Err(e) => {
+                report.skipped.push((list_url.clone(), e.to_string()));
+                // A list page that fails ends the paging.
+                if paged.is_some() && p.start_urls.is_empty() {
+                    break;
+                }
+                continue;
+            }
+        };
+        report.fetched += 1;
+        let (text, _) = extract::encoding::decode(&fetched.body, fetched.charset.as_deref(), true);
+        let items = item_urls(p, &fetched.url, &text).unwrap_or_default();
+        if items.is_empty() {
+            if page <= paged.as_ref().map_or(0, |l| l.first_page) + 1 {
+                report.health.push(format!(
+                    "{}: the item selector `{}` matched nothing on {list_url} (status {}): has the site changed?",
+                    p.name, p.items.selector, fetched.status
+                ));
+            }
+            break;
+        }
+        let all_known = items.iter().all(|u| state.seen.contains_key(u));
+        for item in items {
+            if !done_this_run.insert(item.clone()) {
+                continue;
+            }
+            if state.seen.contains_key(&item) {
+                report.known += 1;
+                continue;
+            }
+            crawl_item(
+                p,
+                store,
+                &fetcher,
+                &hosts,
+                &mut state,
+                &mut report,
+                &mut done_this_run,
+                &item,
+            );
+        }
+        if all_known && paged.as_ref().is_some_and(|l| l.stop_when_known) {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn crawl_item(
+    p: &Profile,
+    store: &Store,
+    fetcher: &Fetcher,
+    hosts: &[String],
+    state: &mut State,
+    report: &mut CrawlReport,
+    done: &mut HashSet<String>,
+    item: &str,
+) {
+    if !host_allowed(hosts, item) {
+        report
+            .skipped
+            .push((item.to_string(), "host not allowed by the profile".into()));
+        return;
+    }
+    let f = match fetcher.get(item, None, (None, None)) {
+        Ok(f) => f,
+        Err(e) => {
+            report.skipped.push((item.to_string(), e.to_string()));
+            return;
+        }
+    };
+    report.fetched += 1;
+    let raw = state.keep_raw(item, &f.body).ok();
+    let (doc, matched) = match item_document(p, item, &f) {
+        Ok(d) => d,
+        Err(reason) => {
+            report.skipped.push((item.to_string(), reason));
+            return;
+        }
+    };
+    if !matched {
+        report.health.push(format!(
+            "{}: the body selector `{}` matched nothing on {item}: has the site changed?",
+            p.name,
+            p.detail.body.as_deref().unwrap_or("")
+        ));
+    }
+    // Attachments first (a kill between them and the page's log line
+    // fetches the page again, not them).
+    if let Some(css) = &p.detail.attachments {
+        let (text, _) = extract::encoding::decode(&f.body, f.charset.as_deref(), true);
+        let base = url::Url::parse(&f.url).ok();
+        let mut wanted: Vec<String> = Vec::new();
+        for link in html::links(&text, css).unwrap_or_default() {
+            let Some(href) = link.href else { continue };
+            let Some(abs) = base.as_ref().and_then(|b| b.join(href.trim()).ok()) else {
+                continue;
+            };
+            if let Some(c) = canonical(abs.as_str(), &[])
+                && !wanted.contains(&c)
+            {
+                wanted.push(c);
+            }
+        }
+        let mut fetched_files: Vec<(String, Fetched)> = Vec::new();
+        for a in wanted {
+            if state.seen.contains_key(&a) || !done.insert(a.clone()) {
+                report.known += 1;
+                continue;
+            }
+            if !host_allowed(hosts, &a) {
+                report
+                    .skipped
+                    .push((a, "host not allowed by the profile".into()));
+                continue;
+            }
+            match fetcher.get(&a, Some(item), (None, None)) {
+                Ok(af) => {
+                    report.fetched += 1;
+                    fetched_files.push((a, af));
+                }
+                Err(e) => report.skipped.push((a, e.to_string())),
+            }
+        }
+        // Twins: the same release as HWP, HWPX and PDF is one document.
+        let name_of = |u: &str, f: &Fetched| f.filename.clone().unwrap_or_else(|| u.to_string());
+        let mut best_of_stem: HashMap<String, (u8, usize)> = HashMap::new();
+        for (i, (u, af)) in fetched_files.iter().enumerate() {
+            let rank = twin_rank(extract::detect(&af.body, &name_of(u, af)));
+            let s = stem(&name_of(u, af));
+            let e = best_of_stem.entry(s).or_insert((rank, i));
+            if rank < e.0 {
+                *e = (rank, i);
+            }
+        }
+        for (i, (u, af)) in fetched_files.iter().enumerate() {
+            let s = stem(&name_of(u, af));
+            if let Some((_, keep)) = best_of_stem.get(&s)
+                && *keep != i
+            {
+                let kept = name_of(&fetched_files[*keep].0, &fetched_files[*keep].1);
+                report
+                    .skipped
+                    .push((u.clone(), format!("a twin of {kept}")));
+                continue;
+            }
+            let raw = state.keep_raw(u, &af.body).ok();
+            match attachment_document(p, u, af, &doc) {
+                Ok(ad) => {
+                    match store.put(&ad) {
+                        Ok(PutOutcome::Added) => report.new += 1,
+                        Ok(PutOutcome::Updated) => report.updated += 1,
+                        Ok(PutOutcome::Unchanged) => report.unchanged += 1,
+                        Err(e) => {
+                            report.skipped.push((u.clone(), e.to_string()));
+                            continue;
+                        }
+                    }
+                    let _ = state.record(Seen {
+                        url: u.clone(),
+                        id: ad.id.clone(),
+                        kind: "attachment".into(),
+                        parent: Some(doc.id.clone()),
+                        etag: af.etag.clone(),
+                        last_modified: af.last_modified.clone(),
+                        raw,
+                        content_type: af.content_type.clone(),
+                        charset: af.charset.clone(),
+                        filename: af.filename.clone(),
+                    });
+                }
+                Err(reason) => report.skipped.push((u.clone(), reason)),
+            }
+        }
+    }
+    match store.put(&doc) {
+        Ok(PutOutcome::Added) => report.new += 1,
+        Ok(PutOutcome::Updated) => report.updated += 1,
+        Ok(PutOutcome::Unchanged) => report.unchanged += 1,
+        Err(e) => {
+            report.skipped.push((item.to_string(), e.to_string()));
+            return;
+        }
+    }
+    let _ = state.record(Seen {
+        url: item.to_string(),
+        id: doc.id.clone(),
+        kind: "item".into(),
+        parent: None,
+        etag: f.etag.clone(),
+        last_modified: f.last_modified.clone(),
+        raw,
+        content_type: f.content_type.clone(),
+        charset: f.charset.clone(),
+        filename: None,
+    });
+}
+
+/// Extract again, offline, from the kept raw responses (after a fix to
+/// extraction or to a profile's selectors).
+pub fn reextract(p: &Profile, store: &Store, corpus: &Path) -> Result<CrawlReport, String> {
+    let dir = state_dir(corpus, &p.name);
+    let state = State::open(&dir).map_err(|e| format!("crawl state in {}: {e}", dir.display()))?;
+    let mut report = CrawlReport::default();
+    let mut items: Vec<&Seen> = state.seen.values().filter(|s| s.kind == "item").collect();
+    items.sort_by(|a, b| a.url.cmp(&b.url));
+    let fetched_of = |s: &Seen| -> Option<Fetched> {
+        let body = std::fs::read(dir.join("raw").join(s.raw.as_deref()?)).ok()?;
+        Some(Fetched {
+            url: s.url.clone(),
+            status: 200,
+            content_type: s.content_type.clone(),
+            charset: s.charset.clone(),
+            filename: s.filename.clone(),
+            etag: s.etag.clone(),
+            last_modified: s.last_modified.clone(),
+            body,
+        })
+    };
+    let put = |report: &mut CrawlReport, d: &Document| match store.put(d) {
+        Ok(PutOutcome::Added) => report.new += 1,
+        Ok(PutOutcome::Updated) => report.updated += 1,
+        Ok(PutOutcome::Unchanged) => report.unchanged += 1,
+        Err(e) => report.skipped.push((d.url.clone(), e.to_string())),
+    };
+    for s in items {
+        let Some(f) = fetched_of(s) else {
+            report
+                .skipped
+                .push((s.url.clone(), "no raw response kept".into()));
+            continue;
+        };
+        let doc = match item_document(p, &s.url, &f) {
+            Ok((d, _)) => d,
+            Err(reason) => {
+                report.skipped.push((s.url.clone(), reason));
+                continue;
+            }
+        };
+        put(&mut report, &doc);
+        for a in state
+            .seen
+            .values()
+            .filter(|a| a.parent.as_deref() == Some(doc.id.as_str()))
+        {
+            match fetched_of(a)
+                .ok_or_else(|| "no raw response kept".to_string())
+                .and_then(|af| attachment_document(p, &a.url, &af, &doc))
+            {
+                Ok(ad) => put(&mut report, &ad),
+                Err(reason) => report.skipped.push((a.url.clone(), reason)),
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volatile_counts_are_removed() {
+        let re = volatile().unwrap();
+        assert_eq!(
+            re.replace_all("Date : 2018.06.26 Read : 16466", "").trim(),
+            "Date : 2018.06.26"
+        );
+        assert_eq!(
+            re.replace_all("등록일 2019-03-20 조회수 1,234", "").trim(),
+            "등록일 2019-03-20"
+        );
+        assert_eq!(re.replace_all("Visitas: 77 hoy", "").trim(), "hoy");
+    }
+
+    #[test]
+    fn twins_share_a_stem() {
+        assert_eq!(
+            stem("보도자료(파라과이).hwp"),
+            stem("보도자료(파라과이).PDF")
+        );
+        assert!(twin_rank(Some(Format::Hwpx)) < twin_rank(Some(Format::Hwp)));
+    }
+}

@@ -1,0 +1,489 @@
+//! The crawler against a mock board served on 127.0.0.1 by the test: list
+//! pages with `javascript:` item links and `;jsessionid=` URLs, an EUC-KR
+//! detail page with only a meta charset, editor JSON in comments and a
+//! mobile copy of the body, view counts that change on every visit,
+//! attachments behind `FileDown.do?atchFileId=…&fileSn=…` with Korean
+//! Content-Disposition names (a PDF and its PPTX twin, one linked twice, a
+//! "PDF" that is an HTML error page), a robots.txt that disallows a path,
+//! a 500, a 429 with Retry-After, a redirect loop, a truncated page and a
+//! page over the size cap. Each bad case is skipped with its reason and the
+//! crawl goes on; a recrawl fetches nothing it has; a crawl killed with
+//! SIGKILL resumes without duplicates or losses.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use egovkb::crawl::fetch::FetchConfig;
+use egovkb::crawl::profile::SourcesFile;
+use egovkb::crawl::run::{CrawlOptions, crawl};
+use egovkb::store::Store;
+
+type Hits = Arc<Mutex<HashMap<String, usize>>>;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn utf8_page(title: &str, body: &str, extra: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"ko\"><head><meta charset=\"utf-8\"><title>게시판 | 모의 사이트</title></head><body>\
+         <header><ul class=\"gnb\"><li>메뉴</li></ul></header>\
+         <div class=\"board_view\"><h4 class=\"view_title\">{title}</h4><p class=\"view_info\">Date : 2019.03.20</p>\
+         <div class=\"view_cont\">{body}</div>{extra}</div><footer>Copyright</footer></body></html>"
+    )
+}
+
+/// The mock board. Every request is counted by path and query.
+async fn site(
+    State(hits): State<Hits>,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let key = uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let n = {
+        let mut h = hits.lock().unwrap();
+        let c = h.entry(key.clone()).or_default();
+        *c += 1;
+        *c
+    };
+    let path = uri.path();
+    let html =
+        |s: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], s).into_response();
+    if path == "/robots.txt" {
+        return (
+            [(header::CONTENT_TYPE, "text/plain")],
+            "User-agent: *\nDisallow: /private/\n",
+        )
+            .into_response();
+    }
+    if path.starts_with("/private/") {
+        return html(utf8_page("비밀", "보면 안 되는 글", ""));
+    }
+    if path == "/board/list.do" {
+        let page: u32 = q.get("pageIndex").and_then(|p| p.parse().ok()).unwrap_or(1);
+        let links = match page {
+            1 => concat!(
+                "<tr><td class=\"subject\"><a href=\"javascript:fn_egov_inqire_notice('101')\">첫 글</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/board/view.do;jsessionid=ABC123?nttId=102&amp;pageIndex=1\">둘째 글</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"#\" onclick=\"fn_egov_inqire_notice('103'); return false;\">EUC-KR 글</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/private/view.do?nttId=999\">비공개</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=500\">오류</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=429\">혼잡</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=loop\">고리</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=trunc\">잘림</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=big\">큰 글</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"https://elsewhere.example/board/view.do?nttId=7\">밖</a></td></tr>",
+            )
+            .to_string(),
+            2 => concat!(
+                "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=104\">첨부 글</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=105\">같은 첨부</a></td></tr>",
+            )
+            .to_string(),
+            _ => String::new(),
+        };
+        return html(format!(
+            "<html><body><nav><a href=\"/board/view.do?nttId=nav\">메뉴</a></nav>\
+             <table class=\"board_list\">{links}</table>\
+             <a href=\"javascript:fn_egov_select_noticeList({})\">다음</a></body></html>",
+            page + 1
+        ));
+    }
+    if path == "/board/FileDown.do" {
+        let sn = q.get("fileSn").map(String::as_str).unwrap_or("");
+        let (bytes, name, kind) = match sn {
+            "1" => (
+                fixture("bolivia.pdf"),
+                "보도자료(볼리비아).pdf",
+                "application/pdf",
+            ),
+            "2" => (
+                fixture("paraguay.pptx"),
+                "보도자료(볼리비아).pptx",
+                "application/octet-stream",
+            ),
+            "3" => (
+                b"<html><body>File not found</body></html>".to_vec(),
+                "missing.pdf",
+                "application/pdf",
+            ),
+            _ => return StatusCode::NOT_FOUND.into_response(),
+        };
+        let encoded: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
+        let mut r = bytes.into_response();
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+        r.headers_mut().insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{encoded}")).unwrap(),
+        );
+        return r;
+    }
+    if path == "/board/view.do" {
+        let id = q.get("nttId").map(String::as_str).unwrap_or("");
+        // The view count changes on every visit.
+        let read = format!("<p class=\"count\">Read : {}</p>", 1000 + n);
+        return match id {
+            "101" | "102" => html(utf8_page(
+                &format!("공지 {id}: 파라과이 주민등록 협력"),
+                &format!("<p>행정안전부는 파라과이와 주민등록 협력을 논의했다 ({id}).</p>{read}"),
+                "",
+            )),
+            "103" => {
+                let page = format!(
+                    "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=euc-kr\"></head><body>\
+                     <div class=\"board_view\"><h4 class=\"view_title\">볼리비아 전자정부 연수</h4>\
+                     <!-- {{\"editor\":\"namo\",\"body\":\"{junk}\"}} -->\
+                     <div class=\"view_cont\"><p>볼리비아 공무원들이 전자정부를 배웠다. 똠방각하.</p></div>\
+                     <div class=\"m_view\"><p>볼리비아 공무원들이 전자정부를 배웠다. 똠방각하.</p></div></div></body></html>",
+                    junk = "x".repeat(5000)
+                );
+                let (bytes, _, _) = encoding_rs::EUC_KR.encode(&page);
+                ([(header::CONTENT_TYPE, "text/html")], bytes.into_owned()).into_response()
+            }
+            "104" | "105" => html(utf8_page(
+                &format!("첨부 {id}"),
+                "<p>발표 자료를 첨부합니다.</p>",
+                "<ul class=\"files\"><li><a href=\"FileDown.do?atchFileId=FILE_0001&amp;fileSn=1\">PDF</a></li>\
+                 <li><a href=\"FileDown.do?atchFileId=FILE_0001&amp;fileSn=2\">PPTX</a></li>\
+                 <li><a href=\"FileDown.do?atchFileId=FILE_0001&amp;fileSn=3\">깨진 PDF</a></li></ul>",
+            )),
+            "500" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            "429" if n == 1 => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "1")],
+                "slow down",
+            )
+                .into_response(),
+            "429" => html(utf8_page("혼잡 뒤의 글", "<p>기다린 끝에 받은 글.</p>", "")),
+            "loop" => (
+                StatusCode::FOUND,
+                [(header::LOCATION, "/board/view.do?nttId=loop2")],
+            )
+                .into_response(),
+            "loop2" => (
+                StatusCode::FOUND,
+                [(header::LOCATION, "/board/view.do?nttId=loop")],
+            )
+                .into_response(),
+            "trunc" => {
+                let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+                    Ok(b"<html><body><div class=\"view_cont\">partial".to_vec()),
+                    Err(std::io::Error::other("cut")),
+                ];
+                Response::builder()
+                    .header(header::CONTENT_TYPE, "text/html")
+                    .header(header::CONTENT_LENGTH, "100000")
+                    .body(Body::from_stream(futures_stream(chunks)))
+                    .unwrap()
+            }
+            "big" => html(utf8_page(
+                "큰 글",
+                &"<p>가나다라마바사</p>".repeat(20_000),
+                "",
+            )),
+            _ => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
+    StatusCode::NOT_FOUND.into_response()
+}
+
+fn futures_stream(
+    items: Vec<Result<Vec<u8>, std::io::Error>>,
+) -> impl tokio_stream_like::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    tokio_stream_like::iter(items)
+}
+
+/// A minimal stream of ready items (axum's Body::from_stream needs one).
+mod tokio_stream_like {
+    pub use futures_core::Stream;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    pub struct Iter<I>(I);
+
+    impl<I: Iterator + Unpin> Stream for Iter<I> {
+        type Item = I::Item;
+        fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<I::Item>> {
+            Poll::Ready(self.0.next())
+        }
+    }
+
+    pub fn iter<T: IntoIterator>(items: T) -> Iter<T::IntoIter>
+    where
+        T::IntoIter: Unpin,
+    {
+        Iter(items.into_iter())
+    }
+}
+
+/// Serve the mock board on 127.0.0.1; its address and hit counts.
+fn start_site() -> (std::net::SocketAddr, Hits) {
+    let hits: Hits = Arc::default();
+    let state = hits.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new().fallback(site).with_state(state);
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (rx.recv().unwrap(), hits)
+}
+
+fn profile_toml(addr: std::net::SocketAddr, rate: f64) -> String {
+    format!(
+        r#"
+[[source]]
+name = "mock-board"
+lang = "ko"
+doc_type = "press_release"
+countries = ["KR"]
+requests_per_second = {rate}
+drop_params = ["pageIndex"]
+date_formats = ["%Y.%m.%d"]
+
+[source.list]
+url = "http://{addr}/board/list.do?pageIndex={{page}}"
+
+[source.items]
+selector = "table.board_list a"
+pattern = "/(board|private)/view\\.do"
+js_capture = "fn_egov_inqire_notice\\('(\\d+)'\\)"
+js_template = "http://{addr}/board/view.do?nttId={{1}}"
+
+[source.detail]
+title = ".view_title"
+date = ".view_info"
+body = ".view_cont"
+attachments = ".files a"
+"#
+    )
+}
+
+fn hits_of(hits: &Hits, needle: &str) -> usize {
+    hits.lock()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.contains(needle))
+        .map(|(_, v)| *v)
+        .sum()
+}
+
+fn test_fetch() -> FetchConfig {
+    FetchConfig {
+        retries: 2,
+        backoff: Duration::from_millis(20),
+        max_bytes: 200_000,
+        timeout: Duration::from_secs(5),
+        ..FetchConfig::default()
+    }
+}
+
+#[test]
+fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
+    let (addr, hits) = start_site();
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let store = Store::open(&corpus).unwrap();
+    let file: SourcesFile = toml::from_str(&profile_toml(addr, 200.0)).unwrap();
+    let p = &file.sources[0];
+    let opts = CrawlOptions {
+        max_pages: None,
+        fetch: test_fetch(),
+    };
+    let r = crawl(p, &store, &corpus, &opts).unwrap();
+    let reasons: Vec<String> = r.skipped.iter().map(|(u, w)| format!("{u}: {w}")).collect();
+    let reason_of = |needle: &str| -> String {
+        reasons
+            .iter()
+            .find(|r| r.contains(needle))
+            .cloned()
+            .unwrap_or_else(|| panic!("nothing skipped for {needle}: {reasons:#?}"))
+    };
+    assert!(reason_of("nttId=999").contains("robots"));
+    assert!(reason_of("nttId=500").contains("HTTP 500"));
+    assert!(reason_of("nttId=loop").contains("redirect loop"));
+    assert!(reason_of("nttId=trunc").contains("network"));
+    assert!(reason_of("nttId=big").contains("too big"));
+    assert!(reason_of("elsewhere.example").contains("host not allowed"));
+    assert!(reason_of("fileSn=3").contains("not one"));
+    assert!(reason_of("fileSn=").contains("twin"));
+    // robots.txt kept us out entirely; the 500 was retried; the 429 waited.
+    assert_eq!(hits_of(&hits, "/private/"), 0);
+    assert_eq!(hits_of(&hits, "nttId=500"), 3);
+    assert_eq!(hits_of(&hits, "nttId=429"), 2);
+    assert!(r.health.is_empty(), "{:?}", r.health);
+
+    let (docs, _) = store.load_all();
+    let by_url = |needle: &str| {
+        docs.iter()
+            .find(|d| d.url.contains(needle))
+            .unwrap_or_else(|| panic!("no document for {needle}"))
+    };
+    // The javascript: link, the jsessionid link and the onclick link.
+    let d101 = by_url("nttId=101");
+    assert_eq!(d101.title, "공지 101: 파라과이 주민등록 협력");
+    assert_eq!(
+        d101.published.map(|d| d.to_string()).as_deref(),
+        Some("2019-03-20")
+    );
+    assert!(!d101.body.contains("Read"), "{}", d101.body);
+    let d102 = by_url("nttId=102");
+    assert!(
+        !d102.url.contains("jsessionid") && !d102.url.contains("pageIndex"),
+        "{}",
+        d102.url
+    );
+    let d103 = by_url("nttId=103");
+    assert_eq!(
+        d103.body,
+        "볼리비아 공무원들이 전자정부를 배웠다. 똠방각하."
+    );
+    assert!(by_url("nttId=429").body.contains("기다린 끝에"));
+    // One attachment document (the PDF; its PPTX twin skipped), with its
+    // parent, fetched once although two pages link it.
+    let attachments: Vec<_> = docs.iter().filter(|d| d.parent.is_some()).collect();
+    assert_eq!(attachments.len(), 1, "{attachments:#?}");
+    assert_eq!(attachments[0].title, "Bolivia: gobierno electrónico");
+    assert_eq!(attachments[0].pages.len(), 2);
+    assert_eq!(hits_of(&hits, "fileSn=1"), 1);
+    let parent = attachments[0].parent.clone().unwrap();
+    assert!(
+        docs.iter()
+            .any(|d| d.id == parent && d.url.contains("nttId=104"))
+    );
+    // 101, 102, 103, 429, 104, 105 and the attachment.
+    assert_eq!(
+        docs.len(),
+        7,
+        "{:#?}",
+        docs.iter().map(|d| &d.url).collect::<Vec<_>>()
+    );
+
+    // A recrawl fetches no item it has, and stops paging at a known page.
+    let items_before = hits_of(&hits, "nttId=1");
+    let again = crawl(p, &store, &corpus, &opts).unwrap();
+    assert_eq!(again.new, 0);
+    assert_eq!(hits_of(&hits, "nttId=1"), items_before);
+    assert_eq!(store.load_all().0.len(), 7);
+
+    // The raw responses let extraction run again offline: same documents.
+    let re = egovkb::crawl::run::reextract(p, &store, &corpus).unwrap();
+    assert_eq!((re.new, re.updated), (0, 0), "{:?}", re.skipped);
+    assert!(re.unchanged >= 6, "{re:?}");
+}
+
+#[test]
+fn selectors_that_match_nothing_are_reported() {
+    let (addr, _) = start_site();
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let store = Store::open(&corpus).unwrap();
+    let text = profile_toml(addr, 200.0).replace("table.board_list a", "div.renamed-list a");
+    let file: SourcesFile = toml::from_str(&text).unwrap();
+    let r = crawl(
+        &file.sources[0],
+        &store,
+        &corpus,
+        &CrawlOptions {
+            max_pages: None,
+            fetch: test_fetch(),
+        },
+    )
+    .unwrap();
+    assert_eq!(r.health.len(), 1, "{:?}", r.health);
+    assert!(r.health[0].contains("div.renamed-list a") && r.health[0].contains("site changed"));
+}
+
+fn run_crawl(dir: &Path, sources: &Path) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .arg("--corpus")
+        .arg(dir.join("corpus"))
+        .arg("crawl")
+        .arg("--sources")
+        .arg(sources)
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_crawl_killed_midway_resumes_without_duplicates_or_losses() {
+    let (addr, hits) = start_site();
+    let dir = tempfile::tempdir().unwrap();
+    // Only the good pages, slowly (20 requests a second).
+    let sources = dir.path().join("sources.toml");
+    let text = profile_toml(addr, 20.0).replace(
+        "pattern = \"/(board|private)/view\\\\.do\"",
+        "pattern = \"nttId=10[1-5]\"",
+    );
+    std::fs::write(&sources, text).unwrap();
+    let store = Store::open(&dir.path().join("corpus")).unwrap();
+    let mut child = run_crawl(dir.path(), &sources);
+    // Kill it once the first documents are stored.
+    let started = std::time::Instant::now();
+    while store.load_all().0.len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no documents yet"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let stored_before: Vec<String> = store.load_all().0.into_iter().map(|d| d.url).collect();
+    assert!(
+        stored_before.len() < 6,
+        "the crawl finished before the kill"
+    );
+    let fetched_before: HashMap<String, usize> = hits.lock().unwrap().clone();
+
+    let mut child = run_crawl(dir.path(), &sources);
+    assert!(child.wait().unwrap().success());
+    let (docs, skipped) = store.load_all();
+    assert!(skipped.is_empty());
+    let mut urls: Vec<&str> = docs.iter().map(|d| d.url.as_str()).collect();
+    urls.sort();
+    let n = urls.len();
+    urls.dedup();
+    assert_eq!(urls.len(), n, "duplicates: {urls:?}");
+    // 101-105 and the PDF attachment.
+    assert_eq!(n, 6, "{urls:?}");
+    // What was stored before the kill was not fetched again.
+    let after = hits.lock().unwrap().clone();
+    for url in &stored_before {
+        let key = url.split_once(&addr.to_string()).map_or("", |(_, k)| k);
+        if key.contains("nttId") {
+            assert_eq!(
+                after.get(key),
+                fetched_before.get(key),
+                "{key} fetched again"
+            );
+        }
+    }
+}
