@@ -56,6 +56,10 @@ enum Command {
         /// without fetching.
         #[arg(long)]
         reextract: bool,
+        /// Ask again for what is stored (conditional requests: ETag,
+        /// Last-Modified) and read every list page.
+        #[arg(long)]
+        refresh: bool,
     },
     /// Import files and folders into the corpus (HTML, PDF, PPTX, DOCX,
     /// HWP, HWPX, Markdown, text; JSON and JSONL of documents).
@@ -225,7 +229,8 @@ fn run(cli: Cli) -> Result<()> {
             only,
             max_pages,
             reextract,
-        } => crawl(&config, sources, &only, max_pages, reextract),
+            refresh,
+        } => crawl(&config, sources, &only, max_pages, reextract, refresh),
         Command::Import { paths } => import(&config, &paths),
         Command::Export { format: _ } => export(&config),
         Command::Index => index(&config, false),
@@ -315,6 +320,7 @@ fn crawl(
     only: &[String],
     max_pages: Option<u32>,
     reextract: bool,
+    refresh: bool,
 ) -> Result<()> {
     use egovkb::crawl::{profile, run};
     let path = sources.unwrap_or_else(|| config.corpus.join("sources.toml"));
@@ -327,6 +333,7 @@ fn crawl(
     let store = Store::open(&config.corpus)?;
     let opts = run::CrawlOptions {
         max_pages,
+        refresh,
         ..Default::default()
     };
     let mut failed = false;
@@ -357,12 +364,13 @@ fn crawl(
             eprintln!("WARNING {h}");
         }
         println!(
-            "{}: {} fetched, {} new, {} updated, {} unchanged, {} known from before, {} skipped{}",
+            "{}: {} fetched, {} new, {} updated, {} unchanged, {} not modified, {} known from before, {} skipped{}",
             p.name,
             report.fetched,
             report.new,
             report.updated,
             report.unchanged,
+            report.not_modified,
             report.known,
             report.skipped.len(),
             if report.health.is_empty() {

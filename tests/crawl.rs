@@ -50,6 +50,7 @@ fn utf8_page(title: &str, body: &str, extra: &str) -> String {
 async fn site(
     State(hits): State<Hits>,
     uri: Uri,
+    headers: axum::http::HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let key = uri
@@ -98,14 +99,32 @@ async fn site(
             .to_string(),
             _ => String::new(),
         };
-        return html(format!(
+        // The board's session, as Java boards keep one.
+        let mut r = html(format!(
             "<html><body><nav><a href=\"/board/view.do?nttId=nav\">메뉴</a></nav>\
              <table class=\"board_list\">{links}</table>\
              <a href=\"javascript:fn_egov_select_noticeList({})\">다음</a></body></html>",
             page + 1
         ));
+        r.headers_mut().insert(
+            header::SET_COOKIE,
+            HeaderValue::from_static("JSESSIONID=S3SS10N; Path=/; HttpOnly"),
+        );
+        return r;
     }
+    let cookie = headers
+        .get(header::COOKIE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or("");
+    let referer = headers
+        .get(header::REFERER)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or("");
     if path == "/board/FileDown.do" {
+        // Downloads need the page they are linked from, and the session.
+        if !referer.contains("/board/view.do") || !cookie.contains("JSESSIONID=S3SS10N") {
+            return StatusCode::FORBIDDEN.into_response();
+        }
         let sn = q.get("fileSn").map(String::as_str).unwrap_or("");
         let (bytes, name, kind) = match sn {
             "1" => (
@@ -140,11 +159,26 @@ async fn site(
         // The view count changes on every visit.
         let read = format!("<p class=\"count\">Read : {}</p>", 1000 + n);
         return match id {
-            "101" | "102" => html(utf8_page(
-                &format!("공지 {id}: 파라과이 주민등록 협력"),
-                &format!("<p>행정안전부는 파라과이와 주민등록 협력을 논의했다 ({id}).</p>{read}"),
-                "",
-            )),
+            "101" | "102" => {
+                let etag = format!("\"v1-{id}\"");
+                if headers
+                    .get(header::IF_NONE_MATCH)
+                    .and_then(|v| v.to_str().ok())
+                    == Some(etag.as_str())
+                {
+                    return StatusCode::NOT_MODIFIED.into_response();
+                }
+                let mut r = html(utf8_page(
+                    &format!("공지 {id}: 파라과이 주민등록 협력"),
+                    &format!(
+                        "<p>행정안전부는 파라과이와 주민등록 협력을 논의했다 ({id}).</p>{read}"
+                    ),
+                    "",
+                ));
+                r.headers_mut()
+                    .insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
+                r
+            }
             "103" => {
                 let page = format!(
                     "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=euc-kr\"></head><body>\
@@ -311,8 +345,8 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     let file: SourcesFile = toml::from_str(&profile_toml(addr, 200.0)).unwrap();
     let p = &file.sources[0];
     let opts = CrawlOptions {
-        max_pages: None,
         fetch: test_fetch(),
+        ..CrawlOptions::default()
     };
     let r = crawl(p, &store, &corpus, &opts).unwrap();
     let reasons: Vec<String> = r.skipped.iter().map(|(u, w)| format!("{u}: {w}")).collect();
@@ -390,6 +424,21 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     assert_eq!(hits_of(&hits, "nttId=1"), items_before);
     assert_eq!(store.load_all().0.len(), 7);
 
+    // A refresh asks again with the ETag it has: 304, nothing changes.
+    let refreshed = crawl(
+        p,
+        &store,
+        &corpus,
+        &CrawlOptions {
+            refresh: true,
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    assert!(refreshed.not_modified >= 2, "{refreshed:?}");
+    assert_eq!(refreshed.new, 0);
+    assert_eq!(store.load_all().0.len(), 7);
+
     // The raw responses let extraction run again offline: same documents.
     let re = egovkb::crawl::run::reextract(p, &store, &corpus).unwrap();
     assert_eq!((re.new, re.updated), (0, 0), "{:?}", re.skipped);
@@ -409,8 +458,8 @@ fn selectors_that_match_nothing_are_reported() {
         &store,
         &corpus,
         &CrawlOptions {
-            max_pages: None,
             fetch: test_fetch(),
+            ..CrawlOptions::default()
         },
     )
     .unwrap();

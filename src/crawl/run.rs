@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::canonical::canonical;
-use super::fetch::{FetchConfig, Fetched, Fetcher};
+use super::fetch::{FetchConfig, FetchError, Fetched, Fetcher};
 use super::profile::Profile;
 use crate::document::{DocType, Document, Lang};
 use crate::extract::{self, Format, html};
@@ -28,6 +28,8 @@ pub struct CrawlReport {
     pub unchanged: usize,
     /// Known from an earlier (or interrupted) crawl: not fetched again.
     pub known: usize,
+    /// Asked again with `refresh`, answered 304 Not Modified.
+    pub not_modified: usize,
     /// (URL, reason) for everything skipped.
     pub skipped: Vec<(String, String)>,
     /// Problems with the profile itself (selectors that match nothing on
@@ -40,7 +42,8 @@ pub struct CrawlReport {
 pub struct Seen {
     pub url: String,
     pub id: String,
-    /// `item` or `attachment`.
+    /// `item`, `attachment`, or `twin` (an attachment kept as another
+    /// file of the same release).
     pub kind: String,
     #[serde(default)]
     pub parent: Option<String>,
@@ -64,6 +67,10 @@ pub struct Seen {
 pub struct CrawlOptions {
     /// At most this many list pages (all the profile allows when `None`).
     pub max_pages: Option<u32>,
+    /// Ask again for items already stored, with their ETag and
+    /// Last-Modified (a conditional request: 304 when unchanged), and read
+    /// every list page instead of stopping at the first known one.
+    pub refresh: bool,
     pub fetch: FetchConfig,
 }
 
@@ -369,10 +376,14 @@ pub fn crawl(
             if !done_this_run.insert(item.clone()) {
                 continue;
             }
-            if state.seen.contains_key(&item) {
-                report.known += 1;
-                continue;
-            }
+            let conditional = match state.seen.get(&item) {
+                Some(_) if !opts.refresh => {
+                    report.known += 1;
+                    continue;
+                }
+                Some(s) => (s.etag.clone(), s.last_modified.clone()),
+                None => (None, None),
+            };
             crawl_item(
                 p,
                 store,
@@ -382,9 +393,10 @@ pub fn crawl(
                 &mut report,
                 &mut done_this_run,
                 &item,
+                conditional,
             );
         }
-        if all_known && paged.as_ref().is_some_and(|l| l.stop_when_known) {
+        if all_known && !opts.refresh && paged.as_ref().is_some_and(|l| l.stop_when_known) {
             break;
         }
     }
@@ -401,6 +413,7 @@ fn crawl_item(
     report: &mut CrawlReport,
     done: &mut HashSet<String>,
     item: &str,
+    (etag, last_modified): (Option<String>, Option<String>),
 ) {
     if !host_allowed(hosts, item) {
         report
@@ -408,8 +421,12 @@ fn crawl_item(
             .push((item.to_string(), "host not allowed by the profile".into()));
         return;
     }
-    let f = match fetcher.get(item, None, (None, None)) {
+    let f = match fetcher.get(item, None, (etag.as_deref(), last_modified.as_deref())) {
         Ok(f) => f,
+        Err(FetchError::NotModified) => {
+            report.not_modified += 1;
+            return;
+        }
         Err(e) => {
             report.skipped.push((item.to_string(), e.to_string()));
             return;
@@ -488,6 +505,19 @@ fn crawl_item(
                 report
                     .skipped
                     .push((u.clone(), format!("a twin of {kept}")));
+                // Known from now on: a later crawl does not fetch it again.
+                let _ = state.record(Seen {
+                    url: u.clone(),
+                    id: Document::id_for(&fetched_files[*keep].0),
+                    kind: "twin".into(),
+                    parent: Some(doc.id.clone()),
+                    etag: None,
+                    last_modified: None,
+                    raw: None,
+                    content_type: af.content_type.clone(),
+                    charset: None,
+                    filename: af.filename.clone(),
+                });
                 continue;
             }
             let raw = state.keep_raw(u, &af.body).ok();
@@ -587,7 +617,7 @@ pub fn reextract(p: &Profile, store: &Store, corpus: &Path) -> Result<CrawlRepor
         for a in state
             .seen
             .values()
-            .filter(|a| a.parent.as_deref() == Some(doc.id.as_str()))
+            .filter(|a| a.kind == "attachment" && a.parent.as_deref() == Some(doc.id.as_str()))
         {
             match fetched_of(a)
                 .ok_or_else(|| "no raw response kept".to_string())
