@@ -8,7 +8,8 @@
 //! a 500, a 429 with Retry-After, a redirect loop, a truncated page and a
 //! page over the size cap. Each bad case is skipped with its reason and the
 //! crawl goes on; a recrawl fetches nothing it has; a crawl killed with
-//! SIGKILL resumes without duplicates or losses.
+//! SIGKILL resumes without duplicates or losses. An RSS feed adds an item
+//! the list pages do not show.
 
 mod common;
 
@@ -72,6 +73,12 @@ async fn site(
             "User-agent: *\nDisallow: /private/\n",
         )
             .into_response();
+    }
+    if path == "/feed.xml" {
+        let rss = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>보도자료</title>\
+             <item><title>새 글</title><link>/board/view.do?nttId=106</link></item>\
+             <item><title>첫 글</title><link>/board/view.do?nttId=101</link></item></channel></rss>";
+        return ([(header::CONTENT_TYPE, "application/rss+xml")], rss).into_response();
     }
     if path.starts_with("/private/") {
         return html(utf8_page("비밀", "보면 안 되는 글", ""));
@@ -159,7 +166,7 @@ async fn site(
         // The view count changes on every visit.
         let read = format!("<p class=\"count\">Read : {}</p>", 1000 + n);
         return match id {
-            "101" | "102" => {
+            "101" | "102" | "106" => {
                 let etag = format!("\"v1-{id}\"");
                 if headers
                     .get(header::IF_NONE_MATCH)
@@ -298,6 +305,7 @@ countries = ["KR"]
 requests_per_second = {rate}
 drop_params = ["pageIndex"]
 date_formats = ["%Y.%m.%d"]
+feed = "http://{addr}/feed.xml"
 
 [source.list]
 url = "http://{addr}/board/list.do?pageIndex={{page}}"
@@ -409,10 +417,15 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
         docs.iter()
             .any(|d| d.id == parent && d.url.contains("nttId=104"))
     );
-    // 101, 102, 103, 429, 104, 105 and the attachment.
+    // From the feed only: 106.
+    assert_eq!(
+        by_url("nttId=106").title,
+        "공지 106: 파라과이 주민등록 협력"
+    );
+    // 101, 102, 103, 429, 104, 105, 106 and the attachment.
     assert_eq!(
         docs.len(),
-        7,
+        8,
         "{:#?}",
         docs.iter().map(|d| &d.url).collect::<Vec<_>>()
     );
@@ -422,7 +435,7 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     let again = crawl(p, &store, &corpus, &opts).unwrap();
     assert_eq!(again.new, 0);
     assert_eq!(hits_of(&hits, "nttId=1"), items_before);
-    assert_eq!(store.load_all().0.len(), 7);
+    assert_eq!(store.load_all().0.len(), 8);
 
     // A refresh asks again with the ETag it has: 304, nothing changes.
     let refreshed = crawl(
@@ -437,7 +450,7 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     .unwrap();
     assert!(refreshed.not_modified >= 2, "{refreshed:?}");
     assert_eq!(refreshed.new, 0);
-    assert_eq!(store.load_all().0.len(), 7);
+    assert_eq!(store.load_all().0.len(), 8);
 
     // The raw responses let extraction run again offline: same documents.
     let re = egovkb::crawl::run::reextract(p, &store, &corpus).unwrap();
@@ -489,7 +502,7 @@ fn a_crawl_killed_midway_resumes_without_duplicates_or_losses() {
     let sources = dir.path().join("sources.toml");
     let text = profile_toml(addr, 20.0).replace(
         "pattern = \"/(board|private)/view\\\\.do\"",
-        "pattern = \"nttId=10[1-5]\"",
+        "pattern = \"nttId=10[1-6]\"",
     );
     std::fs::write(&sources, text).unwrap();
     let store = Store::open(&dir.path().join("corpus")).unwrap();
@@ -521,8 +534,8 @@ fn a_crawl_killed_midway_resumes_without_duplicates_or_losses() {
     let n = urls.len();
     urls.dedup();
     assert_eq!(urls.len(), n, "duplicates: {urls:?}");
-    // 101-105 and the PDF attachment.
-    assert_eq!(n, 6, "{urls:?}");
+    // 101-106 and the PDF attachment.
+    assert_eq!(n, 7, "{urls:?}");
     // What was stored before the kill was not fetched again.
     let after = hits.lock().unwrap().clone();
     for url in &stored_before {

@@ -3,6 +3,7 @@
 //! and the crawl itself with its state on disk (`run`).
 
 pub mod canonical;
+pub mod feed;
 pub mod fetch;
 pub mod profile;
 pub mod robots;

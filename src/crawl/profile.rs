@@ -53,7 +53,8 @@ pub struct Profile {
     /// chrono formats of the detail page's date (`%Y.%m.%d`).
     #[serde(default)]
     pub date_formats: Vec<String>,
-    /// An RSS or Atom feed for updates (not read by this version).
+    /// An RSS or Atom feed, read first at every crawl: its new items are
+    /// crawled even when they are past the list pages read.
     #[serde(default)]
     pub feed: Option<String>,
 }

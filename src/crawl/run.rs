@@ -319,6 +319,20 @@ pub fn crawl(
     let mut report = CrawlReport::default();
     let mut done_this_run: HashSet<String> = HashSet::new();
 
+    // The feed first: the newest items, even those past the list pages read.
+    if let Some(feed) = &p.feed {
+        crawl_feed(
+            p,
+            store,
+            (&fetcher, &hosts),
+            &mut state,
+            &mut report,
+            &mut done_this_run,
+            feed,
+            opts.refresh,
+        );
+    }
+
     // The list pages to read, in order.
     let mut lists: Vec<String> = p.start_urls.clone();
     let paged = p.list.clone();
@@ -376,13 +390,8 @@ pub fn crawl(
             if !done_this_run.insert(item.clone()) {
                 continue;
             }
-            let conditional = match state.seen.get(&item) {
-                Some(_) if !opts.refresh => {
-                    report.known += 1;
-                    continue;
-                }
-                Some(s) => (s.etag.clone(), s.last_modified.clone()),
-                None => (None, None),
+            let Some(conditional) = validators(&state, &mut report, &item, opts.refresh) else {
+                continue;
             };
             crawl_item(
                 p,
@@ -401,6 +410,95 @@ pub fn crawl(
         }
     }
     Ok(report)
+}
+
+/// What to send with a request for `item`: its stored ETag and
+/// Last-Modified when refreshing; `None` when it is stored and not
+/// refreshed (counted as known).
+fn validators(
+    state: &State,
+    report: &mut CrawlReport,
+    item: &str,
+    refresh: bool,
+) -> Option<(Option<String>, Option<String>)> {
+    match state.seen.get(item) {
+        Some(_) if !refresh => {
+            report.known += 1;
+            None
+        }
+        Some(s) => Some((s.etag.clone(), s.last_modified.clone())),
+        None => Some((None, None)),
+    }
+}
+
+/// The items a feed lists that are not stored yet.
+#[allow(clippy::too_many_arguments)]
+fn crawl_feed(
+    p: &Profile,
+    store: &Store,
+    (fetcher, hosts): (&Fetcher, &[String]),
+    state: &mut State,
+    report: &mut CrawlReport,
+    done: &mut HashSet<String>,
+    feed: &str,
+    refresh: bool,
+) {
+    if !host_allowed(hosts, feed) {
+        report
+            .skipped
+            .push((feed.to_string(), "host not allowed by the profile".into()));
+        return;
+    }
+    let f = match fetcher.get(feed, None, (None, None)) {
+        Ok(f) => f,
+        Err(e) => {
+            report.skipped.push((feed.to_string(), e.to_string()));
+            return;
+        }
+    };
+    report.fetched += 1;
+    let (text, _) = extract::encoding::decode(&f.body, f.charset.as_deref(), false);
+    let keep = p
+        .items
+        .pattern
+        .as_deref()
+        .and_then(|r| regex::Regex::new(r).ok());
+    let base = url::Url::parse(&f.url).ok();
+    let links = super::feed::links(&text);
+    if links.is_empty() {
+        report.health.push(format!(
+            "{}: the feed {feed} lists no items: has it moved?",
+            p.name
+        ));
+    }
+    for link in links {
+        let Some(abs) = base.as_ref().and_then(|b| b.join(link.trim()).ok()) else {
+            continue;
+        };
+        if keep.as_ref().is_some_and(|re| !re.is_match(abs.as_str())) {
+            continue;
+        }
+        let Some(item) = canonical(abs.as_str(), &p.drop_params) else {
+            continue;
+        };
+        if !done.insert(item.clone()) {
+            continue;
+        }
+        let Some(conditional) = validators(state, report, &item, refresh) else {
+            continue;
+        };
+        crawl_item(
+            p,
+            store,
+            fetcher,
+            hosts,
+            state,
+            report,
+            done,
+            &item,
+            conditional,
+        );
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
