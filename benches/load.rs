@@ -21,20 +21,7 @@ use egovkb::store::Store;
 #[path = "support/corpus.rs"]
 mod corpus;
 
-const QUERIES: [&str; 12] = [
-    "resident registration",
-    "e-procurement Paraguay",
-    "cyber security",
-    "registro civil",
-    "compras públicas",
-    "firma electrónica",
-    "주민등록 제도",
-    "전자조달 시스템",
-    "사이버보안 체계",
-    "open data",
-    "datos abiertos",
-    "기록관리 국가기록원",
-];
+use corpus::QUERIES;
 
 fn percent_encode(s: &str) -> String {
     s.bytes()

@@ -135,20 +135,7 @@ fn main() {
 
     drop(docs);
     let searcher = Searcher::open(&dir, engine.clone(), None).expect("open");
-    let queries = [
-        "resident registration",
-        "e-procurement Paraguay",
-        "cyber security",
-        "registro civil",
-        "compras públicas",
-        "firma electrónica",
-        "주민등록 제도",
-        "전자조달 시스템",
-        "사이버보안 체계",
-        "open data",
-        "datos abiertos",
-        "기록관리 국가기록원",
-    ];
+    let queries = corpus::QUERIES;
     // Warm up, then measure.
     for q in queries {
         searcher

@@ -22,15 +22,7 @@ use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
 fn docs() -> Vec<Document> {
-    let mk = |id: &str, lang: Lang, t: DocType, date: &str, title: &str, body: &str| {
-        let mut d = Document::new(format!("https://example.org/{id}"), "test", title);
-        d.id = id.into();
-        d.lang = Some(lang);
-        d.doc_type = t;
-        d.published = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
-        d.body = body.into();
-        d
-    };
+    let mk = common::doc;
     vec![
         mk(
             "en-py",

@@ -278,20 +278,11 @@ mod tokio_stream_like {
 fn start_site() -> (std::net::SocketAddr, Hits) {
     let hits: Hits = Arc::default();
     let state = hits.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new().fallback(site).with_state(state);
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
+    let addr = common::spawn(move |listener| async move {
+        let app = axum::Router::new().fallback(site).with_state(state);
+        axum::serve(listener, app).await
     });
-    (rx.recv().unwrap(), hits)
+    (addr, hits)
 }
 
 fn profile_toml(addr: std::net::SocketAddr, rate: f64) -> String {

@@ -16,15 +16,7 @@ use egovkb::store::Store;
 use serde_json::Value;
 
 fn docs() -> Vec<Document> {
-    let mk = |id: &str, lang: Lang, t: DocType, date: &str, title: &str, body: &str| {
-        let mut d = Document::new(format!("https://example.org/{id}"), "test", title);
-        d.id = id.into();
-        d.lang = Some(lang);
-        d.doc_type = t;
-        d.published = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
-        d.body = body.into();
-        d
-    };
+    let mk = common::doc;
     vec![
         mk(
             "en-py",

@@ -233,3 +233,19 @@ pub fn generate(n: usize) -> Vec<Document> {
         })
         .collect()
 }
+
+/// Typical two-word searches of the benchmarks, in the three languages.
+pub const QUERIES: [&str; 12] = [
+    "resident registration",
+    "e-procurement Paraguay",
+    "cyber security",
+    "registro civil",
+    "compras públicas",
+    "firma electrónica",
+    "주민등록 제도",
+    "전자조달 시스템",
+    "사이버보안 체계",
+    "open data",
+    "datos abiertos",
+    "기록관리 국가기록원",
+];

@@ -132,6 +132,48 @@ impl State {
     }
 }
 
+impl CrawlReport {
+    /// Store `doc`, counting the outcome; false (and the reason reported)
+    /// when it could not be written.
+    fn store(&mut self, store: &Store, doc: &Document) -> bool {
+        match store.put(doc) {
+            Ok(PutOutcome::Added) => self.new += 1,
+            Ok(PutOutcome::Updated) => self.updated += 1,
+            Ok(PutOutcome::Unchanged) => self.unchanged += 1,
+            Err(e) => {
+                self.skipped.push((doc.url.clone(), e.to_string()));
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl Seen {
+    /// The log line of a fetched URL.
+    fn of(
+        url: &str,
+        id: &str,
+        kind: &str,
+        parent: Option<&str>,
+        f: &Fetched,
+        raw: Option<String>,
+    ) -> Self {
+        Self {
+            url: url.to_string(),
+            id: id.to_string(),
+            kind: kind.to_string(),
+            parent: parent.map(str::to_string),
+            etag: f.etag.clone(),
+            last_modified: f.last_modified.clone(),
+            raw,
+            content_type: f.content_type.clone(),
+            charset: f.charset.clone(),
+            filename: f.filename.clone(),
+        }
+    }
+}
+
 /// The crawl state folder of a profile.
 pub fn state_dir(corpus: &Path, profile: &str) -> PathBuf {
     corpus.join("crawl").join(profile)
@@ -604,70 +646,25 @@ fn crawl_item(
                     .skipped
                     .push((u.clone(), format!("a twin of {kept}")));
                 // Known from now on: a later crawl does not fetch it again.
-                let _ = state.record(Seen {
-                    url: u.clone(),
-                    id: Document::id_for(&fetched_files[*keep].0),
-                    kind: "twin".into(),
-                    parent: Some(doc.id.clone()),
-                    etag: None,
-                    last_modified: None,
-                    raw: None,
-                    content_type: af.content_type.clone(),
-                    charset: None,
-                    filename: af.filename.clone(),
-                });
+                let kept_id = Document::id_for(&fetched_files[*keep].0);
+                let _ = state.record(Seen::of(u, &kept_id, "twin", Some(&doc.id), af, None));
                 continue;
             }
             let raw = state.keep_raw(u, &af.body).ok();
             match attachment_document(p, u, af, &doc) {
                 Ok(ad) => {
-                    match store.put(&ad) {
-                        Ok(PutOutcome::Added) => report.new += 1,
-                        Ok(PutOutcome::Updated) => report.updated += 1,
-                        Ok(PutOutcome::Unchanged) => report.unchanged += 1,
-                        Err(e) => {
-                            report.skipped.push((u.clone(), e.to_string()));
-                            continue;
-                        }
+                    if report.store(store, &ad) {
+                        let seen = Seen::of(u, &ad.id, "attachment", Some(&doc.id), af, raw);
+                        let _ = state.record(seen);
                     }
-                    let _ = state.record(Seen {
-                        url: u.clone(),
-                        id: ad.id.clone(),
-                        kind: "attachment".into(),
-                        parent: Some(doc.id.clone()),
-                        etag: af.etag.clone(),
-                        last_modified: af.last_modified.clone(),
-                        raw,
-                        content_type: af.content_type.clone(),
-                        charset: af.charset.clone(),
-                        filename: af.filename.clone(),
-                    });
                 }
                 Err(reason) => report.skipped.push((u.clone(), reason)),
             }
         }
     }
-    match store.put(&doc) {
-        Ok(PutOutcome::Added) => report.new += 1,
-        Ok(PutOutcome::Updated) => report.updated += 1,
-        Ok(PutOutcome::Unchanged) => report.unchanged += 1,
-        Err(e) => {
-            report.skipped.push((item.to_string(), e.to_string()));
-            return;
-        }
+    if report.store(store, &doc) {
+        let _ = state.record(Seen::of(item, &doc.id, "item", None, &f, raw));
     }
-    let _ = state.record(Seen {
-        url: item.to_string(),
-        id: doc.id.clone(),
-        kind: "item".into(),
-        parent: None,
-        etag: f.etag.clone(),
-        last_modified: f.last_modified.clone(),
-        raw,
-        content_type: f.content_type.clone(),
-        charset: f.charset.clone(),
-        filename: None,
-    });
 }
 
 /// Extract again, offline, from the kept raw responses (after a fix to
@@ -691,12 +688,7 @@ pub fn reextract(p: &Profile, store: &Store, corpus: &Path) -> Result<CrawlRepor
             body,
         })
     };
-    let put = |report: &mut CrawlReport, d: &Document| match store.put(d) {
-        Ok(PutOutcome::Added) => report.new += 1,
-        Ok(PutOutcome::Updated) => report.updated += 1,
-        Ok(PutOutcome::Unchanged) => report.unchanged += 1,
-        Err(e) => report.skipped.push((d.url.clone(), e.to_string())),
-    };
+
     for s in items {
         let Some(f) = fetched_of(s) else {
             report
@@ -711,7 +703,7 @@ pub fn reextract(p: &Profile, store: &Store, corpus: &Path) -> Result<CrawlRepor
                 continue;
             }
         };
-        put(&mut report, &doc);
+        report.store(store, &doc);
         for a in state
             .seen
             .values()
@@ -721,7 +713,9 @@ pub fn reextract(p: &Profile, store: &Store, corpus: &Path) -> Result<CrawlRepor
                 .ok_or_else(|| "no raw response kept".to_string())
                 .and_then(|af| attachment_document(p, &a.url, &af, &doc))
             {
-                Ok(ad) => put(&mut report, &ad),
+                Ok(ad) => {
+                    report.store(store, &ad);
+                }
                 Err(reason) => report.skipped.push((a.url.clone(), reason)),
             }
         }

@@ -64,6 +64,24 @@ pub struct Extracted {
     pub published: Option<NaiveDate>,
 }
 
+impl Extracted {
+    /// A paged document: the body is its pages' text, page after page.
+    pub fn of_pages(title: String, pages: Vec<String>) -> Self {
+        let body = pages
+            .iter()
+            .filter(|p| !p.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        Self {
+            title,
+            body,
+            pages,
+            ..Self::default()
+        }
+    }
+}
+
 /// Titles that tools write by default and that say nothing.
 pub fn is_default_title(t: &str) -> bool {
     let t = t.trim().to_lowercase();

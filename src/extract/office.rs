@@ -30,8 +30,18 @@ impl<R: Read + std::io::Seek> Package<R> {
         self.zip.file_names().map(str::to_string).collect()
     }
 
-    pub fn has(&self, name: &str) -> bool {
-        self.zip.file_names().any(|n| n == name)
+    /// The parts `{prefix}{n}{suffix}` (slide1.xml, section0.xml), by n.
+    pub fn numbered(&self, prefix: &str, suffix: &str) -> Vec<String> {
+        let mut found: Vec<(u32, String)> = self
+            .zip
+            .file_names()
+            .filter_map(|n| {
+                let num = n.strip_prefix(prefix)?.strip_suffix(suffix)?;
+                Some((num.parse().ok()?, n.to_string()))
+            })
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, n)| n).collect()
     }
 
     /// A part as text; `None` when absent.
@@ -262,16 +272,7 @@ pub fn pptx<R: Read + std::io::Seek>(mut pkg: Package<R>) -> Result<Extracted, E
         .collect();
     if slides.is_empty() {
         // No list: the slide parts by number.
-        let mut found: Vec<(u32, String)> = pkg
-            .names()
-            .into_iter()
-            .filter_map(|n| {
-                let num = n.strip_prefix("ppt/slides/slide")?.strip_suffix(".xml")?;
-                Some((num.parse().ok()?, n.clone()))
-            })
-            .collect();
-        found.sort();
-        slides = found.into_iter().map(|(_, n)| n).collect();
+        slides = pkg.numbered("ppt/slides/slide", ".xml");
     }
     let mut pages = Vec::new();
     let mut first_title = None;
@@ -308,17 +309,7 @@ pub fn pptx<R: Read + std::io::Seek>(mut pkg: Package<R>) -> Result<Extracted, E
                 .find_map(|p| p.lines().find(|l| !l.trim().is_empty()).map(str::to_string))
         })
         .unwrap_or_default();
-    Ok(Extracted {
-        title,
-        body: pages
-            .iter()
-            .filter(|p| !p.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-        pages,
-        ..Extracted::default()
-    })
+    Ok(Extracted::of_pages(title, pages))
 }
 
 /// DOCX: the paragraphs of the main document.
@@ -339,20 +330,12 @@ pub fn docx<R: Read + std::io::Seek>(mut pkg: Package<R>) -> Result<Extracted, E
 
 /// HWPX: the paragraphs of every section, in order.
 pub fn hwpx<R: Read + std::io::Seek>(mut pkg: Package<R>) -> Result<Extracted, ExtractError> {
-    let mut sections: Vec<(u32, String)> = pkg
-        .names()
-        .into_iter()
-        .filter_map(|n| {
-            let num = n.strip_prefix("Contents/section")?.strip_suffix(".xml")?;
-            Some((num.parse().ok()?, n.clone()))
-        })
-        .collect();
-    sections.sort();
+    let sections = pkg.numbered("Contents/section", ".xml");
     if sections.is_empty() {
         return Err(ExtractError::Malformed("no Contents/section*.xml".into()));
     }
     let mut paras = Vec::new();
-    for (_, name) in &sections {
+    for name in &sections {
         if let Some(xml) = pkg.part(name)? {
             paras.extend(paragraphs(&xml, "p", "t"));
         }

@@ -71,17 +71,7 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         .find(|l| !l.is_empty())
         .map(|l| l.chars().take(300).collect::<String>());
     let title = info_title(bytes).or(first_line).unwrap_or_default();
-    Ok(Extracted {
-        title,
-        body: pages
-            .iter()
-            .filter(|p| !p.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-        pages,
-        ..Extracted::default()
-    })
+    Ok(Extracted::of_pages(title, pages))
 }
 
 #[cfg(test)]

@@ -155,23 +155,51 @@ impl TestServer {
             engine,
             root.join("corpus"),
         ));
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                egovkb::server::serve_on(listener, state).await.unwrap();
-            });
-        });
-        let addr = rx.recv().unwrap();
+        let addr = spawn(move |listener| egovkb::server::serve_on(listener, state));
         Self {
             addr,
             root,
             _dir: dir,
         }
     }
+}
+
+/// Run a server on 127.0.0.1 (a free port) in a thread of its own, until
+/// the test process ends; its address.
+pub fn spawn<F, Fut>(serve: F) -> std::net::SocketAddr
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::io::Result<()>>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            serve(listener).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+/// A document written for a test.
+pub fn doc(
+    id: &str,
+    lang: egovkb::Lang,
+    doc_type: egovkb::DocType,
+    date: &str,
+    title: &str,
+    body: &str,
+) -> egovkb::Document {
+    let mut d = egovkb::Document::new(format!("https://example.org/{id}"), "test", title);
+    d.id = id.into();
+    d.lang = Some(lang);
+    d.doc_type = doc_type;
+    d.published = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok();
+    d.body = body.into();
+    d
 }
