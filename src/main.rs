@@ -562,13 +562,30 @@ fn stats(config: &Config, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// `serve` builds what it needs: the dictionary, the documents of the
+/// bundled originals (`<corpus>/originals/`, imported again at every start
+/// so that a better extractor reaches them), and the index (brought up to
+/// date, or rebuilt when it was built with other analysis).
 fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
+    eprintln!("[1/4] Korean dictionary");
     let engine = engine(config)?;
-    let dir = IndexDir::new(&config.index);
-    if dir.current().is_none() {
-        eprintln!("no index yet: building it from {}", config.corpus.display());
-        index(config, false)?;
+    let originals = config.corpus.join("originals");
+    if originals.is_dir() {
+        eprintln!("[2/4] importing {}", originals.display());
+        import(config, &[originals])?;
+    } else {
+        eprintln!("[2/4] no {} to import", originals.display());
     }
+    let dir = IndexDir::new(&config.index);
+    eprintln!("[3/4] index in {}", config.index.display());
+    match dir.in_service(&engine.analysis_fingerprint()) {
+        Err(egovkb::index::IndexError::Stale { .. }) => {
+            eprintln!("the index was built with other analysis: rebuilding it");
+            index(config, true)?;
+        }
+        _ => index(config, false)?,
+    }
+    eprintln!("[4/4] starting the server");
     let searcher = Searcher::open(&dir, engine.clone(), Some(&config.corpus))?;
     let state = std::sync::Arc::new(egovkb::server::AppState::new(
         searcher,

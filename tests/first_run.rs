@@ -1,0 +1,117 @@
+//! The first run, as README.md's first command does it: `egovkb serve` on
+//! the bundled corpus with no documents and no index yet. It imports the
+//! originals, builds the index and serves; "resident registration
+//! Paraguay" then finds Korean, Spanish and English documents, with
+//! Paraguay in the country facet. A second start reuses what the first
+//! built.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// Start `serve` on a free port; its address and the lines it printed
+/// before serving.
+fn start(root: &Path) -> (std::process::Child, std::net::SocketAddr, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .arg("--corpus")
+        .arg(root.join("corpus"))
+        .arg("--index")
+        .arg(root.join("index"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .env("EGOVKB_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("serve said nothing for 2 minutes");
+        if let Some(a) = line.strip_prefix("serving on http://") {
+            return (child, a.trim().parse().unwrap(), lines);
+        }
+        lines.push(line);
+    }
+}
+
+#[test]
+fn serve_on_a_fresh_checkout_imports_indexes_and_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    copy_dir(
+        &corpus.join("originals"),
+        &dir.path().join("corpus/originals"),
+    );
+    let (mut child, addr, steps) = start(dir.path());
+    for step in ["[1/4]", "[2/4] importing", "[3/4]", "[4/4]"] {
+        assert!(
+            steps.iter().any(|l| l.starts_with(step)),
+            "{step} missing: {steps:?}"
+        );
+    }
+    let (status, body) = common::http_get(
+        addr,
+        "/api/search?q=resident+registration+Paraguay&limit=20",
+    );
+    assert_eq!(status, 200);
+    let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let langs: std::collections::HashSet<&str> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["lang"].as_str())
+        .collect();
+    for l in ["ko", "es", "en"] {
+        assert!(langs.contains(l), "no {l} hit: {body}");
+    }
+    let py = r["facets"]["country"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["value"] == "PY")
+        .expect("Paraguay in the country facet");
+    assert!(py["count"].as_u64().unwrap() >= 3);
+    // The presentations are there, with their slides.
+    let (_, body) = common::http_get(
+        addr,
+        "/api/search?q=registro+civil+identidad&type=presentation",
+    );
+    assert!(body.contains("\"page\":3"), "{body}");
+    let (status, page) = common::http_get(addr, "/?q=resident+registration+Paraguay");
+    assert_eq!(status, 200);
+    assert!(page.contains("Paraguay"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // A second start finds everything in place.
+    let (mut child, addr, _) = start(dir.path());
+    let (status, body) = common::http_get(addr, "/healthz");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"generation\":\"gen-000001\""), "{body}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
