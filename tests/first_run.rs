@@ -48,9 +48,11 @@ fn start(root: &Path) -> (std::process::Child, std::net::SocketAddr, Vec<String>
     });
     let mut lines = Vec::new();
     loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("serve said nothing for 2 minutes");
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(120)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve said nothing for 2 minutes: {lines:?}");
+        };
         if let Some(a) = line.strip_prefix("serving on http://") {
             return (child, a.trim().parse().unwrap(), lines);
         }
