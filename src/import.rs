@@ -79,6 +79,145 @@ fn files(path: &Path) -> Vec<PathBuf> {
     }
 }
 
+/// The name of a folder's metadata file (not a document itself).
+pub const META_FILE: &str = "meta.toml";
+
+/// What a folder's `meta.toml` says of its files: `[defaults]` for every
+/// file in the folder (and below, unless a deeper `meta.toml` says
+/// otherwise) and `[files."name"]` for one file. Keys: `doc_type`,
+/// `source`, `event`, `countries`, `url`, `published` (YYYY-MM-DD),
+/// `lang`, `parent`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMeta {
+    #[serde(default)]
+    pub doc_type: Option<DocType>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub countries: Option<Vec<String>>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default, deserialize_with = "date")]
+    pub published: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// A date as TOML writes it (`2018-06-26`) or as a string.
+fn date<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
+    use serde::Deserialize;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Toml(toml::value::Datetime),
+        Text(String),
+    }
+    let bad = || serde::de::Error::custom("a date is written 2018-06-26");
+    match Value::deserialize(d)? {
+        Value::Toml(dt) => {
+            let day = dt.date.ok_or_else(bad)?;
+            chrono::NaiveDate::from_ymd_opt(
+                i32::from(day.year),
+                u32::from(day.month),
+                u32::from(day.day),
+            )
+            .map(Some)
+            .ok_or_else(bad)
+        }
+        Value::Text(s) => chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| bad()),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetaFile {
+    #[serde(default)]
+    defaults: FileMeta,
+    #[serde(default)]
+    files: std::collections::HashMap<String, FileMeta>,
+}
+
+impl FileMeta {
+    /// `self`, with what `over` says instead.
+    fn overlay(&self, over: &FileMeta) -> FileMeta {
+        FileMeta {
+            doc_type: over.doc_type.or(self.doc_type),
+            source: over.source.clone().or_else(|| self.source.clone()),
+            event: over.event.clone().or_else(|| self.event.clone()),
+            countries: over.countries.clone().or_else(|| self.countries.clone()),
+            url: over.url.clone().or_else(|| self.url.clone()),
+            published: over.published.or(self.published),
+            lang: over.lang.clone().or_else(|| self.lang.clone()),
+            parent: over.parent.clone().or_else(|| self.parent.clone()),
+        }
+    }
+
+    fn apply(&self, doc: &mut Document) {
+        if let Some(t) = self.doc_type {
+            doc.doc_type = t;
+        }
+        if let Some(s) = &self.source {
+            doc.source = s.clone();
+        }
+        if let Some(e) = &self.event {
+            doc.event = Some(e.clone());
+        }
+        if let Some(c) = &self.countries {
+            doc.countries = c.clone();
+        }
+        if let Some(u) = &self.url {
+            doc.url = u.clone();
+        }
+        if let Some(p) = self.published {
+            doc.published = Some(p);
+        }
+        if let Some(l) = self.lang.as_deref().and_then(Lang::parse) {
+            doc.lang = Some(l);
+        }
+        if let Some(p) = &self.parent {
+            doc.parent = Some(p.clone());
+        }
+    }
+}
+
+/// The metadata that applies to `file`: every `meta.toml` from `root` down
+/// to the file's folder, deeper ones winning, then the file's own entry.
+fn meta_for(root: &Path, file: &Path) -> Result<FileMeta, String> {
+    let mut folders = Vec::new();
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        folders.push(d.to_path_buf());
+        // A file imported alone: its own folder's metadata only.
+        if d == root || !root.is_dir() {
+            break;
+        }
+        dir = d.parent();
+    }
+    let mut meta = FileMeta::default();
+    for folder in folders.iter().rev() {
+        let path = folder.join(META_FILE);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let m: MetaFile = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        meta = meta.overlay(&m.defaults);
+        if folder.as_path() == file.parent().unwrap_or(folder)
+            && let Some(name) = file.file_name().and_then(|n| n.to_str())
+            && let Some(own) = m.files.get(name)
+        {
+            meta = meta.overlay(own);
+        }
+    }
+    Ok(meta)
+}
+
 /// Largest file imported.
 const MAX_FILE_BYTES: u64 = 200 * 1024 * 1024;
 
@@ -111,7 +250,12 @@ fn import_records(store: &Store, report: &mut ImportReport, name: &str, bytes: &
 }
 
 /// One file as one document.
-fn document_of(path: &Path, bytes: &[u8], format: Format) -> Result<Document, String> {
+fn document_of(
+    path: &Path,
+    bytes: &[u8],
+    format: Format,
+    meta: &FileMeta,
+) -> Result<Document, String> {
     let x = extract::extract(bytes, format, None).map_err(|e| e.to_string())?;
     if x.body.trim().is_empty() && x.title.trim().is_empty() {
         return Err(format!("no text found in this {} file", format.name()));
@@ -135,6 +279,9 @@ fn document_of(path: &Path, bytes: &[u8], format: Format) -> Result<Document, St
     if format == Format::Pptx {
         doc.doc_type = DocType::Presentation;
     }
+    meta.apply(&mut doc);
+    // The id follows the URL the metadata gives (else the file's path).
+    doc.id = Document::id_for(&doc.url);
     doc.validate()?;
     Ok(doc)
 }
@@ -142,8 +289,14 @@ fn document_of(path: &Path, bytes: &[u8], format: Format) -> Result<Document, St
 /// Import files and folders (walked recursively) into the store.
 pub fn import(store: &Store, paths: &[PathBuf]) -> ImportReport {
     let mut report = ImportReport::default();
-    for path in paths.iter().flat_map(|p| files(p)) {
+    for (root, path) in paths
+        .iter()
+        .flat_map(|p| files(p).into_iter().map(move |f| (p.clone(), f)))
+    {
         let name = path.display().to_string();
+        if path.file_name().is_some_and(|n| n == META_FILE) {
+            continue;
+        }
         let bytes = match std::fs::metadata(&path) {
             Ok(m) if m.len() > MAX_FILE_BYTES => {
                 report
@@ -161,7 +314,9 @@ pub fn import(store: &Store, paths: &[PathBuf]) -> ImportReport {
         };
         match extract::detect(&bytes, &name) {
             Some(Format::Documents) => import_records(store, &mut report, &name, &bytes),
-            Some(format) => match document_of(&path, &bytes, format) {
+            Some(format) => match meta_for(&root, &path)
+                .and_then(|meta| document_of(&path, &bytes, format, &meta))
+            {
                 Ok(doc) => match store.put(&doc) {
                     Ok(outcome) => report.record(outcome),
                     Err(e) => report.skipped.push((name, e.to_string())),

@@ -68,6 +68,11 @@ fn serve_on_a_fresh_checkout_imports_indexes_and_answers() {
         &corpus.join("originals"),
         &dir.path().join("corpus/originals"),
     );
+    std::fs::copy(
+        corpus.join("events.toml"),
+        dir.path().join("corpus/events.toml"),
+    )
+    .unwrap();
     let (mut child, addr, steps) = start(dir.path());
     for step in ["[1/4]", "[2/4] importing", "[3/4]", "[4/4]"] {
         assert!(
@@ -103,6 +108,14 @@ fn serve_on_a_fresh_checkout_imports_indexes_and_answers() {
         "/api/search?q=registro+civil+identidad&type=presentation",
     );
     assert!(body.contains("\"page\":3"), "{body}");
+    // A trainer pulls up the 2018 course: its materials, with the course's name.
+    let (_, body) = common::http_get(addr, "/api/search?event=2018-06-advanced-egov-course");
+    let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(r["total"].as_u64().unwrap() >= 3, "{body}");
+    assert_eq!(
+        r["facets"]["event"][0]["label"],
+        "Advanced e-Government Training Course (June 2018)"
+    );
     let (status, page) = common::http_get(addr, "/?q=resident+registration+Paraguay");
     assert_eq!(status, 200);
     assert!(page.contains("Paraguay"));

@@ -133,6 +133,12 @@ fn a_folder_of_every_format() {
         r#"{"id":"rec-1","url":"https://example.org/1","source":"test","title":"One","lang":"en"}"#,
     )
     .unwrap();
+    // What the files do not say: a folder's meta.toml (not a document).
+    std::fs::write(
+        files.join("meta.toml"),
+        "[defaults]\nsource = \"sample\"\n\n[files.\"notes.md\"]\ndoc_type = \"report\"\nevent = \"2018-06-course\"\nurl = \"https://example.org/uy-open-data\"\npublished = 2020-01-02\ncountries = [\"UY\"]\n",
+    )
+    .unwrap();
     // Bad files: reported and skipped, the rest goes on.
     std::fs::write(files.join("fake.pdf"), "this is not a PDF at all").unwrap();
     std::fs::write(
@@ -177,7 +183,7 @@ fn a_folder_of_every_format() {
         p.pages
     );
     assert!(p.pages[2].contains("Conectividad rural"), "{:?}", p.pages);
-    assert_eq!(p.source, "local");
+    assert_eq!(p.source, "sample", "the folder's default");
     assert!(Path::new(&p.url).is_absolute());
 
     // A PDF with a subset-embedded font: accents and ñ come out right; the
@@ -226,7 +232,18 @@ fn a_folder_of_every_format() {
         n.body
     );
 
-    assert_eq!(only(&store, "notes.md").title, "Open data in Uruguay");
+    let md = only(&store, "uy-open-data");
+    assert_eq!(md.title, "Open data in Uruguay");
+    assert_eq!(
+        (md.doc_type, md.event.as_deref(), md.source.as_str()),
+        (DocType::Report, Some("2018-06-course"), "sample")
+    );
+    assert_eq!(
+        md.published.map(|d| d.to_string()).as_deref(),
+        Some("2020-01-02")
+    );
+    assert_eq!(md.countries, ["UY"]);
+    assert_eq!(only(&store, "plain.txt").source, "sample");
     assert_eq!(only(&store, "plain.txt").title, "Peru e-procurement");
     assert!(store.get("rec-1").unwrap().is_some());
 
