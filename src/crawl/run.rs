@@ -76,11 +76,15 @@ pub struct CrawlOptions {
 
 /// Lines of page text that change on every visit ("Read : 16466",
 /// "조회수 123"), left out of the document so its hash stays put.
-fn volatile() -> Option<regex::Regex> {
-    regex::Regex::new(
-        r"(?i)\b(read|views?|hits?|visitas|vistas|lecturas)\s*[:：]?\s*[\d,.]+|(조회수|조회)\s*[:：]?\s*[\d,]+",
-    )
-    .ok()
+fn volatile() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)\b(read|views?|hits?|visitas|vistas|lecturas)\s*[:：]?\s*[\d,.]+|(조회수|조회)\s*[:：]?\s*[\d,]+",
+        )
+        .ok()
+    })
+    .as_ref()
 }
 
 struct State {
