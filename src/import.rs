@@ -85,8 +85,9 @@ pub const META_FILE: &str = "meta.toml";
 /// What a folder's `meta.toml` says of its files: `[defaults]` for every
 /// file in the folder (and below, unless a deeper `meta.toml` says
 /// otherwise) and `[files."name"]` for one file. Keys: `doc_type`,
-/// `source`, `event`, `countries`, `url`, `published` (YYYY-MM-DD),
-/// `lang`, `parent`.
+/// `source`, `event`, `countries`, `url`, `url_base` (the url is it plus
+/// the file's name), `published` (YYYY-MM-DD), `lang`, and `parent`: the
+/// page a file was attached to, as a path from the file's folder.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileMeta {
@@ -100,6 +101,8 @@ pub struct FileMeta {
     pub countries: Option<Vec<String>>,
     #[serde(default)]
     pub url: Option<String>,
+    #[serde(default)]
+    pub url_base: Option<String>,
     #[serde(default, deserialize_with = "date")]
     pub published: Option<chrono::NaiveDate>,
     #[serde(default)]
@@ -153,6 +156,7 @@ impl FileMeta {
             event: over.event.clone().or_else(|| self.event.clone()),
             countries: over.countries.clone().or_else(|| self.countries.clone()),
             url: over.url.clone().or_else(|| self.url.clone()),
+            url_base: over.url_base.clone().or_else(|| self.url_base.clone()),
             published: over.published.or(self.published),
             lang: over.lang.clone().or_else(|| self.lang.clone()),
             parent: over.parent.clone().or_else(|| self.parent.clone()),
@@ -172,19 +176,33 @@ impl FileMeta {
         if let Some(c) = &self.countries {
             doc.countries = c.clone();
         }
-        if let Some(u) = &self.url {
-            doc.url = u.clone();
-        }
+
         if let Some(p) = self.published {
             doc.published = Some(p);
         }
         if let Some(l) = self.lang.as_deref().and_then(Lang::parse) {
             doc.lang = Some(l);
         }
-        if let Some(p) = &self.parent {
-            doc.parent = Some(p.clone());
-        }
     }
+}
+
+/// The URL a file's document gets: its metadata's `url`, or `url_base`
+/// and its name, or its absolute path.
+fn url_of(file: &Path, meta: &FileMeta) -> String {
+    if let Some(u) = &meta.url {
+        return u.clone();
+    }
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(base) = &meta.url_base {
+        return format!("{base}{name}");
+    }
+    std::fs::canonicalize(file)
+        .unwrap_or_else(|_| file.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// The metadata that applies to `file`: every `meta.toml` from `root` down
@@ -251,6 +269,7 @@ fn import_records(store: &Store, report: &mut ImportReport, name: &str, bytes: &
 
 /// One file as one document.
 fn document_of(
+    root: &Path,
     path: &Path,
     bytes: &[u8],
     format: Format,
@@ -260,10 +279,7 @@ fn document_of(
     if x.body.trim().is_empty() && x.title.trim().is_empty() {
         return Err(format!("no text found in this {} file", format.name()));
     }
-    let location = std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string();
+    let location = url_of(path, meta);
     let title = if x.title.trim().is_empty() {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -280,8 +296,15 @@ fn document_of(
         doc.doc_type = DocType::Presentation;
     }
     meta.apply(&mut doc);
-    // The id follows the URL the metadata gives (else the file's path).
-    doc.id = Document::id_for(&doc.url);
+    if let Some(parent) = &meta.parent {
+        // The page it was attached to: that file's document.
+        let page = path.parent().unwrap_or(Path::new(".")).join(parent);
+        if !page.is_file() {
+            return Err(format!("parent `{parent}`: no such file next to it"));
+        }
+        let page_meta = meta_for(root, &page)?;
+        doc.parent = Some(Document::id_for(&url_of(&page, &page_meta)));
+    }
     doc.validate()?;
     Ok(doc)
 }
@@ -315,7 +338,7 @@ pub fn import(store: &Store, paths: &[PathBuf]) -> ImportReport {
         match extract::detect(&bytes, &name) {
             Some(Format::Documents) => import_records(store, &mut report, &name, &bytes),
             Some(format) => match meta_for(&root, &path)
-                .and_then(|meta| document_of(&path, &bytes, format, &meta))
+                .and_then(|meta| document_of(&root, &path, &bytes, format, &meta))
             {
                 Ok(doc) => match store.put(&doc) {
                     Ok(outcome) => report.record(outcome),

@@ -136,10 +136,19 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(docs: Vec<egovkb::Document>) -> Self {
+        Self::start_in(docs, None)
+    }
+
+    /// The same, with the vocabularies and event labels of `corpus`.
+    pub fn start_with_corpus(docs: Vec<egovkb::Document>, corpus: &std::path::Path) -> Self {
+        Self::start_in(docs, Some(corpus))
+    }
+
+    fn start_in(docs: Vec<egovkb::Document>, corpus: Option<&std::path::Path>) -> Self {
         use egovkb::engine::Engine;
         use egovkb::index::search::Searcher;
         use egovkb::index::{IndexDir, build};
-        let engine = Engine::load(&dict_root(), None).expect("engine");
+        let engine = Engine::load(&dict_root(), corpus).expect("engine");
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let store = egovkb::store::Store::open(&root.join("corpus")).unwrap();
@@ -148,7 +157,7 @@ impl TestServer {
         }
         let index = IndexDir::new(&root.join("index"));
         build::update(&index, &store, &engine, &egovkb::progress::Quiet).unwrap();
-        let searcher = Searcher::open(&index, engine.clone(), None).unwrap();
+        let searcher = Searcher::open(&index, engine.clone(), corpus).unwrap();
         let state = std::sync::Arc::new(egovkb::server::AppState::new(
             searcher,
             index,
