@@ -295,3 +295,32 @@ fn korean_country_and_topic_names_match_as_themselves() {
         .collect();
     assert_eq!(found, ["GD", "PW", "AD"]);
 }
+
+/// An ambiguous name stays ambiguous in every form that analyses like it:
+/// "Americans" stems to what "American" does, and "Latin American" or
+/// "Inter-American" name no country.
+#[test]
+fn forms_of_an_ambiguous_name_do_not_tag_documents() {
+    let engine = egovkb::engine::Engine::load(&common::dict_root(), None).unwrap();
+    let countries = &engine.enricher.countries;
+    for text in [
+        "Latin American officials met the Inter-American Development Bank.",
+        "Americans and Latin Americans attended.",
+    ] {
+        let found = countries.find(&engine.analyzers, text);
+        assert!(found.is_empty(), "{text}: {found:?}");
+    }
+    let found: Vec<&str> = countries
+        .find(&engine.analyzers, "The United States joined.")
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    assert_eq!(found, ["US"]);
+    // Queries still understand it.
+    assert!(
+        countries
+            .find_in_query(&engine.analyzers, "American e-government")
+            .iter()
+            .any(|(k, _)| *k == "US")
+    );
+}

@@ -11,7 +11,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::matcher::{Found, PhraseMatcher};
-use crate::analysis::{AnalyzerName, Analyzers};
+use crate::analysis::{AnalyzerName, Analyzers, Mode};
 
 const COUNTRIES_TOML: &str = include_str!("../../data/countries.toml");
 const TOPICS_TOML: &str = include_str!("../../data/topics.toml");
@@ -147,12 +147,33 @@ impl Vocabulary {
             v.merge(kind, &text, &path.display().to_string())?;
         }
         v.fingerprint = hex::encode(&hash.finalize()[..8]);
+        let terms = |analyzer: AnalyzerName, name: &str| -> Vec<String> {
+            analyzers
+                .get(analyzer)
+                .map(|a| {
+                    a.analyze(name, Mode::Query)
+                        .into_iter()
+                        .map(|t| t.text)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         for (key, entry) in v.entries.iter().enumerate() {
+            // A name is ambiguous when it is listed so, or when it analyses
+            // to what an ambiguous name does ("Americans" and "American"
+            // both become `american`).
+            let ambiguous: Vec<(AnalyzerName, Vec<String>)> = entry
+                .names
+                .iter()
+                .filter(|(_, n)| entry.ambiguous.contains(n))
+                .map(|(a, n)| (*a, terms(*a, n)))
+                .collect();
             for (analyzer, name) in &entry.names {
                 if !v.matcher.add(analyzers, *analyzer, name, key) {
                     tracing::debug!(key = %entry.key, name, "a name analyses to nothing; not matched");
                 }
-                if !entry.ambiguous.contains(name) {
+                let phrase = (*analyzer, terms(*analyzer, name));
+                if !entry.ambiguous.contains(name) && !ambiguous.contains(&phrase) {
                     v.strict.add(analyzers, *analyzer, name, key);
                 }
             }
