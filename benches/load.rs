@@ -11,7 +11,6 @@
 //! each run (default 10 s). The corpus and index are kept under
 //! `target/bench-load-<docs>/` and reused by the next run.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -55,23 +54,8 @@ fn wrk_script(dir: &Path) -> PathBuf {
     path
 }
 
-/// A plain HTTP GET on loopback: the whole response, or nothing.
-fn get(port: u16, path: &str) -> Option<String> {
-    use std::io::Read;
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    Some(out)
-}
-
 fn generation(port: u16) -> String {
-    let r = get(port, "/healthz").unwrap_or_default();
+    let r = corpus::get(port, "/healthz").unwrap_or_default();
     let body = r.split_once("\r\n\r\n").map_or("", |(_, b)| b);
     serde_json::from_str::<serde_json::Value>(body)
         .ok()
@@ -194,7 +178,7 @@ fn main() {
         .spawn()
         .expect("egovkb serve");
     let started = Instant::now();
-    while get(port, "/healthz").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
+    while corpus::get(port, "/healthz").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
         assert!(
             started.elapsed().as_secs() < 120,
             "the server did not come up"

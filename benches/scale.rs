@@ -36,21 +36,6 @@ fn rss_mb(pid: &str) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// A plain HTTP GET on loopback; the status line and body.
-fn get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    Some(out)
-}
-
 /// Start `egovkb serve` on the bench's index, search through it, and read
 /// its resident memory.
 fn server_rss(work: &std::path::Path) -> f64 {
@@ -65,7 +50,7 @@ fn server_rss(work: &std::path::Path) -> f64 {
         .spawn()
         .expect("egovkb serve");
     let started = Instant::now();
-    while get(port, "/healthz").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
+    while corpus::get(port, "/healthz").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
         assert!(
             started.elapsed().as_secs() < 60,
             "the server did not come up"
@@ -78,7 +63,7 @@ fn server_rss(work: &std::path::Path) -> f64 {
             "registro%20civil",
             "%EC%A3%BC%EB%AF%BC%EB%93%B1%EB%A1%9D",
         ][i % 3];
-        let _ = get(port, &format!("/api/search?q={q}"));
+        let _ = corpus::get(port, &format!("/api/search?q={q}"));
     }
     let rss = rss_mb(&child.id().to_string());
     let _ = child.kill();

@@ -1,8 +1,8 @@
 //! The benchmark corpus: a deterministic generated knowledge base (mixed
 //! Korean, Spanish and English, realistic lengths; each document on two of
 //! twelve e-government subjects, most of its words drawn Zipf-like from a
-//! long-tail vocabulary, as in real text). Shared by the `scale` and `load`
-//! benches.
+//! long-tail vocabulary, as in real text), the typical queries, and a
+//! loopback GET. Shared by the `scale` and `load` benches.
 
 use egovkb::document::{DocType, Document, Lang};
 
@@ -249,3 +249,19 @@ pub const QUERIES: [&str; 12] = [
     "datos abiertos",
     "기록관리 국가기록원",
 ];
+
+/// A plain HTTP GET on loopback: the whole response, or nothing.
+pub fn get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
