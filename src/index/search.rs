@@ -471,8 +471,12 @@ impl Searcher {
             }
         }
         // Proximity: adjacent query terms found near each other in the body
-        // (a sequential-dependence bonus, for the best candidates).
-        if own_language {
+        // (a sequential-dependence bonus, for the best candidates), in the
+        // query's own view, and for Korean in the all-languages view too,
+        // where Korean is character bigrams: adjacent bigrams are the
+        // query's word as written (a name with its particle, 반기문이).
+        let korean_bigrams = view.title == self.fields.all.title && text.chars().any(is_hangul);
+        if own_language || korean_bigrams {
             let mut prev: Option<&crate::analysis::Term> = None;
             for t in &terms {
                 if let Some(p) = prev
