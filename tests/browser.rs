@@ -10,7 +10,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -111,18 +110,15 @@ fn launch(exe: &PathBuf) -> (Browser, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("starting chromium");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("DevTools listening on ") {
-                let _ = tx.send(url.trim().to_string());
-            }
+    let lines = common::stderr_lines(&mut child);
+    let url = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(60))
+            .expect("chromium did not open its DevTools port");
+        if let Some(url) = line.strip_prefix("DevTools listening on ") {
+            break url.trim().to_string();
         }
-    });
-    let url = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("chromium did not open its DevTools port");
+    };
     (
         Browser {
             child,

@@ -121,7 +121,6 @@ fn no_dictionary_source_names_what_to_do() {
 /// and stops cleanly on SIGTERM.
 #[test]
 fn serve_answers_logs_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let docs = dir.path().join("docs.jsonl");
     std::fs::write(
@@ -157,13 +156,7 @@ fn serve_answers_logs_and_stops_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = common::stderr_lines(&mut child);
     let next_line = || {
         rx.recv_timeout(std::time::Duration::from_secs(60))
             .expect("the server went quiet")
