@@ -243,6 +243,63 @@ fn korean_particles_and_compounds() {
     assert_eq!(ids(&search("사이버 보안")).first(), Some(&"ko-cyber"));
 }
 
+/// BM25 per language: how a Korean query ranks Korean documents does not
+/// depend on how many Spanish and English documents share the index (their
+/// fields' statistics count their own documents).
+#[test]
+fn korean_scores_do_not_depend_on_other_languages() {
+    let korean: Vec<Document> = [
+        ("k1", "전자조달 시스템 도입", "조달청은 전자조달 시스템을 도입하여 입찰 절차를 온라인으로 바꾸었다."),
+        ("k2", "기록관리 혁신", "국가기록원은 전자기록 관리 체계를 만들고 기록관리 교육을 하였다. 기록관리 표준도 정했다."),
+        ("k3", "스마트시티 협력", "여러 도시가 스마트시티 사업과 전자조달 경험을 나누었다. 교통과 안전 데이터를 모은다."),
+    ]
+    .iter()
+    .map(|(id, t, b)| doc(id, "ko", DocType::Notice, "2020-01-01", t, b))
+    .collect();
+    let mut mixed = korean.clone();
+    for i in 0..30 {
+        let (lang, text) = if i % 2 == 0 {
+            (
+                "es",
+                "El ministerio publicó un informe sobre la gestión de los servicios en línea.",
+            )
+        } else {
+            (
+                "en",
+                "The ministry published a report on how online services are managed.",
+            )
+        };
+        mixed.push(doc(
+            &format!("x{i}"),
+            lang,
+            DocType::Report,
+            "2021-01-01",
+            "Informe",
+            text,
+        ));
+    }
+    let scores = |docs: &[Document]| -> Vec<(String, f32)> {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, index) = build_index(dir.path(), docs);
+        let searcher = Searcher::open(&index, engine(), None).expect("open");
+        let r = searcher.search(&req("입찰 절차 교육 표준")).unwrap();
+        r.hits.into_iter().map(|h| (h.id, h.score)).collect()
+    };
+    let alone = scores(&korean);
+    let among_others = scores(&mixed);
+    assert!(alone.len() >= 2, "{alone:?}");
+    assert_eq!(
+        alone.iter().map(|(id, _)| id).collect::<Vec<_>>(),
+        among_others.iter().map(|(id, _)| id).collect::<Vec<_>>()
+    );
+    for ((id, a), (_, b)) in alone.iter().zip(&among_others) {
+        assert!(
+            (a - b).abs() <= 0.01 * a.abs(),
+            "{id}: {a} alone, {b} among others"
+        );
+    }
+}
+
 #[test]
 fn spanish_accents_and_enye() {
     assert_eq!(ids(&search("capsulas")), vec!["es-ninos"]);

@@ -114,6 +114,15 @@ pub fn detect(text: &str) -> Option<Lang> {
     }
 }
 
+/// The language of a query, when it is one of the three the index has a
+/// field of its own for. A few words say too little to tell Spanish or
+/// English from a fourth language ("e-procurement Paraguay" reads as
+/// Portuguese), so any other answer counts as not knowing, and the query is
+/// ranked in every language alike.
+pub fn detect_query(text: &str) -> Option<Lang> {
+    detect(text).filter(|l| matches!(l.as_str(), "ko" | "es" | "en"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +143,17 @@ mod tests {
             Some(Lang::en())
         );
         assert_eq!(detect("12345 !!"), None);
+    }
+
+    #[test]
+    fn a_query_is_in_one_of_the_three_languages_or_unknown() {
+        assert_eq!(detect_query("registro civil en Paraguay"), Some(Lang::es()));
+        assert_eq!(detect_query("주민등록"), Some(Lang::ko()));
+        for q in ["e-procurement Paraguay", "Wo ist der Bahnhof heute"] {
+            assert!(
+                detect_query(q).is_none_or(|l| ["es", "en"].contains(&l.as_str())),
+                "{q}"
+            );
+        }
     }
 }

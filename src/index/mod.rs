@@ -17,6 +17,7 @@ pub mod query;
 pub mod schema;
 pub mod search;
 pub mod snippet;
+pub mod stats;
 
 use std::fs::{self, File};
 use std::io::Write;

@@ -20,6 +20,7 @@ use super::build::{open_generation, searchable_body};
 use super::query::{self, Clause, MAX_QUERY_CHARS};
 use super::schema::{Fields, TextView};
 use super::snippet::{self, escape_html};
+use super::stats::LanguageStats;
 use super::{IndexDir, IndexError, IndexMeta};
 use crate::analysis::korean::is_hangul;
 use crate::analysis::{Analyzer, AnalyzerName, Mode};
@@ -305,7 +306,7 @@ impl QueryParts {
         }
     }
 
-    fn union(&self) -> Option<Box<dyn Query>> {
+    fn union(&self, stats: &LanguageStats) -> Option<Box<dyn Query>> {
         if self.terms.is_empty() {
             return None;
         }
@@ -314,7 +315,11 @@ impl QueryParts {
                 .iter()
                 .map(|(t, w)| {
                     let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                        Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)),
+                        stats.scoped(
+                            t.field(),
+                            t.value().as_str().is_some_and(hangul_word),
+                            Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)),
+                        ),
                         *w,
                     ));
                     (Occur::Should, q)
@@ -335,6 +340,8 @@ pub struct Searcher {
     events: HashMap<String, [String; 3]>,
     /// Each segment's facet values as bitsets.
     facet_bits: Arc<FacetBits>,
+    /// BM25 statistics per language.
+    stats: LanguageStats,
 }
 
 impl Searcher {
@@ -354,6 +361,17 @@ impl Searcher {
             .try_into()
             .map_err(super::tv(&path))?;
         let facet_bits = Arc::new(FacetBits::build(&reader.searcher()).map_err(super::tv(&path))?);
+        let language_fields: Vec<Field> = [fields.ko, fields.es, fields.en, fields.other]
+            .iter()
+            .flat_map(|v| [v.title, v.body])
+            .collect();
+        let stats = LanguageStats::count(
+            &reader.searcher(),
+            &language_fields,
+            fields.ko.body,
+            fields.all.body,
+        )
+        .map_err(super::tv(&path))?;
         Ok(Self {
             engine,
             index,
@@ -362,6 +380,7 @@ impl Searcher {
             meta,
             events: corpus.map(load_event_labels).unwrap_or_default(),
             facet_bits,
+            stats,
         })
     }
 
@@ -457,7 +476,11 @@ impl Searcher {
                 };
                 clauses.push((
                     Occur::Should,
-                    Box::new(BoostQuery::new(q, weight * field_boost)),
+                    Box::new(BoostQuery::new(
+                        self.stats
+                            .scoped(field, terms.iter().all(|t| hangul_word(&t.text)), q),
+                        weight * field_boost,
+                    )),
                 ));
             }
             return Some(ViewTerms {
@@ -490,7 +513,11 @@ impl Searcher {
                         PROXIMITY_SLOP,
                     );
                     parts.rescoring.push(Box::new(BoostQuery::new(
-                        Box::new(q),
+                        self.stats.scoped(
+                            view.body,
+                            hangul_word(&p.text) && hangul_word(&t.text),
+                            Box::new(q),
+                        ),
                         weight * PROXIMITY_BOOST,
                     )));
                 }
@@ -515,7 +542,7 @@ impl Searcher {
         // The analysed words of the query per analyzer, to skip expansions
         // that would only repeat them.
         let mut searched: Vec<(AnalyzerName, Vec<String>)> = Vec::new();
-        let query_lang = crate::enrich::lang::detect(q);
+        let query_lang = crate::enrich::lang::detect_query(q);
         for clause in query::parse(q) {
             let (text, phrase) = match &clause {
                 Clause::Words(w) => (w, false),
@@ -658,7 +685,7 @@ impl Searcher {
         }
 
         // Words alone: one flat union of terms (block-max WAND prunes it).
-        let union = parts.union();
+        let union = parts.union(&self.stats);
         let query: Option<Box<dyn Query>> = match union {
             Some(u) if required.is_empty() => Some(u),
             Some(u) => {
@@ -1054,6 +1081,11 @@ impl Searcher {
             facets: self.facets(&counts, &req),
         })
     }
+}
+
+/// A term of Hangul text (a Korean word or a Hangul bigram).
+fn hangul_word(term: &str) -> bool {
+    term.chars().any(is_hangul)
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
