@@ -280,12 +280,18 @@ impl Ord for Ranked {
     }
 }
 
-/// What one segment gives back: its matched documents, its filters as
-/// bitsets and its best hits.
+/// What one segment gives back: its matched documents and its filters as
+/// bitsets.
 pub struct SegmentFruit {
     facets: Arc<SegmentFacets>,
     per_facet: Vec<Option<Bits>>,
     matched: Bits,
+}
+
+/// What a pass over every segment gives back: each segment's bitsets, and
+/// the best hits of them all.
+pub struct Fruits {
+    segments: Vec<SegmentFruit>,
     best: Vec<Ranked>,
 }
 
@@ -293,6 +299,8 @@ pub struct SegmentFruit {
 struct Best {
     heap: BinaryHeap<std::cmp::Reverse<Ranked>>,
     keep: usize,
+    /// The worst kept, once `keep` are: what an offer must beat.
+    bar: Option<Ranked>,
 }
 
 impl Best {
@@ -300,15 +308,23 @@ impl Best {
         Self {
             heap: BinaryHeap::with_capacity(keep + 1),
             keep,
+            bar: None,
         }
     }
 
+    #[inline]
     fn offer(&mut self, r: Ranked) {
+        if self.bar.is_some_and(|bar| r <= bar) || self.keep == 0 {
+            return;
+        }
         if self.heap.len() < self.keep {
             self.heap.push(std::cmp::Reverse(r));
-        } else if self.heap.peek().is_some_and(|w| r > w.0) {
-            self.heap.pop();
-            self.heap.push(std::cmp::Reverse(r));
+        } else if let Some(mut worst) = self.heap.peek_mut() {
+            // Replaced in place: one sift down instead of a pop and a push.
+            *worst = std::cmp::Reverse(r);
+        }
+        if self.heap.len() == self.keep {
+            self.bar = self.heap.peek().map(|w| w.0);
         }
     }
 }
@@ -323,7 +339,7 @@ pub fn run(
     filters: &Filters,
     order: Order,
     keep: usize,
-) -> tantivy::Result<Vec<SegmentFruit>> {
+) -> tantivy::Result<Fruits> {
     use tantivy::query::EnableScoring;
     let scored = match order {
         Order::Score if keep > 0 => {
@@ -336,13 +352,14 @@ pub fn run(
         None => Some(query.weight(EnableScoring::disabled_from_searcher(searcher))?),
     };
     let mut fruits = Vec::new();
+    // One list across segments: a good hit of one raises the bar for the next.
+    let mut best = Best::new(keep);
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
         let ord = ord as SegmentOrdinal;
         let facets = facet_bits.segment(reader)?;
         let per_facet = filters.bitsets(&facets);
         let pass = Filters::all_but(&per_facet, None);
         let mut matched = Bits::empty(reader.max_doc());
-        let mut best = Best::new(keep);
         let passes = |doc: DocId| {
             facets.alive.contains(doc) && pass.as_ref().is_none_or(|p| p.contains(doc))
         };
@@ -387,10 +404,12 @@ pub fn run(
             facets,
             per_facet,
             matched,
-            best: best.heap.into_iter().map(|r| r.0).collect(),
         });
     }
-    Ok(fruits)
+    Ok(Fruits {
+        segments: fruits,
+        best: best.heap.into_iter().map(|r| r.0).collect(),
+    })
 }
 
 /// Hits, total and facet counts of a search's segments.
@@ -403,8 +422,11 @@ pub struct Outcome {
 
 /// Merge the segments: the best hits, the total that passes every filter,
 /// and each facet's counts under every filter but its own.
-pub fn outcome(fruits: Vec<SegmentFruit>, filters: &Filters, order: Order) -> Outcome {
-    let mut best: Vec<Ranked> = fruits.iter().flat_map(|f| f.best.iter().copied()).collect();
+pub fn outcome(fruits: Fruits, filters: &Filters, order: Order) -> Outcome {
+    let Fruits {
+        segments: fruits,
+        mut best,
+    } = fruits;
     best.sort_by(|a, b| b.cmp(a));
     let ranked = best
         .into_iter()

@@ -76,19 +76,24 @@ pub fn stems<'a>(text: &str, terms: &'a HashSet<String>) -> Vec<Found<'a>> {
     if terms.is_empty() {
         return found;
     }
+    // Each term with whether it is short (matched whole, not as a prefix).
+    let terms: Vec<(&'a str, bool)> = terms
+        .iter()
+        .map(|t| (t.as_str(), t.chars().count() < 3))
+        .collect();
     let mut start = None;
     let check = |s: usize, e: usize, found: &mut Vec<Found<'a>>| {
         let word = crate::analysis::latin::fold(&text[s..e].to_lowercase());
-        let hit = terms.iter().find(|t| {
-            if t.chars().count() < 3 {
-                word == **t
+        let hit = terms.iter().find(|&&(t, short)| {
+            if short {
+                word == t
             } else {
                 // A long stem may carry a long suffix (interoper-abilidad).
-                word.starts_with(t.as_str()) && (t.len() >= 6 || word.len() <= t.len() + 5)
+                word.starts_with(t) && (t.len() >= 6 || word.len() <= t.len() + 5)
             }
         });
-        if let Some(t) = hit {
-            found.push((s, e, t.as_str()));
+        if let Some(&(t, _)) = hit {
+            found.push((s, e, t));
         }
     };
     for (i, c) in text.char_indices() {
