@@ -65,6 +65,24 @@ fn korean_sentences_come_out_as_expected() {
     assert!(ko("공무원이").contains(&"공무원".to_string()));
 }
 
+/// Indexing shares its analysis with enrichment, which matches on
+/// query-mode terms: those are the index-mode terms less the wholes.
+#[test]
+fn query_terms_are_index_terms_without_the_wholes() {
+    let a = common::analyzers();
+    let korean = a.get(AnalyzerName::Korean).unwrap();
+    for text in [
+        "행정안전부는 주민등록번호 체계와 전자정부 표준프레임워크를 소개했다.",
+        "나라장터(KONEPS)는 조달청의 국가종합전자조달시스템이다. 에어팟도 팔린다.",
+        "국가기록원 기록관리 혁신 2019년 3월 20일",
+    ] {
+        let index = korean.analyze(text, Mode::Index);
+        assert!(index.iter().any(|t| t.index_only), "{text}: no whole");
+        let shared: Vec<Term> = index.into_iter().filter(|t| !t.index_only).collect();
+        assert_eq!(shared, korean.analyze(text, Mode::Query), "{text}");
+    }
+}
+
 #[test]
 fn particles_do_not_change_the_term() {
     let a = ko("주민등록을");

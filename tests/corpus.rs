@@ -194,3 +194,24 @@ fn slide_links_lead_to_their_slides() {
         "only {checked} presentations found by their last slide"
     );
 }
+
+/// Indexing analyses each document once for its own view and enrichment
+/// reuses those terms: what it finds is what enrichment alone finds.
+#[test]
+fn indexing_enriches_as_enrichment_alone_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = egovkb::store::Store::open(dir.path()).unwrap();
+    egovkb::import::import(&store, &[corpus().join("originals")]);
+    let engine = Engine::load(&common::dict_root(), Some(&corpus())).unwrap();
+    let (_, fields) = egovkb::index::schema::build();
+    let docs = store.load_all().0;
+    assert!(docs.len() > 30);
+    for d in &docs {
+        let lang = engine.enricher.language(d);
+        let analysed = egovkb::index::build::Analysed::of(&engine, &fields, d, lang.as_ref());
+        let shared = engine
+            .enricher
+            .enrich_with(d, Some(analysed.shared(&fields, lang.as_ref())));
+        assert_eq!(shared, engine.enricher.enrich(d), "{}", d.url);
+    }
+}

@@ -304,7 +304,16 @@ impl TermSink {
             start,
             end,
             position,
+            index_only: false,
         });
+    }
+
+    /// A whole beside its parts, in index mode.
+    fn push_whole(&mut self, text: String, start: usize, end: usize, position: usize) {
+        self.push(text, start, end, position);
+        if let Some(t) = self.terms.last_mut() {
+            t.index_only = true;
+        }
     }
 
     fn flush_run(&mut self, mode: Mode) {
@@ -313,7 +322,7 @@ impl TermSink {
             let (start, position) = (self.run[0].1, self.run[0].3);
             let end = self.run[self.run.len() - 1].2;
             if joined.len() <= MAX_TERM_BYTES {
-                self.push(joined, start, end, position);
+                self.push_whole(joined, start, end, position);
             }
         }
         self.run.clear();
@@ -343,7 +352,7 @@ impl TermSink {
                 if mode == Mode::Index
                     && let Some(w) = normalise(surface)
                 {
-                    self.push(w, start, end, self.position);
+                    self.push_whole(w, start, end, self.position);
                 }
                 let mut search_from = 0usize;
                 let mut p = self.position;

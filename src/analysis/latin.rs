@@ -163,6 +163,7 @@ impl Analyzer for LatinAnalyzer {
                         start,
                         end: end_of(0),
                         position,
+                        index_only: false,
                     });
                     position += 1;
                 }
@@ -172,6 +173,7 @@ impl Analyzer for LatinAnalyzer {
                         start: run[k - 1].0,
                         end: end_of(k),
                         position,
+                        index_only: false,
                     });
                     position += 1;
                 }
@@ -191,6 +193,7 @@ impl Analyzer for LatinAnalyzer {
                         start,
                         end,
                         position,
+                        index_only: false,
                     });
                     position += 1;
                 }

@@ -46,6 +46,10 @@ pub struct Term {
     pub end: usize,
     /// Token position (terms at the same position are alternatives).
     pub position: usize,
+    /// Given for indexing only (a Korean compound or glued run whole, beside
+    /// its parts): the query-mode analysis is the other terms.
+    #[serde(skip)]
+    pub index_only: bool,
 }
 
 /// Whether terms are produced for indexing or for a query. They differ only

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use std::borrow::Cow;
+
 use crate::analysis::korean::is_hangul;
 use crate::analysis::{AnalyzerName, Analyzers, Mode, Term};
 
@@ -103,7 +105,7 @@ impl PhraseMatcher {
 
     /// The same, on text already analysed by [`analyse`] (enrichment
     /// analyses a document once for every vocabulary).
-    pub fn find_analysed(&self, analysed: &[(AnalyzerName, Vec<Term>)]) -> Vec<Found> {
+    pub fn find_analysed(&self, analysed: &[Analysed<'_>]) -> Vec<Found> {
         let mut found = Vec::new();
         for (name, terms) in analysed {
             let mut i = 0;
@@ -143,10 +145,17 @@ impl PhraseMatcher {
     }
 }
 
+/// A text's terms (query mode) from one analyzer: its own, or borrowed
+/// from an analysis made for the index.
+pub type Analysed<'a> = (AnalyzerName, Cow<'a, [Term]>);
+
 /// A text as the analyzers worth running on it see it (query mode).
-pub fn analyse(analyzers: &Analyzers, text: &str) -> Vec<(AnalyzerName, Vec<Term>)> {
+pub fn analyse(analyzers: &Analyzers, text: &str) -> Vec<Analysed<'static>> {
     analyzers_for(text)
         .into_iter()
-        .filter_map(|name| Some((name, analyzers.get(name).ok()?.analyze(text, Mode::Query))))
+        .filter_map(|name| {
+            let terms = analyzers.get(name).ok()?.analyze(text, Mode::Query);
+            Some((name, Cow::Owned(terms)))
+        })
         .collect()
 }

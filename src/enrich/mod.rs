@@ -8,13 +8,16 @@ pub mod lang;
 pub mod matcher;
 pub mod vocabulary;
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 pub use vocabulary::{UiLang, Vocabulary, VocabularyError};
 
-use crate::analysis::Analyzers;
-use crate::document::Document;
+use matcher::Analysed;
+
+use crate::analysis::{AnalyzerName, Analyzers, Mode, Term};
+use crate::document::{Document, Lang};
 
 /// How much of a long text enrichment reads (dates come early; countries and
 /// topics that matter are named early too).
@@ -27,6 +30,59 @@ pub struct Enricher {
     pub analyzers: Analyzers,
     pub countries: Vocabulary,
     pub topics: Vocabulary,
+}
+
+/// The text a document is searched and enriched by: its body, or its pages.
+pub fn searchable_text(doc: &Document) -> Cow<'_, str> {
+    if doc.body.trim().is_empty() {
+        Cow::Owned(doc.pages.join("\n\n"))
+    } else {
+        Cow::Borrowed(&doc.body)
+    }
+}
+
+/// The analysis indexing made of a document with one analyzer (index
+/// mode), for enrichment to reuse.
+pub struct Shared<'a> {
+    pub analyzer: AnalyzerName,
+    pub title: &'a [Term],
+    /// Of [`searchable_text`].
+    pub body: &'a [Term],
+}
+
+/// A text as the analyzers worth running on it see it, once for both
+/// vocabularies. With `shared`, one analyzer's index-mode terms of the text
+/// (or of a longer text it begins) are taken instead of analysing again:
+/// less the wholes indexed beside their parts, and what lies past `text`.
+fn analyse<'t>(
+    analyzers: &Analyzers,
+    text: &str,
+    shared: Option<(AnalyzerName, &'t [Term])>,
+) -> Vec<Analysed<'t>> {
+    matcher::analyzers_for(text)
+        .into_iter()
+        .filter_map(|name| match shared {
+            Some((shared_name, terms)) if shared_name == name => {
+                let read = terms.iter().take_while(|t| t.end <= text.len()).count();
+                let simple = !terms.iter().any(|t| t.index_only)
+                    && terms[read..].iter().all(|t| t.end > text.len());
+                let terms = if simple {
+                    Cow::Borrowed(&terms[..read])
+                } else {
+                    terms
+                        .iter()
+                        .filter(|t| !t.index_only && t.end <= text.len())
+                        .cloned()
+                        .collect()
+                };
+                Some((name, terms))
+            }
+            _ => {
+                let terms = analyzers.get(name).ok()?.analyze(text, Mode::Query);
+                Some((name, Cow::Owned(terms)))
+            }
+        })
+        .collect()
 }
 
 fn prefix(text: &str, chars: usize) -> &str {
@@ -57,23 +113,39 @@ impl Enricher {
 
     /// The document with language, date, countries and topics filled in.
     pub fn enrich(&self, doc: &Document) -> Document {
+        self.enrich_with(doc, None)
+    }
+
+    /// The language of a document: as its source says, or detected.
+    pub fn language(&self, doc: &Document) -> Option<Lang> {
+        doc.lang.clone().or_else(|| {
+            let text = searchable_text(doc);
+            lang::detect(&format!("{}\n{}", doc.title, prefix(&text, 5_000)))
+        })
+    }
+
+    /// The same, reusing the analysis indexing made of the title and the
+    /// body (or pages) with one analyzer, in index mode.
+    pub fn enrich_with(&self, doc: &Document, shared: Option<Shared<'_>>) -> Document {
         let mut d = doc.clone();
-        let text: String = if !doc.body.trim().is_empty() {
-            prefix(&doc.body, MAX_SCAN_CHARS).to_string()
-        } else {
-            prefix(&doc.pages.join("\n\n"), MAX_SCAN_CHARS).to_string()
-        };
-        if d.lang.is_none() {
-            d.lang = lang::detect(&format!("{}\n{}", doc.title, prefix(&text, 5_000)));
-        }
+        let scanned = searchable_text(doc);
+        let text = prefix(&scanned, MAX_SCAN_CHARS);
+        d.lang = self.language(doc);
         if d.published.is_none() {
             d.published =
-                dates::find_date(&doc.title).or_else(|| dates::find_date(prefix(&text, 2_000)));
+                dates::find_date(&doc.title).or_else(|| dates::find_date(prefix(text, 2_000)));
         }
 
-        // Analyse title and text once, for both vocabularies.
-        let title = matcher::analyse(&self.analyzers, &doc.title);
-        let body = matcher::analyse(&self.analyzers, &text);
+        let title = analyse(
+            &self.analyzers,
+            &doc.title,
+            shared.as_ref().map(|s| (s.analyzer, s.title)),
+        );
+        let body = analyse(
+            &self.analyzers,
+            text,
+            shared.as_ref().map(|s| (s.analyzer, s.body)),
+        );
 
         let mut countries: BTreeSet<String> = d.countries.iter().cloned().collect();
         for (code, _) in self

@@ -289,10 +289,7 @@ impl Vocabulary {
     }
 
     /// [`Vocabulary::find`] on a text analysed once by [`super::matcher::analyse`].
-    pub fn find_analysed(
-        &self,
-        analysed: &[(AnalyzerName, Vec<crate::analysis::Term>)],
-    ) -> Vec<(&str, Found)> {
+    pub fn find_analysed(&self, analysed: &[super::matcher::Analysed<'_>]) -> Vec<(&str, Found)> {
         self.strict
             .find_analysed(analysed)
             .into_iter()

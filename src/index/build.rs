@@ -6,13 +6,16 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tantivy::{Index, IndexWriter, TantivyDocument, Term};
+use tantivy::tokenizer::{PreTokenizedString, Token};
+use tantivy::{Index, IndexWriter, TantivyDocument};
 
-use super::schema::{self, Fields};
+use super::schema::{self, Fields, TextView};
 use super::{IndexDir, IndexError, IndexMeta, io, tv};
 use crate::analysis::korean::is_hangul;
-use crate::document::Document;
+use crate::analysis::{Mode, Term};
+use crate::document::{Document, Lang};
 use crate::engine::Engine;
+use crate::enrich::{Shared, searchable_text};
 use crate::progress::Progress;
 use crate::store::{Skipped, Store};
 
@@ -47,36 +50,102 @@ fn hangul_only(text: &str) -> String {
         .collect()
 }
 
-/// The text a document is searched by: its body, or its pages.
-pub fn searchable_body(doc: &Document) -> String {
-    if doc.body.trim().is_empty() {
-        doc.pages.join("\n\n")
-    } else {
-        doc.body.clone()
+/// The text view of a document in `lang`.
+fn view_of(fields: &Fields, lang: Option<&Lang>) -> TextView {
+    match lang.map(|l| l.as_str()) {
+        Some("ko") => fields.ko,
+        Some("es") => fields.es,
+        Some("en") => fields.en,
+        _ => fields.other,
     }
 }
 
-/// The tantivy document of an enriched document. `hash` is the content hash
-/// of the document as stored in the corpus.
-pub fn to_tantivy(fields: &Fields, doc: &Document, hash: &str) -> TantivyDocument {
+/// A text with its terms, for tantivy to index as they are.
+fn pre_tokenized(text: String, terms: impl Iterator<Item = Term>) -> PreTokenizedString {
+    PreTokenizedString {
+        text,
+        tokens: terms
+            .map(|t| Token {
+                offset_from: t.start,
+                offset_to: t.end,
+                position: t.position,
+                text: t.text,
+                position_length: 1,
+            })
+            .collect(),
+    }
+}
+
+/// A document's title and searchable text analysed for its own view (in
+/// index mode), once, for the index and for enrichment.
+pub struct Analysed {
+    title: Vec<Term>,
+    body: Vec<Term>,
+}
+
+impl Analysed {
+    pub fn of(engine: &Engine, fields: &Fields, doc: &Document, lang: Option<&Lang>) -> Self {
+        let view = view_of(fields, lang);
+        let analyse = |text: &str| match engine.analyzers.get(view.analyzer) {
+            Ok(a) => a.analyze(text, Mode::Index),
+            Err(_) => Vec::new(),
+        };
+        Self {
+            title: analyse(&doc.title),
+            body: analyse(&searchable_text(doc)),
+        }
+    }
+
+    pub fn shared(&self, fields: &Fields, lang: Option<&Lang>) -> Shared<'_> {
+        Shared {
+            analyzer: view_of(fields, lang).analyzer,
+            title: &self.title,
+            body: &self.body,
+        }
+    }
+}
+
+/// The tantivy document of an enriched document, given the analysis of its
+/// own view. `hash` is the content hash of the document as stored in the
+/// corpus.
+pub fn to_tantivy(
+    fields: &Fields,
+    doc: &Document,
+    analysed: Analysed,
+    hash: &str,
+) -> TantivyDocument {
     let mut t = TantivyDocument::default();
     t.add_text(fields.id, &doc.id);
     t.add_text(fields.hash, hash);
     t.add_text(fields.doc, serde_json::to_string(doc).unwrap_or_default());
-    let body = searchable_body(doc);
+    let body = searchable_text(doc);
     let lang = doc.lang.as_ref().map(|l| l.as_str()).unwrap_or("");
-    let view = match lang {
-        "ko" => fields.ko,
-        "es" => fields.es,
-        "en" => fields.en,
-        _ => fields.other,
-    };
+    let view = view_of(fields, doc.lang.as_ref());
     // The body field holds the title too, so that one field's statistics
     // rank a document; the title field adds a boost on top.
-    t.add_text(view.title, &doc.title);
     let full = format!("{}\n\n{}", doc.title, body);
     t.add_text(fields.all.body, &full);
-    t.add_text(view.body, full);
+    let Analysed {
+        title,
+        body: body_terms,
+    } = analysed;
+    // The body's terms follow the title's, as if `full` were analysed.
+    let (shift, next) = (
+        doc.title.len() + 2,
+        title.iter().map(|t| t.position + 1).max().unwrap_or(0),
+    );
+    let body_terms = body_terms.into_iter().map(|mut t| {
+        t.start += shift;
+        t.end += shift;
+        t.position += next;
+        t
+    });
+    let full_terms: Vec<Term> = title.iter().cloned().chain(body_terms).collect();
+    t.add_pre_tokenized_text(
+        view.title,
+        pre_tokenized(doc.title.clone(), title.into_iter()),
+    );
+    t.add_pre_tokenized_text(view.body, pre_tokenized(full, full_terms.into_iter()));
     // Korean names and terms quoted in a document in another language.
     let has_hangul = doc.title.chars().any(is_hangul) || body.chars().any(is_hangul);
     if has_hangul && lang != "ko" {
@@ -166,8 +235,14 @@ fn add_all(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(doc) = docs.get(i) else { break };
-                    let enriched = engine.enricher.enrich(doc);
-                    let t = to_tantivy(fields, &enriched, &doc.content_hash());
+                    // One analysis of the document's own view, for
+                    // enrichment and for the index.
+                    let lang = engine.enricher.language(doc);
+                    let analysed = Analysed::of(engine, fields, doc, lang.as_ref());
+                    let enriched = engine
+                        .enricher
+                        .enrich_with(doc, Some(analysed.shared(fields, lang.as_ref())));
+                    let t = to_tantivy(fields, &enriched, analysed, &doc.content_hash());
                     if let Err(e) = writer.add_document(t) {
                         let mut slot = error.lock().unwrap_or_else(|p| p.into_inner());
                         slot.get_or_insert(e);
@@ -259,7 +334,7 @@ pub fn update(
         match existing.get(&doc.id) {
             Some(h) if *h == doc.content_hash() => report.unchanged += 1,
             Some(_) => {
-                writer.delete_term(Term::from_field_text(fields.id, &doc.id));
+                writer.delete_term(tantivy::Term::from_field_text(fields.id, &doc.id));
                 report.updated += 1;
                 changed.push(doc);
             }
@@ -271,7 +346,7 @@ pub fn update(
     }
     for id in existing.keys() {
         if !in_corpus.contains(id.as_str()) {
-            writer.delete_term(Term::from_field_text(fields.id, id));
+            writer.delete_term(tantivy::Term::from_field_text(fields.id, id));
             report.deleted += 1;
         }
     }

@@ -16,7 +16,7 @@ use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use super::bits::{self, Counts, FacetBits};
-use super::build::{open_generation, searchable_body};
+use super::build::open_generation;
 use super::query::{self, Clause, MAX_QUERY_CHARS};
 use super::schema::{Fields, TextView};
 use super::snippet::{self, escape_html};
@@ -26,7 +26,7 @@ use crate::analysis::korean::is_hangul;
 use crate::analysis::{Analyzer, AnalyzerName, Mode};
 use crate::document::{Document, Lang};
 use crate::engine::Engine;
-use crate::enrich::UiLang;
+use crate::enrich::{UiLang, searchable_text};
 
 // Ranking weights. They were chosen on the open benchmark
 // (../shared/eval; BENCHMARKS.md lists every variant measured), among a few
@@ -978,7 +978,7 @@ impl Searcher {
                 return (s.html, Some(i + 1));
             }
         }
-        (find(&searchable_body(doc)).html, None)
+        (find(&searchable_text(doc)).html, None)
     }
 
     /// A whole document, as enriched for the index.
@@ -1011,7 +1011,7 @@ impl Searcher {
             Some("en") => f.en,
             _ => f.other,
         };
-        let body: String = searchable_body(&doc).chars().take(20_000).collect();
+        let body: String = searchable_text(&doc).chars().take(20_000).collect();
         let mlt = MoreLikeThisQuery::builder()
             .with_min_doc_frequency(1)
             .with_max_doc_frequency(u64::MAX)
