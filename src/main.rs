@@ -404,12 +404,17 @@ fn import(config: &Config, paths: &[PathBuf]) -> Result<()> {
 
 fn export(config: &Config) -> Result<()> {
     let store = Store::open(&config.corpus)?;
-    let (docs, skipped) = store.load_all();
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
-    for d in docs {
-        serde_json::to_writer(&mut out, &d)?;
-        writeln!(out)?;
+    let mut skipped = Vec::new();
+    for record in store.records() {
+        match record {
+            Ok(d) => {
+                serde_json::to_writer(&mut out, &d)?;
+                writeln!(out)?;
+            }
+            Err(s) => skipped.push(s),
+        }
     }
     out.flush()?;
     for s in skipped {

@@ -140,7 +140,7 @@ impl Store {
     }
 
     /// Every record file, sorted (so reads are in a stable order).
-    fn record_paths(&self) -> Vec<PathBuf> {
+    pub fn record_paths(&self) -> Vec<PathBuf> {
         let mut paths = Vec::new();
         let Ok(shards) = fs::read_dir(&self.dir) else {
             return paths;
@@ -161,17 +161,28 @@ impl Store {
         paths
     }
 
+    /// Read one record file (one of [`Store::record_paths`]). A record that
+    /// cannot be read is logged and reported, not fatal.
+    pub fn read(&self, path: &Path) -> Result<Document, Skipped> {
+        read_record(path).inspect_err(|s| {
+            tracing::warn!(path = %s.path.display(), reason = %s.reason, "skipping a corrupt record");
+        })
+    }
+
+    /// Every record, read one at a time (memory for one document, whatever
+    /// the size of the corpus).
+    pub fn records(&self) -> impl Iterator<Item = Result<Document, Skipped>> + '_ {
+        self.record_paths().into_iter().map(|p| self.read(&p))
+    }
+
     /// Every document; records that cannot be read are reported, not fatal.
     pub fn load_all(&self) -> (Vec<Document>, Vec<Skipped>) {
         let mut docs = Vec::new();
         let mut skipped = Vec::new();
-        for path in self.record_paths() {
-            match read_record(&path) {
+        for r in self.records() {
+            match r {
                 Ok(d) => docs.push(d),
-                Err(s) => {
-                    tracing::warn!(path = %s.path.display(), reason = %s.reason, "skipping a corrupt record");
-                    skipped.push(s);
-                }
+                Err(s) => skipped.push(s),
             }
         }
         (docs, skipped)

@@ -665,6 +665,31 @@ fn index_is_incremental() {
     assert!(s.document(&docs[1].id).is_err());
 }
 
+/// A corpus record that cannot be read is reported with its path and
+/// reason, by `index` and `reindex` alike, and everything else is indexed.
+#[test]
+fn a_corrupt_record_is_skipped_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = corpus();
+    let (store, index) = build_index(dir.path(), &docs[..4]);
+    let bad = store.path_of("broken-record");
+    std::fs::create_dir_all(bad.parent().unwrap()).unwrap();
+    std::fs::write(&bad, b"{\"id\": \"broken-record\", \"title\": ").unwrap();
+    let engine = engine();
+    let check = |r: &build::Report| {
+        assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
+        assert_eq!(r.skipped[0].path, bad);
+        assert!(r.skipped[0].reason.contains("not a document record"));
+        assert_eq!(r.documents, 4);
+    };
+    let r = build::update(&index, &store, &engine, &Quiet).unwrap();
+    assert_eq!((r.added, r.unchanged), (0, 4));
+    check(&r);
+    let r = build::rebuild(&index, &store, &engine, &Quiet).unwrap();
+    assert_eq!(r.added, 4);
+    check(&r);
+}
+
 #[test]
 fn an_index_built_with_other_analysis_says_to_reindex() {
     let dir = tempfile::tempdir().unwrap();

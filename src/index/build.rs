@@ -3,6 +3,7 @@
 //! new generation from scratch, checks it and puts it in service.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -216,16 +217,19 @@ fn writer(index: &Index, path: &std::path::Path) -> Result<IndexWriter, IndexErr
         .map_err(tv(path))
 }
 
-/// Enrich and add documents, on every core.
+/// Read, enrich and add the documents of these corpus records, on every
+/// core. Returns the records that could not be read.
 fn add_all(
     engine: &Engine,
+    store: &Store,
     writer: &IndexWriter,
     fields: &Fields,
-    docs: &[&Document],
+    records: &[PathBuf],
     progress: &dyn Progress,
-) -> Result<(), tantivy::TantivyError> {
+) -> Result<Vec<Skipped>, tantivy::TantivyError> {
     let next = AtomicUsize::new(0);
     let error = Mutex::new(None);
+    let skipped = Mutex::new(Vec::new());
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
@@ -234,28 +238,35 @@ fn add_all(
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(doc) = docs.get(i) else { break };
+                    let Some(path) = records.get(i) else { break };
+                    progress.advance(1);
+                    let doc = match store.read(path) {
+                        Ok(doc) => doc,
+                        Err(s) => {
+                            skipped.lock().unwrap_or_else(|p| p.into_inner()).push(s);
+                            continue;
+                        }
+                    };
                     // One analysis of the document's own view, for
                     // enrichment and for the index.
-                    let lang = engine.enricher.language(doc);
-                    let analysed = Analysed::of(engine, fields, doc, lang.as_ref());
+                    let lang = engine.enricher.language(&doc);
+                    let analysed = Analysed::of(engine, fields, &doc, lang.as_ref());
                     let enriched = engine
                         .enricher
-                        .enrich_with(doc, Some(analysed.shared(fields, lang.as_ref())));
+                        .enrich_with(&doc, Some(analysed.shared(fields, lang.as_ref())));
                     let t = to_tantivy(fields, &enriched, analysed, &doc.content_hash());
                     if let Err(e) = writer.add_document(t) {
                         let mut slot = error.lock().unwrap_or_else(|p| p.into_inner());
                         slot.get_or_insert(e);
                         break;
                     }
-                    progress.advance(1);
                 }
             });
         }
     });
     match error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         Some(e) => Err(e),
-        None => Ok(()),
+        None => Ok(skipped.into_inner().unwrap_or_else(|p| p.into_inner())),
     }
 }
 
@@ -319,30 +330,39 @@ pub fn update(
     let path = dir.path_of(&generation);
     let (index, fields) = open_generation(engine, &path)?;
     let existing = indexed_hashes(&index).map_err(tv(&path))?;
-    progress.begin("reading the corpus", None);
-    let (docs, skipped) = store.load_all();
+    // The corpus is read one record at a time: only what changed is kept
+    // (as the path of its record, read again to index it).
+    let paths = store.record_paths();
+    progress.begin("reading the corpus", Some(paths.len() as u64));
     let mut report = Report {
         generation: generation.clone(),
-        skipped,
         ..Report::default()
     };
     let mut changed = Vec::new();
     let mut in_corpus = std::collections::HashSet::new();
     let writer = writer(&index, &path)?;
-    for doc in &docs {
-        in_corpus.insert(doc.id.as_str());
+    for record in paths {
+        progress.advance(1);
+        let doc = match store.read(&record) {
+            Ok(doc) => doc,
+            Err(s) => {
+                report.skipped.push(s);
+                continue;
+            }
+        };
         match existing.get(&doc.id) {
             Some(h) if *h == doc.content_hash() => report.unchanged += 1,
             Some(_) => {
                 writer.delete_term(tantivy::Term::from_field_text(fields.id, &doc.id));
                 report.updated += 1;
-                changed.push(doc);
+                changed.push(record);
             }
             None => {
                 report.added += 1;
-                changed.push(doc);
+                changed.push(record);
             }
         }
+        in_corpus.insert(doc.id);
     }
     for id in existing.keys() {
         if !in_corpus.contains(id.as_str()) {
@@ -351,7 +371,10 @@ pub fn update(
         }
     }
     progress.begin("indexing", Some(changed.len() as u64));
-    add_all(engine, &writer, &fields, &changed, progress).map_err(tv(&path))?;
+    let unread = add_all(engine, store, &writer, &fields, &changed, progress).map_err(tv(&path))?;
+    // A record that changed between the two reads is counted as skipped.
+    report.added -= unread.len().min(report.added);
+    report.skipped.extend(unread);
     let mut writer = writer;
     writer.commit().map_err(tv(&path))?;
     writer.wait_merging_threads().map_err(tv(&path))?;
@@ -377,25 +400,22 @@ pub fn rebuild(
     let generation = dir.next_generation();
     let path = dir.path_of(&generation);
     let (index, fields) = create_generation(engine, &path)?;
-    progress.begin("reading the corpus", None);
-    let (docs, skipped) = store.load_all();
-    let refs: Vec<&Document> = docs.iter().collect();
-    progress.begin("indexing", Some(refs.len() as u64));
+    let records = store.record_paths();
+    progress.begin("indexing", Some(records.len() as u64));
     let result = (|| {
         let mut writer = writer(&index, &path)?;
-        add_all(engine, &writer, &fields, &refs, progress).map_err(tv(&path))?;
+        let skipped =
+            add_all(engine, store, &writer, &fields, &records, progress).map_err(tv(&path))?;
         writer.commit().map_err(tv(&path))?;
         writer.wait_merging_threads().map_err(tv(&path))?;
         let indexed = count(&index, &path)?;
-        if indexed != docs.len() as u64 {
-            return Err(IndexError::Check {
-                indexed,
-                expected: docs.len() as u64,
-            });
+        let expected = (records.len() - skipped.len()) as u64;
+        if indexed != expected {
+            return Err(IndexError::Check { indexed, expected });
         }
-        Ok(indexed)
+        Ok((indexed, skipped))
     })();
-    let documents = match result {
+    let (documents, skipped) = match result {
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&path);
@@ -412,7 +432,7 @@ pub fn rebuild(
     dir.prune(&generation);
     Ok(Report {
         generation,
-        added: docs.len(),
+        added: documents as usize,
         skipped,
         documents,
         ..Report::default()
