@@ -209,9 +209,7 @@ fn indexing_enriches_as_enrichment_alone_does() {
     for d in &docs {
         let lang = engine.enricher.language(d);
         let analysed = egovkb::index::build::Analysed::of(&engine, &fields, d, lang.as_ref());
-        let shared = engine
-            .enricher
-            .enrich_with(d, Some(analysed.shared(&fields, lang.as_ref())));
+        let shared = engine.enricher.enrich_with(d, Some(analysed.shared()));
         assert_eq!(shared, engine.enricher.enrich(d), "{}", d.url);
     }
 }

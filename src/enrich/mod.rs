@@ -64,9 +64,9 @@ fn analyse<'t>(
         .filter_map(|name| match shared {
             Some((shared_name, terms)) if shared_name == name => {
                 let read = terms.iter().take_while(|t| t.end <= text.len()).count();
-                let simple = !terms.iter().any(|t| t.index_only)
+                let borrowable = !terms.iter().any(|t| t.index_only)
                     && terms[read..].iter().all(|t| t.end > text.len());
-                let terms = if simple {
+                let terms = if borrowable {
                     Cow::Borrowed(&terms[..read])
                 } else {
                     terms

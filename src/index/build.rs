@@ -77,9 +77,10 @@ fn pre_tokenized(text: String, terms: impl Iterator<Item = Term>) -> PreTokenize
     }
 }
 
-/// A document's title and searchable text analysed for its own view (in
-/// index mode), once, for the index and for enrichment.
+/// A document's title and searchable text analysed for the view of its
+/// language (in index mode), once, for the index and for enrichment.
 pub struct Analysed {
+    view: TextView,
     title: Vec<Term>,
     body: Vec<Term>,
 }
@@ -92,14 +93,16 @@ impl Analysed {
             Err(_) => Vec::new(),
         };
         Self {
+            view,
             title: analyse(&doc.title),
             body: analyse(&searchable_text(doc)),
         }
     }
 
-    pub fn shared(&self, fields: &Fields, lang: Option<&Lang>) -> Shared<'_> {
+    /// The analysis, for enrichment to reuse.
+    pub fn shared(&self) -> Shared<'_> {
         Shared {
-            analyzer: view_of(fields, lang).analyzer,
+            analyzer: self.view.analyzer,
             title: &self.title,
             body: &self.body,
         }
@@ -107,8 +110,8 @@ impl Analysed {
 }
 
 /// The tantivy document of an enriched document, given the analysis of its
-/// own view. `hash` is the content hash of the document as stored in the
-/// corpus.
+/// text for the view of its language. `hash` is the content hash of the
+/// document as stored in the corpus.
 pub fn to_tantivy(
     fields: &Fields,
     doc: &Document,
@@ -121,12 +124,12 @@ pub fn to_tantivy(
     t.add_text(fields.doc, serde_json::to_string(doc).unwrap_or_default());
     let body = searchable_text(doc);
     let lang = doc.lang.as_ref().map(|l| l.as_str()).unwrap_or("");
-    let view = view_of(fields, doc.lang.as_ref());
     // The body field holds the title too, so that one field's statistics
     // rank a document; the title field adds a boost on top.
     let full = format!("{}\n\n{}", doc.title, body);
     t.add_text(fields.all.body, &full);
     let Analysed {
+        view,
         title,
         body: body_terms,
     } = analysed;
@@ -251,9 +254,7 @@ fn add_all(
                     // enrichment and for the index.
                     let lang = engine.enricher.language(&doc);
                     let analysed = Analysed::of(engine, fields, &doc, lang.as_ref());
-                    let enriched = engine
-                        .enricher
-                        .enrich_with(&doc, Some(analysed.shared(fields, lang.as_ref())));
+                    let enriched = engine.enricher.enrich_with(&doc, Some(analysed.shared()));
                     let t = to_tantivy(fields, &enriched, analysed, &doc.content_hash());
                     if let Err(e) = writer.add_document(t) {
                         let mut slot = error.lock().unwrap_or_else(|p| p.into_inner());
@@ -339,6 +340,7 @@ pub fn update(
         ..Report::default()
     };
     let mut changed = Vec::new();
+    let mut new = std::collections::HashSet::new();
     let mut in_corpus = std::collections::HashSet::new();
     let writer = writer(&index, &path)?;
     for record in paths {
@@ -359,6 +361,7 @@ pub fn update(
             }
             None => {
                 report.added += 1;
+                new.insert(record.clone());
                 changed.push(record);
             }
         }
@@ -372,8 +375,15 @@ pub fn update(
     }
     progress.begin("indexing", Some(changed.len() as u64));
     let unread = add_all(engine, store, &writer, &fields, &changed, progress).map_err(tv(&path))?;
-    // A record that changed between the two reads is counted as skipped.
-    report.added -= unread.len().min(report.added);
+    // A record that became unreadable since it was compared is skipped.
+    for s in &unread {
+        let count = if new.contains(&s.path) {
+            &mut report.added
+        } else {
+            &mut report.updated
+        };
+        *count = count.saturating_sub(1);
+    }
     report.skipped.extend(unread);
     let mut writer = writer;
     writer.commit().map_err(tv(&path))?;
