@@ -690,6 +690,20 @@ fn a_corrupt_record_is_skipped_and_reported() {
     check(&r);
 }
 
+/// `reindex` leaves its generation in one segment (a search pays per
+/// segment); the documents are all there.
+#[test]
+fn a_reindexed_generation_is_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = corpus();
+    let (store, index) = build_index(dir.path(), &docs);
+    let r = build::rebuild(&index, &store, &engine(), &Quiet).unwrap();
+    assert_eq!(r.documents, docs.len() as u64);
+    let generation = index.current().unwrap();
+    let tv = tantivy::Index::open_in_dir(index.path_of(&generation)).unwrap();
+    assert_eq!(tv.searchable_segment_ids().unwrap().len(), 1);
+}
+
 #[test]
 fn an_index_built_with_other_analysis_says_to_reindex() {
     let dir = tempfile::tempdir().unwrap();

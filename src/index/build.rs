@@ -417,6 +417,13 @@ pub fn rebuild(
         let skipped =
             add_all(engine, store, &writer, &fields, &records, progress).map_err(tv(&path))?;
         writer.commit().map_err(tv(&path))?;
+        // One segment: a search pays per segment for term lookups, scorers
+        // and facet bitsets (a new generation is written once, read often).
+        let segments = index.searchable_segment_ids().map_err(tv(&path))?;
+        if segments.len() > 1 {
+            progress.begin("merging segments", None);
+            writer.merge(&segments).wait().map_err(tv(&path))?;
+        }
         writer.wait_merging_threads().map_err(tv(&path))?;
         let indexed = count(&index, &path)?;
         let expected = (records.len() - skipped.len()) as u64;
