@@ -243,19 +243,22 @@ fn add_all(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = records.get(i) else { break };
                     progress.advance(1);
-                    let doc = match store.read(path) {
+                    let mut doc = match store.read(path) {
                         Ok(doc) => doc,
                         Err(s) => {
                             skipped.lock().unwrap_or_else(|p| p.into_inner()).push(s);
                             continue;
                         }
                     };
-                    // One analysis of the document's own view, for
-                    // enrichment and for the index.
-                    let lang = engine.enricher.language(&doc);
-                    let analysed = Analysed::of(engine, fields, &doc, lang.as_ref());
+                    // The hash of the record as stored, before enrichment.
+                    let hash = doc.content_hash();
+                    // The language first (detected once, kept for
+                    // enrichment), then one analysis of the document's own
+                    // view, for enrichment and for the index.
+                    doc.lang = engine.enricher.language(&doc);
+                    let analysed = Analysed::of(engine, fields, &doc, doc.lang.as_ref());
                     let enriched = engine.enricher.enrich_with(&doc, Some(analysed.shared()));
-                    let t = to_tantivy(fields, &enriched, analysed, &doc.content_hash());
+                    let t = to_tantivy(fields, &enriched, analysed, &hash);
                     if let Err(e) = writer.add_document(t) {
                         let mut slot = error.lock().unwrap_or_else(|p| p.into_inner());
                         slot.get_or_insert(e);
