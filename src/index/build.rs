@@ -201,13 +201,27 @@ pub fn open_generation(
     Ok((index, fields))
 }
 
+/// Bytes of stored documents compressed together (tantivy's default is
+/// 16 KiB, about four of our documents).
+const DOCSTORE_BLOCK_BYTES: usize = 4096;
+
 fn create_generation(
     engine: &Engine,
     path: &std::path::Path,
 ) -> Result<(Index, Fields), IndexError> {
     std::fs::create_dir_all(path).map_err(io(path))?;
     let (schema, _) = schema::build();
-    Index::create_in_dir(path, schema).map_err(tv(path))?;
+    // Small document-store blocks: a search reads about ten stored
+    // documents at random, and each read decompresses its whole block.
+    let settings = tantivy::IndexSettings {
+        docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+        ..Default::default()
+    };
+    Index::builder()
+        .schema(schema)
+        .settings(settings)
+        .create_in_dir(path)
+        .map_err(tv(path))?;
     open_generation(engine, path)
 }
 

@@ -83,13 +83,24 @@ pub fn stems<'a>(text: &str, terms: &'a HashSet<String>) -> Vec<Found<'a>> {
         .collect();
     let mut start = None;
     let check = |s: usize, e: usize, found: &mut Vec<Found<'a>>| {
-        let word = crate::analysis::latin::fold(&text[s..e].to_lowercase());
+        let raw = &text[s..e];
+        // Most words are ASCII: compared in place, without a lowered copy.
+        let folded;
+        let word = if raw.is_ascii() {
+            raw.as_bytes()
+        } else {
+            folded = crate::analysis::latin::fold(&raw.to_lowercase());
+            folded.as_bytes()
+        };
         let hit = terms.iter().find(|&&(t, short)| {
+            let t = t.as_bytes();
             if short {
-                word == t
+                word.eq_ignore_ascii_case(t)
             } else {
                 // A long stem may carry a long suffix (interoper-abilidad).
-                word.starts_with(t) && (t.len() >= 6 || word.len() <= t.len() + 5)
+                word.len() >= t.len()
+                    && word[..t.len()].eq_ignore_ascii_case(t)
+                    && (t.len() >= 6 || word.len() <= t.len() + 5)
             }
         });
         if let Some(&(t, _)) = hit {
@@ -140,15 +151,35 @@ pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
     // In bytes: characters times the text's average bytes per character.
     let width = SNIPPET_CHARS * text.len().div_ceil(text.chars().count().max(1));
     let mut best_window = (0usize, 0usize, 0usize); // (start index into hits, distinct, count)
+    // A sliding window over the hits, with each term's count in it (a
+    // query has few terms: a list beats a map).
+    let mut in_window: Vec<(&str, usize)> = Vec::new();
+    let mut distinct = 0;
     let mut j = 0;
     for i in 0..hits.len() {
+        j = j.max(i);
         while j < hits.len() && hits[j].1 <= hits[i].0 + width {
+            match in_window.iter_mut().find(|(t, _)| *t == hits[j].2) {
+                Some((_, n)) => {
+                    distinct += usize::from(*n == 0);
+                    *n += 1;
+                }
+                None => {
+                    distinct += 1;
+                    in_window.push((hits[j].2, 1));
+                }
+            }
             j += 1;
         }
-        let distinct: HashSet<&str> = hits[i..j].iter().map(|h| h.2).collect();
-        let score = (distinct.len(), j - i);
-        if score > (best_window.1, best_window.2) {
-            best_window = (i, distinct.len(), j - i);
+        if (distinct, j - i) > (best_window.1, best_window.2) {
+            best_window = (i, distinct, j - i);
+        }
+        // hits[i] leaves the window (it was in it unless the window is empty).
+        if j > i
+            && let Some((_, n)) = in_window.iter_mut().find(|(t, _)| *t == hits[i].2)
+        {
+            *n -= 1;
+            distinct -= usize::from(*n == 0);
         }
     }
     let (start, end) = if hits.is_empty() {
@@ -283,6 +314,42 @@ mod tests {
         assert!(s.html.contains("<mark>KONEPS</mark>"), "{}", s.html);
         assert!(s.html.contains("<mark>주민등록</mark>"), "{}", s.html);
         assert!(!s.html.contains("<mark>부</mark>"), "{}", s.html);
+    }
+
+    proptest::proptest! {
+        /// The sliding window finds what counting every window afresh does.
+        #[test]
+        fn the_window_counts_as_brute_force_does(
+            words in proptest::collection::vec(0usize..5, 0..120),
+        ) {
+            let vocab = ["alpha", "beta", "gamma", "delta", "filler"];
+            let text = words.iter().map(|&w| vocab[w]).collect::<Vec<_>>().join(" ");
+            let terms = set(&["alpha", "beta", "gamma", "delta"]);
+            let hits = stems(&text, &terms);
+            let s = best(&text, &hits);
+            let width = SNIPPET_CHARS;
+            let brute = (0..hits.len())
+                .map(|i| {
+                    let window: Vec<_> = hits[i..]
+                        .iter()
+                        .take_while(|h| h.1 <= hits[i].0 + width)
+                        .collect();
+                    let distinct: HashSet<&str> = window.iter().map(|h| h.2).collect();
+                    (distinct.len(), window.len())
+                })
+                .max()
+                .unwrap_or((0, 0));
+            proptest::prop_assert_eq!((s.distinct, s.matches), brute);
+        }
+    }
+
+    #[test]
+    fn a_term_longer_than_the_window_does_not_break_it() {
+        let long = "a".repeat(SNIPPET_CHARS * 2);
+        let text = format!("{long} b {long} b");
+        let terms = set(&[long.as_str(), "b"]);
+        let s = best(&text, &stems(&text, &terms));
+        assert_eq!((s.distinct, s.matches), (1, 1), "{}", s.html);
     }
 
     #[test]
