@@ -337,7 +337,10 @@ fn forms_of_an_ambiguous_name_do_not_tag_documents() {
     // Queries still understand it.
     assert!(
         countries
-            .find_in_query(&engine.analyzers, "American e-government")
+            .find_in_query(&egovkb::enrich::matcher::analyse(
+                &engine.analyzers,
+                "American e-government",
+            ))
             .iter()
             .any(|(k, _)| *k == "US")
     );

@@ -25,10 +25,11 @@ pub struct Found {
 /// A phrase as analysed terms, for one analyzer.
 type Phrase = Vec<String>;
 
-/// Phrases of several entries, indexed by their first term.
+/// Phrases of several entries, indexed by analyzer and first term (looked
+/// up by `&str`: a document's every term is looked up, without a copy).
 #[derive(Default)]
 pub struct PhraseMatcher {
-    by_first: HashMap<(AnalyzerName, String), Vec<(Phrase, usize)>>,
+    by_first: HashMap<AnalyzerName, HashMap<String, Vec<(Phrase, usize)>>>,
     /// For each key, its phrases per analyzer (for query expansion).
     by_key: Vec<Vec<(AnalyzerName, Phrase)>>,
 }
@@ -83,7 +84,12 @@ impl PhraseMatcher {
         {
             self.by_key[key].push((analyzer, terms.clone()));
         }
-        let list = self.by_first.entry((analyzer, first)).or_default();
+        let list = self
+            .by_first
+            .entry(analyzer)
+            .or_default()
+            .entry(first)
+            .or_default();
         if !list.iter().any(|(p, k)| *k == key && *p == terms) {
             list.push((terms, key));
             // Longest first, so that the first that fits is the longest.
@@ -108,10 +114,13 @@ impl PhraseMatcher {
     pub fn find_analysed(&self, analysed: &[Analysed<'_>]) -> Vec<Found> {
         let mut found = Vec::new();
         for (name, terms) in analysed {
+            let Some(by_first) = self.by_first.get(name) else {
+                continue;
+            };
             let mut i = 0;
             while i < terms.len() {
                 let mut advanced = false;
-                if let Some(candidates) = self.by_first.get(&(*name, terms[i].text.clone())) {
+                if let Some(candidates) = by_first.get(terms[i].text.as_str()) {
                     for (phrase, key) in candidates {
                         let n = phrase.len();
                         if i + n > terms.len() {

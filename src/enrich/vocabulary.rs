@@ -298,10 +298,11 @@ impl Vocabulary {
     }
 
     /// Occurrences of any name, ambiguous ones included (for queries: who
-    /// types "Jordan" into this search means the country).
-    pub fn find_in_query<'a>(&'a self, analyzers: &Analyzers, text: &str) -> Vec<(&'a str, Found)> {
+    /// types "Jordan" into this search means the country), in a query
+    /// analysed by [`super::matcher::analyse`].
+    pub fn find_in_query(&self, analysed: &[super::matcher::Analysed<'_>]) -> Vec<(&str, Found)> {
         self.matcher
-            .find(analyzers, text)
+            .find_analysed(analysed)
             .into_iter()
             .map(|f| (self.entries[f.key].key.as_str(), f))
             .collect()

@@ -588,18 +588,13 @@ impl Searcher {
         // Query understanding: countries and topics named in any language.
         let enricher = &self.engine.enricher;
         let mut interpreted = Interpreted::default();
-        for (code, _) in enricher
-            .countries
-            .find_in_query(&self.engine.analyzers, &positive_text)
-        {
+        let analysed = crate::enrich::matcher::analyse(&self.engine.analyzers, &positive_text);
+        for (code, _) in enricher.countries.find_in_query(&analysed) {
             if !interpreted.countries.iter().any(|c| c == code) {
                 interpreted.countries.push(code.to_string());
             }
         }
-        for (slug, _) in enricher
-            .topics
-            .find_in_query(&self.engine.analyzers, &positive_text)
-        {
+        for (slug, _) in enricher.topics.find_in_query(&analysed) {
             if !interpreted.topics.iter().any(|t| t == slug) {
                 interpreted.topics.push(slug.to_string());
             }
