@@ -844,11 +844,12 @@ impl Searcher {
             Self::rescore(&searcher, &mut ranked, &text.rescoring)?;
         }
         let facets = self.facets(&counts, req);
+        let marks = marks(&text.terms);
         let hits = ranked
             .into_iter()
             .skip(req.offset)
             .take(req.limit)
-            .filter_map(|(score, addr)| self.hit(&searcher, addr, score, &text.terms))
+            .filter_map(|(score, addr)| self.hit(&searcher, addr, score, &marks))
             .collect();
         Ok(SearchResponse {
             query: req.q.clone(),
@@ -933,30 +934,25 @@ impl Searcher {
         searcher: &tantivy::Searcher,
         addr: DocAddress,
         score: f32,
-        terms: &HashMap<AnalyzerName, HashSet<String>>,
+        marks: &Marks<'_>,
     ) -> Option<Hit> {
         let doc = self.stored(searcher, addr)?;
-        let (snippet, page) = self.snippet(&doc, terms);
+        let (snippet, page) = self.snippet(&doc, marks);
         Some(to_hit(doc, score, snippet, page))
     }
 
     /// The snippet of a document, and the page it comes from.
-    fn snippet(
-        &self,
-        doc: &Document,
-        terms: &HashMap<AnalyzerName, HashSet<String>>,
-    ) -> (String, Option<usize>) {
+    fn snippet(&self, doc: &Document, marks: &Marks<'_>) -> (String, Option<usize>) {
         let name = AnalyzerName::for_lang(doc.lang.as_ref().map(|l| l.as_str()).unwrap_or(""));
-        let empty = HashSet::new();
-        let wanted = terms.get(&name).unwrap_or(&empty);
         let Some(analyzer) = self.analyzer(name) else {
             return (escape_html(&doc.title), None);
         };
         let find = |text: &str| {
-            let hits = match name {
-                AnalyzerName::Korean => snippet::literal(text, wanted),
-                AnalyzerName::Spanish | AnalyzerName::English => snippet::stems(text, wanted),
-                AnalyzerName::Other => snippet::analysed(text, analyzer.as_ref(), wanted),
+            let hits = match marks.get(&name) {
+                Some(Mark::Literal(l)) => l.find(text),
+                Some(Mark::Stems(s)) => s.find(text),
+                Some(Mark::Analysed(terms)) => snippet::analysed(text, analyzer.as_ref(), terms),
+                None => Vec::new(),
             };
             snippet::best(text, &hits)
         };
@@ -1045,7 +1041,7 @@ impl Searcher {
             .into_iter()
             .filter_map(|(score, addr)| {
                 let d = self.stored(&searcher, addr)?;
-                let (snippet, page) = self.snippet(&d, &HashMap::new());
+                let (snippet, page) = self.snippet(&d, &Marks::new());
                 Some(to_hit(d, score, snippet, page))
             })
             .collect())
@@ -1079,6 +1075,35 @@ impl Searcher {
 }
 
 /// A term of Hangul text (a Korean word or a Hangul bigram).
+/// How a search finds its terms in a hit's text, per analyzer: built once
+/// per search, used on every hit.
+enum Mark<'a> {
+    /// Korean morphemes, as written.
+    Literal(snippet::Literal<'a>),
+    /// Spanish and English stems, as word beginnings.
+    Stems(snippet::Stems<'a>),
+    /// Anything else: the text analysed again.
+    Analysed(&'a HashSet<String>),
+}
+
+type Marks<'a> = HashMap<AnalyzerName, Mark<'a>>;
+
+fn marks(terms: &HashMap<AnalyzerName, HashSet<String>>) -> Marks<'_> {
+    terms
+        .iter()
+        .map(|(&name, t)| {
+            let mark = match name {
+                AnalyzerName::Korean => Mark::Literal(snippet::Literal::new(t)),
+                AnalyzerName::Spanish | AnalyzerName::English => {
+                    Mark::Stems(snippet::Stems::new(t))
+                }
+                AnalyzerName::Other => Mark::Analysed(t),
+            };
+            (name, mark)
+        })
+        .collect()
+}
+
 fn hangul_word(term: &str) -> bool {
     term.chars().any(is_hangul)
 }

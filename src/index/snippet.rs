@@ -67,81 +67,127 @@ pub fn analysed<'a>(
         .collect()
 }
 
-/// Where words of `text` begin with one of `terms` (stems: `registr` finds
+/// Where words of a text begin with one of a query's stems (`registr` finds
 /// Registros), case and accents ignored; much cheaper than analysing the
 /// text again, and as good for highlighting. Terms under three letters must
-/// match a whole word.
-pub fn stems<'a>(text: &str, terms: &'a HashSet<String>) -> Vec<Found<'a>> {
-    let mut found = Vec::new();
-    if terms.is_empty() {
-        return found;
-    }
-    // Each term with whether it is short (matched whole, not as a prefix).
-    let terms: Vec<(&'a str, bool)> = terms
-        .iter()
-        .map(|t| (t.as_str(), t.chars().count() < 3))
-        .collect();
-    let mut start = None;
-    let check = |s: usize, e: usize, found: &mut Vec<Found<'a>>| {
-        let raw = &text[s..e];
-        // Most words are ASCII: compared in place, without a lowered copy.
-        let folded;
-        let word = if raw.is_ascii() {
-            raw.as_bytes()
-        } else {
-            folded = crate::analysis::latin::fold(&raw.to_lowercase());
-            folded.as_bytes()
-        };
-        let hit = terms.iter().find(|&&(t, short)| {
-            let t = t.as_bytes();
-            if short {
-                word.eq_ignore_ascii_case(t)
-            } else {
-                // A long stem may carry a long suffix (interoper-abilidad).
-                word.len() >= t.len()
-                    && word[..t.len()].eq_ignore_ascii_case(t)
-                    && (t.len() >= 6 || word.len() <= t.len() + 5)
-            }
-        });
-        if let Some(&(t, _)) = hit {
-            found.push((s, e, t));
-        }
-    };
-    for (i, c) in text.char_indices() {
-        if c.is_alphanumeric() {
-            start.get_or_insert(i);
-        } else if let Some(s) = start.take() {
-            check(s, i, &mut found);
-        }
-    }
-    if let Some(s) = start {
-        check(s, text.len(), &mut found);
-    }
-    found
+/// match a whole word. Built once per search, used on every hit.
+pub struct Stems<'a> {
+    /// Each term with whether it is short (matched whole, not as a prefix).
+    terms: Vec<(&'a str, bool)>,
+    /// Which first bytes (either case) some term starts with: most words
+    /// are rejected by one lookup.
+    starts: [bool; 256],
 }
 
-/// Where `terms` occur literally in `text` (ASCII case ignored). For Korean,
-/// whose terms are morphemes written as they are, this finds what analysis
-/// would at a fraction of its cost. One-character terms are left out.
-pub fn literal<'a>(text: &str, terms: &'a HashSet<String>) -> Vec<Found<'a>> {
-    let lower = text.to_ascii_lowercase();
-    let mut found: Vec<Found<'a>> = Vec::new();
-    for term in terms.iter().filter(|t| t.chars().count() > 1) {
-        found.extend(
-            lower
-                .match_indices(term.as_str())
-                .map(|(i, m)| (i, i + m.len(), term.as_str())),
-        );
-    }
-    // Longest first at each start; drop overlaps.
-    found.sort_by_key(|f| (f.0, std::cmp::Reverse(f.1)));
-    let mut kept: Vec<Found<'a>> = Vec::new();
-    for f in found {
-        if kept.last().is_none_or(|k| f.0 >= k.1) {
-            kept.push(f);
+impl<'a> Stems<'a> {
+    pub fn new(terms: &'a HashSet<String>) -> Self {
+        let mut starts = [false; 256];
+        for t in terms {
+            if let Some(&b) = t.as_bytes().first() {
+                starts[usize::from(b.to_ascii_lowercase())] = true;
+                starts[usize::from(b.to_ascii_uppercase())] = true;
+            }
+        }
+        Self {
+            terms: terms
+                .iter()
+                .map(|t| (t.as_str(), t.chars().count() < 3))
+                .collect(),
+            starts,
         }
     }
-    kept
+
+    /// The term `word` is a form of, if any.
+    fn term_of(&self, word: &str) -> Option<&'a str> {
+        let first = *word.as_bytes().first()?;
+        // Folding keeps an ASCII first letter (but a word may begin with
+        // an accented one: those go the long way).
+        if first.is_ascii() && !self.starts[usize::from(first)] {
+            return None;
+        }
+        // Most words are ASCII: compared in place, without a lowered copy.
+        let folded;
+        let word = if word.is_ascii() {
+            word.as_bytes()
+        } else {
+            folded = crate::analysis::latin::fold(&word.to_lowercase());
+            folded.as_bytes()
+        };
+        self.terms
+            .iter()
+            .find(|&&(t, short)| {
+                let t = t.as_bytes();
+                if short {
+                    word.eq_ignore_ascii_case(t)
+                } else {
+                    // A long stem may carry a long suffix (interoper-abilidad).
+                    word.len() >= t.len()
+                        && word[..t.len()].eq_ignore_ascii_case(t)
+                        && (t.len() >= 6 || word.len() <= t.len() + 5)
+                }
+            })
+            .map(|&(t, _)| t)
+    }
+
+    pub fn find(&self, text: &str) -> Vec<Found<'a>> {
+        let mut found = Vec::new();
+        if self.terms.is_empty() {
+            return found;
+        }
+        let mut check = |s: usize, e: usize| {
+            if let Some(t) = self.term_of(&text[s..e]) {
+                found.push((s, e, t));
+            }
+        };
+        let mut start = None;
+        for (i, c) in text.char_indices() {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+            } else if let Some(s) = start.take() {
+                check(s, i);
+            }
+        }
+        if let Some(s) = start {
+            check(s, text.len());
+        }
+        found
+    }
+}
+
+/// Where a query's terms occur literally in a text (ASCII case ignored).
+/// For Korean, whose terms are morphemes written as they are, this finds
+/// what analysis would at a fraction of its cost. One-character terms are
+/// left out. At each place the longest term wins; matches do not overlap.
+/// Built once per search (one automaton for every term), used on every hit.
+pub struct Literal<'a> {
+    terms: Vec<&'a str>,
+    automaton: Option<aho_corasick::AhoCorasick>,
+}
+
+impl<'a> Literal<'a> {
+    pub fn new(terms: &'a HashSet<String>) -> Self {
+        let terms: Vec<&'a str> = terms
+            .iter()
+            .filter(|t| t.chars().count() > 1)
+            .map(String::as_str)
+            .collect();
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&terms)
+            .ok();
+        Self { terms, automaton }
+    }
+
+    pub fn find(&self, text: &str) -> Vec<Found<'a>> {
+        let Some(automaton) = &self.automaton else {
+            return Vec::new();
+        };
+        automaton
+            .find_iter(text)
+            .map(|m| (m.start(), m.end(), self.terms[m.pattern().as_usize()]))
+            .collect()
+    }
 }
 
 /// Build the best snippet of `text` around `hits` (sorted by offset).
@@ -294,7 +340,7 @@ mod tests {
     fn stem_matching_for_latin_text() {
         let text = "Los Registros civiles de Paraguay y el registro único";
         let terms = set(&["registr", "civil", "paraguay", "y"]);
-        let s = best(text, &stems(text, &terms));
+        let s = best(text, &Stems::new(&terms).find(text));
         assert!(
             s.html
                 .contains("<mark>Registros civiles de Paraguay y</mark>")
@@ -310,7 +356,7 @@ mod tests {
     fn literal_matching_for_korean() {
         let text = "행정안전부는 KONEPS와 주민등록 제도를 소개했다";
         let terms = set(&["주민", "등록", "koneps", "부"]);
-        let s = best(text, &literal(text, &terms));
+        let s = best(text, &Literal::new(&terms).find(text));
         assert!(s.html.contains("<mark>KONEPS</mark>"), "{}", s.html);
         assert!(s.html.contains("<mark>주민등록</mark>"), "{}", s.html);
         assert!(!s.html.contains("<mark>부</mark>"), "{}", s.html);
@@ -325,7 +371,7 @@ mod tests {
             let vocab = ["alpha", "beta", "gamma", "delta", "filler"];
             let text = words.iter().map(|&w| vocab[w]).collect::<Vec<_>>().join(" ");
             let terms = set(&["alpha", "beta", "gamma", "delta"]);
-            let hits = stems(&text, &terms);
+            let hits = Stems::new(&terms).find(&text);
             let s = best(&text, &hits);
             let width = SNIPPET_CHARS;
             let brute = (0..hits.len())
@@ -348,8 +394,20 @@ mod tests {
         let long = "a".repeat(SNIPPET_CHARS * 2);
         let text = format!("{long} b {long} b");
         let terms = set(&[long.as_str(), "b"]);
-        let s = best(&text, &stems(&text, &terms));
+        let s = best(&text, &Stems::new(&terms).find(&text));
         assert_eq!((s.distinct, s.matches), (1, 1), "{}", s.html);
+    }
+
+    #[test]
+    fn the_longest_korean_term_wins_where_terms_overlap() {
+        let terms = set(&["전자", "전자정부", "정부"]);
+        let text = "전자정부 소개, 전자 문서와 정부";
+        let found: Vec<&str> = Literal::new(&terms)
+            .find(text)
+            .into_iter()
+            .map(|(s, e, _)| &text[s..e])
+            .collect();
+        assert_eq!(found, ["전자정부", "전자", "정부"]);
     }
 
     #[test]
