@@ -74,18 +74,19 @@ pub fn analysed<'a>(
 pub struct Stems<'a> {
     /// Each term with whether it is short (matched whole, not as a prefix).
     terms: Vec<(&'a str, bool)>,
-    /// Which first bytes (either case) some term starts with: most words
-    /// are rejected by one lookup.
-    starts: [bool; 256],
+    /// Which first bytes (either case) some term starts with, as a bitset:
+    /// most words are rejected by one lookup.
+    starts: [u64; 4],
 }
 
 impl<'a> Stems<'a> {
     pub fn new(terms: &'a HashSet<String>) -> Self {
-        let mut starts = [false; 256];
+        let mut starts = [0u64; 4];
         for t in terms {
             if let Some(&b) = t.as_bytes().first() {
-                starts[usize::from(b.to_ascii_lowercase())] = true;
-                starts[usize::from(b.to_ascii_uppercase())] = true;
+                for b in [b.to_ascii_lowercase(), b.to_ascii_uppercase()] {
+                    starts[usize::from(b / 64)] |= 1 << (b % 64);
+                }
             }
         }
         Self {
@@ -102,7 +103,7 @@ impl<'a> Stems<'a> {
         let first = *word.as_bytes().first()?;
         // Folding keeps an ASCII first letter (but a word may begin with
         // an accented one: those go the long way).
-        if first.is_ascii() && !self.starts[usize::from(first)] {
+        if first.is_ascii() && self.starts[usize::from(first / 64)] & (1 << (first % 64)) == 0 {
             return None;
         }
         // Most words are ASCII: compared in place, without a lowered copy.
