@@ -1074,7 +1074,6 @@ impl Searcher {
     }
 }
 
-/// A term of Hangul text (a Korean word or a Hangul bigram).
 /// How a search finds its terms in a hit's text, per analyzer: built once
 /// per search, used on every hit.
 enum Mark<'a> {
@@ -1104,6 +1103,7 @@ fn marks(terms: &HashMap<AnalyzerName, HashSet<String>>) -> Marks<'_> {
         .collect()
 }
 
+/// A term of Hangul text (a Korean word or a Hangul bigram).
 fn hangul_word(term: &str) -> bool {
     term.chars().any(is_hangul)
 }
