@@ -14,6 +14,8 @@ use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
 use tantivy::{DocAddress, DocId, SegmentOrdinal, SegmentReader};
 
+use super::matching::{Plan, Prepared};
+
 /// Counts per value, per facet field name.
 pub type Counts = HashMap<String, HashMap<String, u64>>;
 
@@ -24,6 +26,17 @@ pub struct Bits(Vec<u64>);
 impl Bits {
     pub fn empty(len: u32) -> Self {
         Self(vec![0; (len as usize).div_ceil(64)])
+    }
+
+    /// Every document of `0..len`.
+    pub fn full(len: u32) -> Self {
+        let mut words = vec![u64::MAX; (len as usize).div_ceil(64)];
+        if let Some(last) = words.last_mut()
+            && !len.is_multiple_of(64)
+        {
+            *last = (1u64 << (len % 64)) - 1;
+        }
+        Self(words)
     }
 
     pub fn set(&mut self, doc: DocId) {
@@ -39,6 +52,13 @@ impl Bits {
     pub fn and_with(&mut self, other: &Bits) {
         for (a, b) in self.0.iter_mut().zip(&other.0) {
             *a &= b;
+        }
+    }
+
+    /// Remove `other`'s documents.
+    pub fn and_not(&mut self, other: &Bits) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= !b;
         }
     }
 
@@ -314,8 +334,11 @@ impl Best {
 
     #[inline]
     fn offer(&mut self, r: Ranked) {
-        if self.bar.is_some_and(|bar| r <= bar) || self.keep == 0 {
-            return;
+        match self.bar {
+            // Most offers lose on the key alone.
+            Some(bar) if r.key < bar.key || r <= bar => return,
+            None if self.keep == 0 => return,
+            _ => {}
         }
         if self.heap.len() < self.keep {
             self.heap.push(std::cmp::Reverse(r));
@@ -329,28 +352,18 @@ impl Best {
     }
 }
 
-/// Run `query` over every segment: the documents it matches (a pass that
-/// does not score), and the `keep` best that pass the filters, by score
-/// or by day.
+/// Run `plan` over every segment: the documents it matches, and the `keep`
+/// best that pass the filters, by score or by day.
 pub fn run(
     searcher: &tantivy::Searcher,
-    query: &dyn tantivy::query::Query,
+    plan: &Plan,
     facet_bits: &FacetBits,
     filters: &Filters,
     order: Order,
     keep: usize,
 ) -> tantivy::Result<Fruits> {
-    use tantivy::query::EnableScoring;
-    let scored = match order {
-        Order::Score if keep > 0 => {
-            Some(query.weight(EnableScoring::enabled_from_searcher(searcher))?)
-        }
-        _ => None,
-    };
-    let plain = match scored {
-        Some(_) => None,
-        None => Some(query.weight(EnableScoring::disabled_from_searcher(searcher))?),
-    };
+    let scoring = order == Order::Score && keep > 0;
+    let prepared = Prepared::new(plan, searcher, scoring)?;
     let mut fruits = Vec::new();
     // One list across segments: a good hit of one raises the bar for the next.
     let mut best = Best::new(keep);
@@ -358,48 +371,33 @@ pub fn run(
         let ord = ord as SegmentOrdinal;
         let facets = facet_bits.segment(reader)?;
         let per_facet = filters.bitsets(&facets);
-        let pass = Filters::all_but(&per_facet, None);
-        let mut matched = Bits::empty(reader.max_doc());
-        let passes = |doc: DocId| {
-            facets.alive.contains(doc) && pass.as_ref().is_none_or(|p| p.contains(doc))
-        };
-        match &scored {
-            // Every match is scored (which also collects the matches): with
-            // the many weighted terms of a cross-language query, block-max
-            // WAND was measured slower than scoring them all.
-            Some(weight) => weight.for_each(reader, &mut |doc, score| {
-                matched.set(doc);
-                if passes(doc) {
-                    best.offer(Ranked {
-                        key: f64::from(score),
-                        addr: DocAddress::new(ord, doc),
-                    });
-                }
-            })?,
-            None => {
-                if let Some(weight) = &plain {
-                    weight.for_each_no_score(reader, &mut |docs| {
-                        for &d in docs {
-                            matched.set(d);
-                        }
-                    })?;
-                }
+        let (mut matched, offered) = prepared.segment(reader, |matched, scores| {
+            if keep == 0 {
+                return Ok(());
             }
-        }
-        matched.and_with(&facets.alive);
-        if scored.is_none() && keep > 0 {
-            let day: Column<u64> = reader.fast_fields().u64("day")?;
             let mut candidates = matched.clone();
-            if let Some(p) = &pass {
-                candidates.and_with(p);
+            candidates.and_with(&facets.alive);
+            if let Some(pass) = Filters::all_but(&per_facet, None) {
+                candidates.and_with(&pass);
             }
+            let day: Option<Column<u64>> = match scoring {
+                true => None,
+                false => Some(reader.fast_fields().u64("day")?),
+            };
             for doc in candidates.ones() {
+                let key = match &day {
+                    Some(day) => day.first(doc).unwrap_or(0) as f64,
+                    None => f64::from(scores[doc as usize]),
+                };
                 best.offer(Ranked {
-                    key: day.first(doc).unwrap_or(0) as f64,
+                    key,
                     addr: DocAddress::new(ord, doc),
                 });
             }
-        }
+            tantivy::Result::Ok(())
+        })?;
+        offered?;
+        matched.and_with(&facets.alive);
         fruits.push(SegmentFruit {
             facets,
             per_facet,
@@ -497,6 +495,17 @@ mod tests {
         assert_eq!(c.count(), 2);
         c.or_with(&b);
         assert_eq!(c, b);
+        let mut d = a.clone();
+        d.and_not(&b);
+        assert_eq!(d.ones().collect::<Vec<_>>(), [0, 64]);
+        for len in [0, 1, 63, 64, 65, 130] {
+            let full = Bits::full(len);
+            assert_eq!(full.count(), u64::from(len));
+            assert_eq!(
+                full.ones().collect::<Vec<_>>(),
+                (0..len).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 pub mod bits;
 pub mod build;
+pub mod matching;
 pub mod query;
 pub mod schema;
 pub mod search;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, TermQuery,
+    BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::query::{EnableScoring, Scorer};
 use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Value};
@@ -17,6 +17,7 @@ use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Ter
 
 use super::bits::{self, Counts, FacetBits};
 use super::build::open_generation;
+use super::matching::Plan;
 use super::query::{self, Clause, MAX_QUERY_CHARS};
 use super::schema::{Fields, TextView};
 use super::snippet::{self, escape_html};
@@ -273,7 +274,13 @@ fn lang_label(value: &str, ui: UiLang) -> String {
 
 /// The text query and what the snippets should mark.
 struct TextQuery {
-    query: Option<Box<dyn Query>>,
+    /// Weighted terms, any of which matches: one union, scored term at a
+    /// time (`matching`).
+    weighted: Vec<(Term, f32)>,
+    /// Quoted phrases: a match has each of them.
+    must: Vec<Box<dyn Query>>,
+    /// Excluded words and phrases.
+    must_not: Vec<Box<dyn Query>>,
     interpreted: Interpreted,
     /// Query terms per analyzer, for snippets.
     terms: HashMap<AnalyzerName, HashSet<String>>,
@@ -288,8 +295,8 @@ struct ViewTerms {
     phrase: Option<Box<dyn Query>>,
 }
 
-/// A query being built: weighted terms, scored together as one flat union
-/// (which block-max WAND can prune), and second-phase bonuses.
+/// A query being built: weighted terms, scored together as one flat union,
+/// and second-phase bonuses.
 #[derive(Default)]
 struct QueryParts {
     terms: Vec<(Term, f32)>,
@@ -304,28 +311,6 @@ impl QueryParts {
             Some((_, w)) => *w += weight,
             None => self.terms.push((term, weight)),
         }
-    }
-
-    fn union(&self, stats: &LanguageStats) -> Option<Box<dyn Query>> {
-        if self.terms.is_empty() {
-            return None;
-        }
-        Some(Box::new(BooleanQuery::new(
-            self.terms
-                .iter()
-                .map(|(t, w)| {
-                    let q: Box<dyn Query> = Box::new(BoostQuery::new(
-                        stats.scoped(
-                            t.field(),
-                            t.value().as_str().is_some_and(hangul_word),
-                            Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs)),
-                        ),
-                        *w,
-                    ));
-                    (Occur::Should, q)
-                })
-                .collect(),
-        )))
     }
 }
 
@@ -536,7 +521,8 @@ impl Searcher {
     /// removed, and countries and topics recognised and expanded.
     fn text_query(&self, q: &str) -> TextQuery {
         let mut parts = QueryParts::default();
-        let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut must: Vec<Box<dyn Query>> = Vec::new();
+        let mut must_not: Vec<Box<dyn Query>> = Vec::new();
         let mut terms: HashMap<AnalyzerName, HashSet<String>> = HashMap::new();
         let mut positive_text = String::new();
         // The analysed words of the query per analyzer, to skip expansions
@@ -573,11 +559,9 @@ impl Searcher {
             }
             match clause {
                 Clause::Words(_) => {}
-                Clause::Phrase(_) => {
-                    required.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))))
-                }
+                Clause::Phrase(_) => must.push(Box::new(BooleanQuery::new(alternatives))),
                 Clause::Exclude(_) => {
-                    required.push((Occur::MustNot, Box::new(BooleanQuery::new(alternatives))));
+                    must_not.push(Box::new(BooleanQuery::new(alternatives)));
                     continue;
                 }
             }
@@ -679,30 +663,10 @@ impl Searcher {
             }
         }
 
-        // Words alone: one flat union of terms (block-max WAND prunes it).
-        let union = parts.union(&self.stats);
-        let query: Option<Box<dyn Query>> = match union {
-            Some(u) if required.is_empty() => Some(u),
-            Some(u) => {
-                let occur = if required.iter().any(|(o, _)| *o == Occur::Must) {
-                    Occur::Should
-                } else {
-                    Occur::Must
-                };
-                required.push((occur, u));
-                Some(Box::new(BooleanQuery::new(required)))
-            }
-            None if required.is_empty() => None,
-            None => {
-                if required.iter().all(|(o, _)| *o == Occur::MustNot) {
-                    // Only exclusions: everything but them.
-                    required.push((Occur::Must, Box::new(AllQuery)));
-                }
-                Some(Box::new(BooleanQuery::new(required)))
-            }
-        };
         TextQuery {
-            query,
+            weighted: parts.terms,
+            must,
+            must_not,
             interpreted,
             terms,
             rescoring: parts.rescoring,
@@ -804,7 +768,19 @@ impl Searcher {
         Self::check(req)?;
         let searcher = self.reader.searcher();
         let text = self.text_query(&req.q);
-        let sort = req.sort.unwrap_or(if text.query.is_some() {
+        let plan = Plan {
+            terms: text
+                .weighted
+                .iter()
+                .map(|(t, w)| {
+                    let hangul = t.value().as_str().is_some_and(hangul_word);
+                    Ok((t.clone(), self.stats.bm25(&searcher, t, hangul, *w)?))
+                })
+                .collect::<tantivy::Result<_>>()?,
+            must: text.must,
+            must_not: text.must_not,
+        };
+        let sort = req.sort.unwrap_or(if !plan.is_empty() {
             Sort::Relevance
         } else {
             Sort::Date
@@ -825,16 +801,7 @@ impl Searcher {
         } else {
             page_end
         };
-        let all: Box<dyn Query> = Box::new(AllQuery);
-        let query = text.query.as_ref().unwrap_or(&all);
-        let fruits = bits::run(
-            &searcher,
-            query.as_ref(),
-            &self.facet_bits,
-            &filters,
-            order,
-            keep,
-        )?;
+        let fruits = bits::run(&searcher, &plan, &self.facet_bits, &filters, order, keep)?;
         let bits::Outcome {
             mut ranked,
             total,
@@ -1053,7 +1020,7 @@ impl Searcher {
         let none = bits::Filters::default();
         let fruits = bits::run(
             &searcher,
-            &AllQuery,
+            &Plan::default(),
             &self.facet_bits,
             &none,
             bits::Order::Day,

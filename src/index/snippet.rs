@@ -159,10 +159,11 @@ impl<'a> Stems<'a> {
 /// For Korean, whose terms are morphemes written as they are, this finds
 /// what analysis would at a fraction of its cost. One-character terms are
 /// left out. At each place the longest term wins; matches do not overlap.
-/// Built once per search (one automaton for every term), used on every hit.
+/// Built once per search (one automaton for every term) when a hit first
+/// needs it, used on every hit.
 pub struct Literal<'a> {
     terms: Vec<&'a str>,
-    automaton: Option<aho_corasick::AhoCorasick>,
+    automaton: std::cell::OnceCell<Option<aho_corasick::AhoCorasick>>,
 }
 
 impl<'a> Literal<'a> {
@@ -172,16 +173,30 @@ impl<'a> Literal<'a> {
             .filter(|t| t.chars().count() > 1)
             .map(String::as_str)
             .collect();
-        let automaton = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(&terms)
-            .ok();
-        Self { terms, automaton }
+        Self {
+            terms,
+            automaton: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn automaton(&self) -> Option<&aho_corasick::AhoCorasick> {
+        self.automaton
+            .get_or_init(|| {
+                // A contiguous NFA: the DFA that the builder picks for a
+                // few terms searches a little faster but takes longer to
+                // build than a page of hits takes to search.
+                aho_corasick::AhoCorasick::builder()
+                    .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                    .ascii_case_insensitive(true)
+                    .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+                    .build(&self.terms)
+                    .ok()
+            })
+            .as_ref()
     }
 
     pub fn find(&self, text: &str) -> Vec<Found<'a>> {
-        let Some(automaton) = &self.automaton else {
+        let Some(automaton) = self.automaton() else {
             return Vec::new();
         };
         automaton

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query, Weight};
+use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring, Query, Weight};
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
 
@@ -77,14 +77,36 @@ impl LanguageStats {
     /// `query`, on `field` alone, scored over its language's documents;
     /// `hangul` says that its terms are Hangul.
     pub fn scoped(&self, field: Field, hangul: bool, query: Box<dyn Query>) -> Box<dyn Query> {
+        match self.scope(field, hangul) {
+            Some(scope) => Box::new(Scoped { query, scope }),
+            None => query,
+        }
+    }
+
+    /// The BM25 weight of `term` as `scoped` scores it, times `boost`.
+    pub fn bm25(
+        &self,
+        searcher: &Searcher,
+        term: &Term,
+        hangul: bool,
+        boost: f32,
+    ) -> tantivy::Result<Bm25Weight> {
+        let terms = std::slice::from_ref(term);
+        let weight = match self.scope(term.field(), hangul) {
+            Some(scope) => Bm25Weight::for_terms(&Stats { searcher, scope }, terms)?,
+            None => Bm25Weight::for_terms(searcher, terms)?,
+        };
+        Ok(weight.boost_by(boost))
+    }
+
+    /// The scope of `field`'s terms (of Hangul ones if `hangul`), if it is
+    /// not the whole index.
+    fn scope(&self, field: Field, hangul: bool) -> Option<Scope> {
         let scope = match self.hangul {
             Some((all, scope)) if all == field => hangul.then_some(scope),
             _ => self.fields.get(&field).copied(),
         };
-        match scope {
-            Some(scope) if scope.docs > 0 => Box::new(Scoped { query, scope }),
-            _ => query,
-        }
+        scope.filter(|s| s.docs > 0)
     }
 }
 

@@ -37,7 +37,7 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(250);
 fn max_concurrent_searches() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
-/// A search that takes longer than this is answered with 503.
+/// A search that waits longer than this for its turn is answered with 503.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What every request shares.
@@ -151,33 +151,49 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Run blocking search work off the async threads, under the concurrency cap.
-async fn blocking<T: Send + 'static>(
+/// Run search work under the concurrency cap, on the thread that serves the
+/// request. A search is a millisecond or so of CPU (about 0.1 s at worst,
+/// with the longest query and the deepest page the limits allow), so it
+/// runs in place: handing it to a blocking thread and back cost a quarter
+/// of the server's throughput (measured; BENCHMARKS.md). The cap, one
+/// search per core, keeps the runtime's threads from all being busy with
+/// searches beyond what the cores can run; the rest wait their turn, first
+/// come first served, at most `REQUEST_TIMEOUT`.
+async fn searching<T>(
     state: &Arc<AppState>,
-    work: impl FnOnce(Arc<Searcher>) -> Result<T, SearchError> + Send + 'static,
+    work: impl FnOnce(Arc<Searcher>) -> Result<T, SearchError>,
 ) -> Result<T, ApiError> {
-    let _permit = state.permits.acquire().await.map_err(|_| ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "unavailable",
-        message: "the server is shutting down".into(),
-    })?;
+    let permit = match tokio::time::timeout(REQUEST_TIMEOUT, state.permits.acquire()).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(_)) => {
+            return Err(ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "unavailable",
+                message: "the server is shutting down".into(),
+            });
+        }
+        Err(_) => {
+            return Err(ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "timeout",
+                message: "the server is too busy; try again".into(),
+            });
+        }
+    };
     let searcher = state.searcher();
-    let task = tokio::task::spawn_blocking(move || work(searcher));
-    match tokio::time::timeout(REQUEST_TIMEOUT, task).await {
-        Ok(Ok(result)) => result.map_err(ApiError::from),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "a search task failed");
+    // A bug that panics fails this request with a 503, not the connection.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(searcher)));
+    drop(permit);
+    match result {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(_) => {
+            tracing::error!("a search failed: it panicked");
             Err(ApiError {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 code: "unavailable",
                 message: "the search could not be completed; try again".into(),
             })
         }
-        Err(_) => Err(ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "timeout",
-            message: "the search took too long".into(),
-        }),
     }
 }
 
@@ -192,7 +208,7 @@ async fn search(
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let req = SearchRequest::from_params(&params).map_err(ApiError::bad_request)?;
-    let response = blocking(&state, move |s| s.search(&req)).await?;
+    let response = searching(&state, move |s| s.search(&req)).await?;
     Ok(Json(response).into_response())
 }
 
@@ -205,7 +221,7 @@ async fn document(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let doc = blocking(&state, move |s| s.document(&id)).await?;
+    let doc = searching(&state, move |s| s.document(&id)).await?;
     Ok(Json(doc).into_response())
 }
 
@@ -237,7 +253,7 @@ async fn related(
             }
         }
     }
-    let hits = blocking(&state, move |s| s.related(&id, limit)).await?;
+    let hits = searching(&state, move |s| s.related(&id, limit)).await?;
     Ok(Json(openapi::Related { hits }).into_response())
 }
 
@@ -265,7 +281,7 @@ async fn stats(
             }
         }
     }
-    let stats = blocking(&state, move |s| s.stats(ui)).await?;
+    let stats = searching(&state, move |s| s.stats(ui)).await?;
     Ok(Json(stats).into_response())
 }
 
@@ -294,7 +310,7 @@ async fn home(
         (_, Err(e)) => return ApiError::bad_request(e).page(&q),
         (_, Ok(req)) => req,
     };
-    match blocking(&state, move |s| s.search(&req)).await {
+    match searching(&state, move |s| s.search(&req)).await {
         Ok(r) => Html(page::results(&q, &r, &state.engine).into_string()).into_response(),
         Err(e) => e.page(&q),
     }
@@ -320,7 +336,7 @@ async fn document_page(
         .and_then(|(_, v)| UiLang::parse(v))
         .unwrap_or_else(|| default_ui(&headers));
     let (q, _) = page::PageQuery::parse(&[], ui);
-    let found = blocking(&state, move |s| {
+    let found = searching(&state, move |s| {
         let doc = s.document(&id)?;
         let related = s.related(&id, 5)?;
         Ok((doc, related))
