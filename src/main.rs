@@ -268,6 +268,7 @@ fn run(cli: Cli) -> Result<()> {
                 limit,
                 offset,
                 ui: UiLang::parse(&ui_lang).context("--ui-lang must be en, es or ko")?,
+                time_limit: None,
             };
             search(&config, &req, json)
         }
@@ -598,18 +599,11 @@ fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
         engine,
         config.corpus.clone(),
     ));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr}"))?;
-        eprintln!("serving on http://{}", listener.local_addr()?);
-        egovkb::server::serve_on(listener, state).await?;
-        Ok(())
-    })
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+    eprintln!("serving on http://{}", listener.local_addr()?);
+    egovkb::server::serve(listener, state)?;
+    Ok(())
 }
 
 /// A spinner with the current step on a terminal; nothing otherwise.

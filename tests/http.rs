@@ -543,3 +543,45 @@ fn documents_indexed_in_place_are_served_without_a_restart() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// The server's threads: many connections at once are all answered, the
+/// same as one at a time, and a stop lets them end and closes the port.
+#[test]
+fn concurrent_connections_are_answered_and_a_stop_closes_the_port() {
+    let (state, _dir) = common::server_state(docs(), None);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
+        egovkb::server::serve_until(listener, state, async {
+            let _ = stopped.await;
+        })
+    });
+    let path = "/api/search?q=resident%20registration";
+    let (status, alone) = common::http_get(addr, path);
+    assert_eq!(status, 200);
+    let alone: Value = serde_json::from_str(&alone).unwrap();
+    let clients: Vec<_> = (0..16)
+        .map(|_| {
+            std::thread::spawn(move || {
+                (0..5)
+                    .map(|_| common::http_get(addr, path))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for client in clients {
+        for (status, body) in client.join().unwrap() {
+            assert_eq!(status, 200);
+            let mut answer: Value = serde_json::from_str(&body).unwrap();
+            answer["took_ms"] = alone["took_ms"].clone();
+            assert_eq!(answer, alone);
+        }
+    }
+    stop.send(()).unwrap();
+    assert!(server.join().unwrap().is_ok());
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "the port is still open"
+    );
+}

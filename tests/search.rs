@@ -625,6 +625,26 @@ fn bad_queries_never_panic() {
     }
 }
 
+#[test]
+fn a_search_past_its_time_limit_stops() {
+    let s = &fixture().searcher;
+    let q = "resident registration Paraguay";
+    let limited = |limit| SearchRequest {
+        time_limit: Some(limit),
+        ..req(q)
+    };
+    match s.search(&limited(std::time::Duration::ZERO)) {
+        Err(SearchError::TooSlow(d)) => assert_eq!(d, std::time::Duration::ZERO),
+        other => panic!("{other:?}"),
+    }
+    let unlimited = s.search(&req(q)).unwrap();
+    let in_time = s
+        .search(&limited(std::time::Duration::from_secs(60)))
+        .unwrap();
+    assert!(!in_time.hits.is_empty());
+    assert_eq!(in_time.hits, unlimited.hits);
+}
+
 mod fuzz {
     use super::*;
     use proptest::prelude::*;

@@ -140,13 +140,27 @@ impl<'a> Stems<'a> {
                 found.push((s, e, t));
             }
         };
+        // Words are runs of alphanumeric characters. ASCII bytes, most of
+        // the text, are classified without decoding a character.
+        let bytes = text.as_bytes();
         let mut start = None;
-        for (i, c) in text.char_indices() {
-            if c.is_alphanumeric() {
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (word_char, len) = if b.is_ascii() {
+                (b.is_ascii_alphanumeric(), 1)
+            } else {
+                match text[i..].chars().next() {
+                    Some(c) => (c.is_alphanumeric(), c.len_utf8()),
+                    None => break,
+                }
+            };
+            if word_char {
                 start.get_or_insert(i);
             } else if let Some(s) = start.take() {
                 check(s, i);
             }
+            i += len;
         }
         if let Some(s) = start {
             check(s, text.len());

@@ -20,7 +20,6 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use tokio::sync::Semaphore;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::document::Document;
@@ -32,13 +31,12 @@ use crate::index::search::{SearchError, SearchRequest, SearchResponse, Searcher,
 /// How often the server looks for a new index generation.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
 /// Searches are CPU-bound: running more at once than there are cores only
-/// makes every one of them slower. The rest wait their turn, first come
-/// first served, which keeps the slowest answers close to the typical one.
-fn max_concurrent_searches() -> usize {
+/// makes every one of them slower. One serving thread per core.
+fn serving_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
-/// A search that waits longer than this for its turn is answered with 503.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A search that takes longer than this stops and is answered with 503.
+const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 /// What every request shares.
 pub struct AppState {
@@ -46,7 +44,6 @@ pub struct AppState {
     dir: IndexDir,
     engine: Engine,
     corpus: PathBuf,
-    permits: Semaphore,
 }
 
 impl AppState {
@@ -56,7 +53,6 @@ impl AppState {
             dir,
             engine,
             corpus,
-            permits: Semaphore::new(max_concurrent_searches()),
         }
     }
 
@@ -111,6 +107,11 @@ impl From<SearchError> for ApiError {
     fn from(e: SearchError) -> Self {
         match e {
             SearchError::BadRequest(m) => Self::bad_request(m),
+            SearchError::TooSlow(_) => Self {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "timeout",
+                message: e.to_string(),
+            },
             SearchError::NotFound(_) => Self {
                 status: StatusCode::NOT_FOUND,
                 code: "not_found",
@@ -151,40 +152,20 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Run search work under the concurrency cap, on the thread that serves the
-/// request. A search is a millisecond or so of CPU (about 0.1 s at worst,
-/// with the longest query and the deepest page the limits allow), so it
-/// runs in place: handing it to a blocking thread and back cost a quarter
-/// of the server's throughput (measured; BENCHMARKS.md). The cap, one
-/// search per core, keeps the runtime's threads from all being busy with
-/// searches beyond what the cores can run; the rest wait their turn, first
-/// come first served, at most `REQUEST_TIMEOUT`.
-async fn searching<T>(
-    state: &Arc<AppState>,
+/// Run search work on the thread that serves the request. A search is a
+/// millisecond or so of CPU (about 0.1 s at worst, with the longest query
+/// and the deepest page the limits allow), so it runs in place: handing it
+/// to a blocking thread and back cost a quarter of the server's throughput
+/// (measured; BENCHMARKS.md). Each serving thread runs one search at a
+/// time and there is one per core (`serve`): that is the cap on concurrent
+/// searches.
+fn searching<T>(
+    state: &AppState,
     work: impl FnOnce(Arc<Searcher>) -> Result<T, SearchError>,
 ) -> Result<T, ApiError> {
-    let permit = match tokio::time::timeout(REQUEST_TIMEOUT, state.permits.acquire()).await {
-        Ok(Ok(permit)) => permit,
-        Ok(Err(_)) => {
-            return Err(ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "unavailable",
-                message: "the server is shutting down".into(),
-            });
-        }
-        Err(_) => {
-            return Err(ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "timeout",
-                message: "the server is too busy; try again".into(),
-            });
-        }
-    };
-    let searcher = state.searcher();
     // A bug that panics fails this request with a 503, not the connection.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(searcher)));
-    drop(permit);
-    match result {
+    let searcher = state.searcher();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(searcher))) {
         Ok(result) => result.map_err(ApiError::from),
         Err(_) => {
             tracing::error!("a search failed: it panicked");
@@ -207,8 +188,9 @@ async fn search(
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let req = SearchRequest::from_params(&params).map_err(ApiError::bad_request)?;
-    let response = searching(&state, move |s| s.search(&req)).await?;
+    let mut req = SearchRequest::from_params(&params).map_err(ApiError::bad_request)?;
+    req.time_limit = Some(SEARCH_TIME_LIMIT);
+    let response = searching(&state, move |s| s.search(&req))?;
     Ok(Json(response).into_response())
 }
 
@@ -221,7 +203,7 @@ async fn document(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let doc = searching(&state, move |s| s.document(&id)).await?;
+    let doc = searching(&state, move |s| s.document(&id))?;
     Ok(Json(doc).into_response())
 }
 
@@ -253,7 +235,7 @@ async fn related(
             }
         }
     }
-    let hits = searching(&state, move |s| s.related(&id, limit)).await?;
+    let hits = searching(&state, move |s| s.related(&id, limit))?;
     Ok(Json(openapi::Related { hits }).into_response())
 }
 
@@ -281,7 +263,7 @@ async fn stats(
             }
         }
     }
-    let stats = searching(&state, move |s| s.stats(ui)).await?;
+    let stats = searching(&state, move |s| s.stats(ui))?;
     Ok(Json(stats).into_response())
 }
 
@@ -308,9 +290,12 @@ async fn home(
     let req = match (raw, req) {
         (Err(e), _) => return ApiError::bad_request(e.body_text()).page(&q),
         (_, Err(e)) => return ApiError::bad_request(e).page(&q),
-        (_, Ok(req)) => req,
+        (_, Ok(req)) => SearchRequest {
+            time_limit: Some(SEARCH_TIME_LIMIT),
+            ..req
+        },
     };
-    match searching(&state, move |s| s.search(&req)).await {
+    match searching(&state, move |s| s.search(&req)) {
         Ok(r) => Html(page::results(&q, &r, &state.engine).into_string()).into_response(),
         Err(e) => e.page(&q),
     }
@@ -340,8 +325,7 @@ async fn document_page(
         let doc = s.document(&id)?;
         let related = s.related(&id, 5)?;
         Ok((doc, related))
-    })
-    .await;
+    });
     match found {
         Ok((doc, related)) => {
             Html(page::document(ui, &doc, &related, &state.engine).into_string()).into_response()
@@ -426,7 +410,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; scr
      img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The routes.
-pub fn router(state: Arc<AppState>) -> Router {
+fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/search", get(search))
@@ -455,28 +439,145 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serve until Ctrl-C or SIGTERM; swap in new index generations as they appear.
-pub async fn serve(addr: SocketAddr, state: Arc<AppState>) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    serve_on(listener, state).await
+/// Serve on `listener` until Ctrl-C or SIGTERM, and swap in new index
+/// generations as they appear. Blocks the calling thread.
+///
+/// One thread per core serves HTTP and runs searches, each with a
+/// single-threaded runtime of its own and the connections it is given; an
+/// acceptor hands each new connection to the next of them in turn. A
+/// request is then read, searched and answered on one thread, without a
+/// hand-over between threads, and each thread answers its connections in
+/// the order their requests came. A work-stealing runtime was measured
+/// slower and less even (BENCHMARKS.md): its threads took requests in
+/// batches, in no particular order, so some waited twice as long as
+/// others.
+pub fn serve(listener: std::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    serve_until(listener, state, shutdown_signal())
 }
 
-/// Serve on a listener already bound (tests bind 127.0.0.1:0).
-pub async fn serve_on(
-    listener: tokio::net::TcpListener,
+/// `serve`, until `stop` completes: requests in flight are answered, then
+/// the threads end.
+pub fn serve_until(
+    listener: std::net::TcpListener,
     state: Arc<AppState>,
+    stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let watcher = state.clone();
-    tokio::spawn(async move {
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    let (stopping, stop_rx) = tokio::sync::watch::channel(false);
+    let mut handoffs = Vec::new();
+    let mut threads = Vec::new();
+    for i in 0..serving_threads() {
+        let (tx, rx) = tokio::sync::mpsc::channel(CONNECTION_QUEUE);
+        handoffs.push(tx);
+        let state = state.clone();
+        let mut stop = stop_rx.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("egovkb-http-{i}"))
+            .spawn(move || {
+                runtime()?.block_on(async move {
+                    axum::serve(Assigned { rx, local }, router(state))
+                        .with_graceful_shutdown(async move {
+                            let _ = stop.wait_for(|&s| s).await;
+                        })
+                        .await
+                })
+            })?;
+        threads.push(thread);
+    }
+    let accepted = runtime()?.block_on(accept(listener, state, handoffs, stop));
+    let _ = stopping.send(true);
+    for thread in threads {
+        match thread.join() {
+            Ok(result) => result?,
+            Err(_) => return Err(std::io::Error::other("a server thread panicked")),
+        }
+    }
+    accepted
+}
+
+/// How many new connections may wait for their thread.
+const CONNECTION_QUEUE: usize = 1024;
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+}
+
+/// Accept connections and hand them to the serving threads in turn, until
+/// `stop`; meanwhile, look for new index generations.
+async fn accept(
+    listener: std::net::TcpListener,
+    state: Arc<AppState>,
+    handoffs: Vec<tokio::sync::mpsc::Sender<std::net::TcpStream>>,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let watcher = tokio::spawn(async move {
         loop {
             tokio::time::sleep(WATCH_INTERVAL).await;
-            let s = watcher.clone();
+            let s = state.clone();
             let _ = tokio::task::spawn_blocking(move || s.refresh()).await;
         }
     });
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    tokio::pin!(stop);
+    let mut next = 0;
+    loop {
+        let stream = tokio::select! {
+            () = &mut stop => break,
+            accepted = listener.accept() => match accepted.and_then(|(s, _)| s.into_std()) {
+                Ok(stream) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before
+                    // it was accepted: wait a little rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Some(handoff) = handoffs.get(next) else {
+            break;
+        };
+        if handoff.send(stream).await.is_err() {
+            return Err(std::io::Error::other("a server thread stopped"));
+        }
+        next = (next + 1) % handoffs.len();
+    }
+    watcher.abort();
+    Ok(())
+}
+
+/// The connections handed to one serving thread.
+struct Assigned {
+    rx: tokio::sync::mpsc::Receiver<std::net::TcpStream>,
+    local: SocketAddr,
+}
+
+impl axum::serve::Listener for Assigned {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Some(stream) = self.rx.recv().await else {
+                // The acceptor has stopped: no more connections; the
+                // shutdown signal ends the serving.
+                return std::future::pending().await;
+            };
+            match tokio::net::TcpStream::from_std(stream)
+                .and_then(|s| s.peer_addr().map(|peer| (s, peer)))
+            {
+                Ok(accepted) => return accepted,
+                Err(e) => tracing::warn!(error = %e, "taking a connection"),
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
 }
 
 async fn shutdown_signal() {

@@ -145,32 +145,44 @@ impl TestServer {
     }
 
     fn start_in(docs: Vec<egovkb::Document>, corpus: Option<&std::path::Path>) -> Self {
-        use egovkb::engine::Engine;
-        use egovkb::index::search::Searcher;
-        use egovkb::index::{IndexDir, build};
-        let engine = Engine::load(&dict_root(), corpus).expect("engine");
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        let store = egovkb::store::Store::open(&root.join("corpus")).unwrap();
-        for d in &docs {
-            store.put(d).unwrap();
-        }
-        let index = IndexDir::new(&root.join("index"));
-        build::update(&index, &store, &engine, &egovkb::progress::Quiet).unwrap();
-        let searcher = Searcher::open(&index, engine.clone(), corpus).unwrap();
-        let state = std::sync::Arc::new(egovkb::server::AppState::new(
-            searcher,
-            index,
-            engine,
-            root.join("corpus"),
-        ));
-        let addr = spawn(move |listener| egovkb::server::serve_on(listener, state));
+        let (state, dir) = server_state(docs, corpus);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || egovkb::server::serve(listener, state));
         Self {
             addr,
-            root,
+            root: dir.path().to_path_buf(),
             _dir: dir,
         }
     }
+}
+
+/// What a server over an index of `docs` shares, in a temporary directory
+/// that holds `corpus/` and `index/`.
+pub fn server_state(
+    docs: Vec<egovkb::Document>,
+    corpus: Option<&std::path::Path>,
+) -> (std::sync::Arc<egovkb::server::AppState>, tempfile::TempDir) {
+    use egovkb::engine::Engine;
+    use egovkb::index::search::Searcher;
+    use egovkb::index::{IndexDir, build};
+    let engine = Engine::load(&dict_root(), corpus).expect("engine");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let store = egovkb::store::Store::open(&root.join("corpus")).unwrap();
+    for d in &docs {
+        store.put(d).unwrap();
+    }
+    let index = IndexDir::new(&root.join("index"));
+    build::update(&index, &store, &engine, &egovkb::progress::Quiet).unwrap();
+    let searcher = Searcher::open(&index, engine.clone(), corpus).unwrap();
+    let state = std::sync::Arc::new(egovkb::server::AppState::new(
+        searcher,
+        index,
+        engine,
+        root.join("corpus"),
+    ));
+    (state, dir)
 }
 
 /// Run a server on 127.0.0.1 (a free port) in a thread of its own, until
