@@ -182,7 +182,7 @@ fn searching<T>(
     responses(
         (status = 200, description = "Ranked hits, what the query was understood as, and disjunctive facet counts", body = SearchResponse),
         (status = 400, description = "A bad parameter; the message says which", body = openapi::ErrorBody),
-        (status = 503, description = "Too busy or too slow; try again", body = openapi::ErrorBody)))]
+        (status = 503, description = "The search took too long (`timeout`) or failed (`unavailable`); try again", body = openapi::ErrorBody)))]
 async fn search(
     State(state): State<Arc<AppState>>,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
