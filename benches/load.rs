@@ -1,7 +1,9 @@
 //! Load: `egovkb serve` over the generated benchmark corpus (default
 //! 100,000 documents, see `support/corpus.rs`) under Debian's `wrk` at 1, 8
-//! and 64 connections, then at 64 connections while `egovkb reindex` builds
-//! and swaps in a new generation. Requests cycle through typical queries,
+//! and 64 connections, at 64 connections while a new generation is put in
+//! service every second (the swap alone: `CURRENT` flipped between the
+//! generation and a copy of it), then while `egovkb reindex` builds and
+//! swaps in a new generation. Requests cycle through typical queries,
 //! a third of them with facet filters. Prints Markdown for BENCHMARKS.md:
 //! requests/s, p50/p99 latency and failed requests (non-2xx and socket
 //! errors) per run.
@@ -61,6 +63,61 @@ fn generation(port: u16) -> String {
         .ok()
         .and_then(|v| v["generation"].as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// A run at 64 connections while `CURRENT` flips every second between the
+/// generation in service and a copy of it (as a reindex flips it): the
+/// run, the flips, and how many the server was seen to follow within a
+/// second. The copy is removed and the first generation put back after.
+fn swapping(work: &Path, port: u16, script: &Path, secs: u64) -> (Run, usize, usize) {
+    let index = work.join("index");
+    let first = std::fs::read_to_string(index.join("CURRENT"))
+        .expect("CURRENT")
+        .trim()
+        .to_string();
+    let number: u64 = first
+        .trim_start_matches("gen-")
+        .parse()
+        .expect("a generation number");
+    let copy = format!("gen-{:06}", number + 1);
+    let ok = Command::new("cp")
+        .arg("-r")
+        .arg(index.join(&first))
+        .arg(index.join(&copy))
+        .status()
+        .expect("cp");
+    assert!(ok.success(), "copying the generation");
+    let meta = index.join(&copy).join("egovkb-index.json");
+    let text = std::fs::read_to_string(&meta).expect("generation meta");
+    std::fs::write(&meta, text.replace(&first, &copy)).expect("generation meta");
+    let flipper = {
+        let (index, first, copy) = (index.clone(), first.clone(), copy.clone());
+        std::thread::spawn(move || {
+            let (mut flips, mut followed) = (0, 0);
+            for k in 1..secs {
+                let to = if k % 2 == 1 { &copy } else { &first };
+                put_in_service(&index, to);
+                flips += 1;
+                std::thread::sleep(Duration::from_secs(1));
+                followed += usize::from(generation(port) == *to);
+            }
+            (flips, followed)
+        })
+    };
+    let r = wrk(port, script, 64, secs);
+    let (flips, followed) = flipper.join().expect("flipper");
+    put_in_service(&index, &first);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(generation(port), first, "the first generation is back");
+    std::fs::remove_dir_all(index.join(&copy)).expect("removing the copy");
+    (r, flips, followed)
+}
+
+/// Point `CURRENT` at `generation` by a rename, as a reindex does.
+fn put_in_service(index: &Path, generation: &str) {
+    let tmp = index.join("CURRENT.swap");
+    std::fs::write(&tmp, generation).expect("CURRENT");
+    std::fs::rename(&tmp, index.join("CURRENT")).expect("CURRENT");
 }
 
 struct Run {
@@ -201,11 +258,19 @@ fn main() {
         let r = wrk(port, &script, c, secs);
         row(&c.to_string(), &r);
     }
+    let mut notes = Vec::new();
+
+    // The swap alone, without a reindex's CPU: the pointer file flipped
+    // every second between the generation in service and a copy of it.
+    let (r, flips, followed) = swapping(&work, port, &script, secs);
+    row("64, a new generation put in service every second", &r);
+    notes.push(format!(
+        "swaps: {flips} flips of `CURRENT`, the server followed {followed} within a second"
+    ));
 
     // The same at 64 connections while a reindex builds a new generation
     // and the server swaps it in: as is, and at the lowest CPU priority
     // (`nice -n 19`, what README.md recommends on a busy server).
-    let mut notes = Vec::new();
     for niced in [false, true] {
         let before = generation(port);
         let t = Instant::now();
