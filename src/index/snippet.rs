@@ -264,10 +264,14 @@ pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
         let first = hits[best_window.0].0;
         // Start a little before the first match, at a word boundary.
         let mut s = floor_boundary(text, first.saturating_sub(width / 5));
+        // Just after the first whitespace (which may be wider than a
+        // byte: a no-break space is two).
         if s > 0
-            && let Some(ws) = text[s..first].find(char::is_whitespace)
+            && let Some((ws, c)) = text[s..first]
+                .char_indices()
+                .find(|(_, c)| c.is_whitespace())
         {
-            s += ws + 1;
+            s += ws + c.len_utf8();
         }
         let mut e = floor_boundary(text, s + width);
         if e < text.len()
@@ -417,6 +421,45 @@ mod tests {
                 .unwrap_or((0, 0));
             proptest::prop_assert_eq!((s.distinct, s.matches), brute);
         }
+    }
+
+    proptest::proptest! {
+        /// Any text (wide whitespace, accents, Hangul, control characters)
+        /// and any of its words as terms: a snippet is made, without
+        /// cutting a character, and its marks hold only those words.
+        #[test]
+        fn any_text_gives_a_snippet(
+            text in "([a-zé한글]{1,6}[ \u{a0}\u{2003}\u{3000}\n\t.,<&]{1,3}){0,150}",
+            pick in proptest::collection::vec(0usize..150, 0..4),
+        ) {
+            let words: Vec<&str> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let terms: HashSet<String> = pick
+                .iter()
+                .filter_map(|&i| words.get(i % words.len().max(1)))
+                .map(|w| w.to_lowercase())
+                .collect();
+            for hits in [Stems::new(&terms).find(&text), Literal::new(&terms).find(&text)] {
+                let s = best(&text, &hits);
+                proptest::prop_assert!(s.distinct <= terms.len());
+                proptest::prop_assert!(!s.html.contains('<') || s.html.contains("<mark>"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_no_break_space_before_the_window_is_not_cut() {
+        // The window starts just after the first whitespace between a
+        // little before the first match and the match; here that is a
+        // two-byte no-break space after a long word.
+        let filler = "palabra ".repeat(60);
+        let long = "a".repeat(SNIPPET_CHARS);
+        let text = format!("{filler}{long}\u{a0}boxeo y rugby. {filler} boxeo");
+        let terms = set(&["boxeo"]);
+        let s = best(&text, &Stems::new(&terms).find(&text));
+        assert!(s.html.contains("<mark>boxeo</mark>"), "{}", s.html);
     }
 
     #[test]
