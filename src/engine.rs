@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::analysis::{self, Analyzers, dict};
 use crate::enrich::{Enricher, VocabularyError};
+use crate::index::ranking::Ranking;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -13,6 +14,8 @@ pub enum EngineError {
     Dict(#[from] dict::DictError),
     #[error(transparent)]
     Vocabulary(#[from] VocabularyError),
+    #[error("{0}")]
+    Ranking(String),
 }
 
 /// Analyzers and enrichment, ready to index or search.
@@ -20,6 +23,8 @@ pub enum EngineError {
 pub struct Engine {
     pub analyzers: Analyzers,
     pub enricher: Arc<Enricher>,
+    /// Ranking weights (the defaults, or `EGOVKB_RANKING`'s).
+    pub ranking: Ranking,
 }
 
 impl Engine {
@@ -31,6 +36,7 @@ impl Engine {
         Ok(Self {
             analyzers,
             enricher,
+            ranking: Ranking::from_env().map_err(EngineError::Ranking)?,
         })
     }
 

@@ -492,6 +492,17 @@ fn print_results(r: &SearchResponse, offset: usize) {
                 .join(", ")
         ));
     }
+    if !r.interpreted.relaxed.is_empty() {
+        head.push_str(&format!(
+            "\nno document has {} as written: its words were searched instead",
+            r.interpreted
+                .relaxed
+                .iter()
+                .map(|p| format!("\"{p}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     println!("{head}\n");
     for (i, h) in r.hits.iter().enumerate() {
         let mut badges = vec![h.doc_type.clone()];

@@ -295,6 +295,23 @@ fn the_page_searches_with_facets_and_results() {
     assert!(html.contains(r#"href="/doc/ko-py?ui=en""#));
     assert!(html.contains("<mark>"));
     assert!(html.contains(r#"<span class="badge lang">ko</span>"#));
+    assert!(!html.contains(r#"class="relaxed""#));
+}
+
+#[test]
+fn the_page_says_when_a_phrase_was_searched_as_words() {
+    let html = page("/?q=%22registration+resident+Paraguay%22&ui=en").body;
+    assert!(
+        html.contains(r#"<p class="relaxed" role="status">"#)
+            && html.contains("<q>registration resident Paraguay</q>"),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="/doc/en-py?ui=en""#), "{html}");
+    let r = get("/api/search?q=%22registration+resident+Paraguay%22");
+    assert_eq!(
+        r.1["interpreted"]["relaxed"][0],
+        "registration resident Paraguay"
+    );
 }
 
 #[test]

@@ -553,6 +553,22 @@ fn labels_follow_the_interface_language() {
 fn phrases_and_exclusions() {
     let r = search("\"one-stop online services\"");
     assert_eq!(ids(&r), vec!["en-gov24"]);
+    assert!(r.interpreted.relaxed.is_empty());
+    // A phrase that no document has as written: its words are searched,
+    // and the response says so.
+    let r = search("\"online one-stop services\"");
+    assert_eq!(r.interpreted.relaxed, ["online one-stop services"]);
+    assert_eq!(ids(&r).first(), Some(&"en-gov24"), "{:?}", ids(&r));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json["interpreted"]["relaxed"][0],
+        "online one-stop services"
+    );
+    // Exclusions still hold when a phrase is relaxed.
+    let r = search("\"online one-stop services\" -gov24");
+    assert!(!ids(&r).contains(&"en-gov24"), "{:?}", ids(&r));
+    // Words that are nowhere: nothing, relaxed or not.
+    assert_eq!(search("\"zyxwv qwxz\"").total, 0);
     let with = search("Paraguay");
     let without = search("Paraguay -registro");
     assert!(with.hits.iter().any(|h| h.id == "es-py-registro"));

@@ -93,6 +93,31 @@ fn spanish_suffix_accents(word: &str) -> std::borrow::Cow<'_, str> {
     word.into()
 }
 
+/// English clitics, written after an apostrophe: the possessive and the
+/// contractions (Tesla's, don't, I'd, I'm, we'll, you're, I've).
+const CLITICS: [&str; 7] = ["s", "t", "d", "m", "ll", "re", "ve"];
+
+/// The length in bytes of the clitic `rest` starts with (an apostrophe,
+/// straight or curly, then one of [`CLITICS`] and no more letters), or 0.
+fn clitic_len(rest: &str) -> usize {
+    let Some(apostrophe) = rest
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '\'' | '’' | 'ʼ'))
+    else {
+        return 0;
+    };
+    let after = &rest[apostrophe.len_utf8()..];
+    let word = after
+        .find(|c: char| !c.is_alphanumeric())
+        .map_or(after, |n| &after[..n]);
+    if CLITICS.iter().any(|c| word.eq_ignore_ascii_case(c)) {
+        apostrophe.len_utf8() + word.len()
+    } else {
+        0
+    }
+}
+
 impl LatinAnalyzer {
     pub fn spanish() -> Self {
         Self {
@@ -197,6 +222,12 @@ impl Analyzer for LatinAnalyzer {
                     });
                     position += 1;
                 }
+                // An English clitic after the word (Tesla's, don't, we'll)
+                // is not a word of its own: skip it.
+                let clitic = clitic_len(&text[end..]);
+                while chars.peek().is_some_and(|&(i, _)| i < end + clitic) {
+                    chars.next();
+                }
             } else {
                 chars.next();
             }
@@ -241,6 +272,34 @@ mod tests {
             let w = &text[t.start..t.end];
             assert!(w.eq_ignore_ascii_case("records") || w == "Seoul", "{w}");
         }
+    }
+
+    #[test]
+    fn english_clitics_are_not_words() {
+        let en = LatinAnalyzer::english();
+        assert_eq!(
+            texts(
+                &en,
+                "Tesla's company’s patents don't expire; we'll see, O'Brien's 'sup"
+            ),
+            [
+                "tesla", "compani", "patent", "don", "expir", "see", "o", "brien", "sup"
+            ]
+        );
+        // The other analyzers too (an English name in any text), and the
+        // positions stay consecutive.
+        let other = LatinAnalyzer::other();
+        let terms = other.analyze("McDonald's menu", Mode::Index);
+        let got: Vec<(&str, usize)> = terms
+            .iter()
+            .map(|t| (t.text.as_str(), t.position))
+            .collect();
+        assert_eq!(got, [("mcdonald", 0), ("menu", 1)]);
+        // An apostrophe before something else is only punctuation.
+        assert_eq!(
+            texts(&other, "rock'n'roll l'homme"),
+            ["rock", "n", "roll", "l", "homme"]
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tantivy::tokenizer::{Token as TantivyToken, TokenStream, Tokenizer};
 
 /// Bump when the analyzers change in a way that needs a reindex.
-pub const ANALYSIS_VERSION: u32 = 2;
+pub const ANALYSIS_VERSION: u32 = 3;
 
 /// What terms text becomes depends on this: the analyzers' version, the
 /// dictionary, the Korean terms and the stop words. An index records it.

@@ -14,11 +14,12 @@
 use std::cell::RefCell;
 
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::query::{Bm25Weight, EnableScoring, Query, Weight};
+use tantivy::query::{EnableScoring, Query, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{SegmentReader, Term};
 
 use super::bits::Bits;
+use super::stats::Bm25;
 
 /// A query as the matching pass runs it.
 #[derive(Default)]
@@ -26,7 +27,7 @@ pub struct Plan {
     /// Weighted terms with their BM25 weights (the weight's boost applied):
     /// a document with any of them matches unless `must` is not empty, and
     /// scores the sum of theirs.
-    pub terms: Vec<(Term, Bm25Weight)>,
+    pub terms: Vec<(Term, Bm25)>,
     /// Queries that every match must match; their scores are added.
     pub must: Vec<Box<dyn Query>>,
     /// Queries that no match may match.
@@ -172,7 +173,7 @@ impl<'p> Prepared<'p> {
         &self,
         reader: &SegmentReader,
         term: &Term,
-        bm25: &Bm25Weight,
+        bm25: &Bm25,
         scores: &mut [f32],
         touched: &mut Bits,
     ) -> tantivy::Result<usize> {
@@ -273,6 +274,7 @@ pub fn all_matches(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::ranking::Bm25Params;
     use tantivy::collector::DocSetCollector;
     use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, TermQuery};
     use tantivy::schema::{Schema, TEXT};
@@ -362,8 +364,8 @@ mod tests {
             terms: weighted
                 .iter()
                 .map(|(t, w)| {
-                    let bm25 = Bm25Weight::for_terms(&searcher, std::slice::from_ref(t)).unwrap();
-                    (t.clone(), bm25.boost_by(*w))
+                    let bm25 = Bm25::for_term(&searcher, t, Bm25Params::default(), *w).unwrap();
+                    (t.clone(), bm25)
                 })
                 .collect(),
             ..Plan::default()
@@ -456,7 +458,7 @@ mod tests {
         let plan = Plan {
             terms: vec![(
                 term.clone(),
-                Bm25Weight::for_terms(&searcher, std::slice::from_ref(&term)).unwrap(),
+                Bm25::for_term(&searcher, &term, Bm25Params::default(), 1.0).unwrap(),
             )],
             ..Plan::default()
         };

@@ -15,6 +15,7 @@ pub mod bits;
 pub mod build;
 pub mod matching;
 pub mod query;
+pub mod ranking;
 pub mod schema;
 pub mod search;
 pub mod snippet;

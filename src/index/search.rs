@@ -19,6 +19,7 @@ use super::bits::{self, Counts, FacetBits};
 use super::build::open_generation;
 use super::matching::Plan;
 use super::query::{self, Clause, MAX_QUERY_CHARS};
+use super::ranking::Ranking;
 use super::schema::{Fields, TextView};
 use super::snippet::{self, escape_html};
 use super::stats::LanguageStats;
@@ -29,34 +30,11 @@ use crate::document::{Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::{UiLang, searchable_text};
 
-// Ranking weights. They were chosen on the open benchmark
-// (../shared/eval; BENCHMARKS.md lists every variant measured), among a few
-// round values, never per query.
-/// The title is part of the body text too; a title match adds this.
-const TITLE_BOOST: f32 = 0.5;
-/// Two adjacent query terms within this many positions of each other...
-const PROXIMITY_SLOP: u32 = 3;
-/// ...add this, times the view's weight.
-const PROXIMITY_BOOST: f32 = 0.3;
 /// The proximity bonus reorders this many best candidates by the other
 /// evidence (positions are dear to read for every match). Retrieval
 /// quality is the same on every benchmark set with 30, 100 or 300
 /// (BENCHMARKS.md): the bonus is small beside the terms' own scores.
 const RESCORE_WINDOW: usize = 30;
-/// Fields of another language than the query's (their BM25 statistics are
-/// not comparable, and other languages are reached by query understanding).
-const OTHER_LANGUAGE_WEIGHT: f32 = 0.1;
-/// The all-languages view: one set of statistics over the whole corpus,
-/// and for Korean the character-bigram evidence that catches what the
-/// morphological analysis splits (반기문이 → 반기 + 문이).
-const ALL_LANGUAGES_WEIGHT: f32 = 0.3;
-/// A document tagged with a country or topic the query names.
-const COUNTRY_BOOST: f32 = 1.0;
-const TOPIC_BOOST: f32 = 1.0;
-/// A document tagged with both the country and the topic a query names.
-const ALL_CONCEPTS_BOOST: f32 = 1.0;
-/// A country's or topic's name in another phrasing or language.
-const EXPANSION_BOOST: f32 = 0.5;
 /// Names of one country or topic added to a query, per language.
 const MAX_EXPANSIONS_PER_LANGUAGE: usize = 3;
 /// Most hits a page may ask for.
@@ -165,6 +143,11 @@ pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
 pub struct Interpreted {
     pub countries: Vec<String>,
     pub topics: Vec<String>,
+    /// Quoted phrases that no document has as written: the search found
+    /// nothing with them, so their words were searched instead (absent
+    /// when every phrase was found).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relaxed: Vec<String>,
 }
 
 /// One result.
@@ -382,6 +365,10 @@ impl Searcher {
         &self.meta
     }
 
+    fn ranking(&self) -> &Ranking {
+        &self.engine.ranking
+    }
+
     pub fn index(&self) -> &Index {
         &self.index
     }
@@ -408,7 +395,7 @@ impl Searcher {
     /// query understanding instead). Without a language, all count alike.
     fn view_weight(&self, view: &TextView, lang: Option<&Lang>) -> f32 {
         if view.title == self.fields.all.title {
-            return ALL_LANGUAGES_WEIGHT;
+            return self.ranking().all_languages;
         }
         let Some(lang) = lang else { return 1.0 };
         let own = match lang.as_str() {
@@ -420,7 +407,7 @@ impl Searcher {
         if view.title == own {
             1.0
         } else {
-            OTHER_LANGUAGE_WEIGHT
+            self.ranking().other_language
         }
     }
 
@@ -439,6 +426,7 @@ impl Searcher {
         text: &str,
         phrase: bool,
         weight: f32,
+        lang: Option<&Lang>,
         parts: &mut QueryParts,
     ) -> Option<ViewTerms> {
         let analyzer = self.analyzer(view.analyzer)?;
@@ -449,7 +437,7 @@ impl Searcher {
         let words: Vec<String> = terms.iter().map(|t| t.text.clone()).collect();
         let own_language = weight >= 1.0;
         let fields: &[(Field, f32)] = if own_language {
-            &[(view.title, TITLE_BOOST), (view.body, 1.0)]
+            &[(view.title, self.ranking().title_boost), (view.body, 1.0)]
         } else {
             &[(view.body, 1.0)]
         };
@@ -504,7 +492,7 @@ impl Searcher {
                             (0, Term::from_field_text(view.body, &p.text)),
                             (1, Term::from_field_text(view.body, &t.text)),
                         ],
-                        PROXIMITY_SLOP,
+                        self.ranking().proximity_slop,
                     );
                     parts.rescoring.push(Box::new(BoostQuery::new(
                         self.stats.scoped(
@@ -512,12 +500,43 @@ impl Searcher {
                             hangul_word(&p.text) && hangul_word(&t.text),
                             Box::new(q),
                         ),
-                        weight * PROXIMITY_BOOST,
+                        weight * self.ranking().proximity_boost,
                     )));
                 }
                 if prev.is_none_or(|p| t.position > p.position) {
                     prev = Some(t);
                 }
+            }
+        }
+        // The own view leaves stop words out, so it cannot see "la
+        // universidad" or "Bank of Korea" as written; the all-languages
+        // view keeps them. Its adjacent pairs of a stop word of the query's
+        // language and a content word add a bonus of their own.
+        let latin_all = view.title == self.fields.all.title && !korean_bigrams;
+        let stop_boost = self.ranking().stopword_proximity;
+        if latin_all
+            && stop_boost > 0.0
+            && let Some(own) = lang.and_then(|l| self.language_analyzer(l))
+        {
+            let stop = |t: &crate::analysis::Term| {
+                own.analyze(&text[t.start..t.end], Mode::Query).is_empty()
+            };
+            for pair in terms.windows(2) {
+                let [p, t] = pair else { continue };
+                if t.position != p.position + 1 || stop(p) == stop(t) {
+                    continue;
+                }
+                let q = PhraseQuery::new_with_offset_and_slop(
+                    vec![
+                        (0, Term::from_field_text(view.body, &p.text)),
+                        (1, Term::from_field_text(view.body, &t.text)),
+                    ],
+                    self.ranking().proximity_slop,
+                );
+                parts.rescoring.push(Box::new(BoostQuery::new(
+                    self.stats.scoped(view.body, false, Box::new(q)),
+                    weight * stop_boost,
+                )));
             }
         }
         Some(ViewTerms {
@@ -526,9 +545,19 @@ impl Searcher {
         })
     }
 
-    /// The text part of a query: words ranked, phrases required, exclusions
-    /// removed, and countries and topics recognised and expanded.
-    fn text_query(&self, q: &str) -> TextQuery {
+    /// The analyzer of a query language with stop words (Spanish, English).
+    fn language_analyzer(&self, lang: &Lang) -> Option<std::sync::Arc<dyn Analyzer>> {
+        match lang.as_str() {
+            "es" => self.analyzer(AnalyzerName::Spanish),
+            "en" => self.analyzer(AnalyzerName::English),
+            _ => None,
+        }
+    }
+
+    /// The text part of a query: words ranked, phrases required (or, when
+    /// `relax`, searched as words), exclusions removed, and countries and
+    /// topics recognised and expanded.
+    fn text_query(&self, q: &str, relax: bool) -> TextQuery {
         let mut parts = QueryParts::default();
         let mut must: Vec<Box<dyn Query>> = Vec::new();
         let mut must_not: Vec<Box<dyn Query>> = Vec::new();
@@ -538,7 +567,15 @@ impl Searcher {
         // that would only repeat them.
         let mut searched: Vec<(AnalyzerName, Vec<String>)> = Vec::new();
         let query_lang = crate::enrich::lang::detect_query(q);
+        let mut relaxed = Vec::new();
         for clause in query::parse(q) {
+            let clause = match clause {
+                Clause::Phrase(p) if relax => {
+                    relaxed.push(p.clone());
+                    Clause::Words(p)
+                }
+                c => c,
+            };
             let (text, phrase) = match &clause {
                 Clause::Words(w) => (w, false),
                 Clause::Phrase(p) | Clause::Exclude(p) => (p, true),
@@ -550,7 +587,7 @@ impl Searcher {
                 let Some(ViewTerms {
                     words,
                     phrase: phrase_query,
-                }) = self.view_terms(&view, text, phrase, weight, &mut parts)
+                }) = self.view_terms(&view, text, phrase, weight, query_lang.as_ref(), &mut parts)
                 else {
                     continue;
                 };
@@ -580,7 +617,10 @@ impl Searcher {
 
         // Query understanding: countries and topics named in any language.
         let enricher = &self.engine.enricher;
-        let mut interpreted = Interpreted::default();
+        let mut interpreted = Interpreted {
+            relaxed,
+            ..Interpreted::default()
+        };
         let analysed = crate::enrich::matcher::analyse(&self.engine.analyzers, &positive_text);
         for (code, _) in enricher.countries.find_in_query(&analysed) {
             if !interpreted.countries.iter().any(|c| c == code) {
@@ -611,7 +651,7 @@ impl Searcher {
             ]);
             parts.rescoring.push(Box::new(BoostQuery::new(
                 Box::new(both),
-                ALL_CONCEPTS_BOOST,
+                self.ranking().all_concepts,
             )));
         }
         let expansions = interpreted
@@ -621,7 +661,7 @@ impl Searcher {
                 (
                     self.fields.countries,
                     c,
-                    COUNTRY_BOOST,
+                    self.ranking().country,
                     enricher.countries.phrases(c),
                 )
             })
@@ -629,7 +669,7 @@ impl Searcher {
                 (
                     self.fields.topics,
                     t,
-                    TOPIC_BOOST,
+                    self.ranking().topic,
                     enricher.topics.phrases(t),
                 )
             }));
@@ -666,7 +706,8 @@ impl Searcher {
                     AnalyzerName::English => self.fields.en,
                     AnalyzerName::Other => self.fields.other,
                 };
-                let weight = EXPANSION_BOOST * self.view_weight(&view, query_lang.as_ref());
+                let weight =
+                    self.ranking().expansion * self.view_weight(&view, query_lang.as_ref());
                 parts.add(Term::from_field_text(view.body, word), weight);
                 terms.entry(*analyzer).or_default().insert(word.clone());
             }
@@ -776,14 +817,37 @@ impl Searcher {
         let started = Instant::now();
         Self::check(req)?;
         let searcher = self.reader.searcher();
-        let text = self.text_query(&req.q);
+        let text = self.text_query(&req.q, false);
+        let phrases = !text.must.is_empty();
+        let response = self.run(req, &searcher, text, started)?;
+        if response.total > 0 || !phrases {
+            return Ok(response);
+        }
+        // Nothing has the quoted phrases as written (a question quoting a
+        // title in another wording): search their words, and say so.
+        self.run(req, &searcher, self.text_query(&req.q, true), started)
+    }
+
+    /// Run one search of `text` (`req`'s text as `text_query` made it).
+    fn run(
+        &self,
+        req: &SearchRequest,
+        searcher: &tantivy::Searcher,
+        text: TextQuery,
+        started: Instant,
+    ) -> Result<SearchResponse, SearchError> {
         let plan = Plan {
             terms: text
                 .weighted
                 .iter()
                 .map(|(t, w)| {
                     let hangul = t.value().as_str().is_some_and(hangul_word);
-                    Ok((t.clone(), self.stats.bm25(&searcher, t, hangul, *w)?))
+                    let params = if hangul {
+                        self.ranking().korean
+                    } else {
+                        self.ranking().latin
+                    };
+                    Ok((t.clone(), self.stats.bm25(searcher, t, hangul, params, *w)?))
                 })
                 .collect::<tantivy::Result<_>>()?,
             must: text.must,
@@ -815,7 +879,7 @@ impl Searcher {
             _ => Ok(()),
         };
         in_time()?;
-        let fruits = bits::run(&searcher, &plan, &self.facet_bits, &filters, order, keep)?;
+        let fruits = bits::run(searcher, &plan, &self.facet_bits, &filters, order, keep)?;
         in_time()?;
         let bits::Outcome {
             mut ranked,
@@ -823,14 +887,14 @@ impl Searcher {
             counts,
         } = bits::outcome(fruits, &filters, order);
         if rescore {
-            Self::rescore(&searcher, &mut ranked, &text.rescoring)?;
+            Self::rescore(searcher, &mut ranked, &text.rescoring)?;
         }
         let facets = self.facets(&counts, req);
         let marks = marks(&text.terms);
         let mut hits = Vec::new();
         for (score, addr) in ranked.into_iter().skip(req.offset).take(req.limit) {
             in_time()?;
-            hits.extend(self.hit(&searcher, addr, score, &marks));
+            hits.extend(self.hit(searcher, addr, score, &marks));
         }
         Ok(SearchResponse {
             query: req.q.clone(),

@@ -11,9 +11,12 @@
 
 use std::collections::HashMap;
 
-use tantivy::query::{Bm25StatisticsProvider, Bm25Weight, EnableScoring, Query, Weight};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query, Weight};
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
+
+use super::ranking::Bm25Params;
 
 /// The documents a term is scored over: how many, and how many tokens they
 /// have in the term's field (`None`: the whole field's).
@@ -83,20 +86,25 @@ impl LanguageStats {
         }
     }
 
-    /// The BM25 weight of `term` as `scoped` scores it, times `boost`.
+    /// The BM25 weight of `term` over the documents `scoped` scores it
+    /// over, with `params`, times `boost`.
     pub fn bm25(
         &self,
         searcher: &Searcher,
         term: &Term,
         hangul: bool,
+        params: Bm25Params,
         boost: f32,
-    ) -> tantivy::Result<Bm25Weight> {
-        let terms = std::slice::from_ref(term);
-        let weight = match self.scope(term.field(), hangul) {
-            Some(scope) => Bm25Weight::for_terms(&Stats { searcher, scope }, terms)?,
-            None => Bm25Weight::for_terms(searcher, terms)?,
+    ) -> tantivy::Result<Bm25> {
+        let scope = self.scope(term.field(), hangul);
+        let provider: &dyn Bm25StatisticsProvider = match &scope {
+            Some(scope) => &Stats {
+                searcher,
+                scope: *scope,
+            },
+            None => searcher,
         };
-        Ok(weight.boost_by(boost))
+        Bm25::for_term(provider, term, params, boost)
     }
 
     /// The scope of `field`'s terms (of Hangul ones if `hangul`), if it is
@@ -168,5 +176,108 @@ impl Query for Scoped {
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
         self.query.query_terms(visitor);
+    }
+}
+
+/// A term's BM25 weight, computed as tantivy computes it but with
+/// parameters of our choosing (tantivy's are fixed at k1 1.2, b 0.75).
+#[derive(Clone)]
+pub struct Bm25 {
+    /// idf × (k1 + 1) × boost.
+    weight: f32,
+    /// k1 × (1 - b + b × length / average length), for every encoded
+    /// field length.
+    norms: Box<[f32; 256]>,
+}
+
+impl Bm25 {
+    /// `term`'s weight under `stats`.
+    pub fn for_term(
+        stats: &dyn Bm25StatisticsProvider,
+        term: &Term,
+        params: Bm25Params,
+        boost: f32,
+    ) -> tantivy::Result<Self> {
+        let docs = stats.total_num_docs()?;
+        let average = stats.total_num_tokens(term.field())? as f32 / docs as f32;
+        Ok(Self::new(
+            stats.doc_freq(term)?,
+            docs,
+            average,
+            params,
+            boost,
+        ))
+    }
+
+    /// The weight of a term found in `doc_freq` of `docs` documents whose
+    /// field has `average` tokens.
+    pub fn new(doc_freq: u64, docs: u64, average: f32, params: Bm25Params, boost: f32) -> Self {
+        let doc_freq = doc_freq.min(docs);
+        let x = ((docs - doc_freq) as f32 + 0.5) / (doc_freq as f32 + 0.5);
+        let idf = (1.0 + x).ln();
+        let Bm25Params { k1, b } = params;
+        let mut norms = Box::new([0.0f32; 256]);
+        for (id, norm) in norms.iter_mut().enumerate() {
+            let length = FieldNormReader::id_to_fieldnorm(id as u8) as f32;
+            *norm = k1 * (1.0 - b + b * length / average);
+        }
+        Self {
+            weight: idf * (1.0 + k1) * boost,
+            norms,
+        }
+    }
+
+    /// The score of a document whose field's encoded length is
+    /// `fieldnorm_id` and that holds the term `tf` times.
+    #[inline]
+    pub fn score(&self, fieldnorm_id: u8, tf: u32) -> f32 {
+        let tf = tf as f32;
+        self.weight * (tf / (tf + self.norms[usize::from(fieldnorm_id)]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::query::Bm25Weight;
+    use tantivy::schema::{Schema, TEXT};
+
+    #[test]
+    fn with_tantivys_parameters_it_scores_as_tantivy() {
+        let mut schema = Schema::builder();
+        let body = schema.add_text_field("body", TEXT);
+        let index = tantivy::Index::create_in_ram(schema.build());
+        let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+        for text in [
+            "alpha beta",
+            "alpha alpha gamma delta epsilon",
+            "beta",
+            "alpha",
+        ] {
+            writer.add_document(tantivy::doc!(body => text)).unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let term = Term::from_field_text(body, "alpha");
+        let ours = Bm25::for_term(&searcher, &term, Bm25Params::default(), 0.3).unwrap();
+        let theirs = Bm25Weight::for_terms(&searcher, std::slice::from_ref(&term))
+            .unwrap()
+            .boost_by(0.3);
+        for id in 0..=255u8 {
+            for tf in [1, 2, 7] {
+                assert_eq!(ours.score(id, tf), theirs.score(id, tf), "{id} {tf}");
+            }
+        }
+        // Other parameters: a longer document loses less with a smaller b,
+        // and repetitions count more with a larger k1.
+        let short_b =
+            Bm25::for_term(&searcher, &term, Bm25Params { k1: 1.2, b: 0.2 }, 1.0).unwrap();
+        let default = Bm25::for_term(&searcher, &term, Bm25Params::default(), 1.0).unwrap();
+        assert!(short_b.score(40, 1) > default.score(40, 1));
+        let high_k1 =
+            Bm25::for_term(&searcher, &term, Bm25Params { k1: 3.0, b: 0.75 }, 1.0).unwrap();
+        assert!(
+            high_k1.score(5, 4) / high_k1.score(5, 1) > default.score(5, 4) / default.score(5, 1)
+        );
     }
 }

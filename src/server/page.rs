@@ -384,6 +384,15 @@ fn understood(t: &Text, q: &PageQuery, r: &SearchResponse, engine: &Engine) -> M
         )
         .collect();
     html! {
+        @if !r.interpreted.relaxed.is_empty() {
+            p.relaxed role="status" {
+                (t.relaxed) ": "
+                @for (i, phrase) in r.interpreted.relaxed.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    q { (phrase) }
+                }
+            }
+        }
         @if !chips.is_empty() {
             section.understood aria-label=(t.understood) {
                 span.heading { (t.understood) ": " }
