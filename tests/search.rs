@@ -826,3 +826,87 @@ fn a_killed_reindex_leaves_the_old_generation_serving() {
         .collect();
     assert_eq!(generations.len(), 1);
 }
+
+/// The proximity bonuses: with the same words once each in documents of
+/// the same length, the one where the query's words stand near each other
+/// ranks first, and without the bonuses the two tie.
+#[test]
+fn words_near_each_other_rank_higher() {
+    let filler = |n: usize| vec!["lorem"; n].join(" ");
+    let docs = [
+        // "cadastral" and "parcels" (not adjacent in the query) within
+        // eight positions; "digital" far from both.
+        doc(
+            "near",
+            "en",
+            DocType::Notice,
+            "2020-01-01",
+            "Notes",
+            &format!(
+                "cadastral lorem lorem lorem lorem parcels {} digital",
+                filler(40)
+            ),
+        ),
+        doc(
+            "far",
+            "en",
+            DocType::Notice,
+            "2020-01-01",
+            "Notes",
+            &format!(
+                "cadastral {} parcels lorem lorem lorem lorem digital",
+                filler(40)
+            ),
+        ),
+        // "Bank of Korea" as written, against "bank the Korea" with an "of"
+        // further on: the same words for the English view (which leaves
+        // stop words out), and the same counts in the all-languages view.
+        doc(
+            "bank-of-korea",
+            "en",
+            DocType::Notice,
+            "2020-01-01",
+            "Notes",
+            &format!("the bank of korea {} the", filler(20)),
+        ),
+        doc(
+            "bank-the-korea",
+            "en",
+            DocType::Notice,
+            "2020-01-01",
+            "Notes",
+            &format!("the bank the korea {} of", filler(20)),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let (_, index) = build_index(dir.path(), &docs);
+    let top = |engine: Engine, q: &str| {
+        let r = Searcher::open(&index, engine, None)
+            .unwrap()
+            .search(&SearchRequest {
+                q: q.into(),
+                ..SearchRequest::default()
+            })
+            .unwrap();
+        r.hits
+            .iter()
+            .map(|h| (h.id.clone(), h.score))
+            .collect::<Vec<_>>()
+    };
+    let pairs = top(engine(), "cadastral digital parcels");
+    assert!(pairs[0].0 == "near" && pairs[0].1 > pairs[1].1, "{pairs:?}");
+    let mut off = engine();
+    off.ranking.pair_proximity = 0.0;
+    let without = top(off, "cadastral digital parcels");
+    assert_eq!(without[0].1, without[1].1, "{without:?}");
+
+    let stop = top(engine(), "bank of korea history");
+    assert!(
+        stop[0].0 == "bank-of-korea" && stop[0].1 > stop[1].1,
+        "{stop:?}"
+    );
+    let mut off = engine();
+    off.ranking.stopword_proximity = 0.0;
+    let without = top(off, "bank of korea history");
+    assert_eq!(without[0].1, without[1].1, "{without:?}");
+}

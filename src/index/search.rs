@@ -35,6 +35,9 @@ use crate::enrich::{UiLang, searchable_text};
 /// quality is the same on every benchmark set with 30, 100 or 300
 /// (BENCHMARKS.md): the bonus is small beside the terms' own scores.
 const RESCORE_WINDOW: usize = 30;
+/// Two query words further apart in the query than adjacent count as near
+/// each other in a document within this many positions.
+const PAIR_SLOP: u32 = 8;
 /// Names of one country or topic added to a query, per language.
 const MAX_EXPANSIONS_PER_LANGUAGE: usize = 3;
 /// Most hits a page may ask for.
@@ -475,68 +478,75 @@ impl Searcher {
                 parts.add(Term::from_field_text(field, &t.text), weight * field_boost);
             }
         }
-        // Proximity: adjacent query terms found near each other in the body
-        // (a sequential-dependence bonus, for the best candidates), in the
-        // query's own view, and for Korean in the all-languages view too,
-        // where Korean is character bigrams: adjacent bigrams are the
-        // query's word as written (a name with its particle, 반기문이).
-        let korean_bigrams = view.title == self.fields.all.title && text.chars().any(is_hangul);
-        if own_language || korean_bigrams {
+        // Proximity bonuses, for the best candidates (a second phase):
+        // query words found near each other in the body.
+        // - Adjacent words, in the query's own view, and for Korean in the
+        //   all-languages view too, where Korean is character bigrams:
+        //   adjacent bigrams are the query's word as written (a name with
+        //   its particle, 반기문이).
+        // - In the own view of a query in a Latin script, every other pair
+        //   of its words within 8 positions, at a smaller weight (as the
+        //   full-dependence model does).
+        // - The own view leaves stop words out, so it cannot see "la
+        //   universidad" or "Bank of Korea" as written; the all-languages
+        //   view keeps them: its adjacent pairs of a stop word of the
+        //   query's language and a content word.
+        let ranking = self.ranking();
+        let mut near = |a: &crate::analysis::Term, b: &crate::analysis::Term, slop, boost| {
+            let q = PhraseQuery::new_with_offset_and_slop(
+                vec![
+                    (0, Term::from_field_text(view.body, &a.text)),
+                    (1, Term::from_field_text(view.body, &b.text)),
+                ],
+                slop,
+            );
+            let hangul = hangul_word(&a.text) && hangul_word(&b.text);
+            parts.rescoring.push(Box::new(BoostQuery::new(
+                self.stats.scoped(view.body, hangul, Box::new(q)),
+                weight * boost,
+            )));
+        };
+        let all_view = view.title == self.fields.all.title;
+        let hangul = text.chars().any(is_hangul);
+        if own_language || (all_view && hangul) {
+            // Each term with the first term of the position before (a
+            // position may hold several terms).
             let mut prev: Option<&crate::analysis::Term> = None;
             for t in &terms {
                 if let Some(p) = prev
                     && t.position == p.position + 1
                 {
-                    let q = PhraseQuery::new_with_offset_and_slop(
-                        vec![
-                            (0, Term::from_field_text(view.body, &p.text)),
-                            (1, Term::from_field_text(view.body, &t.text)),
-                        ],
-                        self.ranking().proximity_slop,
-                    );
-                    parts.rescoring.push(Box::new(BoostQuery::new(
-                        self.stats.scoped(
-                            view.body,
-                            hangul_word(&p.text) && hangul_word(&t.text),
-                            Box::new(q),
-                        ),
-                        weight * self.ranking().proximity_boost,
-                    )));
+                    near(p, t, ranking.proximity_slop, ranking.proximity_boost);
                 }
                 if prev.is_none_or(|p| t.position > p.position) {
                     prev = Some(t);
                 }
             }
         }
-        // The own view leaves stop words out, so it cannot see "la
-        // universidad" or "Bank of Korea" as written; the all-languages
-        // view keeps them. Its adjacent pairs of a stop word of the query's
-        // language and a content word add a bonus of their own.
-        let latin_all = view.title == self.fields.all.title && !korean_bigrams;
-        let stop_boost = self.ranking().stopword_proximity;
-        if latin_all
-            && stop_boost > 0.0
+        if own_language && !hangul && ranking.pair_proximity > 0.0 {
+            for (i, a) in terms.iter().enumerate() {
+                for b in &terms[i + 1..] {
+                    if b.position > a.position + 1 {
+                        near(a, b, PAIR_SLOP, ranking.pair_proximity);
+                    }
+                }
+            }
+        }
+        if all_view
+            && !hangul
+            && ranking.stopword_proximity > 0.0
             && let Some(own) = lang.and_then(|l| self.language_analyzer(l))
         {
             let stop = |t: &crate::analysis::Term| {
                 own.analyze(&text[t.start..t.end], Mode::Query).is_empty()
             };
             for pair in terms.windows(2) {
-                let [p, t] = pair else { continue };
-                if t.position != p.position + 1 || stop(p) == stop(t) {
-                    continue;
+                if let [a, b] = pair
+                    && b.position == a.position + 1
+                    && stop(a) != stop(b)
+                {
+                    near(a, b, ranking.proximity_slop, ranking.stopword_proximity);
                 }
-                let q = PhraseQuery::new_with_offset_and_slop(
-                    vec![
-                        (0, Term::from_field_text(view.body, &p.text)),
-                        (1, Term::from_field_text(view.body, &t.text)),
-                    ],
-                    self.ranking().proximity_slop,
-                );
-                parts.rescoring.push(Box::new(BoostQuery::new(
-                    self.stats.scoped(view.body, false, Box::new(q)),
-                    weight * stop_boost,
-                )));
             }
         }
         Some(ViewTerms {
