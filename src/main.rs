@@ -503,6 +503,17 @@ fn print_results(r: &SearchResponse, offset: usize) {
                 .join(", ")
         ));
     }
+    if !r.interpreted.corrected.is_empty() {
+        head.push_str(&format!(
+            "\nno document has {}: searched instead",
+            r.interpreted
+                .corrected
+                .iter()
+                .map(|c| format!("{} → {}", c.word, c.term))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     println!("{head}\n");
     for (i, h) in r.hits.iter().enumerate() {
         let mut badges = vec![h.doc_type.clone()];

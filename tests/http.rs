@@ -312,6 +312,13 @@ fn the_page_says_when_a_phrase_was_searched_as_words() {
         r.1["interpreted"]["relaxed"][0],
         "registration resident Paraguay"
     );
+    // A misspelled word: the page says what it was searched as.
+    let html = page("/?q=Paragauy&ui=en").body;
+    assert!(
+        html.contains("<del>Paragauy</del> → <ins>paraguay</ins>"),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="/doc/en-py?ui=en""#), "{html}");
 }
 
 #[test]
@@ -520,6 +527,16 @@ fn the_openapi_description_matches_the_server() {
             "{k} missing"
         );
     }
+    // What the query was understood as, with the optional parts present.
+    let (_, r) = get("/api/search?q=Paragauy+%22registration+resident+Paraguay%22");
+    assert_eq!(
+        keys(&schemas["Interpreted"]["properties"]),
+        keys(&r["interpreted"])
+    );
+    assert_eq!(
+        keys(&schemas["Correction"]["properties"]),
+        keys(&r["interpreted"]["corrected"][0])
+    );
     let (_, d) = get("/api/documents/es-bo");
     let described = keys(&schemas["Document"]["properties"]);
     for k in keys(&d) {

@@ -580,6 +580,36 @@ fn phrases_and_exclusions() {
 }
 
 #[test]
+fn misspelled_words_are_searched_as_the_closest_indexed_words() {
+    let right = search("resident registration Paraguay");
+    assert!(right.interpreted.corrected.is_empty());
+    let r = search("residnet registraton Paragauy");
+    let corrected: Vec<(&str, &str)> = r
+        .interpreted
+        .corrected
+        .iter()
+        .map(|c| (c.word.as_str(), c.term.as_str()))
+        .collect();
+    assert_eq!(
+        corrected,
+        [
+            ("residnet", "resident"),
+            ("registraton", "registration"),
+            ("Paragauy", "paraguay")
+        ]
+    );
+    // Corrected, the query is understood and ranks as the right one does.
+    assert_eq!(r.interpreted.countries, ["PY"]);
+    assert_eq!(ids(&r)[..3], ids(&right)[..3]);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["interpreted"]["corrected"][2]["term"], "paraguay");
+    // Short words, numbers and words too far from any are left alone.
+    for q in ["Parg", "registration 20199", "xqzvbnmwrt"] {
+        assert!(search(q).interpreted.corrected.is_empty(), "{q}");
+    }
+}
+
+#[test]
 fn related_documents_share_topics_and_countries() {
     let s = &fixture().searcher;
     let related = s.related("ko-py-registration", 3).unwrap();

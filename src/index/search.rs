@@ -23,6 +23,7 @@ use super::ranking::Ranking;
 use super::schema::{Fields, TextView};
 use super::snippet::{self, escape_html};
 use super::stats::LanguageStats;
+use super::typos;
 use super::{IndexDir, IndexError, IndexMeta};
 use crate::analysis::korean::is_hangul;
 use crate::analysis::{Analyzer, AnalyzerName, Mode};
@@ -151,6 +152,20 @@ pub struct Interpreted {
     /// when every phrase was found).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub relaxed: Vec<String>,
+    /// Query words that no document has, searched as the indexed word
+    /// closest to them (absent when there were none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub corrected: Vec<Correction>,
+}
+
+/// A query word searched as another.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Correction {
+    /// The word as the query has it.
+    pub word: String,
+    /// The word it was searched as, as documents have it (lower case,
+    /// without accents but ñ's).
+    pub term: String,
 }
 
 /// One result.
@@ -437,8 +452,9 @@ impl Searcher {
         if terms.is_empty() {
             return None;
         }
-        let words: Vec<String> = terms.iter().map(|t| t.text.clone()).collect();
         let own_language = weight >= 1.0;
+        let all_view = view.title == self.fields.all.title;
+        let words: Vec<String> = terms.iter().map(|t| t.text.clone()).collect();
         let fields: &[(Field, f32)] = if own_language {
             &[(view.title, self.ranking().title_boost), (view.body, 1.0)]
         } else {
@@ -506,7 +522,6 @@ impl Searcher {
                 weight * boost,
             )));
         };
-        let all_view = view.title == self.fields.all.title;
         let hangul = text.chars().any(is_hangul);
         if own_language || (all_view && hangul) {
             // Each term with the first term of the position before (a
@@ -564,11 +579,58 @@ impl Searcher {
         }
     }
 
+    /// `text` with each word that no document has replaced by the word it
+    /// was most likely meant as (`typos`), the replacements added to
+    /// `corrected`. Words are looked up as the all-languages view has them
+    /// (folded, not stemmed), which holds every document's words; a few
+    /// words per query at most are looked up.
+    fn correct<'t>(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &'t str,
+        attempts: &mut usize,
+        corrected: &mut Vec<Correction>,
+    ) -> std::borrow::Cow<'t, str> {
+        let Some(analyzer) = self.analyzer(self.fields.all.analyzer) else {
+            return text.into();
+        };
+        let field = self.fields.all.body;
+        let mut out = String::new();
+        let mut copied = 0;
+        for t in analyzer.analyze(text, Mode::Query) {
+            if *attempts >= typos::MAX_CORRECTIONS || typos::allowed(&t.text) == 0 {
+                continue;
+            }
+            let known =
+                !typos::unknown(searcher, &Term::from_field_text(field, &t.text)).unwrap_or(false);
+            if known {
+                continue;
+            }
+            // Counted found or not: the search's cost stays bounded.
+            *attempts += 1;
+            if let Ok(Some(found)) = typos::correct(searcher, field, &t.text) {
+                corrected.push(Correction {
+                    word: text[t.start..t.end].to_string(),
+                    term: found.clone(),
+                });
+                out.push_str(&text[copied..t.start]);
+                out.push_str(&found);
+                copied = t.end;
+            }
+        }
+        if copied == 0 {
+            return text.into();
+        }
+        out.push_str(&text[copied..]);
+        out.into()
+    }
+
     /// The text part of a query: words ranked, phrases required (or, when
     /// `relax`, searched as words), exclusions removed, and countries and
     /// topics recognised and expanded.
-    fn text_query(&self, q: &str, relax: bool) -> TextQuery {
+    fn text_query(&self, searcher: &tantivy::Searcher, q: &str, relax: bool) -> TextQuery {
         let mut parts = QueryParts::default();
+        let (mut attempts, mut corrected) = (0, Vec::new());
         let mut must: Vec<Box<dyn Query>> = Vec::new();
         let mut must_not: Vec<Box<dyn Query>> = Vec::new();
         let mut terms: HashMap<AnalyzerName, HashSet<String>> = HashMap::new();
@@ -587,9 +649,13 @@ impl Searcher {
                 c => c,
             };
             let (text, phrase) = match &clause {
-                Clause::Words(w) => (w, false),
-                Clause::Phrase(p) | Clause::Exclude(p) => (p, true),
+                Clause::Words(w) => (
+                    self.correct(searcher, w, &mut attempts, &mut corrected),
+                    false,
+                ),
+                Clause::Phrase(p) | Clause::Exclude(p) => (p.into(), true),
             };
+            let text = text.as_ref();
             let mut found = false;
             let mut alternatives: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for view in self.views_for(text) {
@@ -723,6 +789,7 @@ impl Searcher {
             }
         }
 
+        interpreted.corrected = corrected;
         TextQuery {
             weighted: parts.terms,
             must,
@@ -827,7 +894,7 @@ impl Searcher {
         let started = Instant::now();
         Self::check(req)?;
         let searcher = self.reader.searcher();
-        let text = self.text_query(&req.q, false);
+        let text = self.text_query(&searcher, &req.q, false);
         let phrases = !text.must.is_empty();
         let response = self.run(req, &searcher, text, started)?;
         if response.total > 0 || !phrases {
@@ -835,7 +902,12 @@ impl Searcher {
         }
         // Nothing has the quoted phrases as written (a question quoting a
         // title in another wording): search their words, and say so.
-        self.run(req, &searcher, self.text_query(&req.q, true), started)
+        self.run(
+            req,
+            &searcher,
+            self.text_query(&searcher, &req.q, true),
+            started,
+        )
     }
 
     /// Run one search of `text` (`req`'s text as `text_query` made it).

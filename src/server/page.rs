@@ -393,6 +393,15 @@ fn understood(t: &Text, q: &PageQuery, r: &SearchResponse, engine: &Engine) -> M
                 }
             }
         }
+        @if !r.interpreted.corrected.is_empty() {
+            p.relaxed role="status" {
+                (t.corrected) ": "
+                @for (i, c) in r.interpreted.corrected.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    del { (c.word) } " → " ins { (c.term) }
+                }
+            }
+        }
         @if !chips.is_empty() {
             section.understood aria-label=(t.understood) {
                 span.heading { (t.understood) ": " }

@@ -28,6 +28,8 @@ pub struct Text {
     pub understood: &'static str,
     /// Before quoted phrases that no document has as written.
     pub relaxed: &'static str,
+    /// Before query words searched as other words (typos).
+    pub corrected: &'static str,
     pub filter_by: &'static str,
     pub active_filters: &'static str,
     pub remove_filter: &'static str,
@@ -77,6 +79,7 @@ const EN: Text = Text {
     no_results: "No documents match. Try fewer words or remove a filter.",
     understood: "Recognised in your query",
     relaxed: "No document has this exact phrase, so its words were searched instead",
+    corrected: "No document has these words; searched instead",
     filter_by: "Filter by",
     active_filters: "Active filters",
     remove_filter: "Remove filter",
@@ -126,6 +129,7 @@ const ES: Text = Text {
     no_results: "Ningún documento coincide. Pruebe con menos palabras o quite un filtro.",
     understood: "Reconocido en su búsqueda",
     relaxed: "Ningún documento contiene esta frase exacta; se buscaron sus palabras",
+    corrected: "Ningún documento contiene estas palabras; se buscó en su lugar",
     filter_by: "Filtrar por",
     active_filters: "Filtros activos",
     remove_filter: "Quitar filtro",
@@ -175,6 +179,7 @@ const KO: Text = Text {
     no_results: "일치하는 문서가 없습니다. 검색어를 줄이거나 필터를 해제해 보세요.",
     understood: "검색어에서 인식된 항목",
     relaxed: "이 구절과 정확히 일치하는 문서가 없어 각 단어로 검색했습니다",
+    corrected: "이 단어가 있는 문서가 없어 대신 검색한 단어",
     filter_by: "필터로 추가",
     active_filters: "적용된 필터",
     remove_filter: "필터 해제",
