@@ -1,8 +1,5 @@
 //! The `egovkb` command line: parses arguments, calls the library, prints.
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
