@@ -609,13 +609,13 @@ impl Searcher {
             // Counted found or not: the search's cost stays bounded.
             *attempts += 1;
             if let Ok(Some(found)) = typos::correct(searcher, field, &t.text) {
-                corrected.push(Correction {
-                    word: text[t.start..t.end].to_string(),
-                    term: found.clone(),
-                });
                 out.push_str(&text[copied..t.start]);
                 out.push_str(&found);
                 copied = t.end;
+                corrected.push(Correction {
+                    word: text[t.start..t.end].to_string(),
+                    term: found,
+                });
             }
         }
         if copied == 0 {
