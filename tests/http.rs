@@ -229,6 +229,29 @@ fn xss_in_queries_and_documents_comes_back_escaped() {
     );
 }
 
+/// A generation copied under another name is opened once when `CURRENT`
+/// names it, not again at every look (its record names the original).
+#[test]
+fn a_copied_generation_is_opened_once() {
+    let (state, dir) = common::server_state(docs(), None);
+    let index = IndexDir::new(&dir.path().join("index"));
+    let original = index.current().unwrap();
+    let copy = "gen-000099";
+    let copy_files = |from: &std::path::Path, to: &std::path::Path| {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    };
+    copy_files(&index.path_of(&original), &index.path_of(copy));
+    assert_eq!(state.refresh(), None, "nothing changed yet");
+    std::fs::write(dir.path().join("index/CURRENT"), copy).unwrap();
+    assert_eq!(state.refresh().as_deref(), Some(copy));
+    assert_eq!(state.refresh(), None, "opened again");
+    assert_eq!(state.searcher().meta().generation, copy);
+}
+
 #[test]
 fn a_new_generation_is_served_without_a_restart() {
     let s = server();

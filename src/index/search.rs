@@ -347,7 +347,11 @@ impl Searcher {
         engine: Engine,
         corpus: Option<&std::path::Path>,
     ) -> Result<Self, IndexError> {
-        let (generation, meta) = dir.in_service(&engine.analysis_fingerprint())?;
+        let (generation, mut meta) = dir.in_service(&engine.analysis_fingerprint())?;
+        // The directory in service is the generation served, whatever its
+        // record says (a generation copied under another name keeps the
+        // record of the one it was copied from).
+        meta.generation.clone_from(&generation);
         let path = dir.path_of(&generation);
         let (index, fields) = open_generation(&engine, &path)?;
         let reader = index

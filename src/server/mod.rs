@@ -72,10 +72,12 @@ impl AppState {
                 return None;
             }
         }
+        let started = std::time::Instant::now();
         match Searcher::open(&self.dir, self.engine.clone(), Some(&self.corpus)) {
             Ok(s) => {
                 self.searcher.store(Arc::new(s));
-                tracing::info!(generation = %current, "now serving a new index generation");
+                let ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
+                tracing::info!(generation = %current, ms, "now serving a new index generation");
                 Some(current)
             }
             Err(e) => {
