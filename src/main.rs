@@ -477,43 +477,38 @@ fn terminal_text(html: &str, tty: bool) -> String {
         .replace("&amp;", "&")
 }
 
+/// The line above a result list: the count, and what the query was
+/// understood, relaxed and corrected as.
+fn results_head(r: &SearchResponse) -> String {
+    fn joined(items: impl Iterator<Item = String>) -> String {
+        items.collect::<Vec<_>>().join(", ")
+    }
+    let i = &r.interpreted;
+    let mut head = format!("{} results ({} ms)", r.total, r.took_ms);
+    if !i.countries.is_empty() || !i.topics.is_empty() {
+        let understood = joined(i.countries.iter().chain(&i.topics).cloned());
+        head.push_str(&format!("; understood: {understood}"));
+    }
+    if !i.relaxed.is_empty() {
+        let phrases = joined(i.relaxed.iter().map(|p| format!("\"{p}\"")));
+        head.push_str(&format!(
+            "\nno document has {phrases} as written: its words were searched instead"
+        ));
+    }
+    if !i.corrected.is_empty() {
+        let words = joined(
+            i.corrected
+                .iter()
+                .map(|c| format!("{} → {}", c.word, c.term)),
+        );
+        head.push_str(&format!("\nno document has {words}: searched instead"));
+    }
+    head
+}
+
 fn print_results(r: &SearchResponse, offset: usize) {
     let tty = std::io::stdout().is_terminal();
-    let mut head = format!("{} results ({} ms)", r.total, r.took_ms);
-    if !r.interpreted.countries.is_empty() || !r.interpreted.topics.is_empty() {
-        head.push_str(&format!(
-            "; understood: {}",
-            r.interpreted
-                .countries
-                .iter()
-                .chain(&r.interpreted.topics)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if !r.interpreted.relaxed.is_empty() {
-        head.push_str(&format!(
-            "\nno document has {} as written: its words were searched instead",
-            r.interpreted
-                .relaxed
-                .iter()
-                .map(|p| format!("\"{p}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if !r.interpreted.corrected.is_empty() {
-        head.push_str(&format!(
-            "\nno document has {}: searched instead",
-            r.interpreted
-                .corrected
-                .iter()
-                .map(|c| format!("{} → {}", c.word, c.term))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    let head = results_head(r);
     println!("{head}\n");
     for (i, h) in r.hits.iter().enumerate() {
         let mut badges = vec![h.doc_type.clone()];
@@ -753,4 +748,38 @@ fn analyze(
         }
     }
     Ok(out.flush()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egovkb::index::search::{Correction, Facets, Interpreted};
+
+    #[test]
+    fn the_head_says_what_the_query_became() {
+        let mut r = SearchResponse {
+            query: "x".into(),
+            interpreted: Interpreted::default(),
+            total: 3,
+            took_ms: 2,
+            hits: Vec::new(),
+            facets: Facets::default(),
+        };
+        assert_eq!(results_head(&r), "3 results (2 ms)");
+        r.interpreted = Interpreted {
+            countries: vec!["PY".into()],
+            topics: vec!["resident-registration".into()],
+            relaxed: vec!["registro de personas".into()],
+            corrected: vec![Correction {
+                word: "Paragauy".into(),
+                term: "paraguay".into(),
+            }],
+        };
+        assert_eq!(
+            results_head(&r),
+            "3 results (2 ms); understood: PY, resident-registration\n\
+             no document has \"registro de personas\" as written: its words were searched instead\n\
+             no document has Paragauy → paraguay: searched instead"
+        );
+    }
 }
