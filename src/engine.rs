@@ -40,12 +40,14 @@ impl Engine {
         })
     }
 
-    /// Everything that decides the terms of the index; recorded with it.
+    /// Everything that decides the terms of the index and how it keeps
+    /// them; recorded with it.
     pub fn analysis_fingerprint(&self) -> String {
         format!(
-            "{}/vocab-{}",
+            "{}/vocab-{}/schema-v{}",
             analysis::fingerprint(),
-            self.enricher.fingerprint()
+            self.enricher.fingerprint(),
+            crate::index::schema::SCHEMA_VERSION
         )
     }
 }

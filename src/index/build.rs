@@ -7,21 +7,23 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
 use super::schema::{self, Fields, TextView};
+use super::terms;
 use super::{IndexDir, IndexError, IndexMeta, io, tv};
 use crate::analysis::korean::is_hangul;
-use crate::analysis::{Mode, Term};
+use crate::analysis::{AnalyzerName, Mode, Term};
 use crate::document::{Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::{Shared, searchable_text};
 use crate::progress::Progress;
 use crate::store::{Skipped, Store};
 
-/// Memory for tantivy's indexing buffers (shared by its threads).
-const WRITER_MEMORY: usize = 256 * 1024 * 1024;
+/// Memory for each of tantivy's indexing threads. A segment is written
+/// when its thread's buffers reach this, so it is large: 100,000 documents
+/// (240 MB of text) fit in about half of it, and one segment needs no merge.
+const WRITER_MEMORY_PER_THREAD: usize = 1024 * 1024 * 1024;
 
 /// What an `index` or `reindex` did.
 #[derive(Debug, Default)]
@@ -61,22 +63,6 @@ fn view_of(fields: &Fields, lang: Option<&Lang>) -> TextView {
     }
 }
 
-/// A text with its terms, for tantivy to index as they are.
-fn pre_tokenized(text: String, terms: impl Iterator<Item = Term>) -> PreTokenizedString {
-    PreTokenizedString {
-        text,
-        tokens: terms
-            .map(|t| Token {
-                offset_from: t.start,
-                offset_to: t.end,
-                position: t.position,
-                text: t.text,
-                position_length: 1,
-            })
-            .collect(),
-    }
-}
-
 /// A document's title and searchable text analysed for the view of its
 /// language (in index mode), once, for the index and for enrichment.
 pub struct Analysed {
@@ -88,14 +74,10 @@ pub struct Analysed {
 impl Analysed {
     pub fn of(engine: &Engine, fields: &Fields, doc: &Document, lang: Option<&Lang>) -> Self {
         let view = view_of(fields, lang);
-        let analyse = |text: &str| match engine.analyzers.get(view.analyzer) {
-            Ok(a) => a.analyze(text, Mode::Index),
-            Err(_) => Vec::new(),
-        };
         Self {
             view,
-            title: analyse(&doc.title),
-            body: analyse(&searchable_text(doc)),
+            title: analyse(engine, view.analyzer, &doc.title),
+            body: analyse(engine, view.analyzer, &searchable_text(doc)),
         }
     }
 
@@ -109,10 +91,20 @@ impl Analysed {
     }
 }
 
+/// Terms of `text` by one analyzer (none if it is not loaded).
+fn analyse(engine: &Engine, analyzer: AnalyzerName, text: &str) -> Vec<Term> {
+    match engine.analyzers.get(analyzer) {
+        Ok(a) => a.analyze(text, Mode::Index),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// The tantivy document of an enriched document, given the analysis of its
 /// text for the view of its language. `hash` is the content hash of the
-/// document as stored in the corpus.
+/// document as stored in the corpus. Every text field gets terms analysed
+/// here, on the caller's thread ([`terms`]).
 pub fn to_tantivy(
+    engine: &Engine,
     fields: &Fields,
     doc: &Document,
     analysed: Analysed,
@@ -127,34 +119,34 @@ pub fn to_tantivy(
     // The body field holds the title too, so that one field's statistics
     // rank a document; the title field adds a boost on top.
     let full = format!("{}\n\n{}", doc.title, body);
-    t.add_text(fields.all.body, &full);
+    t.add_text(
+        fields.all.body,
+        terms::encode(&analyse(engine, fields.all.analyzer, &full)),
+    );
     let Analysed {
         view,
         title,
         body: body_terms,
     } = analysed;
     // The body's terms follow the title's, as if `full` were analysed.
-    let (shift, next) = (
-        doc.title.len() + 2,
-        title.iter().map(|t| t.position + 1).max().unwrap_or(0),
-    );
-    let body_terms = body_terms.into_iter().map(|mut t| {
-        t.start += shift;
-        t.end += shift;
+    let next = title.iter().map(|t| t.position + 1).max().unwrap_or(0);
+    let shifted = body_terms.into_iter().map(|mut t| {
         t.position += next;
         t
     });
-    let full_terms: Vec<Term> = title.iter().cloned().chain(body_terms).collect();
-    t.add_pre_tokenized_text(
-        view.title,
-        pre_tokenized(doc.title.clone(), title.into_iter()),
-    );
-    t.add_pre_tokenized_text(view.body, pre_tokenized(full, full_terms.into_iter()));
+    let full_terms: Vec<Term> = title.iter().cloned().chain(shifted).collect();
+    t.add_text(view.title, terms::encode(&title));
+    t.add_text(view.body, terms::encode(&full_terms));
     // Korean names and terms quoted in a document in another language.
     let has_hangul = doc.title.chars().any(is_hangul) || body.chars().any(is_hangul);
     if has_hangul && lang != "ko" {
-        t.add_text(fields.ko.title, hangul_only(&doc.title));
-        t.add_text(fields.ko.body, hangul_only(&body));
+        for (field, text) in [
+            (fields.ko.title, doc.title.as_str()),
+            (fields.ko.body, &body),
+        ] {
+            let terms = analyse(engine, fields.ko.analyzer, &hangul_only(text));
+            t.add_text(field, terms::encode(&terms));
+        }
     }
     for c in &doc.countries {
         t.add_text(fields.countries, c);
@@ -184,20 +176,13 @@ pub fn to_tantivy(
     t
 }
 
-/// Open a generation's tantivy index with the analyzers registered.
-pub fn open_generation(
-    engine: &Engine,
-    path: &std::path::Path,
-) -> Result<(Index, Fields), IndexError> {
+/// Open a generation's tantivy index with its tokenizer registered.
+pub fn open_generation(path: &std::path::Path) -> Result<(Index, Fields), IndexError> {
     let index = Index::open_in_dir(path).map_err(tv(path))?;
     let fields = Fields::of(&index.schema()).map_err(tv(path))?;
-    engine
-        .analyzers
-        .register(&index)
-        .map_err(|e| IndexError::Tantivy {
-            path: path.to_path_buf(),
-            source: tantivy::TantivyError::InternalError(e.to_string()),
-        })?;
+    index
+        .tokenizers()
+        .register(terms::TOKENIZER, terms::TermsTokenizer::default());
     Ok((index, fields))
 }
 
@@ -205,10 +190,7 @@ pub fn open_generation(
 /// 16 KiB, about four of our documents).
 const DOCSTORE_BLOCK_BYTES: usize = 4096;
 
-fn create_generation(
-    engine: &Engine,
-    path: &std::path::Path,
-) -> Result<(Index, Fields), IndexError> {
+fn create_generation(path: &std::path::Path) -> Result<(Index, Fields), IndexError> {
     std::fs::create_dir_all(path).map_err(io(path))?;
     let (schema, _) = schema::build();
     // Small document-store blocks: a search reads about ten stored
@@ -222,15 +204,26 @@ fn create_generation(
         .settings(settings)
         .create_in_dir(path)
         .map_err(tv(path))?;
-    open_generation(engine, path)
+    open_generation(path)
 }
 
-fn writer(index: &Index, path: &std::path::Path) -> Result<IndexWriter, IndexError> {
-    let threads = std::thread::available_parallelism()
+/// Threads that read, analyse and enrich documents: every core.
+fn analysis_threads() -> usize {
+    std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(4);
+        .min(8)
+}
+
+/// tantivy's indexing threads. Analysis happens before tantivy, on every
+/// core ([`add_all`]); what is left to tantivy (its postings) is about two
+/// fifths of the work, so one indexing thread keeps up with two or three
+/// cores of analysis. Each thread writes a segment of its own, and more
+/// segments cost a merge at the end (on two cores, two threads took 23 %
+/// longer than one: BENCHMARKS.md).
+fn writer(index: &Index, path: &std::path::Path) -> Result<IndexWriter, IndexError> {
+    let threads = (analysis_threads() / 3).max(1);
     index
-        .writer_with_num_threads(threads, WRITER_MEMORY)
+        .writer_with_num_threads(threads, threads * WRITER_MEMORY_PER_THREAD)
         .map_err(tv(path))
 }
 
@@ -247,11 +240,8 @@ fn add_all(
     let next = AtomicUsize::new(0);
     let error = Mutex::new(None);
     let skipped = Mutex::new(Vec::new());
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
     std::thread::scope(|s| {
-        for _ in 0..threads {
+        for _ in 0..analysis_threads() {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -272,7 +262,7 @@ fn add_all(
                     doc.lang = engine.enricher.language(&doc);
                     let analysed = Analysed::of(engine, fields, &doc, doc.lang.as_ref());
                     let enriched = engine.enricher.enrich_with(&doc, Some(analysed.shared()));
-                    let t = to_tantivy(fields, &enriched, analysed, &hash);
+                    let t = to_tantivy(engine, fields, &enriched, analysed, &hash);
                     if let Err(e) = writer.add_document(t) {
                         let mut slot = error.lock().unwrap_or_else(|p| p.into_inner());
                         slot.get_or_insert(e);
@@ -346,7 +336,7 @@ pub fn update(
     }
     let (generation, _) = dir.in_service(&analysis)?;
     let path = dir.path_of(&generation);
-    let (index, fields) = open_generation(engine, &path)?;
+    let (index, fields) = open_generation(&path)?;
     let existing = indexed_hashes(&index).map_err(tv(&path))?;
     // The corpus is read one record at a time: only what changed is kept
     // (as the path of its record, read again to index it).
@@ -426,7 +416,7 @@ pub fn rebuild(
     let _lock = dir.lock()?;
     let generation = dir.next_generation();
     let path = dir.path_of(&generation);
-    let (index, fields) = create_generation(engine, &path)?;
+    let (index, fields) = create_generation(&path)?;
     let records = store.record_paths();
     progress.begin("indexing", Some(records.len() as u64));
     let result = (|| {

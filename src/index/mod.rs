@@ -20,6 +20,7 @@ pub mod schema;
 pub mod search;
 pub mod snippet;
 pub mod stats;
+pub mod terms;
 pub mod typos;
 
 use std::fs::{self, File};

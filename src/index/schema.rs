@@ -6,13 +6,17 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
+use super::terms;
 use crate::analysis::AnalyzerName;
+
+/// Bump when the schema changes: an index built with another one is
+/// rebuilt by `serve` and refused by the other commands, which say to run
+/// `egovkb reindex` (2: text fields index terms analysed before tantivy).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The text views of a document: which analyzer, and its two fields.
 #[derive(Debug, Clone, Copy)]
 pub struct TextView {
-    /// Tokenizer name for indexing; `<name>_query` for queries.
-    pub tokenizer: &'static str,
     pub analyzer: AnalyzerName,
     pub title: Field,
     pub body: Field,
@@ -58,17 +62,17 @@ pub fn build() -> (Schema, Fields) {
     let id = b.add_text_field("id", STRING | STORED | FAST);
     let hash = b.add_text_field("hash", STRING | FAST);
     let doc = b.add_text_field("doc", STORED);
-    let mut view = |name: &'static str, tokenizer: &'static str, analyzer| TextView {
-        tokenizer,
+    // Every text field indexes terms analysed before they reach tantivy.
+    let mut view = |name: &'static str, analyzer| TextView {
         analyzer,
-        title: b.add_text_field(&format!("title_{name}"), text(tokenizer)),
-        body: b.add_text_field(&format!("body_{name}"), text(tokenizer)),
+        title: b.add_text_field(&format!("title_{name}"), text(terms::TOKENIZER)),
+        body: b.add_text_field(&format!("body_{name}"), text(terms::TOKENIZER)),
     };
-    let ko = view("ko", "ko", AnalyzerName::Korean);
-    let es = view("es", "es", AnalyzerName::Spanish);
-    let en = view("en", "en", AnalyzerName::English);
-    let other = view("other", "other", AnalyzerName::Other);
-    let all = view("all", "other", AnalyzerName::Other);
+    let ko = view("ko", AnalyzerName::Korean);
+    let es = view("es", AnalyzerName::Spanish);
+    let en = view("en", AnalyzerName::English);
+    let other = view("other", AnalyzerName::Other);
+    let all = view("all", AnalyzerName::Other);
     let facet = STRING | FAST;
     let fields = Fields {
         id,

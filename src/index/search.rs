@@ -353,7 +353,7 @@ impl Searcher {
         // record of the one it was copied from).
         meta.generation.clone_from(&generation);
         let path = dir.path_of(&generation);
-        let (index, fields) = open_generation(&engine, &path)?;
+        let (index, fields) = open_generation(&path)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
