@@ -4,7 +4,8 @@
 //! folds Latin-script words and cuts scripts written without spaces (CJK,
 //! Thai) into overlapping character bigrams.
 
-use std::collections::HashSet;
+// A fast hash: every word of every document is looked up.
+use foldhash::{HashSet, HashSetExt};
 
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::UnicodeNormalization;

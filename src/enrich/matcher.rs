@@ -5,7 +5,8 @@
 //! Korean compound matches written together or spaced. At each position the
 //! longest phrase wins (North Korea before Korea).
 
-use std::collections::HashMap;
+// A fast hash: the matcher looks up every term of every document.
+use foldhash::HashMap;
 
 use std::borrow::Cow;
 
@@ -36,11 +37,24 @@ pub struct PhraseMatcher {
 
 /// The analyzers worth running on a text, from the scripts it contains.
 pub fn analyzers_for(text: &str) -> Vec<AnalyzerName> {
+    // One pass, which stops when both scripts are found; Hangul is tested
+    // first, so a Korean text never pays for the Unicode alphabetic lookup.
+    let (mut hangul, mut other) = (false, false);
+    for c in text.chars() {
+        if is_hangul(c) {
+            hangul = true;
+        } else if !other && c.is_alphabetic() {
+            other = true;
+        }
+        if hangul && other {
+            break;
+        }
+    }
     let mut out = Vec::new();
-    if text.chars().any(is_hangul) {
+    if hangul {
         out.push(AnalyzerName::Korean);
     }
-    if text.chars().any(|c| c.is_alphabetic() && !is_hangul(c)) {
+    if other {
         out.push(AnalyzerName::Spanish);
         out.push(AnalyzerName::English);
     }
@@ -167,4 +181,25 @@ pub fn analyse(analyzers: &Analyzers, text: &str) -> Vec<Analysed<'static>> {
             Some((name, Cow::Owned(terms)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analyzers_follow_the_scripts_of_the_text() {
+        use AnalyzerName::*;
+        assert_eq!(analyzers_for("주민등록 서비스"), vec![Korean]);
+        assert_eq!(analyzers_for("registro civil"), vec![Spanish, English]);
+        assert_eq!(
+            analyzers_for("파라과이 Paraguay"),
+            vec![Korean, Spanish, English]
+        );
+        assert_eq!(
+            analyzers_for("Paraguay 파라과이"),
+            vec![Korean, Spanish, English]
+        );
+        assert!(analyzers_for("2018.06.26 — 100 %").is_empty());
+    }
 }

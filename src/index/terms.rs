@@ -23,17 +23,34 @@ const TERM_END: char = '\u{1e}';
 /// of the two separators (no analyzer makes one) is left out rather than
 /// let it garble the terms after it.
 pub fn encode<'a>(terms: impl IntoIterator<Item = &'a Term>) -> String {
-    use std::fmt::Write;
     let mut out = String::new();
     for t in terms {
         if t.text.contains([TEXT_END, TERM_END]) {
             continue;
         }
         out.push_str(&t.text);
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{TEXT_END}{}{TERM_END}", t.position);
+        out.push(TEXT_END);
+        push_decimal(&mut out, t.position);
+        out.push(TERM_END);
     }
     out
+}
+
+/// `n` in decimal (as `write!` would, without its formatting machinery).
+fn push_decimal(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
 }
 
 /// Reads back what [`encode`] wrote. Anything else (a string that is not
@@ -121,6 +138,8 @@ mod tests {
             term("등록", 1),
             term("paraguay", 7),
             term("", 8),
+            term("x", 1_234_567),
+            term("y", usize::MAX),
         ];
         assert_eq!(
             decode(&encode(&terms)),
@@ -130,6 +149,8 @@ mod tests {
                 ("등록".into(), 1),
                 ("paraguay".into(), 7),
                 ("".into(), 8),
+                ("x".into(), 1_234_567),
+                ("y".into(), usize::MAX),
             ]
         );
         assert!(decode(&encode(&[])).is_empty());
