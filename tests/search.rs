@@ -940,3 +940,93 @@ fn words_near_each_other_rank_higher() {
     let without = top(off, "bank of korea history");
     assert_eq!(without[0].1, without[1].1, "{without:?}");
 }
+
+/// `egovkb search`, run as a user runs it: its readable list and `--json`.
+#[test]
+fn the_search_command_prints_hits_facets_and_what_it_understood() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    build_index(root, &corpus());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_egovkb"))
+            .arg("--corpus")
+            .arg(root.join("corpus"))
+            .arg("--index")
+            .arg(root.join("index"))
+            .arg("search")
+            .args(args)
+            .env("EGOVKB_DICT_DIR", common::dict_root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let q = "resident registration Paraguay";
+    // The command's default page: ten hits.
+    let expected = fixture()
+        .searcher
+        .search(&SearchRequest {
+            q: q.into(),
+            ..SearchRequest::default()
+        })
+        .unwrap();
+    assert!(expected.total >= 3);
+
+    let text = run(&[q]);
+    let mut lines = text.lines();
+    let head = lines.next().unwrap();
+    assert!(
+        head.starts_with(&format!("{} results (", expected.total)),
+        "{head}"
+    );
+    assert!(head.contains("understood: PY"), "{head}");
+    // The hits in the library's order, numbered, each with its address.
+    for (i, hit) in expected.hits.iter().enumerate() {
+        let numbered = format!("{:>3}. {}  [", i + 1, hit.title);
+        assert!(text.contains(&numbered), "{numbered:?} in\n{text}");
+        assert!(text.contains(&format!("     {}", hit.url)), "{}", hit.url);
+    }
+    let first = text.find("  1. ").unwrap();
+    let second = text.find("  2. ").unwrap();
+    assert!(first < second);
+    // A snippet's <mark> is not printed as markup when not on a terminal.
+    assert!(!text.contains("<mark>"), "{text}");
+    // The facets under the hits, with their counts.
+    let country = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("country:"))
+        .unwrap_or_else(|| panic!("no country facet in\n{text}"));
+    let py = expected
+        .facets
+        .country
+        .iter()
+        .find(|v| v.value == "PY")
+        .unwrap();
+    assert!(country.contains(&format!("PY ({})", py.count)), "{country}");
+    assert!(text.find("country:").unwrap() > text.rfind("     http").unwrap());
+
+    // --json prints the contract: the same response as the library's.
+    let json: serde_json::Value = serde_json::from_str(&run(&["--json", q])).unwrap();
+    assert_eq!(json["total"], expected.total);
+    let ids: Vec<&str> = json["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    let expected_ids: Vec<&str> = expected.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, expected_ids);
+
+    // What the search did instead is said under the head.
+    let relaxed = run(&["\"paraguay registration system tax\""]);
+    assert!(
+        relaxed.contains("as written: its words were searched instead"),
+        "{relaxed}"
+    );
+    let corrected = run(&["Paragauy"]);
+    assert!(corrected.contains("Paragauy → paraguay"), "{corrected}");
+}
