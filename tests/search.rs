@@ -1030,3 +1030,72 @@ fn the_search_command_prints_hits_facets_and_what_it_understood() {
     let corrected = run(&["Paragauy"]);
     assert!(corrected.contains("Paragauy → paraguay"), "{corrected}");
 }
+
+/// The documents of a generation in index order, by id.
+fn ids_in_index_order(index: &IndexDir) -> Vec<String> {
+    use tantivy::schema::Value;
+    let path = index.path_of(&index.current().unwrap());
+    let (tantivy_index, fields) = build::open_generation(&path).unwrap();
+    let searcher = tantivy_index.reader().unwrap().searcher();
+    let mut ids = Vec::new();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        for doc in 0..segment.max_doc() {
+            let d: tantivy::TantivyDocument = searcher
+                .doc(tantivy::DocAddress::new(ord as u32, doc))
+                .unwrap();
+            ids.push(
+                d.get_first(fields.id)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+    }
+    ids
+}
+
+#[test]
+fn a_reindex_adds_documents_in_corpus_order_so_ties_keep_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // Many documents of the same day, more than one batch of them.
+    let mut docs = corpus();
+    for i in 0..700 {
+        docs.push(doc(
+            &format!("bulk-{i:03}"),
+            if i % 2 == 0 { "es" } else { "ko" },
+            DocType::Notice,
+            "2021-05-04",
+            &format!("Aviso {i} 공지"),
+            "Capacitación en gobierno digital. 전자정부 연수.",
+        ));
+    }
+    let (store, index) = build_index(root, &docs);
+    let rebuild = || {
+        build::rebuild(&index, &store, &engine(), &Quiet).unwrap();
+        ids_in_index_order(&index)
+    };
+    let corpus_order: Vec<String> = store
+        .record_paths()
+        .iter()
+        .map(|p| store.read(p).unwrap().id)
+        .collect();
+    assert_eq!(rebuild(), corpus_order);
+    let browse = || {
+        let s = Searcher::open(&index, engine(), None).unwrap();
+        let r = s
+            .search(&SearchRequest {
+                sort: Some(Sort::Date),
+                years: Some((2021, 2021)),
+                limit: 50,
+                ..SearchRequest::default()
+            })
+            .unwrap();
+        assert!(r.total >= 700, "{}", r.total);
+        r.hits.into_iter().map(|h| h.id).collect::<Vec<_>>()
+    };
+    let first = browse();
+    assert_eq!(rebuild(), corpus_order);
+    assert_eq!(browse(), first);
+}

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tantivy::{Index, IndexWriter, TantivyDocument};
@@ -227,8 +226,15 @@ fn writer(index: &Index, path: &std::path::Path) -> Result<IndexWriter, IndexErr
         .map_err(tv(path))
 }
 
-/// Read, enrich and add the documents of these corpus records, on every
-/// core. Returns the records that could not be read.
+/// Records read, enriched and analysed together, on every core, before
+/// they go to tantivy in corpus order. So a reindex of the same corpus
+/// gives the same index, documents in the same order: hits with equal
+/// scores (or, sorted by date, of the same day) come in the same order
+/// after every reindex.
+const BATCH: usize = 512;
+
+/// Read, enrich, analyse and add the documents of these corpus records,
+/// in their order. Returns the records that could not be read.
 fn add_all(
     engine: &Engine,
     store: &Store,
@@ -237,45 +243,59 @@ fn add_all(
     records: &[PathBuf],
     progress: &dyn Progress,
 ) -> Result<Vec<Skipped>, tantivy::TantivyError> {
-    let next = AtomicUsize::new(0);
-    let error = Mutex::new(None);
-    let skipped = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..analysis_threads() {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = records.get(i) else { break };
-                    progress.advance(1);
-                    let mut doc = match store.read(path) {
-                        Ok(doc) => doc,
-                        Err(s) => {
-                            skipped.lock().unwrap_or_else(|p| p.into_inner()).push(s);
-                            continue;
-                        }
-                    };
-                    // The hash of the record as stored, before enrichment.
-                    let hash = doc.content_hash();
-                    // The language first (detected once, kept for
-                    // enrichment), then one analysis of the document's own
-                    // view, for enrichment and for the index.
-                    doc.lang = engine.enricher.language(&doc);
-                    let analysed = Analysed::of(engine, fields, &doc, doc.lang.as_ref());
-                    let enriched = engine.enricher.enrich_with(&doc, Some(analysed.shared()));
-                    let t = to_tantivy(engine, fields, &enriched, analysed, &hash);
-                    if let Err(e) = writer.add_document(t) {
-                        let mut slot = error.lock().unwrap_or_else(|p| p.into_inner());
-                        slot.get_or_insert(e);
-                        break;
-                    }
-                }
+    let mut skipped = Vec::new();
+    for batch in records.chunks(BATCH) {
+        let next = AtomicUsize::new(0);
+        let mut prepared: Vec<(usize, Result<TantivyDocument, Skipped>)> =
+            std::thread::scope(|s| {
+                let workers: Vec<_> = (0..analysis_threads().min(batch.len()))
+                    .map(|_| {
+                        s.spawn(|| {
+                            let mut out = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(path) = batch.get(i) else { break };
+                                out.push((i, prepare(engine, store, fields, path)));
+                                progress.advance(1);
+                            }
+                            out
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
             });
+        prepared.sort_unstable_by_key(|(i, _)| *i);
+        for (_, doc) in prepared {
+            match doc {
+                Ok(doc) => {
+                    writer.add_document(doc)?;
+                }
+                Err(s) => skipped.push(s),
+            }
         }
-    });
-    match error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        Some(e) => Err(e),
-        None => Ok(skipped.into_inner().unwrap_or_else(|p| p.into_inner())),
     }
+    Ok(skipped)
+}
+
+/// One corpus record as a tantivy document: read, language detected,
+/// analysed once for its own view (for enrichment and the index),
+/// enriched, and analysed for the other views.
+fn prepare(
+    engine: &Engine,
+    store: &Store,
+    fields: &Fields,
+    path: &std::path::Path,
+) -> Result<TantivyDocument, Skipped> {
+    let mut doc = store.read(path)?;
+    // The hash of the record as stored, before enrichment.
+    let hash = doc.content_hash();
+    doc.lang = engine.enricher.language(&doc);
+    let analysed = Analysed::of(engine, fields, &doc, doc.lang.as_ref());
+    let enriched = engine.enricher.enrich_with(&doc, Some(analysed.shared()));
+    Ok(to_tantivy(engine, fields, &enriched, analysed, &hash))
 }
 
 /// The (id, content hash) of every live document of an index.
