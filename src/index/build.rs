@@ -217,8 +217,8 @@ fn analysis_threads() -> usize {
 /// core ([`add_all`]); what is left to tantivy (its postings) is about two
 /// fifths of the work, so one indexing thread keeps up with two or three
 /// cores of analysis. Each thread writes a segment of its own, and more
-/// segments cost a merge at the end (on two cores, two threads took 23 %
-/// longer than one: BENCHMARKS.md).
+/// segments cost a merge at the end (on two cores, a reindex of 100,000
+/// documents took 42 s with two threads, 35 s with one: BENCHMARKS.md).
 fn writer(index: &Index, path: &std::path::Path) -> Result<IndexWriter, IndexError> {
     let threads = (analysis_threads() / 3).max(1);
     index
