@@ -203,7 +203,7 @@ fn main() {
         bytes as f64 / 1e6
     );
     println!(
-        "| indexing (store → enrich → index, 2 cores) | {:.0} docs/s, {:.2} MB/s | {:.1} s in all |",
+        "| indexing (store → enrich → analyse → index, one segment, 2 cores) | {:.0} docs/s, {:.2} MB/s | {:.1} s in all |",
         n as f64 / secs,
         bytes as f64 / 1e6 / secs,
         secs
