@@ -118,24 +118,23 @@ pub fn to_tantivy(
     // The body field holds the title too, so that one field's statistics
     // rank a document; the title field adds a boost on top.
     let full = format!("{}\n\n{}", doc.title, body);
-    t.add_text(
-        fields.all.body,
-        terms::encode(&analyse(engine, fields.all.analyzer, &full)),
-    );
+    let all = analyse(engine, fields.all.analyzer, &full);
+    t.add_text(fields.all.body, terms::encode(all.iter().map(terms::pair)));
     let Analysed {
         view,
         title,
         body: body_terms,
     } = analysed;
+    t.add_text(view.title, terms::encode(title.iter().map(terms::pair)));
     // The body's terms follow the title's, as if `full` were analysed.
     let next = title.iter().map(|t| t.position + 1).max().unwrap_or(0);
-    let shifted = body_terms.into_iter().map(|mut t| {
-        t.position += next;
-        t
-    });
-    let full_terms: Vec<Term> = title.iter().cloned().chain(shifted).collect();
-    t.add_text(view.title, terms::encode(&title));
-    t.add_text(view.body, terms::encode(&full_terms));
+    let shifted = body_terms
+        .iter()
+        .map(|t| (t.text.as_str(), t.position + next));
+    t.add_text(
+        view.body,
+        terms::encode(title.iter().map(terms::pair).chain(shifted)),
+    );
     // Korean names and terms quoted in a document in another language.
     let has_hangul = doc.title.chars().any(is_hangul) || body.chars().any(is_hangul);
     if has_hangul && lang != "ko" {
@@ -143,8 +142,8 @@ pub fn to_tantivy(
             (fields.ko.title, doc.title.as_str()),
             (fields.ko.body, &body),
         ] {
-            let terms = analyse(engine, fields.ko.analyzer, &hangul_only(text));
-            t.add_text(field, terms::encode(&terms));
+            let korean = analyse(engine, fields.ko.analyzer, &hangul_only(text));
+            t.add_text(field, terms::encode(korean.iter().map(terms::pair)));
         }
     }
     for c in &doc.countries {

@@ -19,21 +19,26 @@ pub const TOKENIZER: &str = "terms";
 const TEXT_END: char = '\u{1f}';
 const TERM_END: char = '\u{1e}';
 
-/// The terms, encoded for the [`TermsTokenizer`]. A term that contains one
-/// of the two separators (no analyzer makes one) is left out rather than
-/// let it garble the terms after it.
-pub fn encode<'a>(terms: impl IntoIterator<Item = &'a Term>) -> String {
+/// Terms as (text, position) pairs, encoded for the [`TermsTokenizer`]. A
+/// term that contains one of the two separators (no analyzer makes one) is
+/// left out rather than let it garble the terms after it.
+pub fn encode<'a>(terms: impl IntoIterator<Item = (&'a str, usize)>) -> String {
     let mut out = String::new();
-    for t in terms {
-        if t.text.contains([TEXT_END, TERM_END]) {
+    for (text, position) in terms {
+        if text.contains([TEXT_END, TERM_END]) {
             continue;
         }
-        out.push_str(&t.text);
+        out.push_str(text);
         out.push(TEXT_END);
-        push_decimal(&mut out, t.position);
+        push_decimal(&mut out, position);
         out.push(TERM_END);
     }
     out
+}
+
+/// A term as [`encode`] takes it.
+pub fn pair(term: &Term) -> (&str, usize) {
+    (&term.text, term.position)
 }
 
 /// `n` in decimal (as `write!` would, without its formatting machinery).
@@ -110,16 +115,6 @@ impl TokenStream for TermsStream<'_> {
 mod tests {
     use super::*;
 
-    fn term(text: &str, position: usize) -> Term {
-        Term {
-            text: text.into(),
-            start: 0,
-            end: 0,
-            position,
-            index_only: false,
-        }
-    }
-
     fn decode(encoded: &str) -> Vec<(String, usize)> {
         let mut tokenizer = TermsTokenizer::default();
         let mut stream = tokenizer.token_stream(encoded);
@@ -133,16 +128,16 @@ mod tests {
     #[test]
     fn terms_come_back_with_their_positions() {
         let terms = [
-            term("토지등록정보시스템", 0),
-            term("토지", 0),
-            term("등록", 1),
-            term("paraguay", 7),
-            term("", 8),
-            term("x", 1_234_567),
-            term("y", usize::MAX),
+            ("토지등록정보시스템", 0),
+            ("토지", 0),
+            ("등록", 1),
+            ("paraguay", 7),
+            ("", 8),
+            ("x", 1_234_567),
+            ("y", usize::MAX),
         ];
         assert_eq!(
-            decode(&encode(&terms)),
+            decode(&encode(terms)),
             vec![
                 ("토지등록정보시스템".into(), 0),
                 ("토지".into(), 0),
@@ -153,13 +148,13 @@ mod tests {
                 ("y".into(), usize::MAX),
             ]
         );
-        assert!(decode(&encode(&[])).is_empty());
+        assert!(decode(&encode([])).is_empty());
     }
 
     #[test]
     fn a_term_with_a_separator_is_left_out_and_harms_no_other() {
-        let terms = [term("a\u{1e}b", 0), term("c\u{1f}9", 1), term("d", 2)];
-        assert_eq!(decode(&encode(&terms)), vec![("d".into(), 2)]);
+        let terms = [("a\u{1e}b", 0), ("c\u{1f}9", 1), ("d", 2)];
+        assert_eq!(decode(&encode(terms)), vec![("d".into(), 2)]);
     }
 
     #[test]
