@@ -213,3 +213,24 @@ fn indexing_enriches_as_enrichment_alone_does() {
         assert_eq!(shared, engine.enricher.enrich(d), "{}", d.url);
     }
 }
+
+/// A placeholder date (a CMS's `0001-01-01`) is no date: the year facet
+/// never offers a year the year filter refuses.
+#[test]
+fn implausible_declared_dates_are_dropped() {
+    let engine = Engine::load(&common::dict_root(), Some(&corpus())).unwrap();
+    let mut d = Document::new("https://example.org/n", "test", "Gov24 one-stop services");
+    d.body = "Published 2019-03-20. Gov24 serves citizens online.".into();
+    for (declared, found) in [
+        ("0001-01-01", "2019-03-20"),
+        ("1850-05-01", "2019-03-20"),
+        ("2020-01-02", "2020-01-02"),
+    ] {
+        d.published = chrono::NaiveDate::parse_from_str(declared, "%Y-%m-%d").ok();
+        let e = engine.enricher.enrich(&d);
+        assert_eq!(e.published.map(|p| p.to_string()).as_deref(), Some(found));
+    }
+    d.body = "Gov24 serves citizens online.".into();
+    d.published = chrono::NaiveDate::from_ymd_opt(1, 1, 1);
+    assert_eq!(engine.enricher.enrich(&d).published, None);
+}

@@ -5,8 +5,10 @@
 //! attachments behind `FileDown.do?atchFileId=…&fileSn=…` with Korean
 //! Content-Disposition names (a PDF and its PPTX twin, one linked twice, a
 //! "PDF" that is an HTML error page), a robots.txt that disallows a path,
-//! a 500, a 429 with Retry-After, a redirect loop, a truncated page and a
-//! page over the size cap. Each bad case is skipped with its reason and the
+//! attachments with no file name behind one download path, a robots.txt
+//! redirected to where its rules are, a board that repeats its last page
+//! past its end, a 500, a 429 with Retry-After, a redirect loop, a
+//! truncated page and a page over the size cap. Each bad case is skipped with its reason and the
 //! crawl goes on; a recrawl fetches nothing it has; a crawl killed with
 //! SIGKILL resumes without duplicates or losses. An RSS feed adds an item
 //! the list pages do not show.
@@ -67,7 +69,15 @@ async fn site(
     let path = uri.path();
     let html =
         |s: String| ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], s).into_response();
+    // The rules live elsewhere, as on a host that moved to https or www.
     if path == "/robots.txt" {
+        return (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, "/rules.txt")],
+        )
+            .into_response();
+    }
+    if path == "/rules.txt" {
         return (
             [(header::CONTENT_TYPE, "text/plain")],
             "User-agent: *\nDisallow: /private/\n",
@@ -99,12 +109,13 @@ async fn site(
                 "<tr><td class=\"subject\"><a href=\"https://elsewhere.example/board/view.do?nttId=7\">밖</a></td></tr>",
             )
             .to_string(),
-            2 => concat!(
+            // Past its last page, the board shows its last page again.
+            _ => concat!(
                 "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=104\">첨부 글</a></td></tr>",
                 "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=105\">같은 첨부</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=107\">이름 없는 첨부</a></td></tr>",
             )
             .to_string(),
-            _ => String::new(),
         };
         // The board's session, as Java boards keep one.
         let mut r = html(format!(
@@ -133,7 +144,18 @@ async fn site(
             return StatusCode::FORBIDDEN.into_response();
         }
         let sn = q.get("fileSn").map(String::as_str).unwrap_or("");
+        // No file name (as when it is sent in bytes no header may carry).
+        let anonymous = |bytes: Vec<u8>| {
+            let mut r = bytes.into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            r
+        };
         let (bytes, name, kind) = match sn {
+            "4" => return anonymous(fixture("informe.docx")),
+            "5" => return anonymous(fixture("paraguay.pptx")),
             "1" => (
                 fixture("bolivia.pdf"),
                 "보도자료(볼리비아).pdf",
@@ -204,6 +226,12 @@ async fn site(
                 "<ul class=\"files\"><li><a href=\"FileDown.do?atchFileId=FILE_0001&amp;fileSn=1\">PDF</a></li>\
                  <li><a href=\"FileDown.do?atchFileId=FILE_0001&amp;fileSn=2\">PPTX</a></li>\
                  <li><a href=\"FileDown.do?atchFileId=FILE_0001&amp;fileSn=3\">깨진 PDF</a></li></ul>",
+            )),
+            "107" => html(utf8_page(
+                "첨부 107",
+                "<p>두 나라의 발표 자료.</p>",
+                "<ul class=\"files\"><li><a href=\"FileDown.do?atchFileId=FILE_0002&amp;fileSn=4\">DOCX</a></li>\
+                 <li><a href=\"FileDown.do?atchFileId=FILE_0002&amp;fileSn=5\">PPTX</a></li></ul>",
             )),
             "500" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
             "429" if n == 1 => (
@@ -396,10 +424,17 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
         "볼리비아 공무원들이 전자정부를 배웠다. 똠방각하."
     );
     assert!(by_url("nttId=429").body.contains("기다린 끝에"));
-    // One attachment document (the PDF; its PPTX twin skipped), with its
-    // parent, fetched once although two pages link it.
-    let attachments: Vec<_> = docs.iter().filter(|d| d.parent.is_some()).collect();
+    // One attachment document of 104 and 105 (the PDF; its PPTX twin
+    // skipped), with its parent, fetched once although two pages link it.
+    let d107 = by_url("nttId=107").id.clone();
+    let (of_107, attachments): (Vec<_>, Vec<_>) = docs
+        .iter()
+        .filter(|d| d.parent.is_some())
+        .partition(|d| d.parent.as_ref() == Some(&d107));
     assert_eq!(attachments.len(), 1, "{attachments:#?}");
+    // Two attachments without file names behind one download path are two
+    // documents, not twins.
+    assert_eq!(of_107.len(), 2, "{of_107:#?}");
     assert_eq!(attachments[0].title, "Bolivia: gobierno electrónico");
     assert_eq!(attachments[0].pages.len(), 2);
     assert_eq!(hits_of(&hits, "fileSn=1"), 1);
@@ -413,10 +448,10 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
         by_url("nttId=106").title,
         "공지 106: 파라과이 주민등록 협력"
     );
-    // 101, 102, 103, 429, 104, 105, 106 and the attachment.
+    // 101, 102, 103, 429, 104, 105, 106, 107 and the three attachments.
     assert_eq!(
         docs.len(),
-        8,
+        11,
         "{:#?}",
         docs.iter().map(|d| &d.url).collect::<Vec<_>>()
     );
@@ -426,7 +461,7 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     let again = crawl(p, &store, &corpus, &opts).unwrap();
     assert_eq!(again.new, 0);
     assert_eq!(hits_of(&hits, "nttId=1"), items_before);
-    assert_eq!(store.load_all().0.len(), 8);
+    assert_eq!(store.load_all().0.len(), 11);
 
     // A refresh asks again with the ETag it has: 304, nothing changes.
     let refreshed = crawl(
@@ -439,9 +474,11 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
         },
     )
     .unwrap();
+    // (Without a last page, the paging ends where the board repeats its
+    // last page.)
     assert!(refreshed.not_modified >= 2, "{refreshed:?}");
     assert_eq!(refreshed.new, 0);
-    assert_eq!(store.load_all().0.len(), 8);
+    assert_eq!(store.load_all().0.len(), 11);
 
     // The raw responses let extraction run again offline: same documents.
     let re = egovkb::crawl::run::reextract(p, &store, &corpus).unwrap();

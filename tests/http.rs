@@ -170,6 +170,8 @@ fn bad_input_is_a_json_4xx_never_a_5xx() {
         ("/api/documents/no-such-id", 404),
         ("/api/documents/no-such-id/related", 404),
         ("/api/documents/ko-py/related?limit=500", 400),
+        ("/api/documents/%FF", 400),
+        ("/api/documents/%FF/related", 400),
         ("/api/no/such/route", 404),
     ];
     for (path, expected) in cases {
@@ -474,6 +476,17 @@ fn bad_page_input_is_a_4xx_page_never_a_5xx() {
     let big = "x".repeat(200_000);
     let r = common::http_request(server().addr, "POST", "/api/search", &[], &big);
     assert!((400..500).contains(&r.status), "{}", r.status);
+    // Another method than GET: 405, saying which to use, in JSON on the API.
+    let r = common::http_request(server().addr, "DELETE", "/api/search", &[], "");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+    let r = common::http_request(server().addr, "POST", "/doc/en-py", &[], "");
+    assert_eq!(r.status, 405);
+    assert!(r.body.contains("<html"), "{}", r.body);
+    // A document id that is not UTF-8: a page that says so.
+    assert_eq!(page("/doc/%FF").status, 400);
 }
 
 #[test]

@@ -21,6 +21,14 @@ const DROPPED: &[&str] = &[
     "_gl",
 ];
 
+/// The decoded name of a query's `name=value` pair.
+fn param_name(pair: &str) -> String {
+    let name = pair.split('=').next().unwrap_or("");
+    url::form_urlencoded::parse(name.as_bytes())
+        .map(|(k, _)| k)
+        .collect()
+}
+
 fn dropped(name: &str, extra: &[String]) -> bool {
     let n = name.to_ascii_lowercase();
     n.starts_with("utm_")
@@ -44,15 +52,16 @@ pub fn canonical(url: &str, extra: &[String]) -> Option<String> {
         let cleaned = format!("{}{}", &path[..i], &path[end..]);
         u.set_path(&cleaned);
     }
-    let kept: Vec<(String, String)> = u
-        .query_pairs()
-        .filter(|(k, _)| !dropped(k, extra))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        u.set_query(None);
-    } else {
-        u.query_pairs_mut().clear().extend_pairs(kept);
+    // The parameters kept as they were written: decoding and encoding them
+    // again would turn an EUC-KR file name (`file=%BA%B8%B5%B5.hwp`) into
+    // replacement characters, and `?abc` into `?abc=`.
+    if let Some(query) = u.query() {
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !dropped(&param_name(pair), extra))
+            .collect();
+        let kept = kept.join("&");
+        u.set_query((!kept.is_empty()).then_some(kept.as_str()));
     }
     Some(u.to_string())
 }
@@ -90,6 +99,19 @@ mod tests {
         assert_eq!(
             canonical("javascript:fn_egov_select_noticeList(3)", &[]),
             None
+        );
+        // Kept parameters are kept as written.
+        assert_eq!(
+            c("http://example.org/download.php?file=%BA%B8%B5%B5.hwp&utm_medium=x&flag"),
+            "http://example.org/download.php?file=%BA%B8%B5%B5.hwp&flag"
+        );
+        assert_eq!(
+            c("http://example.org/a?&&x=1+2"),
+            "http://example.org/a?x=1+2"
+        );
+        assert_eq!(
+            c("http://example.org/a?utm_source=x"),
+            "http://example.org/a"
         );
         assert_eq!(canonical("mailto:a@b.c", &[]), None);
         assert_eq!(canonical("not a url", &[]), None);

@@ -221,30 +221,55 @@ impl Fetcher {
         robots_url.set_path("/robots.txt");
         robots_url.set_query(None);
         robots_url.set_fragment(None);
-        self.wait_turn(u, None);
-        let robots = match self.agent.get(robots_url.as_str()).call() {
-            Ok(r) => {
-                let status = r.status();
-                let ct = r.header("Content-Type").map(str::to_string);
-                let mut body = Vec::new();
-                let read = r
-                    .into_reader()
-                    .take(super::robots::MAX_ROBOTS_BYTES as u64)
-                    .read_to_end(&mut body);
-                match read {
-                    Ok(_) => Robots::from_fetch(Some(status), ct.as_deref(), &body, AGENT_TOKEN),
-                    Err(_) => Robots::disallow_all(),
-                }
-            }
-            Err(ureq::Error::Status(code, _)) => {
-                Robots::from_fetch(Some(code), None, b"", AGENT_TOKEN)
-            }
-            Err(ureq::Error::Transport(_)) => Robots::from_fetch(None, None, b"", AGENT_TOKEN),
-        };
+        let robots = self.fetch_robots(robots_url);
         if let Ok(mut hosts) = self.hosts.lock() {
             hosts.entry(key).or_default().robots = Some(robots.clone());
         }
         robots
+    }
+
+    /// Fetch and parse a robots.txt, following up to five redirects (RFC
+    /// 9309 2.3.1.2: an `http` host's rules often live at `https`, or at
+    /// `www.`); more than five: no rules, as for a missing file.
+    fn fetch_robots(&self, mut url: Url) -> Robots {
+        const MAX_ROBOTS_REDIRECTS: usize = 5;
+        for _ in 0..=MAX_ROBOTS_REDIRECTS {
+            self.wait_turn(&url, None);
+            let r = match self.agent.get(url.as_str()).call() {
+                Ok(r) => r,
+                Err(ureq::Error::Status(code, _)) => {
+                    return Robots::from_fetch(Some(code), None, b"", AGENT_TOKEN);
+                }
+                Err(ureq::Error::Transport(_)) => {
+                    return Robots::from_fetch(None, None, b"", AGENT_TOKEN);
+                }
+            };
+            let status = r.status();
+            if (300..400).contains(&status) {
+                match r
+                    .header("Location")
+                    .and_then(|l| url.join(l).ok())
+                    .filter(|next| matches!(next.scheme(), "http" | "https"))
+                {
+                    Some(next) => {
+                        url = next;
+                        continue;
+                    }
+                    None => return Robots::from_fetch(Some(404), None, b"", AGENT_TOKEN),
+                }
+            }
+            let ct = r.header("Content-Type").map(str::to_string);
+            let mut body = Vec::new();
+            let read = r
+                .into_reader()
+                .take(super::robots::MAX_ROBOTS_BYTES as u64)
+                .read_to_end(&mut body);
+            return match read {
+                Ok(_) => Robots::from_fetch(Some(status), ct.as_deref(), &body, AGENT_TOKEN),
+                Err(_) => Robots::disallow_all(),
+            };
+        }
+        Robots::from_fetch(Some(404), None, b"", AGENT_TOKEN)
     }
 
     /// Sleep until this host may be asked again, then book the next slot.
@@ -380,9 +405,9 @@ impl Fetcher {
         let content_type = r.header("Content-Type").map(str::to_string);
         let charset = content_type.as_deref().and_then(|ct| {
             ct.split(';')
-                .filter_map(|p| p.trim().strip_prefix("charset="))
-                .map(|c| c.trim_matches('"').to_string())
-                .next()
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+                .map(|(_, c)| c.trim().trim_matches('"').to_string())
         });
         let filename = r
             .header("Content-Disposition")

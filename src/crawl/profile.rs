@@ -159,8 +159,10 @@ impl Profile {
         for css in selectors.into_iter().flatten() {
             scraper::Selector::parse(css).map_err(|e| bad(format!("selector `{css}`: {e}")))?;
         }
-        if !self.requests_per_second.is_finite() || self.requests_per_second <= 0.0 {
-            return Err(bad("`requests_per_second` must be above 0".into()));
+        // At least one request in 1,000 s: a smaller rate is a typo, and
+        // its interval would not fit a timer.
+        if !self.requests_per_second.is_finite() || self.requests_per_second < 0.001 {
+            return Err(bad("`requests_per_second` must be at least 0.001".into()));
         }
         Ok(())
     }
@@ -225,6 +227,12 @@ mod tests {
         let f: SourcesFile = toml::from_str(bad).unwrap();
         let e = f.sources[0].validate().unwrap_err().to_string();
         assert!(e.contains("{page}"), "{e}");
+        let slow = bad
+            .replace("page=1", "page={page}")
+            .replace("name = \"x\"", "name = \"x\"\nrequests_per_second = 1e-30");
+        let f: SourcesFile = toml::from_str(&slow).unwrap();
+        let e = f.sources[0].validate().unwrap_err().to_string();
+        assert!(e.contains("requests_per_second"), "{e}");
         let typo = "[[source]]\nname = \"x\"\nstart_url = []\nitems = { selector = \"a\" }\n";
         assert!(toml::from_str::<SourcesFile>(typo).is_err());
     }

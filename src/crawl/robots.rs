@@ -166,7 +166,8 @@ impl Robots {
     }
 }
 
-/// Percent-escapes in upper case, so that `%2f` and `%2F` compare equal.
+/// Percent-escapes in upper case, so that `%2f` and `%2F` compare equal,
+/// and characters outside ASCII percent-encoded as UTF-8.
 fn normalise(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
@@ -183,7 +184,16 @@ fn normalise(s: &str) -> String {
             i += 3;
         } else {
             let c = s[i..].chars().next().unwrap_or('\u{FFFD}');
-            out.push(c);
+            if c.is_ascii() {
+                out.push(c);
+            } else {
+                // `Disallow: /게시판` is written as text; paths come
+                // percent-encoded (RFC 9309 2.2.2).
+                let mut buf = [0u8; 4];
+                for byte in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{byte:02X}"));
+                }
+            }
             i += c.len_utf8();
         }
     }
@@ -254,6 +264,11 @@ mod tests {
         );
         assert!(r.allowed("/page"));
         assert!(!r.allowed("/a%2Fb/c"));
+        // A rule written in Hangul matches the percent-encoded path.
+        let r = Robots::parse("User-agent: *\nDisallow: /게시판\n", "egovkb");
+        assert!(!r.allowed("/%EA%B2%8C%EC%8B%9C%ED%8C%90/1"));
+        assert!(!r.allowed("/%ea%b2%8c%ec%8b%9c%ed%8c%90/1"));
+        assert!(r.allowed("/news"));
         let r = Robots::parse("User-agent: *\nDisallow:\n", "egovkb");
         assert!(r.allowed("/anything"));
     }

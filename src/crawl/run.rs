@@ -98,18 +98,21 @@ impl State {
         std::fs::create_dir_all(dir.join("raw"))?;
         let path = dir.join("state.jsonl");
         let mut seen = HashMap::new();
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            // A line cut by a kill is ignored: its document is fetched again.
-            for line in text.lines() {
-                if let Ok(s) = serde_json::from_str::<Seen>(line) {
-                    seen.insert(s.url.clone(), s);
-                }
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        // A line cut by a kill is ignored: its document is fetched again.
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            if let Ok(s) = serde_json::from_str::<Seen>(line) {
+                seen.insert(s.url.clone(), s);
             }
         }
-        let log = std::fs::OpenOptions::new()
+        let mut log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)?;
+        // After a cut line, the next record starts on a line of its own.
+        if bytes.last().is_some_and(|&c| c != b'\n') {
+            log.write_all(b"\n")?;
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             seen,
@@ -336,6 +339,17 @@ fn stem(name: &str) -> String {
         .to_lowercase()
 }
 
+/// What twins share: the stem of their file name. A download URL without
+/// a file name (`FileDown.do?atchFileId=…&fileSn=2`, the name in a header
+/// we could not read) is its own group: its path is every attachment's.
+fn twin_key(url: &str, f: &Fetched) -> String {
+    match &f.filename {
+        Some(name) => stem(name),
+        None if url.contains('?') => url.to_string(),
+        None => stem(url.split('#').next().unwrap_or(url)),
+    }
+}
+
 /// Preference among twins: the one whose text comes out best.
 fn twin_rank(format: Option<Format>) -> u8 {
     match format {
@@ -384,17 +398,21 @@ pub fn crawl(
     let paged = p.list.clone();
     let mut page = paged.as_ref().map_or(0, |l| l.first_page);
     let mut pages_read = 0u32;
+    // Every item URL the numbered pages listed so far in this run: a board
+    // that answers any page number past its last with its last page (or
+    // that ignores the number) lists nothing new, and the paging ends.
+    let mut listed: HashSet<String> = HashSet::new();
     loop {
-        let list_url = if let Some(u) = lists.first().cloned() {
+        let (list_url, numbered) = if let Some(u) = lists.first().cloned() {
             lists.remove(0);
-            u
+            (u, false)
         } else if let Some(l) = &paged {
             if l.last_page.is_some_and(|last| page > last) {
                 break;
             }
             let u = l.url.replace("{page}", &page.to_string());
             page += 1;
-            u
+            (u, true)
         } else {
             break;
         };
@@ -432,6 +450,13 @@ pub fn crawl(
             break;
         }
         let all_known = items.iter().all(|u| state.seen.contains_key(u));
+        if numbered {
+            let before = listed.len();
+            listed.extend(items.iter().cloned());
+            if listed.len() == before {
+                break;
+            }
+        }
         for item in items {
             if !done_this_run.insert(item.clone()) {
                 continue;
@@ -629,40 +654,44 @@ fn crawl_item(
                 Err(e) => report.skipped.push((a, e.to_string())),
             }
         }
-        // Twins: the same release as HWP, HWPX and PDF is one document.
-        let name_of = |u: &str, f: &Fetched| f.filename.clone().unwrap_or_else(|| u.to_string());
-        let mut best_of_stem: HashMap<String, (u8, usize)> = HashMap::new();
+        // Twins: the same release as HWP, HWPX and PDF is one document. The
+        // best of each group that extracts is kept; the others are known as
+        // its twins only once it is stored.
+        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
         for (i, (u, af)) in fetched_files.iter().enumerate() {
-            let rank = twin_rank(extract::detect(&af.body, &name_of(u, af)));
-            let s = stem(&name_of(u, af));
-            let e = best_of_stem.entry(s).or_insert((rank, i));
-            if rank < e.0 {
-                *e = (rank, i);
+            let key = twin_key(u, af);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(i),
+                None => groups.push((key, vec![i])),
             }
         }
-        for (i, (u, af)) in fetched_files.iter().enumerate() {
-            let s = stem(&name_of(u, af));
-            if let Some((_, keep)) = best_of_stem.get(&s)
-                && *keep != i
-            {
-                let kept = name_of(&fetched_files[*keep].0, &fetched_files[*keep].1);
-                report
-                    .skipped
-                    .push((u.clone(), format!("a twin of {kept}")));
-                // Known from now on: a later crawl does not fetch it again.
-                let kept_id = Document::id_for(&fetched_files[*keep].0);
-                let _ = state.record(Seen::of(u, &kept_id, "twin", Some(&doc.id), af, None));
-                continue;
-            }
-            let raw = state.keep_raw(u, &af.body).ok();
-            match attachment_document(p, u, af, &doc) {
-                Ok(ad) => {
-                    if report.store(store, &ad) {
-                        let seen = Seen::of(u, &ad.id, "attachment", Some(&doc.id), af, raw);
-                        let _ = state.record(seen);
-                    }
+        for (_, mut members) in groups {
+            members.sort_by_key(|&i| {
+                let (u, af) = &fetched_files[i];
+                let name = af.filename.as_deref().unwrap_or(u);
+                twin_rank(extract::detect(&af.body, name))
+            });
+            let mut kept: Option<&str> = None;
+            for i in members {
+                let (u, af) = &fetched_files[i];
+                if let Some(k) = kept {
+                    report.skipped.push((u.clone(), format!("a twin of {k}")));
+                    // Known from now on: a later crawl does not fetch it again.
+                    let kept_id = Document::id_for(k);
+                    let _ = state.record(Seen::of(u, &kept_id, "twin", Some(&doc.id), af, None));
+                    continue;
                 }
-                Err(reason) => report.skipped.push((u.clone(), reason)),
+                let raw = state.keep_raw(u, &af.body).ok();
+                match attachment_document(p, u, af, &doc) {
+                    Ok(ad) => {
+                        if report.store(store, &ad) {
+                            let seen = Seen::of(u, &ad.id, "attachment", Some(&doc.id), af, raw);
+                            let _ = state.record(seen);
+                            kept = Some(u);
+                        }
+                    }
+                    Err(reason) => report.skipped.push((u.clone(), reason)),
+                }
             }
         }
     }

@@ -56,10 +56,17 @@ fn month(name: &str) -> Option<u32> {
         .map(|(_, v)| *v)
 }
 
+/// A year a document of this knowledge base can be from. Outside it a
+/// date is a placeholder (a CMS's `0001-01-01`) or a misreading; the
+/// search API's year filters take the same range.
+pub fn plausible(year: i32) -> bool {
+    (1900..=2100).contains(&year)
+}
+
 fn ymd(y: &str, m: u32, d: &str) -> Option<NaiveDate> {
     let y: i32 = y.parse().ok()?;
     let d: u32 = d.parse().ok()?;
-    if !(1900..=2100).contains(&y) {
+    if !plausible(y) {
         return None;
     }
     NaiveDate::from_ymd_opt(y, m, d)

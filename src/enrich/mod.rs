@@ -131,6 +131,11 @@ impl Enricher {
         let scanned = searchable_text(doc);
         let text = prefix(&scanned, MAX_SCAN_CHARS);
         d.lang = self.language(doc);
+        // A declared date from no plausible year is no date: the text may
+        // still give one.
+        d.published = doc
+            .published
+            .filter(|p| dates::plausible(chrono::Datelike::year(p)));
         if d.published.is_none() {
             d.published =
                 dates::find_date(&doc.title).or_else(|| dates::find_date(prefix(text, 2_000)));

@@ -91,7 +91,7 @@ impl Analysed {
 }
 
 /// Terms of `text` by one analyzer (none if it is not loaded).
-fn analyse(engine: &Engine, analyzer: AnalyzerName, text: &str) -> Vec<Term> {
+pub(crate) fn analyse(engine: &Engine, analyzer: AnalyzerName, text: &str) -> Vec<Term> {
     match engine.analyzers.get(analyzer) {
         Ok(a) => a.analyze(text, Mode::Index),
         Err(_) => Vec::new(),

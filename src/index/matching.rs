@@ -39,6 +39,11 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty() && self.must.is_empty() && self.must_not.is_empty()
     }
+
+    /// Something to score by: exclusions alone give every match 0.
+    pub fn scores(&self) -> bool {
+        !self.terms.is_empty() || !self.must.is_empty()
+    }
 }
 
 /// A plan made ready for one searcher: the weights of its queries.

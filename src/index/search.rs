@@ -39,6 +39,8 @@ const RESCORE_WINDOW: usize = 30;
 /// Two query words further apart in the query than adjacent count as near
 /// each other in a document within this many positions.
 const PAIR_SLOP: u32 = 8;
+/// At most this many proximity pairs per view and query.
+const MAX_NEAR: usize = 256;
 /// Names of one country or topic added to a query, per language.
 const MAX_EXPANSIONS_PER_LANGUAGE: usize = 3;
 /// Most hits a page may ask for.
@@ -125,7 +127,10 @@ pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
     let bad = || format!("year `{s}`: give a year (2018) or a range (2015..2019)");
     let year = |y: &str| -> Result<u32, String> {
         let y: u32 = y.trim().parse().map_err(|_| bad())?;
-        (1900..=2100).contains(&y).then_some(y).ok_or_else(bad)
+        i32::try_from(y)
+            .is_ok_and(crate::enrich::dates::plausible)
+            .then_some(y)
+            .ok_or_else(bad)
     };
     match s.split_once("..") {
         Some((a, b)) => {
@@ -512,7 +517,13 @@ impl Searcher {
         //   view keeps them: its adjacent pairs of a stop word of the
         //   query's language and a content word.
         let ranking = self.ranking();
+        // Each pair once, and at most MAX_NEAR of them: a query of hundreds
+        // of words must not become hundreds of thousands of phrase queries.
+        let mut pairs: std::collections::HashSet<(String, String, u32)> = Default::default();
         let mut near = |a: &crate::analysis::Term, b: &crate::analysis::Term, slop, boost| {
+            if pairs.len() >= MAX_NEAR || !pairs.insert((a.text.clone(), b.text.clone(), slop)) {
+                return;
+            }
             let q = PhraseQuery::new_with_offset_and_slop(
                 vec![
                     (0, Term::from_field_text(view.body, &a.text)),
@@ -859,7 +870,8 @@ impl Searcher {
         searcher: &tantivy::Searcher,
         ranked: &mut [(f32, DocAddress)],
         extra: &[Box<dyn Query>],
-    ) -> tantivy::Result<()> {
+        in_time: &dyn Fn() -> Result<(), SearchError>,
+    ) -> Result<(), SearchError> {
         // One scorer per clause, each moved forward by seeking: a union of
         // them would step through every document between two candidates.
         let weights = extra
@@ -871,6 +883,7 @@ impl Searcher {
         let mut segment: Option<u32> = None;
         let mut scorers: Vec<Box<dyn Scorer>> = Vec::new();
         for i in order {
+            in_time()?;
             let addr = ranked[i].1;
             if segment != Some(addr.segment_ord) {
                 let reader = searcher.segment_reader(addr.segment_ord);
@@ -939,7 +952,7 @@ impl Searcher {
             must: text.must,
             must_not: text.must_not,
         };
-        let sort = req.sort.unwrap_or(if !plan.is_empty() {
+        let sort = req.sort.unwrap_or(if plan.scores() {
             Sort::Relevance
         } else {
             Sort::Date
@@ -960,6 +973,10 @@ impl Searcher {
         } else {
             page_end
         };
+        // Only the first-pass top RESCORE_WINDOW get the bonuses, whatever
+        // the page: bonuses only raise a score, so they stay above the rest,
+        // and every page is cut from one ranking.
+        let rescored = keep.min(RESCORE_WINDOW);
         let in_time = || match req.time_limit {
             Some(limit) if started.elapsed() > limit => Err(SearchError::TooSlow(limit)),
             _ => Ok(()),
@@ -973,7 +990,8 @@ impl Searcher {
             counts,
         } = bits::outcome(fruits, &filters, order);
         if rescore {
-            Self::rescore(searcher, &mut ranked, &text.rescoring)?;
+            let window = rescored.min(ranked.len());
+            Self::rescore(searcher, &mut ranked[..window], &text.rescoring, &in_time)?;
         }
         let facets = self.facets(&counts, req);
         let marks = marks(&text.terms);
@@ -1131,15 +1149,21 @@ impl Searcher {
             Some("en") => f.en,
             _ => f.other,
         };
+        // The fields read terms analysed beforehand ([`super::terms`]), so
+        // the document's text goes to them analysed, as it was indexed.
         let body: String = searchable_text(&doc).chars().take(20_000).collect();
+        let encoded = |text: &str| {
+            let terms = super::build::analyse(&self.engine, view.analyzer, text);
+            OwnedValue::Str(super::terms::encode(terms.iter().map(super::terms::pair)))
+        };
         let mlt = MoreLikeThisQuery::builder()
             .with_min_doc_frequency(1)
             .with_max_doc_frequency(u64::MAX)
             .with_min_term_frequency(1)
             .with_max_query_terms(30)
             .with_document_fields(vec![
-                (view.title, vec![OwnedValue::Str(doc.title.clone())]),
-                (view.body, vec![OwnedValue::Str(body)]),
+                (view.title, vec![encoded(&doc.title)]),
+                (view.body, vec![encoded(&body)]),
             ]);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, Box::new(mlt))];
         for t in &doc.topics {

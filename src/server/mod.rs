@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -203,8 +204,9 @@ async fn search(
         (status = 404, description = "No document with this id", body = openapi::ErrorBody)))]
 async fn document(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let doc = searching(&state, move |s| s.document(&id))?;
     Ok(Json(doc).into_response())
 }
@@ -218,9 +220,10 @@ async fn document(
         (status = 404, description = "No document with this id", body = openapi::ErrorBody)))]
 async fn related(
     State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut limit = 10;
     for (k, v) in &params {
@@ -313,7 +316,7 @@ async fn home(
 async fn document_page(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let raw = params.map(|Query(p)| p).unwrap_or_default();
@@ -323,6 +326,10 @@ async fn document_page(
         .and_then(|(_, v)| UiLang::parse(v))
         .unwrap_or_else(|| default_ui(&headers));
     let (q, _) = page::PageQuery::parse(&[], ui);
+    let id = match id {
+        Ok(Path(id)) => id,
+        Err(e) => return ApiError::bad_request(e.body_text()).page(&q),
+    };
     let found = searching(&state, move |s| {
         let doc = s.document(&id)?;
         let related = s.related(&id, 5)?;
@@ -390,6 +397,25 @@ async fn not_found(uri: axum::http::Uri) -> Response {
     not_found_response(uri.path())
 }
 
+/// A route asked with another method than GET (or HEAD): 405, with the
+/// API's JSON error under `/api/`.
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let e = ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{method} is not allowed on {}: use GET", uri.path()),
+    };
+    let mut response = if uri.path().starts_with("/api/") || uri.path() == "/healthz" {
+        e.into_response()
+    } else {
+        e.page(&page::PageQuery::parse(&[], UiLang::En).0)
+    };
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    response
+}
+
 /// One log line per request: method, path and query, status, time taken.
 async fn access_log(req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
@@ -424,6 +450,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/doc/{id}", get(document_page))
         .route("/assets/{name}", get(asset))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
