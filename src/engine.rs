@@ -40,6 +40,16 @@ impl Engine {
         })
     }
 
+    /// The same analyzers and weights with the vocabularies of `corpus`
+    /// read again (after an admin edited them).
+    pub fn with_vocabularies_of(&self, corpus: Option<&Path>) -> Result<Self, EngineError> {
+        Ok(Self {
+            analyzers: self.analyzers.clone(),
+            enricher: Arc::new(Enricher::load(self.analyzers.clone(), corpus)?),
+            ranking: self.ranking,
+        })
+    }
+
     /// Everything that decides the terms of the index and how it keeps
     /// them; recorded with it.
     pub fn analysis_fingerprint(&self) -> String {

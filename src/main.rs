@@ -609,11 +609,10 @@ fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
         _ => index(config, false)?,
     }
     eprintln!("[4/4] starting the server");
-    let searcher = Searcher::open(&dir, engine.clone(), Some(&config.corpus))?;
+    let searcher = Searcher::open(&dir, engine, Some(&config.corpus))?;
     let state = std::sync::Arc::new(egovkb::server::AppState::new(
         searcher,
         dir,
-        engine,
         config.corpus.clone(),
     ));
     let listener =

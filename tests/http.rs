@@ -254,6 +254,38 @@ fn a_copied_generation_is_opened_once() {
     assert_eq!(state.searcher().meta().generation, copy);
 }
 
+/// An admin adds a topic to the corpus's taxonomy and reindexes: the
+/// running server serves the new generation with the new vocabulary (its
+/// queries understand the topic), and does not keep trying to open it with
+/// the old one.
+#[test]
+fn a_reindex_with_edited_vocabularies_is_served_without_a_restart() {
+    let (state, dir) = common::server_state(docs(), None);
+    let corpus = dir.path().join("corpus");
+    std::fs::write(
+        corpus.join("topics.toml"),
+        "[smart-farming]\nlabel = { en = \"Smart farming\", es = \"Agricultura inteligente\", ko = \"스마트팜\" }\n\
+         en = [\"smart farming\"]\nes = [\"agricultura inteligente\"]\nko = [\"스마트팜\"]\n",
+    )
+    .unwrap();
+    let understood = |state: &egovkb::server::AppState| {
+        let req = egovkb::index::search::SearchRequest {
+            q: "smart farming".into(),
+            ..Default::default()
+        };
+        state.searcher().search(&req).unwrap().interpreted.topics
+    };
+    assert!(understood(&state).is_empty());
+    let edited = Engine::load(&common::dict_root(), Some(&corpus)).unwrap();
+    let index = IndexDir::new(&dir.path().join("index"));
+    let store = Store::open(&corpus).unwrap();
+    build::rebuild(&index, &store, &edited, &Quiet).unwrap();
+    let generation = index.current().unwrap();
+    assert_eq!(state.refresh().as_deref(), Some(generation.as_str()));
+    assert_eq!(understood(&state), ["smart-farming"]);
+    assert_eq!(state.refresh(), None);
+}
+
 #[test]
 fn a_new_generation_is_served_without_a_restart() {
     let s = server();

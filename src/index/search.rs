@@ -392,6 +392,11 @@ impl Searcher {
         &self.meta
     }
 
+    /// The analyzers, vocabularies and weights this index is searched with.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     fn ranking(&self) -> &Ranking {
         &self.engine.ranking
     }

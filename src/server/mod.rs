@@ -24,7 +24,6 @@ use axum::{Json, Router};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::document::Document;
-use crate::engine::Engine;
 use crate::enrich::UiLang;
 use crate::index::IndexDir;
 use crate::index::search::{SearchError, SearchRequest, SearchResponse, Searcher, Stats};
@@ -43,17 +42,19 @@ const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(10);
 pub struct AppState {
     searcher: ArcSwap<Searcher>,
     dir: IndexDir,
-    engine: Engine,
     corpus: PathBuf,
+    /// The generation (and its update) that could not be opened: tried
+    /// again, and reported again, only once it changes.
+    failed: std::sync::Mutex<Option<(String, String)>>,
 }
 
 impl AppState {
-    pub fn new(searcher: Searcher, dir: IndexDir, engine: Engine, corpus: PathBuf) -> Self {
+    pub fn new(searcher: Searcher, dir: IndexDir, corpus: PathBuf) -> Self {
         Self {
             searcher: ArcSwap::from_pointee(searcher),
             dir,
-            engine,
             corpus,
+            failed: Default::default(),
         }
     }
 
@@ -63,18 +64,33 @@ impl AppState {
     }
 
     /// Open the generation in service if it is not the one being served, or
-    /// if it was updated in place since (`egovkb index` adds to it).
+    /// if it was updated in place since (`egovkb index` adds to it). A
+    /// generation built with edited vocabularies (`egovkb reindex` after a
+    /// change to the corpus's gazetteer or taxonomy) is opened with them,
+    /// loaded again: query understanding follows the index.
     pub fn refresh(&self) -> Option<String> {
         let current = self.dir.current()?;
-        let served = self.searcher.load();
-        if current == served.meta().generation {
-            let updated = self.dir.meta(&current)?.updated;
-            if updated == served.meta().updated {
-                return None;
-            }
+        let updated = self.dir.meta(&current)?.updated;
+        let served = self.searcher.load_full();
+        if current == served.meta().generation && updated == served.meta().updated {
+            return None;
+        }
+        let key = (current.clone(), updated);
+        if self.failed.lock().is_ok_and(|f| f.as_ref() == Some(&key)) {
+            return None;
         }
         let started = std::time::Instant::now();
-        match Searcher::open(&self.dir, self.engine.clone(), Some(&self.corpus)) {
+        let corpus = Some(self.corpus.as_path());
+        let opened = match Searcher::open(&self.dir, served.engine().clone(), corpus) {
+            Err(stale @ crate::index::IndexError::Stale { .. }) => {
+                match served.engine().with_vocabularies_of(corpus) {
+                    Ok(engine) => Searcher::open(&self.dir, engine, corpus),
+                    Err(_) => Err(stale),
+                }
+            }
+            other => other,
+        };
+        match opened {
             Ok(s) => {
                 self.searcher.store(Arc::new(s));
                 let ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
@@ -83,6 +99,9 @@ impl AppState {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "a new generation could not be opened; still serving the old one");
+                if let Ok(mut f) = self.failed.lock() {
+                    *f = Some(key);
+                }
                 None
             }
         }
@@ -300,8 +319,8 @@ async fn home(
             ..req
         },
     };
-    match searching(&state, move |s| s.search(&req)) {
-        Ok(r) => Html(page::results(&q, &r, &state.engine).into_string()).into_response(),
+    match searching(&state, move |s| Ok((s.search(&req)?, s))) {
+        Ok((r, s)) => Html(page::results(&q, &r, s.engine()).into_string()).into_response(),
         Err(e) => e.page(&q),
     }
 }
@@ -333,11 +352,11 @@ async fn document_page(
     let found = searching(&state, move |s| {
         let doc = s.document(&id)?;
         let related = s.related(&id, 5)?;
-        Ok((doc, related))
+        Ok((doc, related, s))
     });
     match found {
-        Ok((doc, related)) => {
-            Html(page::document(ui, &doc, &related, &state.engine).into_string()).into_response()
+        Ok((doc, related, s)) => {
+            Html(page::document(ui, &doc, &related, s.engine()).into_string()).into_response()
         }
         Err(e) => e.page(&q),
     }

@@ -179,7 +179,6 @@ pub fn server_state(
     let state = std::sync::Arc::new(egovkb::server::AppState::new(
         searcher,
         index,
-        engine,
         root.join("corpus"),
     ));
     (state, dir)
