@@ -125,10 +125,14 @@ fn skipped(e: &ElementRef) -> bool {
 fn paragraphs(root: ElementRef) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
-    walk(root, &mut out, &mut current);
+    walk(root, &mut out, &mut current, 0);
     flush(&mut out, &mut current);
     out
 }
+
+/// Elements nested deeper than this are read as plain text: a page of
+/// 100,000 nested `<span>`s must not overflow the stack.
+const MAX_DEPTH: usize = 200;
 
 fn flush(out: &mut Vec<String>, current: &mut String) {
     let p = current.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -138,7 +142,14 @@ fn flush(out: &mut Vec<String>, current: &mut String) {
     current.clear();
 }
 
-fn walk(e: ElementRef, out: &mut Vec<String>, current: &mut String) {
+fn walk(e: ElementRef, out: &mut Vec<String>, current: &mut String, depth: usize) {
+    if depth >= MAX_DEPTH {
+        // The tree's own traversal, without recursion.
+        for t in e.text() {
+            current.push_str(t);
+        }
+        return;
+    }
     for child in e.children() {
         match child.value() {
             Node::Text(t) => current.push_str(t),
@@ -160,7 +171,7 @@ fn walk(e: ElementRef, out: &mut Vec<String>, current: &mut String) {
                 } else if matches!(name, "td" | "th") {
                     current.push(' ');
                 }
-                walk(child_el, out, current);
+                walk(child_el, out, current, depth + 1);
                 if block {
                     flush(out, current);
                 } else if matches!(name, "td" | "th" | "span" | "a") {
@@ -404,6 +415,19 @@ mod tests {
             "{}",
             x.body
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_read_without_overflowing_the_stack() {
+        let depth = 100_000;
+        let page = format!(
+            "<html><body><p>Intro.</p>{}deep text{}</body></html>",
+            "<span>".repeat(depth),
+            "</span>".repeat(depth)
+        );
+        let x = extract(&page);
+        assert!(x.body.contains("Intro."), "{}", x.body);
+        assert!(x.body.contains("deep text"), "{}", x.body);
     }
 
     #[test]

@@ -103,6 +103,9 @@ fn section_paragraphs(data: &[u8]) -> Vec<String> {
     out
 }
 
+/// Most bytes of all body text sections of one file, decompressed.
+const MAX_SECTIONS_BYTES: usize = 256 * 1024 * 1024;
+
 pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     let mut cf = cfb::CompoundFile::open(Cursor::new(bytes))
         .map_err(|e| malformed(format!("not an OLE compound file: {e}")))?;
@@ -121,12 +124,21 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     }
     let compressed = flags & 1 != 0;
     let mut paragraphs = Vec::new();
+    let mut total = 0usize;
     for n in 0.. {
         let path = format!("/BodyText/Section{n}");
         if !cf.exists(&path) {
             break;
         }
         let data = read_stream(&mut cf, &path, compressed)?;
+        // Each section is capped; so are all of them together.
+        total += data.len();
+        if total > MAX_SECTIONS_BYTES {
+            return Err(malformed(format!(
+                "over {} MB of body text streams",
+                MAX_SECTIONS_BYTES >> 20
+            )));
+        }
         paragraphs.extend(section_paragraphs(&data));
     }
     if paragraphs.is_empty() && !cf.exists("/BodyText/Section0") {

@@ -15,15 +15,22 @@ use super::{ExtractError, Extracted, is_default_title};
 /// Largest XML part read (a slide of text is kilobytes).
 const MAX_PART_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Most XML read from one package, all parts together: a few parts of
+/// 32 MB each compressed to almost nothing (a zip bomb, or one slide
+/// listed a million times) must not take all memory.
+const MAX_PACKAGE_BYTES: u64 = 256 * 1024 * 1024;
+
 pub struct Package<R: Read + std::io::Seek> {
     zip: zip::ZipArchive<R>,
+    /// XML bytes read so far.
+    read: u64,
 }
 
 impl<R: Read + std::io::Seek> Package<R> {
     pub fn open(reader: R) -> Result<Self, ExtractError> {
         let zip = zip::ZipArchive::new(reader)
             .map_err(|e| ExtractError::Malformed(format!("not a readable zip: {e}")))?;
-        Ok(Self { zip })
+        Ok(Self { zip, read: 0 })
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -52,10 +59,18 @@ impl<R: Read + std::io::Seek> Package<R> {
             Err(e) => return Err(ExtractError::Malformed(format!("{name}: {e}"))),
         };
         let mut bytes = Vec::new();
+        let budget = MAX_PART_BYTES.min(MAX_PACKAGE_BYTES.saturating_sub(self.read));
         file.by_ref()
-            .take(MAX_PART_BYTES)
+            .take(budget)
             .read_to_end(&mut bytes)
             .map_err(|e| ExtractError::Malformed(format!("{name}: {e}")))?;
+        self.read += bytes.len() as u64;
+        if self.read >= MAX_PACKAGE_BYTES {
+            return Err(ExtractError::Malformed(format!(
+                "over {} MB of XML in one file",
+                MAX_PACKAGE_BYTES >> 20
+            )));
+        }
         Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
     }
 }
@@ -270,6 +285,9 @@ pub fn pptx<R: Read + std::io::Seek>(mut pkg: Package<R>) -> Result<Extracted, E
             rels.get(rel).map(|(_, t)| t.clone())
         })
         .collect();
+    // A slide listed twice is read once.
+    let mut listed = std::collections::HashSet::new();
+    slides.retain(|s| listed.insert(s.clone()));
     if slides.is_empty() {
         // No list: the slide parts by number.
         slides = pkg.numbered("ppt/slides/slide", ".xml");
@@ -372,6 +390,52 @@ mod tests {
         assert_eq!(
             paragraphs("<p><t>uno</t></p><p><t>dos", "p", "t"),
             ["uno", "dos"]
+        );
+    }
+
+    fn package(parts: &[(&str, &[u8])]) -> Package<std::io::Cursor<Vec<u8>>> {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in parts {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        Package::open(zip.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_slide_listed_many_times_is_read_once() {
+        let ids: String = (0..1000)
+            .map(|i| format!(r#"<p:sldId id="{i}" r:id="rId1"/>"#))
+            .collect();
+        let presentation = format!(
+            r#"<p:presentation xmlns:p="p" xmlns:r="r"><p:sldIdLst>{ids}</p:sldIdLst></p:presentation>"#
+        );
+        let rels = br#"<Relationships><Relationship Id="rId1" Type="x/slide" Target="slides/slide1.xml"/></Relationships>"#;
+        let slide = br#"<p:sld xmlns:p="p" xmlns:a="a"><a:p><a:t>Hola</a:t></a:p></p:sld>"#;
+        let x = pptx(package(&[
+            ("ppt/presentation.xml", presentation.as_bytes()),
+            ("ppt/_rels/presentation.xml.rels", rels),
+            ("ppt/slides/slide1.xml", slide),
+        ]))
+        .unwrap();
+        assert_eq!(x.pages, ["Hola"]);
+    }
+
+    #[test]
+    fn a_package_of_too_much_xml_is_refused() {
+        // Nine parts of 32 MB each, compressed to kilobytes.
+        let big = vec![b' '; 32 * 1024 * 1024];
+        let names: Vec<String> = (0..9).map(|i| format!("word/part{i}.xml")).collect();
+        let parts: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &big[..])).collect();
+        let mut pkg = package(&parts);
+        let read: Vec<_> = names.iter().map(|n| pkg.part(n)).collect();
+        assert!(read[..7].iter().all(|r| r.is_ok()));
+        assert!(
+            matches!(&read[7], Err(ExtractError::Malformed(m)) if m.contains("MB of XML")),
+            "{:?}",
+            read[7].as_ref().err()
         );
     }
 
