@@ -189,6 +189,15 @@ impl From<LangArg> for AnalyzerName {
 }
 
 fn main() {
+    // A PDF worker (egovkb::extract::pdf): nothing else runs in it.
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(egovkb::extract::pdf::WORKER_ARG))
+    {
+        std::process::exit(egovkb::extract::pdf::worker_main());
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        egovkb::extract::pdf::isolate_in(exe);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("EGOVKB_LOG").unwrap_or_else(|_| {

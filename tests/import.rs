@@ -251,3 +251,104 @@ fn a_folder_of_every_format() {
     let again = import(&store, &[files]);
     assert_eq!((again.added, again.unchanged), (0, 10));
 }
+
+/// A PDF written for the test: `objects` numbered from 1, a cross-reference
+/// table, a trailer whose root is object 1.
+fn pdf_of(objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend(body);
+        out.extend(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        out.extend(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// PDFs made to crash a reader: arrays nested 200,000 deep (400 KB; the
+/// parser recurses until the stack overflows, which aborts a process) and
+/// a stream that inflates to 1 GB. `egovkb import` reads each PDF in a
+/// worker process with a memory limit (256 MB here): it reports both,
+/// imports the good PDF beside them, and exits normally.
+#[test]
+fn pdfs_made_to_crash_the_reader_are_skipped_and_the_import_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    let pages = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec();
+    let depth = 200_000;
+    let mut catalog = b"<< /Type /Catalog /Pages 2 0 R /Deep ".to_vec();
+    catalog.extend(std::iter::repeat_n(b'[', depth));
+    catalog.extend(std::iter::repeat_n(b']', depth));
+    catalog.extend(b" >>");
+    let page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>".to_vec();
+    std::fs::write(
+        files.join("deep.pdf"),
+        pdf_of(&[catalog, pages.clone(), page]),
+    )
+    .unwrap();
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..1024 {
+        z.write_all(&zeros).unwrap();
+    }
+    let inflating = z.finish().unwrap();
+    let mut stream = format!(
+        "<< /Length {} /Filter /FlateDecode >>\nstream\n",
+        inflating.len()
+    )
+    .into_bytes();
+    stream.extend(&inflating);
+    stream.extend(b"\nendstream");
+    let catalog = b"<< /Type /Catalog /Pages 2 0 R >>".to_vec();
+    let page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>".to_vec();
+    std::fs::write(
+        files.join("bomb.pdf"),
+        pdf_of(&[catalog, pages, page, stream]),
+    )
+    .unwrap();
+    std::fs::copy(fixture("bolivia.pdf"), files.join("bolivia.pdf")).unwrap();
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .arg("--corpus")
+        .arg(dir.path().join("corpus"))
+        .arg("import")
+        .arg(&files)
+        .env("EGOVKB_PDF_MEMORY_MB", "256")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    let skipped = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with("skipped") && l.contains(name))
+            .unwrap_or_else(|| panic!("{name} not reported: {text}"))
+            .to_string()
+    };
+    assert!(skipped("deep.pdf").contains("limits"), "{text}");
+    skipped("bomb.pdf");
+    assert!(text.contains("1 added"), "{text}");
+    let docs = Store::open(&dir.path().join("corpus"))
+        .unwrap()
+        .load_all()
+        .0;
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].title, "Bolivia: gobierno electrónico");
+}
