@@ -107,6 +107,7 @@ async fn site(
                 "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=trunc\">잘림</a></td></tr>",
                 "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=big\">큰 글</a></td></tr>",
                 "<tr><td class=\"subject\"><a href=\"https://elsewhere.example/board/view.do?nttId=7\">밖</a></td></tr>",
+                "<tr><td class=\"subject\"><a href=\"/board/view.do?nttId=away\">이사</a></td></tr>",
             )
             .to_string(),
             // Past its last page, the board shows its last page again.
@@ -241,6 +242,23 @@ async fn site(
             )
                 .into_response(),
             "429" => html(utf8_page("혼잡 뒤의 글", "<p>기다린 끝에 받은 글.</p>", "")),
+            // Moved to another host (the same server by another name).
+            "away" => {
+                let port = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .and_then(|h| h.rsplit_once(':'))
+                    .map_or("80", |(_, p)| p)
+                    .to_string();
+                (
+                    StatusCode::MOVED_PERMANENTLY,
+                    [(
+                        header::LOCATION,
+                        format!("http://localhost:{port}/board/view.do?nttId=101"),
+                    )],
+                )
+                    .into_response()
+            }
             "loop" => (
                 StatusCode::FOUND,
                 [(header::LOCATION, "/board/view.do?nttId=loop2")],
@@ -390,6 +408,7 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     assert!(reason_of("nttId=trunc").contains("network"));
     assert!(reason_of("nttId=big").contains("too big"));
     assert!(reason_of("elsewhere.example").contains("host not allowed"));
+    assert!(reason_of("nttId=away").contains("redirected to http://localhost:"));
     assert!(reason_of("fileSn=3").contains("not one"));
     assert!(reason_of("fileSn=").contains("twin"));
     // robots.txt kept us out entirely; the 500 was retried; the 429 waited.

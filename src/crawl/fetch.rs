@@ -32,6 +32,8 @@ pub struct FetchConfig {
     pub max_retry_after: Duration,
     /// Default spacing of requests to one host.
     pub min_interval: Duration,
+    /// Hosts a redirect may lead to (lower case); any when `None`.
+    pub redirect_hosts: Option<Vec<String>>,
 }
 
 impl Default for FetchConfig {
@@ -48,6 +50,7 @@ impl Default for FetchConfig {
             backoff: Duration::from_secs(2),
             max_retry_after: Duration::from_secs(120),
             min_interval: Duration::from_secs(1),
+            redirect_hosts: None,
         }
     }
 }
@@ -85,6 +88,8 @@ pub enum FetchError {
     NotModified,
     #[error("not a web address: {0}")]
     BadUrl(String),
+    #[error("redirected to {0}, on a host the profile does not allow")]
+    OffHost(String),
 }
 
 /// Per host: when the next request may go, and the rules.
@@ -334,6 +339,13 @@ impl Fetcher {
                     .map_err(|_| FetchError::BadUrl(location.clone()))?;
                 if seen.contains(&next.to_string()) {
                     return Err(FetchError::RedirectLoop);
+                }
+                if let Some(hosts) = &self.cfg.redirect_hosts
+                    && !next
+                        .host_str()
+                        .is_some_and(|h| hosts.contains(&h.to_ascii_lowercase()))
+                {
+                    return Err(FetchError::OffHost(next.to_string()));
                 }
                 seen.push(next.to_string());
                 current = next;

@@ -369,10 +369,12 @@ pub fn crawl(
     opts: &CrawlOptions,
 ) -> Result<CrawlReport, String> {
     p.validate().map_err(|e| e.to_string())?;
+    let hosts = p.hosts();
     let mut cfg = opts.fetch.clone();
     cfg.min_interval = std::time::Duration::from_secs_f64(1.0 / p.requests_per_second);
+    // A page or file is fetched from the profile's hosts, redirected or not.
+    cfg.redirect_hosts = Some(hosts.clone());
     let fetcher = Fetcher::new(cfg);
-    let hosts = p.hosts();
     let dir = state_dir(corpus, &p.name);
     let mut state =
         State::open(&dir).map_err(|e| format!("crawl state in {}: {e}", dir.display()))?;
