@@ -577,6 +577,16 @@ fn phrases_and_exclusions() {
         "{:?}",
         ids(&without)
     );
+    // Excluding a country excludes it in every language: the Korean
+    // release says 파라과이, never "Paraguay".
+    let all = search("registration registro 주민등록");
+    assert!(ids(&all).contains(&"ko-py-registration") && ids(&all).contains(&"es-py-registro"));
+    let r = search("registration registro 주민등록 -Paraguay");
+    for id in ["ko-py-registration", "es-py-registro", "en-py-registration"] {
+        assert!(!ids(&r).contains(&id), "{id}: {:?}", ids(&r));
+    }
+    // A word that is only part of a name excludes only itself.
+    assert!(ids(&search("registro -república")).contains(&"es-py-registro"));
 }
 
 #[test]
@@ -603,6 +613,16 @@ fn misspelled_words_are_searched_as_the_closest_indexed_words() {
     assert_eq!(ids(&r)[..3], ids(&right)[..3]);
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["interpreted"]["corrected"][2]["term"], "paraguay");
+    // A country's name as written is meant as written, even when no
+    // document has it ("paraguaya" is one letter from "paraguay"): it is
+    // understood, not corrected.
+    let named = search("registro civil paraguaya");
+    assert!(
+        named.interpreted.corrected.is_empty(),
+        "{:?}",
+        named.interpreted
+    );
+    assert_eq!(named.interpreted.countries, ["PY"]);
     // Short words, numbers and words too far from any are left alone.
     for q in ["Parg", "registration 20199", "xqzvbnmwrt"] {
         assert!(search(q).interpreted.corrected.is_empty(), "{q}");

@@ -617,6 +617,10 @@ impl Searcher {
         let field = self.fields.all.body;
         let mut out = String::new();
         let mut copied = 0;
+        // Where the text names a country or topic (found when a word is
+        // unknown): "Brasil" or "Dominican Republic" is meant as written,
+        // even when no document has the word.
+        let mut names: Option<Vec<(usize, usize)>> = None;
         for t in analyzer.analyze(text, Mode::Query) {
             if *attempts >= typos::MAX_CORRECTIONS || typos::allowed(&t.text) == 0 {
                 continue;
@@ -624,6 +628,20 @@ impl Searcher {
             let known =
                 !typos::unknown(searcher, &Term::from_field_text(field, &t.text)).unwrap_or(false);
             if known {
+                continue;
+            }
+            let names = names.get_or_insert_with(|| {
+                let en = &self.engine.enricher;
+                let analysed = crate::enrich::matcher::analyse(&self.engine.analyzers, text);
+                let countries = en.countries.find_in_query(&analysed);
+                let topics = en.topics.find_in_query(&analysed);
+                countries
+                    .into_iter()
+                    .chain(topics)
+                    .map(|(_, f)| (f.start, f.end))
+                    .collect()
+            });
+            if names.iter().any(|&(a, b)| t.start < b && a < t.end) {
                 continue;
             }
             // Counted found or not: the search's cost stays bounded.
@@ -643,6 +661,48 @@ impl Searcher {
         }
         out.push_str(&text[copied..]);
         out.into()
+    }
+
+    /// When an exclusion is the name of a country or topic (`-Paraguay`),
+    /// its one-word names in every language, excluded too: 파라과이 and
+    /// paraguayo go with Paraguay.
+    fn names_of_excluded(&self, text: &str) -> Vec<Box<dyn Query>> {
+        let en = &self.engine.enricher;
+        let analysed = crate::enrich::matcher::analyse(&self.engine.analyzers, text);
+        let whole = |f: &crate::enrich::matcher::Found| {
+            text[..f.start].trim().is_empty() && text[f.end..].trim().is_empty()
+        };
+        let mut out: Vec<Box<dyn Query>> = Vec::new();
+        let countries = en
+            .countries
+            .find_in_query(&analysed)
+            .into_iter()
+            .filter(|(_, f)| whole(f))
+            .map(|(k, _)| en.countries.phrases(k));
+        let topics = en
+            .topics
+            .find_in_query(&analysed)
+            .into_iter()
+            .filter(|(_, f)| whole(f))
+            .map(|(k, _)| en.topics.phrases(k));
+        for phrases in countries.chain(topics) {
+            for (analyzer, words) in phrases {
+                if let [word] = words.as_slice() {
+                    out.push(term_query(self.view_of(*analyzer).body, word));
+                }
+            }
+        }
+        out
+    }
+
+    /// The view a language's analyzer writes.
+    fn view_of(&self, analyzer: AnalyzerName) -> TextView {
+        match analyzer {
+            AnalyzerName::Korean => self.fields.ko,
+            AnalyzerName::Spanish => self.fields.es,
+            AnalyzerName::English => self.fields.en,
+            AnalyzerName::Other => self.fields.other,
+        }
     }
 
     /// The text part of a query: words ranked, phrases required (or, when
@@ -704,6 +764,7 @@ impl Searcher {
                 Clause::Phrase(_) => must.push(Box::new(BooleanQuery::new(alternatives))),
                 Clause::Exclude(_) => {
                     must_not.push(Box::new(BooleanQuery::new(alternatives)));
+                    must_not.extend(self.names_of_excluded(text));
                     continue;
                 }
             }
@@ -796,12 +857,7 @@ impl Searcher {
                 if repeats_query || !seen.insert((*analyzer, word.clone())) {
                     continue;
                 }
-                let view = match analyzer {
-                    AnalyzerName::Korean => self.fields.ko,
-                    AnalyzerName::Spanish => self.fields.es,
-                    AnalyzerName::English => self.fields.en,
-                    AnalyzerName::Other => self.fields.other,
-                };
+                let view = self.view_of(*analyzer);
                 let weight =
                     self.ranking().expansion * self.view_weight(&view, query_lang.as_ref());
                 parts.add(Term::from_field_text(view.body, word), weight);
