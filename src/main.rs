@@ -12,7 +12,7 @@ use egovkb::analysis::{self, AnalyzerName, Analyzers, Mode, dict};
 use egovkb::config::Config;
 use egovkb::engine::Engine;
 use egovkb::enrich::UiLang;
-use egovkb::index::search::{SearchRequest, SearchResponse, Searcher, Sort, parse_years};
+use egovkb::index::search::{SearchRequest, SearchResponse, Searcher};
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Progress;
 use egovkb::store::Store;
@@ -258,27 +258,31 @@ fn run(cli: Cli) -> Result<()> {
             ui_lang,
             json,
         } => {
-            let req = SearchRequest {
-                q: query,
-                countries: countries.iter().map(|c| c.to_ascii_uppercase()).collect(),
-                topics,
-                years: year
-                    .as_deref()
-                    .map(parse_years)
-                    .transpose()
-                    .map_err(anyhow::Error::msg)?,
-                types,
-                langs,
-                events,
-                sort: sort.map(|s| match s {
-                    SortArg::Relevance => Sort::Relevance,
-                    SortArg::Date => Sort::Date,
-                }),
-                limit,
-                offset,
-                ui: UiLang::parse(&ui_lang).context("--ui-lang must be en, es or ko")?,
-                time_limit: None,
+            // The same checks and normal forms as the HTTP API's.
+            let mut params = vec![("q".to_string(), query)];
+            let named = |name: &str, values: Vec<String>| {
+                values
+                    .into_iter()
+                    .map(|v| (name.to_string(), v))
+                    .collect::<Vec<_>>()
             };
+            params.extend(named("country", countries));
+            params.extend(named("topic", topics));
+            params.extend(named("year", year.into_iter().collect()));
+            params.extend(named("type", types));
+            params.extend(named("lang", langs));
+            params.extend(named("event", events));
+            if let Some(s) = sort {
+                let s = match s {
+                    SortArg::Relevance => "relevance",
+                    SortArg::Date => "date",
+                };
+                params.push(("sort".into(), s.into()));
+            }
+            params.push(("limit".into(), limit.to_string()));
+            params.push(("offset".into(), offset.to_string()));
+            params.push(("ui_lang".into(), ui_lang));
+            let req = SearchRequest::from_params(&params).map_err(anyhow::Error::msg)?;
             search(&config, &req, json)
         }
         Command::Stats { json } => stats(&config, json),
@@ -534,6 +538,7 @@ fn print_results(r: &SearchResponse, offset: usize) {
         );
         println!("     {}", terminal_text(&h.snippet, tty));
         match h.page {
+            Some(p) if egovkb::extract::is_slides(&h.url) => println!("     {} (slide {p})", h.url),
             Some(p) => println!("     {} (page {p})", h.url),
             None => println!("     {}", h.url),
         }

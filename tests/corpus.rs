@@ -234,3 +234,41 @@ fn implausible_declared_dates_are_dropped() {
     d.published = chrono::NaiveDate::from_ymd_opt(1, 1, 1);
     assert_eq!(engine.enricher.enrich(&d).published, None);
 }
+
+/// A country report's page names its course by its label, in the
+/// interface's language, and links the notice it was attached to; its
+/// slides are numbered as each language writes them.
+#[test]
+fn a_presentation_page_names_its_course_and_links_its_notice() {
+    let (server, docs) = served();
+    let deck = docs
+        .iter()
+        .find(|d| d.url.ends_with("paraguay-2018-informe-pais.pptx"))
+        .unwrap();
+    let notice = docs
+        .iter()
+        .find(|d| d.url.ends_with("2018-06-18-mois-idb-course.html"))
+        .unwrap();
+    assert_eq!(deck.parent.as_deref(), Some(notice.id.as_str()));
+    let page = |ui: &str| {
+        let (status, html) = common::http_get(server.addr, &format!("/doc/{}?ui={ui}", deck.id));
+        assert_eq!(status, 200);
+        html
+    };
+    let en = page("en");
+    assert!(
+        en.contains(">Advanced e-Government Training Course (June 2018)</a>"),
+        "{en}"
+    );
+    assert!(en.contains("Attached to"));
+    assert!(en.contains(&format!(
+        "href=\"/doc/{}?ui=en\">{}</a>",
+        notice.id, notice.title
+    )));
+    assert!(en.contains("<h2>Slide 2</h2>"));
+    let ko = page("ko");
+    assert!(ko.contains(">전자정부 고급과정 연수 (2018년 6월)</a>"));
+    assert!(ko.contains("<h2>슬라이드 2</h2>"));
+    let es = page("es");
+    assert!(es.contains("<h2>Diapositiva 2</h2>"));
+}

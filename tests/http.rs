@@ -170,6 +170,9 @@ fn bad_input_is_a_json_4xx_never_a_5xx() {
         ("/api/documents/no-such-id", 404),
         ("/api/documents/no-such-id/related", 404),
         ("/api/documents/ko-py/related?limit=500", 400),
+        ("/api/search?type=slides", 400),
+        ("/api/search?lang=spanish", 400),
+        ("/api/search?country=PAR", 400),
         ("/api/documents/%FF", 400),
         ("/api/documents/%FF/related", 400),
         ("/api/no/such/route", 404),
@@ -444,6 +447,15 @@ fn the_document_page_shows_metadata_text_and_related() {
     assert!(html.contains(r#"href="/?country=BO&amp;ui=en""#));
     let r = page("/doc/ko-py?ui=en");
     assert!(r.body.contains("Related documents") && r.body.contains(r#"href="/doc/en-py?ui=en""#));
+    // A page of results past the last one says so, and leads back.
+    let past = page("/?q=registration&page=50&ui=en");
+    assert!(
+        past.body.contains("This page is past the last result."),
+        "{}",
+        past.body
+    );
+    assert!(past.body.contains(">Go to the last page</a>"));
+    assert!(!past.body.contains("No documents match"));
     let missing = page("/doc/no-such-doc");
     assert_eq!(missing.status, 404);
     assert!(

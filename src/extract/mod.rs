@@ -51,6 +51,12 @@ pub enum ExtractError {
     Malformed(String),
 }
 
+/// Whether a file's pages are slides (a PowerPoint file), by its name.
+pub fn is_slides(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.ends_with(".pptx") || n.ends_with(".ppt")
+}
+
 /// What a file tells about the document it holds.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Extracted {

@@ -27,7 +27,7 @@ use super::typos;
 use super::{IndexDir, IndexError, IndexMeta};
 use crate::analysis::korean::is_hangul;
 use crate::analysis::{Analyzer, AnalyzerName, Mode};
-use crate::document::{Document, Lang};
+use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::{UiLang, searchable_text};
 
@@ -1119,7 +1119,8 @@ impl Searcher {
         }
     }
 
-    fn event_label(&self, value: &str, ui: UiLang) -> String {
+    /// An event's label in `ui`'s language (its id when it has none).
+    pub fn event_label(&self, value: &str, ui: UiLang) -> String {
         match self.events.get(value) {
             Some(labels) => labels[match ui {
                 UiLang::En => 0,
@@ -1385,11 +1386,34 @@ impl SearchRequest {
             };
             match name.as_str() {
                 "q" => req.q = value.to_string(),
-                "country" => req.countries.push(value.to_ascii_uppercase()),
+                "country" => {
+                    if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
+                        return Err(format!(
+                            "country must be an ISO 3166-1 code such as PY, not `{value}`"
+                        ));
+                    }
+                    req.countries.push(value.to_ascii_uppercase())
+                }
                 "topic" => req.topics.push(value.to_string()),
                 "year" => req.years = Some(parse_years(value)?),
-                "type" => req.types.push(value.to_string()),
-                "lang" => req.langs.push(value.to_ascii_lowercase()),
+                "type" => {
+                    let Some(t) = DocType::parse(value) else {
+                        let known: Vec<&str> = DocType::ALL.iter().map(|t| t.as_str()).collect();
+                        return Err(format!(
+                            "type must be one of {}, not `{value}`",
+                            known.join(", ")
+                        ));
+                    };
+                    req.types.push(t.as_str().to_string())
+                }
+                "lang" => {
+                    let Some(l) = Lang::parse(value) else {
+                        return Err(format!(
+                            "lang must be a language code such as es, not `{value}`"
+                        ));
+                    };
+                    req.langs.push(l.as_str().to_string())
+                }
                 "event" => req.events.push(value.to_string()),
                 "sort" => {
                     req.sort = Some(Sort::parse(value).ok_or_else(|| {

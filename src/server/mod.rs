@@ -356,7 +356,16 @@ async fn document_page(
     });
     match found {
         Ok((doc, related, s)) => {
-            Html(page::document(ui, &doc, &related, s.engine()).into_string()).into_response()
+            let around = page::Around {
+                related: &related,
+                event_label: doc.event.as_deref().map(|e| s.event_label(e, ui)),
+                parent: doc
+                    .parent
+                    .as_deref()
+                    .and_then(|p| s.document(p).ok())
+                    .map(|p| (p.id, p.title)),
+            };
+            Html(page::document(ui, &doc, &around, s.engine()).into_string()).into_response()
         }
         Err(e) => e.page(&q),
     }

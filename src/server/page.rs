@@ -167,13 +167,14 @@ fn web_url(url: &str) -> Option<&str> {
 }
 
 /// Slides for PowerPoint files, pages for the rest.
-fn page_word(t: &Text, url: &str) -> &'static str {
-    let u = url.to_ascii_lowercase();
-    if u.ends_with(".pptx") || u.ends_with(".ppt") {
+/// "Slide 3" or "Page 3" (a file's page, in the interface's language).
+fn page_label(t: &Text, url: &str, n: usize) -> String {
+    let pattern = if crate::extract::is_slides(url) {
         t.slide
     } else {
         t.page
-    }
+    };
+    pattern.replace("{}", &n.to_string())
 }
 
 fn layout(ui: UiLang, title: &str, switch: &dyn Fn(UiLang) -> String, main: Markup) -> Markup {
@@ -458,7 +459,7 @@ fn hit_card(t: &Text, q: &PageQuery, engine: &Engine, i: usize, h: &Hit) -> Mark
                 }
                 p.links {
                     @if let Some(p) = h.page {
-                        a.page href={ (doc_href) "#page-" (p) } { (page_word(t, &h.url)) " " (p) }
+                        a.page href={ (doc_href) "#page-" (p) } { (page_label(t, &h.url, p)) }
                         " "
                     }
                     @if let Some(url) = web_url(&h.url) {
@@ -470,8 +471,13 @@ fn hit_card(t: &Text, q: &PageQuery, engine: &Engine, i: usize, h: &Hit) -> Mark
     }
 }
 
+/// The last result page of `total` hits that the API can serve.
+fn last_page(total: usize) -> usize {
+    total.div_ceil(PAGE_SIZE).min(MAX_OFFSET / PAGE_SIZE + 1)
+}
+
 fn pagination(t: &Text, q: &PageQuery, total: usize) -> Markup {
-    let last = total.div_ceil(PAGE_SIZE).min(MAX_OFFSET / PAGE_SIZE + 1);
+    let last = last_page(total);
     let current = q.page;
     let window: Vec<usize> = (1..=last)
         .filter(|&p| p == 1 || p == last || p.abs_diff(current) <= 2)
@@ -514,7 +520,12 @@ pub fn results(q: &PageQuery, r: &SearchResponse, engine: &Engine) -> Markup {
                     }
                     (understood(t, q, r, engine))
                     (active_filters(t, q, r))
-                    @if r.hits.is_empty() {
+                    @if r.hits.is_empty() && r.total > 0 {
+                        p.empty {
+                            (t.past_end) " "
+                            a href=(q.at_page(last_page(r.total))) { (t.last_page) }
+                        }
+                    } @else if r.hits.is_empty() {
                         p.empty { (t.no_results) }
                     } @else {
                         ol.hits start=((q.page - 1) * PAGE_SIZE + 1) {
@@ -562,10 +573,20 @@ fn urlencode_path(s: &str) -> String {
 
 /// A document: metadata, a link to the original, its text (page by page for
 /// presentations, each page an anchor `#page-N`) and related documents.
-pub fn document(ui: UiLang, d: &Document, related: &[Hit], engine: &Engine) -> Markup {
+/// What the document page shows beside the document itself.
+pub struct Around<'a> {
+    pub related: &'a [Hit],
+    /// The event's label in the interface language, when it has one.
+    pub event_label: Option<String>,
+    /// The page the document was attached to: its id and title.
+    pub parent: Option<(String, String)>,
+}
+
+pub fn document(ui: UiLang, d: &Document, around: &Around, engine: &Engine) -> Markup {
     let t = text(ui);
     let en = &engine.enricher;
     let event = d.event.as_deref();
+    let related = around.related;
     let main = html! {
         main #main.document {
             p.back { a href={ "/?ui=" (ui.as_str()) } { "‹ " (t.new_search) } }
@@ -593,7 +614,13 @@ pub fn document(ui: UiLang, d: &Document, related: &[Hit], engine: &Engine) -> M
                     }
                     @if let Some(e) = event {
                         dt { (t.event) }
-                        dd { a.chip href={ "/?event=" (urlencode_path(e)) "&ui=" (ui.as_str()) } { (e) } }
+                        dd { a.chip href={ "/?event=" (urlencode_path(e)) "&ui=" (ui.as_str()) } {
+                            (around.event_label.as_deref().unwrap_or(e))
+                        } }
+                    }
+                    @if let Some((id, title)) = &around.parent {
+                        dt { (t.attached_to) }
+                        dd { a href={ "/doc/" (urlencode_path(id)) "?ui=" (ui.as_str()) } { (title) } }
                     }
                     dt { (t.original) }
                     dd.url { @match web_url(&d.url) {
@@ -607,7 +634,7 @@ pub fn document(ui: UiLang, d: &Document, related: &[Hit], engine: &Engine) -> M
                     } @else {
                         @for (i, page) in d.pages.iter().enumerate() {
                             section.page id={ "page-" (i + 1) } {
-                                h2 { (page_word(t, &d.url)) " " (i + 1) }
+                                h2 { (page_label(t, &d.url, i + 1)) }
                                 @for para in page.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
                             }
                         }
