@@ -320,6 +320,37 @@ fn search_tick_a_facet_and_open_a_document_in_chromium() {
     std::fs::write(dir.join("results-page.png"), &png).unwrap();
     eprintln!("screenshot: {}", dir.join("results-page.png").display());
 
+    // On a phone-sized screen the filters fold away and the results come
+    // first; one tap opens them.
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 800, "deviceScaleFactor": 1, "mobile": true}),
+    );
+    page.call("Page.reload", json!({}));
+    page.wait_for(
+        "document.readyState === 'complete' && !!document.querySelector('details.filter-box')",
+    );
+    assert_eq!(
+        page.eval("document.querySelector('details.filter-box').open"),
+        false
+    );
+    let top = page.eval("document.querySelector('#results-heading').getBoundingClientRect().top");
+    assert!(top.as_f64().unwrap() < 400.0, "results start at {top} px");
+    page.click("details.filter-box > summary");
+    assert_eq!(
+        page.eval("document.querySelector('details.filter-box').open"),
+        true
+    );
+    page.call("Emulation.clearDeviceMetricsOverride", json!({}));
+    page.call("Page.reload", json!({}));
+    page.wait_for(
+        "document.readyState === 'complete' && !!document.querySelector('details.filter-box')",
+    );
+    assert_eq!(
+        page.eval("document.querySelector('details.filter-box').open"),
+        true
+    );
+
     // Open the first document.
     let first = after["ids"][0].as_str().unwrap().to_string();
     page.click(".hit h3 a");

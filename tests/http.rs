@@ -535,6 +535,19 @@ fn bad_page_input_is_a_4xx_page_never_a_5xx() {
 
 #[test]
 fn assets_are_served_with_their_types() {
+    // The page names them by a version of their content, so that a new
+    // build's are fetched at once although they are cached for good.
+    let home = page("/?ui=en");
+    let version = home
+        .body
+        .split("/assets/style.css?v=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no versioned stylesheet: {}", home.body));
+    assert_eq!(version.len(), 10);
+    assert!(home.body.contains(&format!("/assets/app.js?v={version}")));
+    let css = page(&format!("/assets/style.css?v={version}"));
+    assert!(css.header("cache-control").unwrap().contains("immutable"));
     let css = page("/assets/style.css");
     assert_eq!(css.status, 200);
     assert!(css.header("content-type").unwrap().starts_with("text/css"));

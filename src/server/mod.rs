@@ -379,17 +379,15 @@ async fn document_page(
 /// The page's stylesheet and script, compiled into the binary.
 async fn asset(Path(name): Path<String>) -> Response {
     let (body, kind) = match name.as_str() {
-        "style.css" => (include_str!("assets/style.css"), "text/css; charset=utf-8"),
-        "app.js" => (
-            include_str!("assets/app.js"),
-            "text/javascript; charset=utf-8",
-        ),
+        "style.css" => (page::STYLE, "text/css; charset=utf-8"),
+        "app.js" => (page::SCRIPT, "text/javascript; charset=utf-8"),
         _ => return not_found_response("/assets/"),
     };
     (
         [
             (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
+            // The page asks for them by a URL that names their version.
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
         ],
         body,
     )

@@ -177,6 +177,24 @@ fn page_label(t: &Text, url: &str, n: usize) -> String {
     pattern.replace("{}", &n.to_string())
 }
 
+/// The page's stylesheet and script, compiled in.
+pub const STYLE: &str = include_str!("assets/style.css");
+pub const SCRIPT: &str = include_str!("assets/app.js");
+
+/// A hash of the stylesheet and script, in their URLs: they may be cached
+/// for good, and a new build's are fetched at once.
+pub fn assets_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        use sha2::Digest;
+        let digest = sha2::Sha256::new()
+            .chain_update(STYLE)
+            .chain_update(SCRIPT)
+            .finalize();
+        hex::encode(&digest[..5])
+    })
+}
+
 fn layout(ui: UiLang, title: &str, switch: &dyn Fn(UiLang) -> String, main: Markup) -> Markup {
     let t = text(ui);
     html! {
@@ -186,8 +204,8 @@ fn layout(ui: UiLang, title: &str, switch: &dyn Fn(UiLang) -> String, main: Mark
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
-                link rel="stylesheet" href="/assets/style.css";
-                script src="/assets/app.js" defer {}
+                link rel="stylesheet" href={ "/assets/style.css?v=" (assets_version()) };
+                script src={ "/assets/app.js?v=" (assets_version()) } defer {}
             }
             body {
                 a.skip href="#results" { (t.skip) }
@@ -298,15 +316,19 @@ fn year_group(t: &Text, q: &PageQuery, values: &[FacetValue]) -> Markup {
 fn filters_aside(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {
     html! {
         aside.filters aria-label=(t.filters) {
-            h2 { (t.filters) }
-            @for (name, values) in r.facets.groups() {
-                @if name == "year" {
-                    @if !values.is_empty() || q.value("year").is_some() { (year_group(t, q, values)) }
-                } @else if !values.is_empty() {
-                    (facet_group(t, q, name, values))
+            // Open, and not foldable, on a wide screen; on a narrow one the
+            // script folds it so that the results come first.
+            details.filter-box open {
+                summary { h2 { (t.filters) } }
+                @for (name, values) in r.facets.groups() {
+                    @if name == "year" {
+                        @if !values.is_empty() || q.value("year").is_some() { (year_group(t, q, values)) }
+                    } @else if !values.is_empty() {
+                        (facet_group(t, q, name, values))
+                    }
                 }
+                button.apply type="submit" form="search" { (t.apply) }
             }
-            button.apply type="submit" form="search" { (t.apply) }
         }
     }
 }

@@ -17,3 +17,8 @@ document.addEventListener("keydown", function (e) {
     if (q) { e.preventDefault(); q.focus(); q.select(); }
   }
 });
+// On a narrow screen the filters fold away, so that the results come first.
+if (window.matchMedia && window.matchMedia("(max-width: 46em)").matches) {
+  var box = document.querySelector("details.filter-box");
+  if (box) { box.open = false; }
+}
