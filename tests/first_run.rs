@@ -112,6 +112,61 @@ fn serve_on_a_fresh_checkout_imports_indexes_and_answers() {
     let (status, page) = common::http_get(addr, "/?q=resident+registration+Paraguay");
     assert_eq!(status, 200);
     assert!(page.contains("Paraguay"));
+    // ...and downloads a country's slides from its document page; a PDF
+    // is shown in the browser.
+    let (_, body) = common::http_get(
+        addr,
+        "/api/search?event=2018-06-advanced-egov-course&limit=50",
+    );
+    let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let hits = r["hits"].as_array().unwrap();
+    let id_of = |file: &str| {
+        hits.iter()
+            .find(|h| h["url"].as_str().is_some_and(|u| u.ends_with(file)))
+            .and_then(|h| h["id"].as_str())
+            .unwrap_or_else(|| panic!("no {file}: {body}"))
+            .to_string()
+    };
+    let deck = id_of("paraguay-2018-informe-pais.pptx");
+    let (_, page) = common::http_get(addr, &format!("/doc/{deck}"));
+    assert!(
+        page.contains(&format!(
+            "href=\"/original/{deck}\">paraguay-2018-informe-pais.pptx</a>"
+        )),
+        "{page}"
+    );
+    let file = common::http_request(addr, "GET", &format!("/original/{deck}"), &[], "");
+    assert_eq!(file.status, 200);
+    assert!(
+        file.header("content-type")
+            .unwrap()
+            .contains("presentationml")
+    );
+    assert_eq!(
+        file.header("content-disposition"),
+        Some("attachment; filename*=UTF-8''paraguay-2018-informe-pais.pptx")
+    );
+    let size = std::fs::metadata(
+        dir.path()
+            .join("corpus/originals/presentations/paraguay-2018-informe-pais.pptx"),
+    )
+    .unwrap()
+    .len();
+    assert_eq!(
+        file.header("content-length"),
+        Some(size.to_string().as_str())
+    );
+    assert!(file.body.starts_with("PK"));
+    let pdf = id_of("peru-2018-country-report.pdf");
+    let file = common::http_request(addr, "GET", &format!("/original/{pdf}"), &[], "");
+    assert_eq!(file.header("content-type"), Some("application/pdf"));
+    assert!(
+        file.header("content-disposition")
+            .unwrap()
+            .starts_with("inline")
+    );
+    assert!(file.body.starts_with("%PDF"));
+    assert_eq!(common::http_get(addr, "/original/no-such-id").0, 404);
     child.kill().unwrap();
     child.wait().unwrap();
 

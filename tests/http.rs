@@ -581,6 +581,7 @@ fn the_openapi_description_matches_the_server() {
         "/assets/{name}",
         "/doc/{id}",
         "/healthz",
+        "/original/{id}",
     ];
     routes.sort();
     let mut got = paths.clone();

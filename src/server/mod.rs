@@ -43,6 +43,8 @@ pub struct AppState {
     searcher: ArcSwap<Searcher>,
     dir: IndexDir,
     corpus: PathBuf,
+    /// The corpus directory, resolved: files inside it are served.
+    originals: Option<PathBuf>,
     /// The generation (and its update) that could not be opened: tried
     /// again, and reported again, only once it changes.
     failed: std::sync::Mutex<Option<(String, String)>>,
@@ -53,6 +55,7 @@ impl AppState {
         Self {
             searcher: ArcSwap::from_pointee(searcher),
             dir,
+            originals: corpus.canonicalize().ok(),
             corpus,
             failed: Default::default(),
         }
@@ -320,7 +323,13 @@ async fn home(
         },
     };
     match searching(&state, move |s| Ok((s.search(&req)?, s))) {
-        Ok((r, s)) => Html(page::results(&q, &r, s.engine()).into_string()).into_response(),
+        Ok((r, s)) => {
+            let site = page::Site {
+                engine: s.engine(),
+                originals: state.originals.as_deref(),
+            };
+            Html(page::results(&q, &r, &site).into_string()).into_response()
+        }
         Err(e) => e.page(&q),
     }
 }
@@ -365,9 +374,111 @@ async fn document_page(
                     .and_then(|p| s.document(p).ok())
                     .map(|p| (p.id, p.title)),
             };
-            Html(page::document(ui, &doc, &around, s.engine()).into_string()).into_response()
+            let site = page::Site {
+                engine: s.engine(),
+                originals: state.originals.as_deref(),
+            };
+            Html(page::document(ui, &doc, &around, &site).into_string()).into_response()
         }
         Err(e) => e.page(&q),
+    }
+}
+
+#[utoipa::path(get, path = "/original/{id}", tag = "page",
+    params(("id" = String, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The file a document was imported from, when it is inside the corpus directory (a PDF shown, other files downloaded)"),
+        (status = 404, description = "No such document, or its original is not a file of the corpus", content_type = "text/html")))]
+/// `GET /original/{id}`: the corpus's own file a document was imported
+/// from (a country's slides, say). Files outside the corpus directory are
+/// never served, whatever a document's `url` says.
+async fn original(
+    State(state): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    let q = page::PageQuery::parse(&[], UiLang::En).0;
+    let not_here = |message: &str| {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.to_string(),
+        }
+        .page(&q)
+    };
+    let Ok(Path(id)) = id else {
+        return not_here("no such document");
+    };
+    let doc = match searching(&state, move |s| s.document(&id)) {
+        Ok(d) => d,
+        Err(e) => return e.page(&q),
+    };
+    let inside = |root: &std::path::Path| {
+        std::path::Path::new(&doc.url)
+            .canonicalize()
+            .ok()
+            .filter(|p| p.starts_with(root) && p.is_file())
+    };
+    let Some(path) = state.originals.as_deref().and_then(inside) else {
+        return not_here("this document's original is not a file of the corpus");
+    };
+    // Read in place, as searches run: a file of the corpus is megabytes.
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(_) => return not_here("this document's original could not be read"),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (kind, shown) = original_type(&name);
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let disposition = format!(
+        "{}; filename*=UTF-8''{encoded}",
+        if shown { "inline" } else { "attachment" }
+    );
+    let mut response = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    // An original page is shown as it is, but never runs anything here.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+        ),
+    );
+    response
+}
+
+/// The content type of an original file by its name, and whether a browser
+/// shows it (else it is downloaded).
+fn original_type(name: &str) -> (&'static str, bool) {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => ("application/pdf", true),
+        "html" | "htm" => ("text/html; charset=utf-8", true),
+        "txt" | "md" => ("text/plain; charset=utf-8", true),
+        "pptx" => (
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            false,
+        ),
+        "docx" => (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            false,
+        ),
+        "hwp" => ("application/x-hwp", false),
+        "hwpx" => ("application/hwp+zip", false),
+        _ => ("application/octet-stream", false),
     }
 }
 
@@ -475,6 +586,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/", get(home))
         .route("/doc/{id}", get(document_page))
         .route("/assets/{name}", get(asset))
+        .route("/original/{id}", get(original))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))

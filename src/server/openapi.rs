@@ -109,6 +109,7 @@ pub struct Related {
         super::healthz,
         super::home,
         super::document_page,
+        super::original,
         super::asset,
         spec
     ),

@@ -161,12 +161,27 @@ fn flag(code: &str) -> String {
 }
 
 /// Only web links become links: a document's URL may say anything.
+/// Where a document's original can be had: its web address, or for a file
+/// inside the corpus directory (`originals`), this server's copy of it.
+pub fn original_href(id: &str, url: &str, originals: Option<&std::path::Path>) -> Option<String> {
+    if let Some(u) = web_url(url) {
+        return Some(u.to_string());
+    }
+    let path = std::path::Path::new(url);
+    (path.is_absolute() && originals.is_some_and(|root| path.starts_with(root)))
+        .then(|| format!("/original/{}", urlencode_path(id)))
+}
+
+/// The last part of a path.
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
 fn web_url(url: &str) -> Option<&str> {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")).then_some(url)
 }
 
-/// Slides for PowerPoint files, pages for the rest.
 /// "Slide 3" or "Page 3" (a file's page, in the interface's language).
 fn page_label(t: &Text, url: &str, n: usize) -> String {
     let pattern = if crate::extract::is_slides(url) {
@@ -462,7 +477,8 @@ fn badges(
     }
 }
 
-fn hit_card(t: &Text, q: &PageQuery, engine: &Engine, i: usize, h: &Hit) -> Markup {
+fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
+    let engine = site.engine;
     let doc_href = format!("/doc/{}?ui={}", urlencode_path(&h.id), q.ui.as_str());
     html! {
         li.hit {
@@ -484,7 +500,7 @@ fn hit_card(t: &Text, q: &PageQuery, engine: &Engine, i: usize, h: &Hit) -> Mark
                         a.page href={ (doc_href) "#page-" (p) } { (page_label(t, &h.url, p)) }
                         " "
                     }
-                    @if let Some(url) = web_url(&h.url) {
+                    @if let Some(url) = original_href(&h.id, &h.url, site.originals) {
                         a.original href=(url) rel="noopener noreferrer" { (t.original) }
                     }
                 }
@@ -523,7 +539,15 @@ fn pagination(t: &Text, q: &PageQuery, total: usize) -> Markup {
 }
 
 /// The search page with its results.
-pub fn results(q: &PageQuery, r: &SearchResponse, engine: &Engine) -> Markup {
+/// What the pages are rendered with: the vocabularies' labels, and where
+/// the corpus's own files are (served at `/original/{id}`).
+pub struct Site<'a> {
+    pub engine: &'a Engine,
+    pub originals: Option<&'a std::path::Path>,
+}
+
+pub fn results(q: &PageQuery, r: &SearchResponse, site: &Site) -> Markup {
+    let engine = site.engine;
     let t = text(q.ui);
     let title = if q.q().is_empty() {
         t.site.to_string()
@@ -551,7 +575,7 @@ pub fn results(q: &PageQuery, r: &SearchResponse, engine: &Engine) -> Markup {
                         p.empty { (t.no_results) }
                     } @else {
                         ol.hits start=((q.page - 1) * PAGE_SIZE + 1) {
-                            @for (i, h) in r.hits.iter().enumerate() { (hit_card(t, q, engine, i, h)) }
+                            @for (i, h) in r.hits.iter().enumerate() { (hit_card(t, q, site, i, h)) }
                         }
                     }
                     (pagination(t, q, r.total))
@@ -604,7 +628,8 @@ pub struct Around<'a> {
     pub parent: Option<(String, String)>,
 }
 
-pub fn document(ui: UiLang, d: &Document, around: &Around, engine: &Engine) -> Markup {
+pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Markup {
+    let engine = site.engine;
     let t = text(ui);
     let en = &engine.enricher;
     let event = d.event.as_deref();
@@ -645,9 +670,10 @@ pub fn document(ui: UiLang, d: &Document, around: &Around, engine: &Engine) -> M
                         dd { a href={ "/doc/" (urlencode_path(id)) "?ui=" (ui.as_str()) } { (title) } }
                     }
                     dt { (t.original) }
-                    dd.url { @match web_url(&d.url) {
-                        Some(u) => a href=(u) rel="noopener noreferrer" { (u) },
-                        None => code { (d.url) },
+                    dd.url { @match (web_url(&d.url), original_href(&d.id, &d.url, site.originals)) {
+                        (Some(u), _) => a href=(u) rel="noopener noreferrer" { (u) },
+                        (None, Some(href)) => a href=(href) { (file_name(&d.url)) },
+                        (None, None) => code { (d.url) },
                     } }
                 }
                 section.text aria-label=(t.text) lang=[d.lang.as_ref().map(|l| l.as_str())] {
