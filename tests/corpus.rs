@@ -272,3 +272,29 @@ fn a_presentation_page_names_its_course_and_links_its_notice() {
     let es = page("es");
     assert!(es.contains("<h2>Diapositiva 2</h2>"));
 }
+
+/// A hit shows its title above its snippet: the snippet of a notice whose
+/// text opens with its title does not repeat it.
+#[test]
+fn snippets_do_not_repeat_the_title() {
+    let (server, docs) = served();
+    let opening = docs
+        .iter()
+        .filter(|d| d.pages.is_empty() && d.body.trim_start().starts_with(d.title.trim()))
+        .count();
+    assert!(opening >= 10, "only {opening} texts open with their title");
+    let (_, body) = common::http_get(
+        server.addr,
+        "/api/search?q=resident+registration+Paraguay&limit=20",
+    );
+    let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+    for h in r["hits"].as_array().unwrap() {
+        let snippet = h["snippet"]
+            .as_str()
+            .unwrap()
+            .replace("<mark>", "")
+            .replace("</mark>", "");
+        let title = h["title"].as_str().unwrap();
+        assert!(!snippet.starts_with(title), "{title}: {snippet}");
+    }
+}

@@ -1178,7 +1178,16 @@ impl Searcher {
                 return (s.html, Some(i + 1));
             }
         }
-        (find(&searchable_text(doc)).html, None)
+        // The hit shows its title above the snippet: a text that opens with
+        // the title is taken from after it.
+        let text = searchable_text(doc);
+        let title = doc.title.trim();
+        let body = text
+            .trim_start()
+            .strip_prefix(title)
+            .filter(|rest| !title.is_empty() && !rest.trim().is_empty())
+            .unwrap_or(&text);
+        (find(body.trim_start()).html, None)
     }
 
     /// A whole document, as enriched for the index.

@@ -223,7 +223,7 @@ fn layout(ui: UiLang, title: &str, switch: &dyn Fn(UiLang) -> String, main: Mark
                 script src={ "/assets/app.js?v=" (assets_version()) } defer {}
             }
             body {
-                a.skip href="#results" { (t.skip) }
+                a.skip href="#main" { (t.skip) }
                 header.site {
                     a.brand href={ "/?ui=" (ui.as_str()) } { (t.site) }
                     span.tagline { (t.tagline) }

@@ -65,7 +65,7 @@ pub struct Text {
 const EN: Text = Text {
     site: "egovkb",
     tagline: "E-government case studies from Korea, Latin America and the Caribbean",
-    skip: "Skip to results",
+    skip: "Skip to the content",
     search_label: "Search the knowledge base",
     placeholder: "e.g. resident registration Paraguay",
     search: "Search",
@@ -118,7 +118,7 @@ const EN: Text = Text {
 const ES: Text = Text {
     site: "egovkb",
     tagline: "Casos de gobierno electrónico de Corea, América Latina y el Caribe",
-    skip: "Saltar a los resultados",
+    skip: "Saltar al contenido",
     search_label: "Buscar en la base de conocimiento",
     placeholder: "p. ej. registro civil Paraguay",
     search: "Buscar",
@@ -171,7 +171,7 @@ const ES: Text = Text {
 const KO: Text = Text {
     site: "egovkb",
     tagline: "한국·중남미·카리브 전자정부 사례 지식 베이스",
-    skip: "검색 결과로 건너뛰기",
+    skip: "본문으로 건너뛰기",
     search_label: "지식 베이스 검색",
     placeholder: "예: 파라과이 주민등록",
     search: "검색",
