@@ -205,6 +205,26 @@ fn url_of(file: &Path, meta: &FileMeta) -> String {
         .to_string()
 }
 
+/// What a file's document id is made from when its URL is its path: for a
+/// file inside the corpus directory `corpus`, its path relative to it
+/// (`corpus:originals/en/x.html`), so that the corpus can move without its
+/// documents being imported twice; elsewhere, the URL.
+fn identity_of(url: &str, file: &Path, meta: &FileMeta, corpus: Option<&Path>) -> String {
+    if meta.url.is_some() || meta.url_base.is_some() {
+        return url.to_string();
+    }
+    let relative = corpus.and_then(|root| {
+        let file = std::fs::canonicalize(file).ok()?;
+        let rel = file.strip_prefix(root).ok()?;
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Some(format!("corpus:{}", parts.join("/")))
+    });
+    relative.unwrap_or_else(|| url.to_string())
+}
+
 /// The metadata that applies to `file`: every `meta.toml` from `root` down
 /// to the file's folder, deeper ones winning, then the file's own entry.
 fn meta_for(root: &Path, file: &Path) -> Result<FileMeta, String> {
@@ -269,7 +289,7 @@ fn import_records(store: &Store, report: &mut ImportReport, name: &str, bytes: &
 
 /// One file as one document.
 fn document_of(
-    root: &Path,
+    (root, corpus): (&Path, Option<&Path>),
     path: &Path,
     bytes: &[u8],
     format: Format,
@@ -288,6 +308,7 @@ fn document_of(
         x.title
     };
     let mut doc = Document::new(location, "local", title);
+    doc.id = Document::id_for(&identity_of(&doc.url, path, meta, corpus));
     doc.body = x.body;
     doc.pages = x.pages;
     doc.lang = x.lang.as_deref().and_then(Lang::parse);
@@ -303,7 +324,10 @@ fn document_of(
             return Err(format!("parent `{parent}`: no such file next to it"));
         }
         let page_meta = meta_for(root, &page)?;
-        doc.parent = Some(Document::id_for(&url_of(&page, &page_meta)));
+        let page_url = url_of(&page, &page_meta);
+        doc.parent = Some(Document::id_for(&identity_of(
+            &page_url, &page, &page_meta, corpus,
+        )));
     }
     doc.validate()?;
     Ok(doc)
@@ -312,6 +336,10 @@ fn document_of(
 /// Import files and folders (walked recursively) into the store.
 pub fn import(store: &Store, paths: &[PathBuf]) -> ImportReport {
     let mut report = ImportReport::default();
+    let corpus = store
+        .dir()
+        .parent()
+        .and_then(|c| std::fs::canonicalize(c).ok());
     for (root, path) in paths
         .iter()
         .flat_map(|p| files(p).into_iter().map(move |f| (p.clone(), f)))
@@ -337,11 +365,19 @@ pub fn import(store: &Store, paths: &[PathBuf]) -> ImportReport {
         };
         match extract::detect(&bytes, &name) {
             Some(Format::Documents) => import_records(store, &mut report, &name, &bytes),
-            Some(format) => match meta_for(&root, &path)
-                .and_then(|meta| document_of(&root, &path, &bytes, format, &meta))
-            {
+            Some(format) => match meta_for(&root, &path).and_then(|meta| {
+                document_of((&root, corpus.as_deref()), &path, &bytes, format, &meta)
+            }) {
                 Ok(doc) => match store.put(&doc) {
-                    Ok(outcome) => report.record(outcome),
+                    Ok(outcome) => {
+                        report.record(outcome);
+                        // Stored by earlier versions under an id from its
+                        // absolute path: that copy goes.
+                        let old = Document::id_for(&doc.url);
+                        if old != doc.id {
+                            let _ = store.remove(&old);
+                        }
+                    }
                     Err(e) => report.skipped.push((name, e.to_string())),
                 },
                 Err(reason) => report.skipped.push((name, reason)),

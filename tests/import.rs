@@ -352,3 +352,70 @@ fn pdfs_made_to_crash_the_reader_are_skipped_and_the_import_goes_on() {
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0].title, "Bolivia: gobierno electrónico");
 }
+
+/// A corpus directory moved (or the project cloned elsewhere) and imported
+/// again keeps its documents: ids of the corpus's own files come from
+/// their place in it, not from the absolute path; the URLs follow the
+/// move, and a record stored by an earlier version under its absolute
+/// path's id is replaced, not kept beside.
+#[test]
+fn a_moved_corpus_imports_into_the_same_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let originals = first.join("corpus/originals");
+    std::fs::create_dir_all(&originals).unwrap();
+    std::fs::write(
+        originals.join("notice.html"),
+        "<html><body><h1>Curso de gobierno electrónico</h1><p>Los países presentaron sus informes.</p></body></html>",
+    )
+    .unwrap();
+    std::fs::copy(fixture("bolivia.pdf"), originals.join("bolivia.pdf")).unwrap();
+    std::fs::write(
+        originals.join("meta.toml"),
+        "[files.\"bolivia.pdf\"]\nparent = \"notice.html\"\n",
+    )
+    .unwrap();
+    let imported = |corpus: &Path| {
+        let store = Store::open(corpus).unwrap();
+        let report = import(&store, &[corpus.join("originals")]);
+        assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+        let mut docs = store.load_all().0;
+        docs.sort_by(|a, b| a.url.cmp(&b.url));
+        docs
+    };
+    let before = imported(&first.join("corpus"));
+    assert_eq!(before.len(), 2);
+    let notice = before
+        .iter()
+        .find(|d| d.url.ends_with("notice.html"))
+        .unwrap();
+    let pdf = before
+        .iter()
+        .find(|d| d.url.ends_with("bolivia.pdf"))
+        .unwrap();
+    assert_eq!(pdf.parent.as_deref(), Some(notice.id.as_str()));
+
+    let second = dir.path().join("second");
+    std::fs::rename(&first, &second).unwrap();
+    let after = imported(&second.join("corpus"));
+    assert_eq!(after.len(), 2, "{after:#?}");
+    let ids = |docs: &[Document]| {
+        let mut ids: Vec<String> = docs.iter().map(|d| d.id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&after), ids(&before));
+    assert!(
+        after
+            .iter()
+            .all(|d| d.url.contains("/second/corpus/originals/"))
+    );
+
+    // A record from before ids were relative, under its path's id.
+    let store = Store::open(&second.join("corpus")).unwrap();
+    let mut legacy = after[0].clone();
+    legacy.id = Document::id_for(&legacy.url);
+    store.put(&legacy).unwrap();
+    assert_eq!(store.load_all().0.len(), 3);
+    assert_eq!(imported(&second.join("corpus")).len(), 2);
+}
