@@ -631,14 +631,9 @@ impl Searcher {
                 continue;
             }
             let names = names.get_or_insert_with(|| {
-                let en = &self.engine.enricher;
-                let analysed = crate::enrich::matcher::analyse(&self.engine.analyzers, text);
-                let countries = en.countries.find_in_query(&analysed);
-                let topics = en.topics.find_in_query(&analysed);
-                countries
+                self.names_in(text)
                     .into_iter()
-                    .chain(topics)
-                    .map(|(_, f)| (f.start, f.end))
+                    .map(|(_, _, f)| (f.start, f.end))
                     .collect()
             });
             if names.iter().any(|&(a, b)| t.start < b && a < t.end) {
@@ -667,32 +662,42 @@ impl Searcher {
     /// its one-word names in every language, excluded too: 파라과이 and
     /// paraguayo go with Paraguay.
     fn names_of_excluded(&self, text: &str) -> Vec<Box<dyn Query>> {
-        let en = &self.engine.enricher;
-        let analysed = crate::enrich::matcher::analyse(&self.engine.analyzers, text);
-        let whole = |f: &crate::enrich::matcher::Found| {
-            text[..f.start].trim().is_empty() && text[f.end..].trim().is_empty()
-        };
         let mut out: Vec<Box<dyn Query>> = Vec::new();
-        let countries = en
-            .countries
-            .find_in_query(&analysed)
-            .into_iter()
-            .filter(|(_, f)| whole(f))
-            .map(|(k, _)| en.countries.phrases(k));
-        let topics = en
-            .topics
-            .find_in_query(&analysed)
-            .into_iter()
-            .filter(|(_, f)| whole(f))
-            .map(|(k, _)| en.topics.phrases(k));
-        for phrases in countries.chain(topics) {
-            for (analyzer, words) in phrases {
+        for (vocabulary, key, f) in self.names_in(text) {
+            let before = text.get(..f.start).is_some_and(|t| t.trim().is_empty());
+            let after = text.get(f.end..).is_some_and(|t| t.trim().is_empty());
+            if !(before && after) {
+                continue;
+            }
+            for (analyzer, words) in vocabulary.phrases(key) {
                 if let [word] = words.as_slice() {
                     out.push(term_query(self.view_of(*analyzer).body, word));
                 }
             }
         }
         out
+    }
+
+    /// The countries and topics `text` names, in any language: the
+    /// vocabulary, the entry's key and where in `text` it is named.
+    fn names_in<'a>(
+        &'a self,
+        text: &str,
+    ) -> Vec<(
+        &'a crate::enrich::Vocabulary,
+        &'a str,
+        crate::enrich::matcher::Found,
+    )> {
+        let en = &self.engine.enricher;
+        let analysed = crate::enrich::matcher::analyse(&self.engine.analyzers, text);
+        [&en.countries, &en.topics]
+            .into_iter()
+            .flat_map(|v| {
+                v.find_in_query(&analysed)
+                    .into_iter()
+                    .map(move |(k, f)| (v, k, f))
+            })
+            .collect()
     }
 
     /// The view a language's analyzer writes.
