@@ -431,13 +431,7 @@ async fn original(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let (kind, shown) = original_type(&name);
-    let encoded: String = name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let encoded = page::urlencode_path(&name);
     let disposition = format!(
         "{}; filename*=UTF-8''{encoded}",
         if shown { "inline" } else { "attachment" }

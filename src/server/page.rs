@@ -606,7 +606,9 @@ pub fn error(q: &PageQuery, status: u16, message: &str) -> Markup {
     layout(q.ui, heading, &|ui| q.with_ui(ui), main)
 }
 
-fn urlencode_path(s: &str) -> String {
+/// Percent-encoded but for unreserved characters: safe in a URL path and
+/// in a header's `filename*=UTF-8''…`.
+pub fn urlencode_path(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
