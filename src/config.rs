@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::analysis::dict;
+use crate::semantic::install as model;
 
 /// Where things live.
 #[derive(Debug, Clone)]
@@ -15,6 +16,9 @@ pub struct Config {
     /// Where the Korean dictionary is installed (`EGOVKB_DICT_DIR`, else the
     /// per-user data directory).
     pub dict_root: PathBuf,
+    /// Where the embedding model is installed (`EGOVKB_MODEL_DIR`, else the
+    /// per-user data directory).
+    pub model_root: PathBuf,
 }
 
 impl Config {
@@ -25,6 +29,7 @@ impl Config {
             corpus: corpus.unwrap_or_else(|| PathBuf::from("corpus")),
             index: index.unwrap_or_else(|| PathBuf::from("index")),
             dict_root: dict::default_dict_root(),
+            model_root: model::default_model_root(),
         }
     }
 }

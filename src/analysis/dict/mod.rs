@@ -299,14 +299,14 @@ pub fn install(opts: &InstallOptions, progress: &mut dyn Progress) -> Result<Out
 const APACHE_NOTICE: &str = "mecab-ko-dic is distributed under the Apache License, Version 2.0.\n\
 See http://www.apache.org/licenses/LICENSE-2.0\n";
 
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), DictError> {
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), DictError> {
     let mut f = File::create(path).map_err(io(path))?;
     f.write_all(bytes).map_err(io(path))?;
     f.sync_all().map_err(io(path))
 }
 
-/// Temporary folders left by an install that was killed.
-fn remove_stale_temporaries(root: &Path) {
+/// Temporary folders (`.tmp-install-*`) left by an install that was killed.
+pub(crate) fn remove_stale_temporaries(root: &Path) {
     if let Ok(entries) = fs::read_dir(root) {
         for e in entries.flatten() {
             if e.file_name().to_string_lossy().starts_with(".tmp-install-") {
@@ -439,7 +439,7 @@ fn fetch_with_registry_clients(
 }
 
 /// Run a registry client with a time limit; the expected file must appear.
-fn run_client(cmd: &mut Command, expect: PathBuf) -> Result<PathBuf, String> {
+pub(crate) fn run_client(cmd: &mut Command, expect: PathBuf) -> Result<PathBuf, String> {
     let mut child = cmd
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
