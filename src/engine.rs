@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::analysis::{self, Analyzers, dict};
 use crate::enrich::{Enricher, VocabularyError};
 use crate::index::ranking::Ranking;
+use crate::semantic::Semantic;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -25,6 +26,9 @@ pub struct Engine {
     pub enricher: Arc<Enricher>,
     /// Ranking weights (the defaults, or `EGOVKB_RANKING`'s).
     pub ranking: Ranking,
+    /// The embedding model, when one is installed and loaded: documents
+    /// get passage vectors and searches may be semantic or hybrid.
+    pub semantic: Option<Arc<Semantic>>,
 }
 
 impl Engine {
@@ -37,7 +41,14 @@ impl Engine {
             analyzers,
             enricher,
             ranking: Ranking::from_env().map_err(EngineError::Ranking)?,
+            semantic: None,
         })
+    }
+
+    /// The same engine embedding with `semantic`.
+    pub fn with_semantic(mut self, semantic: Option<Arc<Semantic>>) -> Self {
+        self.semantic = semantic;
+        self
     }
 
     /// The same analyzers and weights with the vocabularies of `corpus`
@@ -47,6 +58,7 @@ impl Engine {
             analyzers: self.analyzers.clone(),
             enricher: Arc::new(Enricher::load(self.analyzers.clone(), corpus)?),
             ranking: self.ranking,
+            semantic: self.semantic.clone(),
         })
     }
 

@@ -15,6 +15,7 @@ use egovkb::enrich::UiLang;
 use egovkb::index::search::{SearchRequest, SearchResponse, Searcher};
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Progress;
+use egovkb::semantic::Semantic;
 use egovkb::semantic::install as model;
 use egovkb::store::Store;
 
@@ -109,6 +110,9 @@ enum Command {
         events: Vec<String>,
         #[arg(long)]
         sort: Option<SortArg>,
+        /// hybrid (words and meaning; the default with a model), lexical or semantic.
+        #[arg(long)]
+        mode: Option<String>,
         #[arg(long, default_value_t = 10)]
         limit: usize,
         #[arg(long, default_value_t = 0)]
@@ -279,6 +283,7 @@ fn run(cli: Cli) -> Result<()> {
             langs,
             events,
             sort,
+            mode,
             limit,
             offset,
             ui_lang,
@@ -305,6 +310,7 @@ fn run(cli: Cli) -> Result<()> {
                 };
                 params.push(("sort".into(), s.into()));
             }
+            params.extend(named("mode", mode.into_iter().collect()));
             params.push(("limit".into(), limit.to_string()));
             params.push(("offset".into(), offset.to_string()));
             params.push(("ui_lang".into(), ui_lang));
@@ -352,6 +358,30 @@ impl Progress for Bar {
 fn engine(config: &Config) -> Result<Engine> {
     ensure_dictionary(config, None, false)?;
     Ok(Engine::load(&config.dict_root, Some(&config.corpus))?)
+}
+
+/// `EGOVKB_NO_MODEL=1`: no embedding model is installed or used (search
+/// by words only).
+fn model_off() -> bool {
+    std::env::var_os("EGOVKB_NO_MODEL").is_some_and(|v| v == "1")
+}
+
+/// The engine with the embedding model when one is installed (and not
+/// turned off): indexing embeds passages, searching may use meaning. A
+/// model that fails to load is a warning: search works by words.
+fn engine_with_model(config: &Config) -> Result<Engine> {
+    let engine = engine(config)?;
+    if model_off() {
+        return Ok(engine);
+    }
+    let semantic = match Semantic::load_installed(&config.model_root) {
+        Ok(s) => s.map(std::sync::Arc::new),
+        Err(e) => {
+            eprintln!("semantic search off: the embedding model did not load: {e}");
+            None
+        }
+    };
+    Ok(engine.with_semantic(semantic))
 }
 
 fn crawl(
@@ -464,7 +494,7 @@ fn export(config: &Config) -> Result<()> {
 }
 
 fn index(config: &Config, from_scratch: bool) -> Result<()> {
-    let engine = engine(config)?;
+    let engine = engine_with_model(config)?;
     let store = Store::open(&config.corpus)?;
     let dir = IndexDir::new(&config.index);
     let bar = Bar::new();
@@ -494,7 +524,7 @@ fn index(config: &Config, from_scratch: bool) -> Result<()> {
 }
 
 fn open_searcher(config: &Config) -> Result<(Searcher, Engine)> {
-    let engine = engine(config)?;
+    let engine = engine_with_model(config)?;
     let dir = IndexDir::new(&config.index);
     let searcher = Searcher::open(&dir, engine.clone(), Some(&config.corpus))?;
     Ok((searcher, engine))
@@ -632,9 +662,8 @@ fn stats(config: &Config, json: bool) -> Result<()> {
 /// date, or rebuilt when it was built with other analysis).
 fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
     eprintln!("[1/4] Korean dictionary and embedding model");
-    let engine = engine(config)?;
-    // The search side does not take the model yet (hybrid search will).
-    let _model = serve_model(config);
+    serve_model(config);
+    let engine = engine_with_model(config)?;
     let originals = config.corpus.join("originals");
     if originals.is_dir() {
         eprintln!("[2/4] importing {}", originals.display());
@@ -743,7 +772,7 @@ fn dict_status(config: &Config) -> Result<()> {
 /// The embedding model for `serve`: installed when missing, unless
 /// `EGOVKB_NO_MODEL=1`; a failure is a warning, since search works without it.
 fn serve_model(config: &Config) -> Option<PathBuf> {
-    if std::env::var_os("EGOVKB_NO_MODEL").is_some_and(|v| v == "1") {
+    if model_off() {
         eprintln!("semantic search off: EGOVKB_NO_MODEL=1");
         return None;
     }
@@ -885,7 +914,7 @@ fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use egovkb::index::search::{Correction, Facets, Interpreted};
+    use egovkb::index::search::{Correction, Facets, Interpreted, SearchMode};
 
     #[test]
     fn the_head_says_what_the_query_became() {
@@ -899,6 +928,7 @@ mod tests {
         };
         assert_eq!(results_head(&r), "3 results (2 ms)");
         r.interpreted = Interpreted {
+            mode: SearchMode::Lexical,
             countries: vec!["PY".into()],
             topics: vec!["resident-registration".into()],
             relaxed: vec!["registro de personas".into()],

@@ -410,6 +410,53 @@ pub fn run(
     })
 }
 
+impl Fruits {
+    fn segment(&self, addr: DocAddress) -> Option<&SegmentFruit> {
+        self.segments.get(addr.segment_ord as usize)
+    }
+
+    /// Whether `addr` is a live document.
+    pub fn alive(&self, addr: DocAddress) -> bool {
+        self.segment(addr)
+            .is_some_and(|s| s.facets.alive.contains(addr.doc_id))
+    }
+
+    /// Whether `addr` is a live document that passes every filter.
+    pub fn passes(&self, addr: DocAddress) -> bool {
+        self.segment(addr).is_some_and(|s| {
+            s.facets.alive.contains(addr.doc_id)
+                && s.per_facet
+                    .iter()
+                    .flatten()
+                    .all(|bits| bits.contains(addr.doc_id))
+        })
+    }
+
+    /// Whether the text matched `addr`.
+    pub fn matched(&self, addr: DocAddress) -> bool {
+        self.segment(addr)
+            .is_some_and(|s| s.matched.contains(addr.doc_id))
+    }
+
+    /// A document found otherwise (by meaning) joins the matched ones, so
+    /// that the total and the facet counts describe it too.
+    pub fn add_matched(&mut self, addr: DocAddress) {
+        if let Some(s) = self.segments.get_mut(addr.segment_ord as usize)
+            && s.facets.alive.contains(addr.doc_id)
+        {
+            s.matched.set(addr.doc_id);
+        }
+    }
+
+    /// Forget what the text matched (a search by meaning only).
+    pub fn clear_matched(&mut self) {
+        for s in &mut self.segments {
+            s.matched = Bits::empty(s.matched.0.len() as u32 * 64);
+        }
+        self.best.clear();
+    }
+}
+
 /// Hits, total and facet counts of a search's segments.
 pub struct Outcome {
     /// (score, or 0 in date order; address), best first: the `keep` best.

@@ -17,6 +17,7 @@ use crate::document::{Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::{Shared, searchable_text};
 use crate::progress::Progress;
+use crate::semantic::corpus::{self, EmbedReport};
 use crate::store::{Skipped, Store};
 
 /// Memory for each of tantivy's indexing threads. A segment is written
@@ -36,6 +37,8 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Documents in the index afterwards.
     pub documents: u64,
+    /// What embedding the passages did (absent without a model).
+    pub embedding: Option<EmbedReport>,
 }
 
 /// Korean text only (everything else blanked), for the Korean view of a
@@ -415,6 +418,7 @@ pub fn update(
     writer.commit().map_err(tv(&path))?;
     writer.wait_merging_threads().map_err(tv(&path))?;
     report.documents = count(&index, &path)?;
+    report.embedding = embed(dir, &path, store, engine, progress)?;
     dir.write_meta(&IndexMeta {
         generation,
         analysis,
@@ -458,7 +462,11 @@ pub fn rebuild(
         }
         Ok((indexed, skipped))
     })();
-    let (documents, skipped) = match result {
+    let result = result.and_then(|(documents, skipped)| {
+        let embedding = embed(dir, &path, store, engine, progress)?;
+        Ok((documents, skipped, embedding))
+    });
+    let (documents, skipped, embedding) = match result {
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&path);
@@ -478,6 +486,28 @@ pub fn rebuild(
         added: documents as usize,
         skipped,
         documents,
+        embedding,
         ..Report::default()
     })
+}
+
+/// The embedding cache, beside the generations.
+pub const EMBEDDING_CACHE: &str = "embeddings.cache";
+
+/// Embed the corpus's passages into the generation at `path` when the
+/// engine has a model (vectors come from the cache where they can).
+fn embed(
+    dir: &IndexDir,
+    path: &std::path::Path,
+    store: &Store,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> Result<Option<EmbedReport>, IndexError> {
+    let Some(semantic) = &engine.semantic else {
+        return Ok(None);
+    };
+    let cache = dir.root().join(EMBEDDING_CACHE);
+    Ok(Some(corpus::embed_corpus(
+        semantic, store, path, &cache, progress,
+    )?))
 }

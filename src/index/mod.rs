@@ -63,6 +63,8 @@ pub enum IndexError {
     Check { indexed: u64, expected: u64 },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Vectors(#[from] crate::semantic::vectors::VectorError),
 }
 
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {

@@ -59,6 +59,21 @@ pub struct Ranking {
     pub korean: Bm25Params,
     /// BM25 of every other term.
     pub latin: Bm25Params,
+    /// Hybrid search scores a document `semantic` × its similarity to the
+    /// query (cosine of its best passage)...
+    pub semantic: f32,
+    /// ...plus its lexical score over the best lexical score, times
+    /// `lexical_same` when it is in the query's language...
+    pub lexical_same: f32,
+    /// ...or `lexical_cross` in another language, where only names and
+    /// numbers can be shared.
+    pub lexical_cross: f32,
+    /// ...plus `anchors` times the share of the query's names and numbers
+    /// that the document has (in any language).
+    pub anchors: f32,
+    /// ...plus `cognates` times the share of the query's word roots that
+    /// begin words of its best passage (the best 30 only).
+    pub cognates: f32,
 }
 
 impl Default for Ranking {
@@ -86,6 +101,11 @@ impl Default for Ranking {
             // repetitions count for less: in a question and its passage,
             // that a word is there says more than how often.
             latin: Bm25Params { k1: 0.6, b: 0.9 },
+            semantic: 1.0,
+            lexical_same: 0.1,
+            lexical_cross: 0.02,
+            anchors: 0.05,
+            cognates: 0.05,
         }
     }
 }
@@ -139,7 +159,7 @@ impl Ranking {
         Ok(self)
     }
 
-    fn slots(&mut self) -> [(&'static str, &mut f32); 14] {
+    fn slots(&mut self) -> [(&'static str, &mut f32); 19] {
         [
             ("title_boost", &mut self.title_boost),
             ("proximity_boost", &mut self.proximity_boost),
@@ -155,6 +175,11 @@ impl Ranking {
             ("ko_b", &mut self.korean.b),
             ("k1", &mut self.latin.k1),
             ("b", &mut self.latin.b),
+            ("semantic", &mut self.semantic),
+            ("lexical_same", &mut self.lexical_same),
+            ("lexical_cross", &mut self.lexical_cross),
+            ("anchors", &mut self.anchors),
+            ("cognates", &mut self.cognates),
         ]
     }
 }

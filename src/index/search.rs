@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
-use tantivy::collector::TopDocs;
+use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{
     BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, PhraseQuery, Query, TermQuery,
 };
@@ -30,6 +30,9 @@ use crate::analysis::{Analyzer, AnalyzerName, Mode};
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::{UiLang, searchable_text};
+use crate::semantic::Kind;
+use crate::semantic::passages::Span;
+use crate::semantic::search::{SemanticHit, VectorIndex};
 
 /// The proximity bonus reorders this many best candidates by the other
 /// evidence (positions are dear to read for every match). Retrieval
@@ -43,6 +46,19 @@ const PAIR_SLOP: u32 = 8;
 const MAX_NEAR: usize = 256;
 /// Names of one country or topic added to a query, per language.
 const MAX_EXPANSIONS_PER_LANGUAGE: usize = 3;
+/// Lexical hits fused with the semantic ones.
+const FUSION_WINDOW: usize = 100;
+/// Fused hits whose passages are compared with the query's word roots.
+const COGNATE_WINDOW: usize = 30;
+/// Letters of a word root compared (a stem's first five).
+const COGNATE_PREFIX: usize = 5;
+/// Documents found by meaning, per search.
+const SEMANTIC_WINDOW: usize = 100;
+/// Characters of a passage shown as the snippet of a hit found by meaning.
+const PASSAGE_SNIPPET_CHARS: usize = 240;
+/// Bytes of a query given to the model (a longer one is cut at a
+/// character boundary).
+const MAX_QUERY_BYTES: usize = 2_000;
 /// Most hits a page may ask for.
 pub const MAX_LIMIT: usize = 100;
 /// Deepest offset: paging further is not searching.
@@ -81,6 +97,38 @@ impl Sort {
     }
 }
 
+/// How a search ranks: by its words, by meaning, or both fused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Words and meaning, the two rankings fused (the default with a model).
+    Hybrid,
+    /// Words only (the default without a model).
+    #[default]
+    Lexical,
+    /// Meaning only: the documents whose passages are nearest the query.
+    Semantic,
+}
+
+impl SearchMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "hybrid" => Some(Self::Hybrid),
+            "lexical" => Some(Self::Lexical),
+            "semantic" => Some(Self::Semantic),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hybrid => "hybrid",
+            Self::Lexical => "lexical",
+            Self::Semantic => "semantic",
+        }
+    }
+}
+
 /// A search: text and filters (several values of a filter are OR-ed,
 /// different filters AND-ed).
 #[derive(Debug, Clone)]
@@ -95,6 +143,8 @@ pub struct SearchRequest {
     pub events: Vec<String>,
     /// `None`: by relevance, or by date when there is no text.
     pub sort: Option<Sort>,
+    /// `None`: hybrid when the index has passage vectors, else lexical.
+    pub mode: Option<SearchMode>,
     pub limit: usize,
     pub offset: usize,
     pub ui: UiLang,
@@ -114,6 +164,7 @@ impl Default for SearchRequest {
             langs: Vec::new(),
             events: Vec::new(),
             sort: None,
+            mode: None,
             limit: 10,
             offset: 0,
             ui: UiLang::En,
@@ -150,6 +201,9 @@ pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Default, utoipa::ToSchema)]
 pub struct Interpreted {
+    /// How the search ranked (a search without words, or without passage
+    /// vectors to search, is lexical whatever was asked).
+    pub mode: SearchMode,
     pub countries: Vec<String>,
     pub topics: Vec<String>,
     /// Quoted phrases that no document has as written: the search found
@@ -245,7 +299,23 @@ pub struct Stats {
     pub generation: String,
     pub updated: String,
     pub analysis: String,
+    /// Search by meaning: whether it is on, and why not.
+    pub semantic: SemanticStatus,
     pub facets: Facets,
+}
+
+/// Whether searches can rank by meaning.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct SemanticStatus {
+    pub available: bool,
+    /// The model whose vectors are searched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Passages with a vector.
+    pub passages: usize,
+    /// Why search is lexical only (absent when `available`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// One of three labels, by interface language.
@@ -301,6 +371,11 @@ struct TextQuery {
     terms: HashMap<AnalyzerName, HashSet<String>>,
     /// Bonuses applied to the best candidates only (`rescore`).
     rescoring: Vec<Box<dyn Query>>,
+    /// The query's words and phrases as written (no exclusions), for the
+    /// model.
+    meaning: String,
+    /// The query's language, when it can be told.
+    lang: Option<Lang>,
 }
 
 /// What a clause's text gives in one view: its analysed words, and for a
@@ -342,6 +417,9 @@ pub struct Searcher {
     facet_bits: Arc<FacetBits>,
     /// BM25 statistics per language.
     stats: LanguageStats,
+    /// The generation's passage vectors, when the engine has the model
+    /// they were made with; else why search is lexical only.
+    vectors: Result<VectorIndex, String>,
 }
 
 impl Searcher {
@@ -376,6 +454,7 @@ impl Searcher {
             fields.all.body,
         )
         .map_err(super::tv(&path))?;
+        let vectors = open_vectors(&engine, &path, &reader.searcher());
         Ok(Self {
             engine,
             index,
@@ -385,6 +464,7 @@ impl Searcher {
             events: corpus.map(load_event_labels).unwrap_or_default(),
             facet_bits,
             stats,
+            vectors,
         })
     }
 
@@ -725,7 +805,14 @@ impl Searcher {
         let mut searched: Vec<(AnalyzerName, Vec<String>)> = Vec::new();
         let query_lang = crate::enrich::lang::detect_query(q);
         let mut relaxed = Vec::new();
+        let mut meaning = String::new();
         for clause in query::parse(q) {
+            if let Clause::Words(t) | Clause::Phrase(t) = &clause {
+                if !meaning.is_empty() {
+                    meaning.push(' ');
+                }
+                meaning.push_str(t);
+            }
             let clause = match clause {
                 Clause::Phrase(p) if relax => {
                     relaxed.push(p.clone());
@@ -878,6 +965,8 @@ impl Searcher {
             interpreted,
             terms,
             rescoring: parts.rescoring,
+            meaning,
+            lang: query_lang,
         }
     }
 
@@ -972,6 +1061,282 @@ impl Searcher {
         Ok(())
     }
 
+    /// Whether searches can rank by meaning, and why not.
+    pub fn semantic_status(&self) -> SemanticStatus {
+        match &self.vectors {
+            Ok(v) => SemanticStatus {
+                available: true,
+                model: Some(v.model.clone()),
+                passages: v.len(),
+                reason: None,
+            },
+            Err(reason) => SemanticStatus {
+                available: false,
+                model: None,
+                passages: 0,
+                reason: Some(reason.clone()),
+            },
+        }
+    }
+
+    /// The model's vector of the query's words, when the search ranks by
+    /// meaning (asked for or by default) and can: a model, vectors, words.
+    fn query_vector(&self, req: &SearchRequest, text: &TextQuery) -> Option<Vec<f32>> {
+        if req.mode == Some(SearchMode::Lexical) || text.meaning.trim().is_empty() {
+            return None;
+        }
+        self.vectors.as_ref().ok()?;
+        let semantic = self.engine.semantic.as_ref()?;
+        let mut end = text.meaning.len().min(MAX_QUERY_BYTES);
+        while !text.meaning.is_char_boundary(end) {
+            end -= 1;
+        }
+        Some(semantic.model.embed(&text.meaning[..end], Kind::Query))
+    }
+
+    /// The documents nearest the query by meaning: the best
+    /// [`SEMANTIC_WINDOW`] that pass the filters (returned, to be ranked)
+    /// and the best of all (for the facet counts), added to the matched
+    /// documents. Exclusions hold, and quoted phrases stay required.
+    fn by_meaning(
+        &self,
+        searcher: &tantivy::Searcher,
+        vectors: &VectorIndex,
+        query: &[f32],
+        (exclusions, phrases): (&[Box<dyn Query>], bool),
+        mode: SearchMode,
+        fruits: &mut bits::Fruits,
+    ) -> Result<Meaning, SearchError> {
+        let excluded: HashSet<DocAddress> = if exclusions.is_empty() {
+            HashSet::new()
+        } else {
+            let any = BooleanQuery::new(
+                exclusions
+                    .iter()
+                    .map(|q| (Occur::Should, q.box_clone()))
+                    .collect(),
+            );
+            searcher.search(&any, &DocSetCollector)?
+        };
+        let candidates = vectors.scores(query, &|a| {
+            fruits.alive(a) && !excluded.contains(&a) && (!phrases || fruits.matched(a))
+        });
+        let best = |hits: &mut dyn Iterator<Item = &SemanticHit>| -> Vec<SemanticHit> {
+            let mut v: Vec<SemanticHit> = hits.copied().collect();
+            v.sort_by(|a, b| {
+                b.similarity
+                    .total_cmp(&a.similarity)
+                    .then_with(|| a.addr.cmp(&b.addr))
+            });
+            v.truncate(SEMANTIC_WINDOW);
+            v
+        };
+        let filtered = best(&mut candidates.iter().filter(|h| fruits.passes(h.addr)));
+        let unfiltered = best(&mut candidates.iter());
+        if mode == SearchMode::Semantic {
+            fruits.clear_matched();
+        }
+        for h in filtered.iter().chain(&unfiltered) {
+            fruits.add_matched(h.addr);
+        }
+        Ok(Meaning {
+            best: filtered,
+            all: candidates,
+        })
+    }
+
+    /// Fuse the lexical ranking (best first) with the documents found by
+    /// meaning. A document of either list scores its similarity to the
+    /// query (its best passage's cosine) plus, when the words found it,
+    /// its lexical score over the best one's, weighed by what the words
+    /// can say: `lexical_same` when it is in the query's language,
+    /// `lexical_cross` in another, where only names and numbers are
+    /// shared. Lexical hits past the fusion window follow in their order.
+    fn fuse(
+        &self,
+        searcher: &tantivy::Searcher,
+        lexical: Vec<(f32, DocAddress)>,
+        meaning: &Meaning,
+        mode: SearchMode,
+        query_lang: Option<&Lang>,
+        anchors: &[HashSet<DocAddress>],
+    ) -> Vec<(f32, DocAddress)> {
+        let r = self.ranking();
+        let similarity = |a: DocAddress| {
+            meaning
+                .all
+                .binary_search_by(|h| h.addr.cmp(&a))
+                .map_or(0.0, |i| meaning.all[i].similarity)
+        };
+        let mut scores: HashMap<DocAddress, f32> = meaning
+            .best
+            .iter()
+            .map(|h| (h.addr, r.semantic * h.similarity))
+            .collect();
+        let mut rest = Vec::new();
+        if mode == SearchMode::Hybrid {
+            let langs = LangColumn::new(searcher);
+            let top = lexical.first().map_or(1.0, |l| l.0.max(f32::MIN_POSITIVE));
+            for (rank, (score, addr)) in lexical.into_iter().enumerate() {
+                if rank >= FUSION_WINDOW {
+                    rest.push(addr);
+                    continue;
+                }
+                let same = match (query_lang, langs.of(addr)) {
+                    (Some(q), Some(d)) => q.as_str() == d,
+                    _ => true,
+                };
+                let weight = if same {
+                    r.lexical_same
+                } else {
+                    r.lexical_cross
+                };
+                *scores
+                    .entry(addr)
+                    .or_insert_with(|| r.semantic * similarity(addr)) += weight * score / top;
+            }
+        }
+        if !anchors.is_empty() && mode == SearchMode::Hybrid {
+            let per_anchor = r.anchors / anchors.len() as f32;
+            for (addr, score) in scores.iter_mut() {
+                *score += per_anchor * anchors.iter().filter(|a| a.contains(addr)).count() as f32;
+            }
+        }
+        let mut fused: Vec<(f32, DocAddress)> = scores.into_iter().map(|(a, s)| (s, a)).collect();
+        fused.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let last = fused.last().map_or(0.0, |f| f.0);
+        let seen: HashSet<DocAddress> = fused.iter().map(|f| f.1).collect();
+        fused.extend(
+            rest.into_iter()
+                .filter(|a| !seen.contains(a))
+                .map(|a| (last * 0.5, a)),
+        );
+        fused
+    }
+
+    /// Words a query and a passage in two languages share by their roots
+    /// (defense, defensa; registration, registro): the best
+    /// [`COGNATE_WINDOW`] fused hits gain `cognates` times the share of the
+    /// query's stems (five letters or more, stop words out) that begin a
+    /// word of their best passage, and are sorted again.
+    fn cognates(
+        &self,
+        searcher: &tantivy::Searcher,
+        fused: &mut [(f32, DocAddress)],
+        meaning: &Meaning,
+        query: &str,
+        lang: Option<&Lang>,
+    ) {
+        let weight = self.ranking().cognates;
+        let Some(analyzer) = lang.and_then(|l| self.language_analyzer(l)) else {
+            return;
+        };
+        if weight == 0.0 {
+            return;
+        }
+        let mut keys: Vec<String> = analyzer
+            .analyze(query, Mode::Query)
+            .into_iter()
+            .filter_map(|t| {
+                let key: String = t.text.chars().take(COGNATE_PREFIX).collect();
+                (key.chars().count() == COGNATE_PREFIX).then_some(key)
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        if keys.is_empty() {
+            return;
+        }
+        let window = fused.len().min(COGNATE_WINDOW);
+        for (score, addr) in fused[..window].iter_mut() {
+            let Some(doc) = self.stored(searcher, *addr) else {
+                continue;
+            };
+            let passage = meaning
+                .all
+                .binary_search_by(|h| h.addr.cmp(addr))
+                .ok()
+                .map(|i| meaning.all[i].span.text(&doc))
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or(doc.body.as_str());
+            let words: HashSet<String> = format!("{} {}", doc.title, passage)
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= COGNATE_PREFIX)
+                .map(|w| {
+                    crate::analysis::latin::fold(&w.to_lowercase())
+                        .chars()
+                        .take(COGNATE_PREFIX)
+                        .collect()
+                })
+                .collect();
+            let shared = keys.iter().filter(|k| words.contains(*k)).count();
+            *score += weight * shared as f32 / keys.len() as f32;
+        }
+        fused[..window].sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    }
+
+    /// The names and numbers of a query (a word with a digit, or one
+    /// capitalised after the first), each as the set of documents that have
+    /// it in the all-languages view: what a question and a passage in two
+    /// languages can share word for word. A name in more than one document
+    /// in twenty says little and is left out.
+    fn anchors(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &str,
+    ) -> Result<Vec<HashSet<DocAddress>>, SearchError> {
+        let Some(analyzer) = self.analyzer(self.fields.all.analyzer) else {
+            return Ok(Vec::new());
+        };
+        let common = (searcher.num_docs() / 20).max(50);
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for (i, word) in text.split_whitespace().enumerate() {
+            let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+            let name = i > 0 && word.chars().next().is_some_and(char::is_uppercase);
+            if !(name || word.chars().any(|c| c.is_ascii_digit())) {
+                continue;
+            }
+            for t in analyzer.analyze(word, Mode::Query) {
+                let term = Term::from_field_text(self.fields.all.body, &t.text);
+                if !seen.insert(t.text) || searcher.doc_freq(&term)? > common {
+                    continue;
+                }
+                let query = TermQuery::new(term, IndexRecordOption::Basic);
+                out.push(searcher.search(&query, &DocSetCollector)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A hit found by meaning: its best passage as the snippet, and its
+    /// page or slide.
+    fn passage_hit(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+        score: f32,
+        span: Span,
+    ) -> Option<Hit> {
+        let doc = self.stored(searcher, addr)?;
+        let text = span.text(&doc);
+        let text = if text.trim().is_empty() {
+            doc.body.as_str()
+        } else {
+            text
+        };
+        let mut shown: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if shown.chars().count() > PASSAGE_SNIPPET_CHARS {
+            shown = shown
+                .chars()
+                .take(PASSAGE_SNIPPET_CHARS)
+                .collect::<String>()
+                + " …";
+        }
+        let page = span.page.map(|p| p as usize);
+        Some(to_hit(doc, score, snippet::escape_html(&shown), page))
+    }
+
     /// Run a search.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
         let started = Instant::now();
@@ -1001,6 +1366,10 @@ impl Searcher {
         text: TextQuery,
         started: Instant,
     ) -> Result<SearchResponse, SearchError> {
+        // The model's vector of the query, when the search uses meaning.
+        let query_vector = self.query_vector(req, &text);
+        let exclusions: Vec<Box<dyn Query>> = text.must_not.iter().map(|q| q.box_clone()).collect();
+        let phrases = !text.must.is_empty();
         let plan = Plan {
             terms: text
                 .weighted
@@ -1034,11 +1403,18 @@ impl Searcher {
         let rescore = order == bits::Order::Score && !text.rescoring.is_empty();
         let page_end = req.offset + req.limit;
         let filters = self.bit_filters(req);
-        let keep = if rescore {
+        let mode = match &query_vector {
+            Some(_) => req.mode.unwrap_or(SearchMode::Hybrid),
+            None => SearchMode::Lexical,
+        };
+        let mut keep = if rescore {
             page_end.max(RESCORE_WINDOW)
         } else {
             page_end
         };
+        if mode == SearchMode::Hybrid {
+            keep = keep.max(FUSION_WINDOW);
+        }
         // Only the first-pass top RESCORE_WINDOW get the bonuses, whatever
         // the page: bonuses only raise a score, so they stay above the rest,
         // and every page is cut from one ranking.
@@ -1048,7 +1424,19 @@ impl Searcher {
             _ => Ok(()),
         };
         in_time()?;
-        let fruits = bits::run(searcher, &plan, &self.facet_bits, &filters, order, keep)?;
+        let mut fruits = bits::run(searcher, &plan, &self.facet_bits, &filters, order, keep)?;
+        in_time()?;
+        let found = match (&query_vector, &self.vectors) {
+            (Some(v), Ok(vectors)) => self.by_meaning(
+                searcher,
+                vectors,
+                v,
+                (&exclusions, phrases),
+                mode,
+                &mut fruits,
+            )?,
+            _ => Meaning::default(),
+        };
         in_time()?;
         let bits::Outcome {
             mut ranked,
@@ -1059,16 +1447,48 @@ impl Searcher {
             let window = rescored.min(ranked.len());
             Self::rescore(searcher, &mut ranked[..window], &text.rescoring, &in_time)?;
         }
+        let passages: HashMap<DocAddress, Span> =
+            found.best.iter().map(|h| (h.addr, h.span)).collect();
+        let lexical: HashSet<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
+        if mode != SearchMode::Lexical {
+            ranked = match order {
+                bits::Order::Score => {
+                    let anchors = self.anchors(searcher, &text.meaning)?;
+                    let mut fused =
+                        self.fuse(searcher, ranked, &found, mode, text.lang.as_ref(), &anchors);
+                    if mode == SearchMode::Hybrid {
+                        self.cognates(
+                            searcher,
+                            &mut fused,
+                            &found,
+                            &text.meaning,
+                            text.lang.as_ref(),
+                        );
+                    }
+                    fused
+                }
+                bits::Order::Day => by_day(searcher, ranked, &found.best),
+            };
+        }
         let facets = self.facets(&counts, req);
         let marks = marks(&text.terms);
         let mut hits = Vec::new();
         for (score, addr) in ranked.into_iter().skip(req.offset).take(req.limit) {
             in_time()?;
-            hits.extend(self.hit(searcher, addr, score, &marks));
+            let hit = match passages.get(&addr) {
+                Some(span) if mode == SearchMode::Semantic || !lexical.contains(&addr) => {
+                    self.passage_hit(searcher, addr, score, *span)
+                }
+                _ => self.hit(searcher, addr, score, &marks),
+            };
+            hits.extend(hit);
         }
         Ok(SearchResponse {
             query: req.q.clone(),
-            interpreted: text.interpreted,
+            interpreted: Interpreted {
+                mode,
+                ..text.interpreted
+            },
             total,
             took_ms: started.elapsed().as_millis() as u64,
             hits,
@@ -1298,9 +1718,96 @@ impl Searcher {
             generation: self.meta.generation.clone(),
             updated: self.meta.updated.clone(),
             analysis: self.meta.analysis.clone(),
+            semantic: self.semantic_status(),
             facets: self.facets(&counts, &req),
         })
     }
+}
+
+/// What a search found by meaning.
+#[derive(Default)]
+struct Meaning {
+    /// The nearest documents that pass the filters, nearest first.
+    best: Vec<SemanticHit>,
+    /// Every document considered, with its similarity, in address order.
+    all: Vec<SemanticHit>,
+}
+
+/// The generation's passage vectors, when the engine embeds with the model
+/// they were made with; else why not (said in stats and health).
+fn open_vectors(
+    engine: &Engine,
+    generation: &std::path::Path,
+    searcher: &tantivy::Searcher,
+) -> Result<VectorIndex, String> {
+    let Some(semantic) = &engine.semantic else {
+        return Err("no embedding model is installed (run `egovkb model install`)".into());
+    };
+    match VectorIndex::open(generation, searcher) {
+        Ok(Some(v)) if v.model == semantic.name => Ok(v),
+        Ok(Some(v)) => Err(format!(
+            "the index's vectors were made with {}, not {}: run `egovkb reindex`",
+            v.model, semantic.name
+        )),
+        Ok(None) => Err("the index has no passage vectors yet: run `egovkb index`".into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "passage vectors not loaded; searching by words only");
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Documents' languages, read from the `lang` fast field.
+struct LangColumn {
+    columns: Vec<Option<tantivy::columnar::StrColumn>>,
+}
+
+impl LangColumn {
+    fn new(searcher: &tantivy::Searcher) -> Self {
+        Self {
+            columns: searcher
+                .segment_readers()
+                .iter()
+                .map(|s| s.fast_fields().str("lang").ok().flatten())
+                .collect(),
+        }
+    }
+
+    fn of(&self, addr: DocAddress) -> Option<String> {
+        let column = self.columns.get(addr.segment_ord as usize)?.as_ref()?;
+        let ord = column.term_ords(addr.doc_id).next()?;
+        let mut out = String::new();
+        column.ord_to_str(ord, &mut out).ok()?.then_some(out)
+    }
+}
+
+/// The lexical hits (newest first) and those found by meaning, newest first.
+fn by_day(
+    searcher: &tantivy::Searcher,
+    lexical: Vec<(f32, DocAddress)>,
+    semantic: &[SemanticHit],
+) -> Vec<(f32, DocAddress)> {
+    let days: Vec<Option<tantivy::columnar::Column<u64>>> = searcher
+        .segment_readers()
+        .iter()
+        .map(|s| s.fast_fields().u64("day").ok())
+        .collect();
+    let day = |a: DocAddress| {
+        days.get(a.segment_ord as usize)
+            .and_then(|c| c.as_ref())
+            .and_then(|c| c.first(a.doc_id))
+            .unwrap_or(0)
+    };
+    let mut all: Vec<DocAddress> = lexical.into_iter().map(|(_, a)| a).collect();
+    let seen: HashSet<DocAddress> = all.iter().copied().collect();
+    all.extend(
+        semantic
+            .iter()
+            .map(|h| h.addr)
+            .filter(|a| !seen.contains(a)),
+    );
+    all.sort_by(|a, b| day(*b).cmp(&day(*a)).then_with(|| a.cmp(b)));
+    all.into_iter().map(|a| (0.0, a)).collect()
 }
 
 /// How a search finds its terms in a hit's text, per analyzer: built once
@@ -1432,6 +1939,11 @@ impl SearchRequest {
                 "sort" => {
                     req.sort = Some(Sort::parse(value).ok_or_else(|| {
                         format!("sort must be `relevance` or `date`, not `{value}`")
+                    })?)
+                }
+                "mode" => {
+                    req.mode = Some(SearchMode::parse(value).ok_or_else(|| {
+                        format!("mode must be `hybrid`, `lexical` or `semantic`, not `{value}`")
                     })?)
                 }
                 "limit" => req.limit = number("limit")?,

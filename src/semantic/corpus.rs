@@ -1,0 +1,108 @@
+//! Embedding a corpus into an index generation: every document cut into
+//! passages, each passage's vector taken from the cache or computed (in
+//! batches, with progress), the cache saved after each batch so that an
+//! interrupted run resumes where it stopped.
+
+use std::path::Path;
+use std::time::Instant;
+
+use egovkb_embed::Kind;
+
+use super::Semantic;
+use super::passages::{self, Passage};
+use super::vectors::{self, Cache, DocVectors, Header, Quantised, VectorError};
+use crate::progress::Progress;
+use crate::store::Store;
+
+/// Passages embedded per call of the model (and per cache save).
+const BATCH: usize = 64;
+
+/// What embedding a corpus did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EmbedReport {
+    pub documents: usize,
+    pub passages: usize,
+    /// Passages whose vector was computed (the others came from the cache).
+    pub embedded: usize,
+    /// Model tokens of the embedded passages.
+    pub tokens: usize,
+    pub seconds: f64,
+}
+
+/// Embed the documents of `store` into the generation directory `generation`
+/// (its vector file is replaced), with the cache at `cache_path`.
+pub fn embed_corpus(
+    semantic: &Semantic,
+    store: &Store,
+    generation: &Path,
+    cache_path: &Path,
+    progress: &dyn Progress,
+) -> Result<EmbedReport, VectorError> {
+    let started = Instant::now();
+    let model = &semantic.model;
+    let mut cache = Cache::open(cache_path, model.dim())?;
+    let records = store.record_paths();
+    progress.begin("cutting passages", Some(records.len() as u64));
+    let mut docs: Vec<(String, Vec<Passage>)> = Vec::with_capacity(records.len());
+    for path in &records {
+        progress.advance(1);
+        // A record that cannot be read is reported by the index build.
+        if let Ok(doc) = store.read(path) {
+            docs.push((doc.id.clone(), passages::cut(&doc, model.tokenizer())));
+        }
+    }
+    let mut missing: Vec<([u8; 16], &str)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (_, ps) in &docs {
+        for p in ps {
+            let k = vectors::key(&semantic.name, &p.text);
+            if cache.get(&k).is_none() && seen.insert(k) {
+                missing.push((k, &p.text));
+            }
+        }
+    }
+    let mut report = EmbedReport {
+        documents: docs.len(),
+        passages: docs.iter().map(|(_, p)| p.len()).sum(),
+        embedded: missing.len(),
+        ..EmbedReport::default()
+    };
+    if !missing.is_empty() {
+        progress.begin("embedding passages", Some(missing.len() as u64));
+        for batch in missing.chunks(BATCH) {
+            let texts: Vec<&str> = batch.iter().map(|(_, t)| *t).collect();
+            report.tokens += texts
+                .iter()
+                .map(|t| model.token_count(t, Kind::Passage))
+                .sum::<usize>();
+            for ((k, _), v) in batch.iter().zip(model.embed_batch(&texts, Kind::Passage)) {
+                cache.insert(*k, Quantised::new(&v));
+            }
+            cache.save()?;
+            progress.advance(batch.len() as u64);
+        }
+    }
+    let out: Vec<DocVectors> = docs
+        .into_iter()
+        .map(|(id, ps)| DocVectors {
+            id,
+            passages: ps
+                .into_iter()
+                .filter_map(|p| {
+                    let v = cache.get(&vectors::key(&semantic.name, &p.text))?;
+                    Some((p.span, v.clone()))
+                })
+                .collect(),
+        })
+        .collect();
+    vectors::write(
+        &generation.join(vectors::FILE_NAME),
+        &Header {
+            model: semantic.name.clone(),
+            dim: model.dim(),
+        },
+        &out,
+    )?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}

@@ -1,0 +1,376 @@
+//! Passage vectors: stored as 8-bit integers with one scale each, in a
+//! file of each index generation (so `reindex` and the atomic swap cover
+//! them) and in a cache beside the generations keyed by the passage's text
+//! (so a reindex of unchanged documents embeds nothing).
+//!
+//! ```text
+//! index/embeddings.cache      key (16 bytes of SHA-256 of model + text), scale, 384 × i8; appended
+//! index/gen-000007/vectors    per document: id, content hash, passages (page, byte range, scale, 384 × i8)
+//! ```
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::passages::Span;
+
+/// A vector as 8-bit integers and the scale that maps them back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantised {
+    pub scale: f32,
+    pub values: Vec<i8>,
+}
+
+impl Quantised {
+    /// Largest magnitude to 127.
+    pub fn new(v: &[f32]) -> Self {
+        let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        let values = v
+            .iter()
+            .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
+            .collect();
+        Self { scale, values }
+    }
+}
+
+/// The dot product of two 8-bit vectors, scaled: the cosine of the unit
+/// vectors they stand for.
+pub fn similarity(a: &[i8], a_scale: f32, b: &[i8], b_scale: f32) -> f32 {
+    let dot: i32 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| i32::from(x) * i32::from(y))
+        .sum();
+    dot as f32 * a_scale * b_scale
+}
+
+/// The key of a passage's text in the cache.
+pub fn key(model: &str, text: &str) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(model.as_bytes());
+    h.update([0]);
+    h.update(text.as_bytes());
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&h.finalize()[..16]);
+    k
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VectorError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}; run `egovkb reindex`")]
+    Corrupt { path: PathBuf, reason: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> VectorError + '_ {
+    move |source| VectorError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+const CACHE_MAGIC: &[u8; 4] = b"EGC1";
+
+/// The embedding cache: every passage vector computed so far, by key.
+pub struct Cache {
+    path: PathBuf,
+    dim: usize,
+    entries: HashMap<[u8; 16], Quantised>,
+    new: Vec<([u8; 16], Quantised)>,
+}
+
+impl Cache {
+    /// Load the cache at `path` (none yet: empty). A record cut short by a
+    /// kill is dropped; a cache of another dimension is started afresh.
+    pub fn open(path: &Path, dim: usize) -> Result<Self, VectorError> {
+        let mut entries = HashMap::new();
+        match fs::read(path) {
+            Ok(bytes) if bytes.len() >= 8 && &bytes[..4] == CACHE_MAGIC => {
+                let file_dim = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+                if file_dim as usize == dim {
+                    let record = 16 + 4 + dim;
+                    for r in bytes[8..].chunks_exact(record) {
+                        let mut k = [0u8; 16];
+                        k.copy_from_slice(&r[..16]);
+                        let scale = f32::from_le_bytes([r[16], r[17], r[18], r[19]]);
+                        let values = r[20..].iter().map(|&b| b as i8).collect();
+                        entries.insert(k, Quantised { scale, values });
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(path)(e)),
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            dim,
+            entries,
+            new: Vec::new(),
+        })
+    }
+
+    pub fn get(&self, key: &[u8; 16]) -> Option<&Quantised> {
+        self.entries.get(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn insert(&mut self, key: [u8; 16], v: Quantised) {
+        if self.entries.insert(key, v.clone()).is_none() {
+            self.new.push((key, v));
+        }
+    }
+
+    /// Append what was inserted since the last save. The file is rewritten
+    /// whole when its header is missing or of another dimension.
+    pub fn save(&mut self) -> Result<(), VectorError> {
+        if self.new.is_empty() {
+            return Ok(());
+        }
+        let valid = fs::read(&self.path).ok().is_some_and(|b| {
+            b.len() >= 8
+                && &b[..4] == CACHE_MAGIC
+                && u32::from_le_bytes([b[4], b[5], b[6], b[7]]) as usize == self.dim
+                && (b.len() - 8) % (20 + self.dim) == 0
+        });
+        let (file, records): (File, Vec<(&[u8; 16], &Quantised)>) = if valid {
+            let f = OpenOptions::new()
+                .append(true)
+                .open(&self.path)
+                .map_err(io(&self.path))?;
+            (f, self.new.iter().map(|(k, v)| (k, v)).collect())
+        } else {
+            let mut f = File::create(&self.path).map_err(io(&self.path))?;
+            f.write_all(CACHE_MAGIC).map_err(io(&self.path))?;
+            f.write_all(&(self.dim as u32).to_le_bytes())
+                .map_err(io(&self.path))?;
+            (f, self.entries.iter().collect())
+        };
+        let mut w = BufWriter::new(file);
+        for (k, v) in records {
+            w.write_all(k).map_err(io(&self.path))?;
+            w.write_all(&v.scale.to_le_bytes())
+                .map_err(io(&self.path))?;
+            let bytes: Vec<u8> = v.values.iter().map(|&x| x as u8).collect();
+            w.write_all(&bytes).map_err(io(&self.path))?;
+        }
+        let f = w.into_inner().map_err(|e| io(&self.path)(e.into_error()))?;
+        f.sync_all().map_err(io(&self.path))?;
+        self.new.clear();
+        Ok(())
+    }
+}
+
+/// One document's passages and their vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocVectors {
+    pub id: String,
+    pub passages: Vec<(Span, Quantised)>,
+}
+
+const FILE_MAGIC: &[u8; 4] = b"EGV1";
+/// The file of a generation.
+pub const FILE_NAME: &str = "vectors";
+
+/// What a generation's vector file says about itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub model: String,
+    pub dim: usize,
+}
+
+/// Write a generation's vectors (by temporary file and rename).
+pub fn write(path: &Path, header: &Header, docs: &[DocVectors]) -> Result<(), VectorError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        let mut put = |b: &[u8]| w.write_all(b).map_err(io(path));
+        put(FILE_MAGIC)?;
+        put(&(header.dim as u32).to_le_bytes())?;
+        put(&(header.model.len() as u32).to_le_bytes())?;
+        put(header.model.as_bytes())?;
+        put(&(docs.len() as u32).to_le_bytes())?;
+        for d in docs {
+            put(&(d.id.len() as u32).to_le_bytes())?;
+            put(d.id.as_bytes())?;
+            put(&(d.passages.len() as u32).to_le_bytes())?;
+            for (span, v) in &d.passages {
+                put(&span.page.unwrap_or(0).to_le_bytes())?;
+                put(&span.start.to_le_bytes())?;
+                put(&span.end.to_le_bytes())?;
+                put(&v.scale.to_le_bytes())?;
+                let bytes: Vec<u8> = v.values.iter().map(|&x| x as u8).collect();
+                put(&bytes)?;
+            }
+        }
+        w.flush().map_err(io(path))?;
+    }
+    tmp.as_file().sync_all().map_err(io(path))?;
+    tmp.persist(path).map_err(|e| io(path)(e.error))?;
+    Ok(())
+}
+
+/// Read a generation's vectors; `Ok(None)` when it has none.
+pub fn read(path: &Path) -> Result<Option<(Header, Vec<DocVectors>)>, VectorError> {
+    let mut bytes = Vec::new();
+    match File::open(path) {
+        Ok(mut f) => f.read_to_end(&mut bytes).map_err(io(path))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path)(e)),
+    };
+    let corrupt = |reason: &str| VectorError::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let mut r = Reader { b: &bytes, at: 0 };
+    if r.take(4).ok_or_else(|| corrupt("empty"))? != FILE_MAGIC {
+        return Err(corrupt("not a vector file"));
+    }
+    let truncated = || corrupt("truncated");
+    let dim = r.u32().ok_or_else(truncated)? as usize;
+    let model_len = r.u32().ok_or_else(truncated)? as usize;
+    let model = String::from_utf8_lossy(r.take(model_len).ok_or_else(truncated)?).into_owned();
+    let n = r.u32().ok_or_else(truncated)? as usize;
+    if dim == 0 || dim > 8192 {
+        return Err(corrupt("implausible dimension"));
+    }
+    let mut docs = Vec::with_capacity(n.min(1 << 20));
+    for _ in 0..n {
+        let id_len = r.u32().ok_or_else(truncated)? as usize;
+        let id = String::from_utf8_lossy(r.take(id_len).ok_or_else(truncated)?).into_owned();
+        let count = r.u32().ok_or_else(truncated)? as usize;
+        let mut passages = Vec::with_capacity(count.min(4096));
+        for _ in 0..count {
+            let page = r.u32().ok_or_else(truncated)?;
+            let start = r.u32().ok_or_else(truncated)?;
+            let end = r.u32().ok_or_else(truncated)?;
+            let scale = f32::from_bits(r.u32().ok_or_else(truncated)?);
+            let values = r
+                .take(dim)
+                .ok_or_else(truncated)?
+                .iter()
+                .map(|&b| b as i8)
+                .collect();
+            passages.push((
+                Span {
+                    page: (page > 0).then_some(page),
+                    start,
+                    end,
+                },
+                Quantised { scale, values },
+            ));
+        }
+        docs.push(DocVectors { id, passages });
+    }
+    Ok(Some((Header { model, dim }, docs)))
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len())?;
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Some(s)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        let s = self.take(4)?;
+        Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantised_similarity_is_close_to_the_cosine() {
+        let a: Vec<f32> = (0..384)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+            .collect();
+        let b: Vec<f32> = (0..384)
+            .map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0)
+            .collect();
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let (na, nb) = (norm(&a), norm(&b));
+        let a: Vec<f32> = a.iter().map(|x| x / na).collect();
+        let b: Vec<f32> = b.iter().map(|x| x / nb).collect();
+        let exact: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        let (qa, qb) = (Quantised::new(&a), Quantised::new(&b));
+        let approx = similarity(&qa.values, qa.scale, &qb.values, qb.scale);
+        assert!((exact - approx).abs() < 0.01, "{exact} vs {approx}");
+        let self_sim = similarity(&qa.values, qa.scale, &qa.values, qa.scale);
+        assert!((self_sim - 1.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn files_round_trip_and_truncation_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        assert!(read(&path).unwrap().is_none());
+        let header = Header {
+            model: "m".into(),
+            dim: 4,
+        };
+        let docs = vec![DocVectors {
+            id: "d1".into(),
+            passages: vec![(
+                Span {
+                    page: Some(2),
+                    start: 3,
+                    end: 9,
+                },
+                Quantised::new(&[0.5, -0.5, 0.5, -0.5]),
+            )],
+        }];
+        write(&path, &header, &docs).unwrap();
+        assert_eq!(read(&path).unwrap(), Some((header, docs)));
+        let bytes = fs::read(&path).unwrap();
+        fs::write(&path, &bytes[..bytes.len() - 2]).unwrap();
+        assert!(matches!(read(&path), Err(VectorError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn the_cache_survives_a_cut_record_and_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache");
+        let mut c = Cache::open(&path, 4).unwrap();
+        c.insert(key("m", "a"), Quantised::new(&[1.0, 0.0, 0.0, 0.0]));
+        c.save().unwrap();
+        c.insert(key("m", "b"), Quantised::new(&[0.0, 1.0, 0.0, 0.0]));
+        c.save().unwrap();
+        let mut bytes = fs::read(&path).unwrap();
+        bytes.extend_from_slice(&[1, 2, 3]); // a record cut by a kill
+        fs::write(&path, &bytes).unwrap();
+        let mut c = Cache::open(&path, 4).unwrap();
+        assert_eq!(c.len(), 2);
+        assert!(c.get(&key("m", "b")).is_some() && c.get(&key("m", "c")).is_none());
+        // The next save rewrites a file with a cut record whole.
+        c.insert(key("m", "c"), Quantised::new(&[0.0, 0.0, 1.0, 0.0]));
+        c.save().unwrap();
+        assert_eq!(Cache::open(&path, 4).unwrap().len(), 3);
+        // Another dimension starts afresh.
+        assert!(Cache::open(&path, 8).unwrap().is_empty());
+    }
+}
