@@ -104,7 +104,7 @@ impl Default for Ranking {
             semantic: 1.0,
             lexical_same: 0.1,
             lexical_cross: 0.02,
-            anchors: 0.05,
+            anchors: 0.03,
             cognates: 0.05,
         }
     }

@@ -1248,7 +1248,12 @@ impl Searcher {
             return;
         }
         let window = fused.len().min(COGNATE_WINDOW);
+        let langs = LangColumn::new(searcher);
         for (score, addr) in fused[..window].iter_mut() {
+            // In the query's language the words themselves were compared.
+            if lang.is_some_and(|l| langs.of(*addr).as_deref() == Some(l.as_str())) {
+                continue;
+            }
             let Some(doc) = self.stored(searcher, *addr) else {
                 continue;
             };

