@@ -12,7 +12,7 @@ use egovkb::analysis::{self, AnalyzerName, Analyzers, Mode, dict};
 use egovkb::config::Config;
 use egovkb::engine::Engine;
 use egovkb::enrich::UiLang;
-use egovkb::index::search::{SearchRequest, SearchResponse, Searcher};
+use egovkb::index::search::{SearchMode, SearchRequest, SearchResponse, Searcher};
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Progress;
 use egovkb::semantic::Semantic;
@@ -553,7 +553,12 @@ fn results_head(r: &SearchResponse) -> String {
         items.collect::<Vec<_>>().join(", ")
     }
     let i = &r.interpreted;
-    let mut head = format!("{} results ({} ms)", r.total, r.took_ms);
+    let by = match i.mode {
+        SearchMode::Lexical => "",
+        SearchMode::Hybrid => ", by words and meaning",
+        SearchMode::Semantic => ", by meaning",
+    };
+    let mut head = format!("{} results ({} ms{by})", r.total, r.took_ms);
     if !i.countries.is_empty() || !i.topics.is_empty() {
         let understood = joined(i.countries.iter().chain(&i.topics).cloned());
         head.push_str(&format!("; understood: {understood}"));
@@ -914,7 +919,7 @@ fn analyze(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use egovkb::index::search::{Correction, Facets, Interpreted, SearchMode};
+    use egovkb::index::search::{Correction, Facets, Interpreted};
 
     #[test]
     fn the_head_says_what_the_query_became() {
@@ -927,6 +932,8 @@ mod tests {
             facets: Facets::default(),
         };
         assert_eq!(results_head(&r), "3 results (2 ms)");
+        r.interpreted.mode = SearchMode::Hybrid;
+        assert_eq!(results_head(&r), "3 results (2 ms, by words and meaning)");
         r.interpreted = Interpreted {
             mode: SearchMode::Lexical,
             countries: vec!["PY".into()],

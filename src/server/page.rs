@@ -244,6 +244,7 @@ fn layout(ui: UiLang, title: &str, switch: &dyn Fn(UiLang) -> String, main: Mark
 }
 
 fn search_form(t: &Text, q: &PageQuery, sort: Option<&str>) -> Markup {
+    let mode = q.value("mode");
     html! {
         form #search role="search" action="/" method="get" {
             label.visually-hidden for="q" { (t.search_label) }
@@ -255,6 +256,14 @@ fn search_form(t: &Text, q: &PageQuery, sort: Option<&str>) -> Markup {
                 select name="sort" {
                     option value="" selected[sort.is_none()] { (t.relevance) }
                     option value="date" selected[sort == Some("date")] { (t.newest) }
+                }
+            }
+            label.sort {
+                (t.mode) " "
+                select name="mode" {
+                    option value="" selected[mode.is_none()] { (t.mode_hybrid) }
+                    option value="lexical" selected[mode == Some("lexical")] { (t.mode_lexical) }
+                    option value="semantic" selected[mode == Some("semantic")] { (t.mode_semantic) }
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! `\\n`) and print each embedding as one line of numbers; the time and
 //! token rate go to standard error.
 //!
-//! `cargo run --release --example embed -- MODEL query|passage < texts`
+//! `cargo run --release --example embed -- MODEL query|query-one|passage < texts`
 
 use std::io::{BufRead, Write};
 
@@ -11,9 +11,11 @@ use egovkb_embed::{Kind, Model};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(path), Some(kind)) = (args.get(1), args.get(2)) else {
-        return Err("usage: embed MODEL query|passage < texts".into());
+        return Err("usage: embed MODEL query|query-one|passage < texts".into());
     };
-    let kind = if kind == "query" {
+    // `query-one`: queries embedded one at a time, as a search does.
+    let one_at_a_time = kind == "query-one";
+    let kind = if kind.starts_with("query") {
         Kind::Query
     } else {
         Kind::Passage
@@ -27,7 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let tokens: usize = refs.iter().map(|t| model.token_count(t, kind)).sum();
     let started = std::time::Instant::now();
-    let out = model.embed_batch(&refs, kind);
+    let out = if one_at_a_time {
+        refs.iter().map(|t| model.embed(t, kind)).collect()
+    } else {
+        model.embed_batch(&refs, kind)
+    };
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "{} texts, {tokens} tokens in {secs:.2} s: {:.0} tokens/s ({})",

@@ -158,27 +158,50 @@ fn quantise_block(block: &[f32], out: &mut [i8]) -> (f32, i32) {
     (d, sum)
 }
 
-/// `y[t][o] = bias[o] + Σ w[o]·a[t]` for the tokens `t0..t0 + n` of `a`,
-/// written to `y` (`n` × `w.rows`).
-pub fn matmul(kernel: Kernel, w: &Matrix, a: &Quantised, t0: usize, y: &mut [f32]) {
-    let n = y.len() / w.rows;
-    assert!(w.cols == a.cols && t0 + n <= a.tokens && w.rows.is_multiple_of(LANES));
+/// Part of a matrix product: tokens of the activations and groups of 16
+/// rows of the weights. Its output is `tokens.len()` rows of
+/// `16 × groups.len()` values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub tokens: std::ops::Range<usize>,
+    pub groups: std::ops::Range<usize>,
+}
+
+impl Part {
+    fn width(&self) -> usize {
+        self.groups.len() * LANES
+    }
+}
+
+/// Rows per group of a [`Part`].
+pub const GROUP: usize = LANES;
+
+/// `y[t][o] = bias[o] + Σ w[o]·a[t]` for the tokens and rows of `part`,
+/// written to `y` (`part.tokens.len()` rows of `part`'s width).
+pub fn matmul(kernel: Kernel, w: &Matrix, a: &Quantised, part: &Part, y: &mut [f32]) {
+    assert!(
+        w.cols == a.cols
+            && part.tokens.end <= a.tokens
+            && w.rows.is_multiple_of(LANES)
+            && part.groups.end <= w.rows / LANES
+            && y.len() == part.tokens.len() * part.width()
+    );
     match kernel {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `Kernel::Vnni` is only chosen by `detect` when the
         // processor has these features; sizes are checked above.
-        Kernel::Vnni => unsafe { vnni::matmul(w, a, t0, n, y) },
-        _ => portable(w, a, t0, n, y),
+        Kernel::Vnni => unsafe { vnni::matmul(w, a, part, y) },
+        _ => portable(w, a, part, y),
     }
 }
 
-fn portable(w: &Matrix, a: &Quantised, t0: usize, n: usize, y: &mut [f32]) {
+fn portable(w: &Matrix, a: &Quantised, part: &Part, y: &mut [f32]) {
     let cols = w.cols;
     let blocks = cols / BLOCK;
-    for t in 0..n {
-        let tok = t0 + t;
+    let o0 = part.groups.start * LANES;
+    for (t, tok) in part.tokens.clone().enumerate() {
         let av = &a.values[tok * cols..(tok + 1) * cols];
-        for o in 0..w.rows {
+        for o in o0..part.groups.end * LANES {
             let mut acc = 0f32;
             for b in 0..blocks {
                 let dot: i32 = (b * BLOCK..(b + 1) * BLOCK)
@@ -187,7 +210,7 @@ fn portable(w: &Matrix, a: &Quantised, t0: usize, n: usize, y: &mut [f32]) {
                 let i = tok * blocks + b;
                 acc += w.scale(o, b) * a.scales[i] * (dot + a.offsets[i]) as f32;
             }
-            y[t * w.rows + o] = w.bias[o] + acc;
+            y[t * part.width() + o - o0] = w.bias[o] + acc;
         }
     }
 }
@@ -197,7 +220,8 @@ mod vnni {
     use super::*;
     use std::arch::x86_64::*;
 
-    /// Tokens computed together (each group of weights loaded once for them).
+    /// Tokens computed together (each group of weights loaded once for
+    /// them); the tiles below are written for 1 to 4.
     const TOKENS: usize = 4;
 
     /// [`super::quantise_block`] for one block of 32.
@@ -230,30 +254,41 @@ mod vnni {
     /// # Safety
     /// The processor must have AVX-512 F, BW and VNNI; the caller checks sizes.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    pub unsafe fn matmul(w: &Matrix, a: &Quantised, t0: usize, n: usize, y: &mut [f32]) {
+    pub unsafe fn matmul(w: &Matrix, a: &Quantised, part: &Part, y: &mut [f32]) {
+        let (n, width) = (part.tokens.len(), part.width());
         let mut t = 0;
-        while t + TOKENS <= n {
-            for g in 0..w.rows / LANES {
-                // SAFETY: as this function's.
-                unsafe { tile::<TOKENS>(w, g, a, t0 + t, &mut y[t * w.rows..]) };
-            }
-            t += TOKENS;
-        }
         while t < n {
-            for g in 0..w.rows / LANES {
+            let step = (n - t).min(TOKENS);
+            for g in part.groups.clone() {
+                let out = &mut y[t * width + (g - part.groups.start) * LANES..];
+                let tok = part.tokens.start + t;
                 // SAFETY: as this function's.
-                unsafe { tile::<1>(w, g, a, t0 + t, &mut y[t * w.rows..]) };
+                unsafe {
+                    match step {
+                        4 => tile::<4>(w, g, a, tok, out, width),
+                        3 => tile::<3>(w, g, a, tok, out, width),
+                        2 => tile::<2>(w, g, a, tok, out, width),
+                        _ => tile::<1>(w, g, a, tok, out, width),
+                    }
+                };
             }
-            t += 1;
+            t += step;
         }
     }
 
     /// The 16 rows of group `g` × tokens `tok..tok + T`; `y` starts at
-    /// token `tok`. Per block, each token's i32 lanes start at its −8·Σa,
+    /// token `tok`'s first value of the group, one token every `stride`. Per block, each token's i32 lanes start at its −8·Σa,
     /// gather eight `vpdpbusd` (four columns each, the token's four values
     /// broadcast), then are scaled by the rows' and the token's scales.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    unsafe fn tile<const T: usize>(w: &Matrix, g: usize, a: &Quantised, tok: usize, y: &mut [f32]) {
+    unsafe fn tile<const T: usize>(
+        w: &Matrix,
+        g: usize,
+        a: &Quantised,
+        tok: usize,
+        y: &mut [f32],
+        stride: usize,
+    ) {
         let cols = w.cols;
         let blocks = cols / BLOCK;
         let mut acc = [_mm512_setzero_ps(); T];
@@ -281,14 +316,11 @@ mod vnni {
                 }
             }
         }
-        // SAFETY: `y` holds T × rows values and the group's 16 rows are < rows.
+        // SAFETY: `y` holds T rows of `stride` ≥ 16 values from here (checked by `matmul`).
         unsafe {
             let bias = _mm512_loadu_ps(w.bias.as_ptr().add(g * LANES));
             for (t, v) in acc.iter().enumerate() {
-                _mm512_storeu_ps(
-                    y.as_mut_ptr().add(t * w.rows + g * LANES),
-                    _mm512_add_ps(*v, bias),
-                );
+                _mm512_storeu_ps(y.as_mut_ptr().add(t * stride), _mm512_add_ps(*v, bias));
             }
         }
     }
@@ -350,7 +382,11 @@ mod tests {
         }
         for kernel in [Kernel::Portable, Kernel::detect()] {
             let mut y = vec![0f32; tokens * rows];
-            matmul(kernel, &w, &q, 0, &mut y);
+            let all = Part {
+                tokens: 0..tokens,
+                groups: 0..rows / GROUP,
+            };
+            matmul(kernel, &w, &q, &all, &mut y);
             for (got, want) in y.iter().zip(&expected) {
                 assert!(
                     (*got as f64 - want).abs() < 1e-3 * want.abs().max(1.0),
@@ -359,8 +395,25 @@ mod tests {
             }
             // A sub-range of tokens gives the same rows.
             let mut part = vec![0f32; 2 * rows];
-            matmul(kernel, &w, &q, 5, &mut part);
+            let last = Part {
+                tokens: 5..7,
+                groups: 0..rows / GROUP,
+            };
+            matmul(kernel, &w, &q, &last, &mut part);
             assert_eq!(&part[..], &y[5 * rows..]);
+            // So does a range of rows.
+            let mut half = vec![0f32; tokens * GROUP];
+            let second = Part {
+                tokens: 0..tokens,
+                groups: 1..2,
+            };
+            matmul(kernel, &w, &q, &second, &mut half);
+            for t in 0..tokens {
+                assert_eq!(
+                    &half[t * GROUP..(t + 1) * GROUP],
+                    &y[t * rows + GROUP..(t + 1) * rows]
+                );
+            }
         }
     }
 
