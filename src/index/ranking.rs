@@ -68,6 +68,9 @@ pub struct Ranking {
     /// ...or `lexical_cross` in another language, where only names and
     /// numbers can be shared.
     pub lexical_cross: f32,
+    /// ...or `lexical_concepts` whatever its language when the query names
+    /// countries or topics, which reach every language through their names.
+    pub lexical_concepts: f32,
     /// ...plus `anchors` times the share of the query's names and numbers
     /// that the document has (in any language).
     pub anchors: f32,
@@ -104,6 +107,7 @@ impl Default for Ranking {
             semantic: 1.0,
             lexical_same: 0.1,
             lexical_cross: 0.02,
+            lexical_concepts: 0.5,
             anchors: 0.03,
             cognates: 0.05,
         }
@@ -159,7 +163,7 @@ impl Ranking {
         Ok(self)
     }
 
-    fn slots(&mut self) -> [(&'static str, &mut f32); 19] {
+    fn slots(&mut self) -> [(&'static str, &mut f32); 20] {
         [
             ("title_boost", &mut self.title_boost),
             ("proximity_boost", &mut self.proximity_boost),
@@ -178,6 +182,7 @@ impl Ranking {
             ("semantic", &mut self.semantic),
             ("lexical_same", &mut self.lexical_same),
             ("lexical_cross", &mut self.lexical_cross),
+            ("lexical_concepts", &mut self.lexical_concepts),
             ("anchors", &mut self.anchors),
             ("cognates", &mut self.cognates),
         ]

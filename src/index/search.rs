@@ -1149,16 +1149,18 @@ impl Searcher {
     /// meaning. A document of either list scores its similarity to the
     /// query (its best passage's cosine) plus, when the words found it,
     /// its lexical score over the best one's, weighed by what the words
-    /// can say: `lexical_same` when it is in the query's language,
-    /// `lexical_cross` in another, where only names and numbers are
-    /// shared. Lexical hits past the fusion window follow in their order.
+    /// can say: `lexical_concepts` for a hit tagged with every country and
+    /// topic the query names, when it names both (the words reached it in
+    /// any language through their names), else `lexical_same` when it is in the query's language
+    /// (or that is not told) and `lexical_cross` in another, where only
+    /// names and numbers are shared. Lexical hits past the fusion window
+    /// follow in their order.
     fn fuse(
         &self,
         searcher: &tantivy::Searcher,
         lexical: Vec<(f32, DocAddress)>,
         meaning: &Meaning,
-        mode: SearchMode,
-        query_lang: Option<&Lang>,
+        (mode, query_lang, concepts): (SearchMode, Option<&Lang>, &Interpreted),
         anchors: &[HashSet<DocAddress>],
     ) -> Vec<(f32, DocAddress)> {
         let r = self.ranking();
@@ -1175,7 +1177,15 @@ impl Searcher {
             .collect();
         let mut rest = Vec::new();
         if mode == SearchMode::Hybrid {
-            let langs = LangColumn::new(searcher);
+            let langs = StrColumn::new(searcher, "lang");
+            let (countries, topics) = (
+                StrColumn::new(searcher, "countries"),
+                StrColumn::new(searcher, "topics"),
+            );
+            // A country and a topic: what a researcher asks for ("resident
+            // registration Paraguay"); a country alone says little about a
+            // passage among others of the same place.
+            let named = !concepts.countries.is_empty() && !concepts.topics.is_empty();
             let top = lexical.first().map_or(1.0, |l| l.0.max(f32::MIN_POSITIVE));
             for (rank, (score, addr)) in lexical.into_iter().enumerate() {
                 if rank >= FUSION_WINDOW {
@@ -1186,10 +1196,19 @@ impl Searcher {
                     (Some(q), Some(d)) => q.as_str() == d,
                     _ => true,
                 };
-                let weight = if same {
-                    r.lexical_same
-                } else {
-                    r.lexical_cross
+                let tagged = named
+                    && concepts
+                        .countries
+                        .iter()
+                        .all(|c| countries.values(addr).contains(c))
+                    && concepts
+                        .topics
+                        .iter()
+                        .all(|t| topics.values(addr).contains(t));
+                let weight = match (tagged, same) {
+                    (true, _) => r.lexical_concepts,
+                    (false, true) => r.lexical_same,
+                    (false, false) => r.lexical_cross,
                 };
                 *scores
                     .entry(addr)
@@ -1248,7 +1267,7 @@ impl Searcher {
             return;
         }
         let window = fused.len().min(COGNATE_WINDOW);
-        let langs = LangColumn::new(searcher);
+        let langs = StrColumn::new(searcher, "lang");
         for (score, addr) in fused[..window].iter_mut() {
             // In the query's language the words themselves were compared.
             if lang.is_some_and(|l| langs.of(*addr).as_deref() == Some(l.as_str())) {
@@ -1459,8 +1478,13 @@ impl Searcher {
             ranked = match order {
                 bits::Order::Score => {
                     let anchors = self.anchors(searcher, &text.meaning)?;
-                    let mut fused =
-                        self.fuse(searcher, ranked, &found, mode, text.lang.as_ref(), &anchors);
+                    let mut fused = self.fuse(
+                        searcher,
+                        ranked,
+                        &found,
+                        (mode, text.lang.as_ref(), &text.interpreted),
+                        &anchors,
+                    );
                     if mode == SearchMode::Hybrid {
                         self.cognates(
                             searcher,
@@ -1762,27 +1786,39 @@ fn open_vectors(
     }
 }
 
-/// Documents' languages, read from the `lang` fast field.
-struct LangColumn {
+/// A string fast field of every segment (`lang`, `countries`, `topics`).
+struct StrColumn {
     columns: Vec<Option<tantivy::columnar::StrColumn>>,
 }
 
-impl LangColumn {
-    fn new(searcher: &tantivy::Searcher) -> Self {
+impl StrColumn {
+    fn new(searcher: &tantivy::Searcher, field: &str) -> Self {
         Self {
             columns: searcher
                 .segment_readers()
                 .iter()
-                .map(|s| s.fast_fields().str("lang").ok().flatten())
+                .map(|s| s.fast_fields().str(field).ok().flatten())
                 .collect(),
         }
     }
 
+    /// The document's values.
+    fn values(&self, addr: DocAddress) -> Vec<String> {
+        let Some(Some(column)) = self.columns.get(addr.segment_ord as usize) else {
+            return Vec::new();
+        };
+        column
+            .term_ords(addr.doc_id)
+            .filter_map(|ord| {
+                let mut out = String::new();
+                column.ord_to_str(ord, &mut out).ok()?.then_some(out)
+            })
+            .collect()
+    }
+
+    /// The document's first value.
     fn of(&self, addr: DocAddress) -> Option<String> {
-        let column = self.columns.get(addr.segment_ord as usize)?.as_ref()?;
-        let ord = column.term_ords(addr.doc_id).next()?;
-        let mut out = String::new();
-        column.ord_to_str(ord, &mut out).ok()?.then_some(out)
+        self.values(addr).into_iter().next()
     }
 }
 
