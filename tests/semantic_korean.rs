@@ -435,29 +435,26 @@ fn the_queries_name_no_vocabulary_term_and_target_the_other_language() {
 // (the numbers this test prints; December 2026):
 //
 //   Korean -> Spanish/English, 34 queries
-//     hybrid    MRR@10 0.068, 0 in the top 3, 17 in the top 10
+//     hybrid    MRR@10 0.154, 4 in the top 3, 21 in the top 10
 //     lexical   MRR@10 0.004, 0 in the top 3,  1 in the top 10
 //     semantic  MRR@10 0.217, 10 in the top 3, 20 in the top 10
 //   Spanish/English -> Korean, 16 queries
-//     hybrid    MRR@10 0.019, 0 in the top 3,  3 in the top 10
+//     hybrid    MRR@10 0.074, 2 in the top 3,  5 in the top 10
 //     lexical   MRR@10 0.000, 0 in the top 3,  0 in the top 10
 //     semantic  MRR@10 0.197, 3 in the top 3,  7 in the top 10
 //
-// Hybrid finds what the words alone cannot, but ranks it below every
-// document in the query's own language that shares a common word with it
-// (공무원, 발표, 기관...): the lexical weight of those (`lexical_same`) is
-// larger than the spread of the model's similarities, so for a Korean
-// query the 14 Korean documents come first and the document found by
-// meaning follows (with `lexical_same=0` hybrid measured 0.245 and 0.177).
-// The floors below are a little under the measured numbers (none is in
-// hybrid's top 3 yet, so hybrid's floor is on the top 10); raise them when
-// the fusion improves.
+// Hybrid finds what the words alone cannot, but still ranks some of it
+// below documents in the query's own language that share words with it.
+// Before a lexical hit's weight followed the share of the query's rarer
+// words it has (`coverage`), one common word (공무원, 발표, 기관...) was
+// enough, and hybrid measured 0.068 and 0.019 here. The floors below are
+// a little under the measured numbers; raise them when the fusion improves.
 
 #[test]
 fn korean_queries_find_spanish_and_english_documents() {
     let [hybrid, lexical, semantic] = measure("ko -> es/en", KOREAN);
-    assert!(hybrid.mrr >= 0.05, "hybrid {hybrid:?}");
-    assert!(hybrid.top10 >= 14, "hybrid {hybrid:?}");
+    assert!(hybrid.mrr >= 0.12, "hybrid {hybrid:?}");
+    assert!(hybrid.top3 >= 3 && hybrid.top10 >= 18, "hybrid {hybrid:?}");
     // Cross-language matching: what the words alone do not find.
     assert!(
         hybrid.mrr >= lexical.mrr + 0.04 && hybrid.top10 >= lexical.top10 + 10,
@@ -470,8 +467,8 @@ fn korean_queries_find_spanish_and_english_documents() {
 #[test]
 fn spanish_and_english_queries_find_korean_documents() {
     let [hybrid, lexical, semantic] = measure("es/en -> ko", TO_KOREAN);
-    assert!(hybrid.mrr >= 0.01, "hybrid {hybrid:?}");
-    assert!(hybrid.top10 >= 2, "hybrid {hybrid:?}");
+    assert!(hybrid.mrr >= 0.05, "hybrid {hybrid:?}");
+    assert!(hybrid.top3 >= 1 && hybrid.top10 >= 4, "hybrid {hybrid:?}");
     assert!(
         hybrid.mrr >= lexical.mrr + 0.01 && hybrid.top10 >= lexical.top10 + 2,
         "hybrid {hybrid:?} against lexical {lexical:?}"

@@ -71,6 +71,10 @@ pub struct Ranking {
     /// ...or `lexical_concepts` whatever its language when the query names
     /// countries or topics, which reach every language through their names.
     pub lexical_concepts: f32,
+    /// A lexical hit in the query's language weighs `lexical_same` times
+    /// the share of the query's rarer words it has (by idf) to this power
+    /// (0: not at all), so that sharing one common word is no evidence.
+    pub coverage: f32,
     /// ...plus `anchors` times the share of the query's names and numbers
     /// that the document has (in any language).
     pub anchors: f32,
@@ -108,6 +112,7 @@ impl Default for Ranking {
             lexical_same: 0.1,
             lexical_cross: 0.02,
             lexical_concepts: 0.5,
+            coverage: 1.0,
             anchors: 0.03,
             cognates: 0.05,
         }
@@ -163,7 +168,7 @@ impl Ranking {
         Ok(self)
     }
 
-    fn slots(&mut self) -> [(&'static str, &mut f32); 20] {
+    fn slots(&mut self) -> [(&'static str, &mut f32); 21] {
         [
             ("title_boost", &mut self.title_boost),
             ("proximity_boost", &mut self.proximity_boost),
@@ -183,6 +188,7 @@ impl Ranking {
             ("lexical_same", &mut self.lexical_same),
             ("lexical_cross", &mut self.lexical_cross),
             ("lexical_concepts", &mut self.lexical_concepts),
+            ("coverage", &mut self.coverage),
             ("anchors", &mut self.anchors),
             ("cognates", &mut self.cognates),
         ]

@@ -1122,13 +1122,18 @@ impl Searcher {
             fruits.alive(a) && !excluded.contains(&a) && (!phrases || fruits.matched(a))
         });
         let best = |hits: &mut dyn Iterator<Item = &SemanticHit>| -> Vec<SemanticHit> {
-            let mut v: Vec<SemanticHit> = hits.copied().collect();
-            v.sort_by(|a, b| {
+            let order = |a: &SemanticHit, b: &SemanticHit| {
                 b.similarity
                     .total_cmp(&a.similarity)
                     .then_with(|| a.addr.cmp(&b.addr))
-            });
-            v.truncate(SEMANTIC_WINDOW);
+            };
+            let mut v: Vec<SemanticHit> = hits.copied().collect();
+            // The best window first, without sorting the rest.
+            if v.len() > SEMANTIC_WINDOW {
+                v.select_nth_unstable_by(SEMANTIC_WINDOW, order);
+                v.truncate(SEMANTIC_WINDOW);
+            }
+            v.sort_by(order);
             v
         };
         let filtered = best(&mut candidates.iter().filter(|h| fruits.passes(h.addr)));
@@ -1161,7 +1166,7 @@ impl Searcher {
         lexical: Vec<(f32, DocAddress)>,
         meaning: &Meaning,
         (mode, query_lang, concepts): (SearchMode, Option<&Lang>, &Interpreted),
-        anchors: &[HashSet<DocAddress>],
+        (anchors, coverage): &(Vec<HashSet<DocAddress>>, Coverage),
     ) -> Vec<(f32, DocAddress)> {
         let r = self.ranking();
         let similarity = |a: DocAddress| {
@@ -1207,7 +1212,7 @@ impl Searcher {
                         .all(|t| topics.values(addr).contains(t));
                 let weight = match (tagged, same) {
                     (true, _) => r.lexical_concepts,
-                    (false, true) => r.lexical_same,
+                    (false, true) => r.lexical_same * coverage.of(addr).powf(r.coverage),
                     (false, false) => r.lexical_cross,
                 };
                 *scores
@@ -1331,6 +1336,33 @@ impl Searcher {
             }
         }
         Ok(out)
+    }
+
+    /// The query's words as the all-languages view has them, each with its
+    /// idf and the documents that have it: how much of a query a document
+    /// covers, weighed by how rare each word is. Words in more than a
+    /// quarter of the documents say little and are left out.
+    fn coverage(&self, searcher: &tantivy::Searcher, text: &str) -> Result<Coverage, SearchError> {
+        let Some(analyzer) = self.analyzer(self.fields.all.analyzer) else {
+            return Ok(Coverage::default());
+        };
+        let docs = searcher.num_docs().max(1);
+        let mut seen = HashSet::new();
+        let mut words = Vec::new();
+        for t in analyzer.analyze(text, Mode::Query) {
+            let term = Term::from_field_text(self.fields.all.body, &t.text);
+            if !seen.insert(t.text) {
+                continue;
+            }
+            let df = searcher.doc_freq(&term)?;
+            if df == 0 || df > docs / 4 {
+                continue;
+            }
+            let idf = (docs as f32 / df as f32).ln();
+            let query = TermQuery::new(term, IndexRecordOption::Basic);
+            words.push((idf, searcher.search(&query, &DocSetCollector)?));
+        }
+        Ok(Coverage { words })
     }
 
     /// A hit found by meaning: its best passage as the snippet, and its
@@ -1477,13 +1509,16 @@ impl Searcher {
         if mode != SearchMode::Lexical {
             ranked = match order {
                 bits::Order::Score => {
-                    let anchors = self.anchors(searcher, &text.meaning)?;
+                    let evidence = (
+                        self.anchors(searcher, &text.meaning)?,
+                        self.coverage(searcher, &text.meaning)?,
+                    );
                     let mut fused = self.fuse(
                         searcher,
                         ranked,
                         &found,
                         (mode, text.lang.as_ref(), &text.interpreted),
-                        &anchors,
+                        &evidence,
                     );
                     if mode == SearchMode::Hybrid {
                         self.cognates(
@@ -1750,6 +1785,30 @@ impl Searcher {
             semantic: self.semantic_status(),
             facets: self.facets(&counts, &req),
         })
+    }
+}
+
+/// The query's rarer words and the documents that have them.
+#[derive(Default)]
+struct Coverage {
+    words: Vec<(f32, HashSet<DocAddress>)>,
+}
+
+impl Coverage {
+    /// The share of the query's rarer words (by idf) that `addr` has;
+    /// 1 when the query has none.
+    fn of(&self, addr: DocAddress) -> f32 {
+        let total: f32 = self.words.iter().map(|(idf, _)| idf).sum();
+        if total <= 0.0 {
+            return 1.0;
+        }
+        let found: f32 = self
+            .words
+            .iter()
+            .filter(|(_, docs)| docs.contains(&addr))
+            .map(|(idf, _)| idf)
+            .sum();
+        found / total
     }
 }
 
