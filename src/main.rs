@@ -731,19 +731,24 @@ fn spinner() -> ProgressBar {
 /// Install the dictionary if missing, showing progress; used by every
 /// command that needs Korean.
 fn ensure_dictionary(config: &Config, from: Option<PathBuf>, force: bool) -> Result<dict::Outcome> {
-    let pb = spinner();
     let opts = dict::InstallOptions {
         root: config.dict_root.clone(),
         from,
         force,
     };
+    Ok(with_steps(|step| dict::install(&opts, step))?)
+}
+
+/// Run an install, its steps shown on a spinner (and logged).
+fn with_steps<T>(work: impl FnOnce(&mut dyn dict::Progress) -> T) -> T {
+    let pb = spinner();
     let mut step = |m: &str| {
         tracing::info!("{m}");
         pb.set_message(m.to_string());
     };
-    let outcome = dict::install(&opts, &mut step);
+    let out = work(&mut step);
     pb.finish_and_clear();
-    Ok(outcome?)
+    out
 }
 
 fn dict_install(config: &Config, from: Option<PathBuf>, force: bool) -> Result<()> {
@@ -816,19 +821,12 @@ fn serve_model(config: &Config) -> Option<PathBuf> {
 
 /// Install the embedding model if missing, showing progress.
 fn ensure_model(config: &Config, from: Option<PathBuf>, force: bool) -> Result<model::Outcome> {
-    let pb = spinner();
     let opts = model::InstallOptions {
         root: config.model_root.clone(),
         from,
         force,
     };
-    let mut step = |m: &str| {
-        tracing::info!("{m}");
-        pb.set_message(m.to_string());
-    };
-    let outcome = model::install(&opts, &mut step);
-    pb.finish_and_clear();
-    Ok(outcome?)
+    Ok(with_steps(|step| model::install(&opts, step))?)
 }
 
 fn model_install(config: &Config, from: Option<PathBuf>, force: bool) -> Result<()> {
