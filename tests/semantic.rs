@@ -274,6 +274,13 @@ fn a_spanish_question_finds_the_english_document_over_http() {
         "{excluded}"
     );
 
+    // The page offers the choice, and keeps it.
+    let (status, page) = http_get(server.addr, &format!("/?q={q}&mode=semantic"));
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<select name="mode">"#), "no mode select");
+    assert!(page.contains(r#"<option value="semantic" selected>"#));
+    assert!(page.contains("opens on Sundays"));
+
     let bad = http_get(server.addr, "/api/search?q=x&mode=fuzzy");
     assert_eq!(bad.0, 400);
     assert!(bad.1.contains("mode must be"), "{}", bad.1);
@@ -293,6 +300,9 @@ fn without_a_model_search_is_lexical_and_says_so() {
     );
     let stats = get_json(&server, "/api/stats");
     assert_eq!(stats["semantic"]["available"], false);
+    // No choice of mode on the page without a model.
+    let (_, page) = http_get(server.addr, "/?q=library");
+    assert!(!page.contains(r#"name="mode""#));
     for mode in ["", "&mode=semantic", "&mode=hybrid"] {
         let r = get_json(&server, &format!("/api/search?q=library{mode}"));
         assert_eq!(r["interpreted"]["mode"], "lexical");

@@ -243,7 +243,9 @@ fn layout(ui: UiLang, title: &str, switch: &dyn Fn(UiLang) -> String, main: Mark
     }
 }
 
-fn search_form(t: &Text, q: &PageQuery, sort: Option<&str>) -> Markup {
+/// The search box and its options; the match select (words and meaning,
+/// words, meaning) only when the engine has an embedding model.
+fn search_form(t: &Text, q: &PageQuery, sort: Option<&str>, meaning: bool) -> Markup {
     let mode = q.value("mode");
     html! {
         form #search role="search" action="/" method="get" {
@@ -258,14 +260,14 @@ fn search_form(t: &Text, q: &PageQuery, sort: Option<&str>) -> Markup {
                     option value="date" selected[sort == Some("date")] { (t.newest) }
                 }
             }
-            label.sort {
+            @if meaning { label.sort {
                 (t.mode) " "
                 select name="mode" {
                     option value="" selected[mode.is_none()] { (t.mode_hybrid) }
                     option value="lexical" selected[mode == Some("lexical")] { (t.mode_lexical) }
                     option value="semantic" selected[mode == Some("semantic")] { (t.mode_semantic) }
                 }
-            }
+            } }
         }
     }
 }
@@ -565,7 +567,7 @@ pub fn results(q: &PageQuery, r: &SearchResponse, site: &Site) -> Markup {
     };
     let main = html! {
         main #main {
-            (search_form(t, q, q.value("sort")))
+            (search_form(t, q, q.value("sort"), engine.semantic.is_some()))
             div.columns {
                 (filters_aside(t, q, r))
                 section #results.results aria-labelledby="results-heading" {
@@ -605,7 +607,7 @@ pub fn error(q: &PageQuery, status: u16, message: &str) -> Markup {
     };
     let main = html! {
         main #main {
-            (search_form(t, q, None))
+            (search_form(t, q, None, false))
             section #results.error {
                 h2 { (heading) }
                 p { (message) }
