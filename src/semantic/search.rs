@@ -90,13 +90,6 @@ impl VectorIndex {
         self.rows.is_empty()
     }
 
-    /// Bytes of vectors held in memory.
-    pub fn memory(&self) -> usize {
-        self.values.len()
-            + self.scales.len() * 4
-            + self.rows.len() * std::mem::size_of::<(DocAddress, Span)>()
-    }
-
     /// Every document `keep` accepts, with its passage most similar to
     /// `query` (exact: every passage is compared), in row order.
     pub fn scores(&self, query: &[f32], keep: &dyn Fn(DocAddress) -> bool) -> Vec<SemanticHit> {

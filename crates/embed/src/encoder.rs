@@ -74,11 +74,6 @@ impl Encoder {
         self.kernel.name()
     }
 
-    /// Use the portable code (to compare it with the detected kernel).
-    pub fn force_portable(&mut self) {
-        self.kernel = Kernel::Portable;
-    }
-
     /// The mean of the last layer's states for one window of token ids
     /// (`<s>` … `</s>`); ids past the model's positions are not read.
     pub fn mean_pooled(&self, ids: &[u32]) -> Vec<f32> {

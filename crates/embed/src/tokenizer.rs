@@ -68,15 +68,6 @@ impl Tokenizer {
         (self.vocab.bos, self.vocab.eos)
     }
 
-    /// The text of a piece (with `▁` for a word start).
-    pub fn piece(&self, id: u32) -> Option<&str> {
-        let i = id as usize;
-        if i + 1 >= self.vocab.offsets.len() {
-            return None;
-        }
-        std::str::from_utf8(piece_of(&self.vocab, i)).ok()
-    }
-
     fn lookup(&self, s: &[u8]) -> Option<usize> {
         let mut slot = fnv1a(s) as usize & self.mask;
         loop {
