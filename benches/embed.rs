@@ -14,21 +14,12 @@ use std::time::Instant;
 use egovkb::semantic::{Kind, Model};
 use egovkb::semantic::{install, vectors};
 
-const PER_SET: usize = 40;
+#[path = "support/eval.rs"]
+mod eval;
 
-fn texts(set: &str, file: &str, field: &str, n: usize) -> Vec<String> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/eval")
-        .join(set)
-        .join(file);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .take(n)
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v[field].as_str().map(str::to_string))
-        .collect()
-}
+use eval::texts;
+
+const PER_SET: usize = 40;
 
 fn reference(wheel: &std::path::Path, passages: &[String]) -> (f64, Vec<Vec<f32>>) {
     let dir = tempfile::tempdir().expect("temporary directory");

@@ -33,17 +33,20 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-/// The wrk script: a fixed rotation of search paths.
-fn wrk_script(dir: &Path) -> PathBuf {
+/// The wrk script: a fixed rotation of search paths, each with `extra`
+/// parameters (such as `&mode=lexical`).
+fn wrk_script(dir: &Path, name: &str, extra: &str) -> PathBuf {
     let mut paths = Vec::new();
     for (i, q) in QUERIES.iter().enumerate() {
         let q = percent_encode(q);
-        paths.push(format!("/api/search?q={q}"));
-        paths.push(format!("/api/search?q={q}&offset=10"));
+        paths.push(format!("/api/search?q={q}{extra}"));
+        paths.push(format!("/api/search?q={q}&offset=10{extra}"));
         if i % 2 == 0 {
-            paths.push(format!("/api/search?q={q}&lang=en&lang=es&year=2017..2022"));
+            paths.push(format!(
+                "/api/search?q={q}&lang=en&lang=es&year=2017..2022{extra}"
+            ));
         } else {
-            paths.push(format!("/api/search?q={q}&type=notice&country=PY"));
+            paths.push(format!("/api/search?q={q}&type=notice&country=PY{extra}"));
         }
     }
     let list: Vec<String> = paths.iter().map(|p| format!("  \"{p}\",")).collect();
@@ -51,7 +54,7 @@ fn wrk_script(dir: &Path) -> PathBuf {
         "local paths = {{\n{}\n}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n",
         list.join("\n")
     );
-    let path = dir.join("queries.lua");
+    let path = dir.join(name);
     std::fs::write(&path, script).expect("writing the wrk script");
     path
 }
@@ -242,7 +245,7 @@ fn main() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let script = wrk_script(&work);
+    let script = wrk_script(&work, "queries.lua", "");
     // Warm the page cache and the searcher.
     wrk(port, &script, 2, 2);
 
@@ -259,6 +262,29 @@ fn main() {
         row(&c.to_string(), &r);
     }
     let mut notes = Vec::new();
+
+    // With a model, the runs above are hybrid (the default): the same
+    // searches by words only, alternated with hybrid ones.
+    let stats = corpus::get(port, "/api/stats").unwrap_or_default();
+    if stats.contains("\"available\":true") {
+        let lexical = wrk_script(&work, "queries-lexical.lua", "&mode=lexical");
+        let (mut words, mut both) = (Vec::new(), Vec::new());
+        for _ in 0..2 {
+            words.push(wrk(port, &lexical, 64, secs));
+            both.push(wrk(port, &script, 64, secs));
+        }
+        let mean = |runs: &[Run]| runs.iter().map(|r| r.rps).sum::<f64>() / runs.len() as f64;
+        for r in &words {
+            row("64, `mode=lexical` (alternated)", r);
+        }
+        for r in &both {
+            row("64, hybrid (alternated)", r);
+        }
+        notes.push(format!(
+            "hybrid: {:.0} % of lexical throughput at 64 connections (means of the alternated runs)",
+            100.0 * mean(&both) / mean(&words)
+        ));
+    }
 
     // The swap alone, without a reindex's CPU: the pointer file flipped
     // every second between the generation in service and a copy of it.

@@ -30,9 +30,8 @@ use crate::analysis::{Analyzer, AnalyzerName, Mode};
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::{UiLang, searchable_text};
-use crate::semantic::Kind;
 use crate::semantic::passages::Span;
-use crate::semantic::search::{SemanticHit, VectorIndex};
+use crate::semantic::search::{QueryVector, SemanticHit, VectorIndex};
 
 /// The proximity bonus reorders this many best candidates by the other
 /// evidence (positions are dear to read for every match). Retrieval
@@ -1081,7 +1080,7 @@ impl Searcher {
 
     /// The model's vector of the query's words, when the search ranks by
     /// meaning (asked for or by default) and can: a model, vectors, words.
-    fn query_vector(&self, req: &SearchRequest, text: &TextQuery) -> Option<Vec<f32>> {
+    fn query_vector(&self, req: &SearchRequest, text: &TextQuery) -> Option<Arc<[f32]>> {
         if req.mode == Some(SearchMode::Lexical) || text.meaning.trim().is_empty() {
             return None;
         }
@@ -1091,22 +1090,22 @@ impl Searcher {
         while !text.meaning.is_char_boundary(end) {
             end -= 1;
         }
-        Some(semantic.model.embed(&text.meaning[..end], Kind::Query))
+        Some(semantic.embed_query(&text.meaning[..end]))
     }
 
     /// The documents nearest the query by meaning: the best
     /// [`SEMANTIC_WINDOW`] that pass the filters (returned, to be ranked)
     /// and the best of all (for the facet counts), added to the matched
     /// documents. Exclusions hold, and quoted phrases stay required.
-    fn by_meaning(
+    fn by_meaning<'v>(
         &self,
         searcher: &tantivy::Searcher,
-        vectors: &VectorIndex,
+        vectors: &'v VectorIndex,
         query: &[f32],
         (exclusions, phrases): (&[Box<dyn Query>], bool),
         mode: SearchMode,
         fruits: &mut bits::Fruits,
-    ) -> Result<Meaning, SearchError> {
+    ) -> Result<Meaning<'v>, SearchError> {
         let excluded: HashSet<DocAddress> = if exclusions.is_empty() {
             HashSet::new()
         } else {
@@ -1118,35 +1117,24 @@ impl Searcher {
             );
             searcher.search(&any, &DocSetCollector)?
         };
-        let candidates = vectors.scores(query, &|a| {
-            fruits.alive(a) && !excluded.contains(&a) && (!phrases || fruits.matched(a))
-        });
-        let best = |hits: &mut dyn Iterator<Item = &SemanticHit>| -> Vec<SemanticHit> {
-            let order = |a: &SemanticHit, b: &SemanticHit| {
-                b.similarity
-                    .total_cmp(&a.similarity)
-                    .then_with(|| a.addr.cmp(&b.addr))
-            };
-            let mut v: Vec<SemanticHit> = hits.copied().collect();
-            // The best window first, without sorting the rest.
-            if v.len() > SEMANTIC_WINDOW {
-                v.select_nth_unstable_by(SEMANTIC_WINDOW, order);
-                v.truncate(SEMANTIC_WINDOW);
-            }
-            v.sort_by(order);
-            v
+        let Some(query) = vectors.prepare(query) else {
+            return Ok(Meaning::default());
         };
-        let filtered = best(&mut candidates.iter().filter(|h| fruits.passes(h.addr)));
-        let unfiltered = best(&mut candidates.iter());
+        let nearest = vectors.nearest(
+            &query,
+            &|a| fruits.alive(a) && !excluded.contains(&a) && (!phrases || fruits.matched(a)),
+            &|a| fruits.passes(a),
+            SEMANTIC_WINDOW,
+        );
         if mode == SearchMode::Semantic {
             fruits.clear_matched();
         }
-        for h in filtered.iter().chain(&unfiltered) {
+        for h in nearest.filtered.iter().chain(&nearest.all) {
             fruits.add_matched(h.addr);
         }
         Ok(Meaning {
-            best: filtered,
-            all: candidates,
+            best: nearest.filtered,
+            found: Some((vectors, query)),
         })
     }
 
@@ -1164,17 +1152,12 @@ impl Searcher {
         &self,
         searcher: &tantivy::Searcher,
         lexical: Vec<(f32, DocAddress)>,
-        meaning: &Meaning,
+        meaning: &Meaning<'_>,
         (mode, query_lang, concepts): (SearchMode, Option<&Lang>, &Interpreted),
         (anchors, coverage): &(Vec<HashSet<DocAddress>>, Coverage),
     ) -> Vec<(f32, DocAddress)> {
         let r = self.ranking();
-        let similarity = |a: DocAddress| {
-            meaning
-                .all
-                .binary_search_by(|h| h.addr.cmp(&a))
-                .map_or(0.0, |i| meaning.all[i].similarity)
-        };
+        let similarity = |a: DocAddress| meaning.hit(a).map_or(0.0, |h| h.similarity);
         let mut scores: HashMap<DocAddress, f32> = meaning
             .best
             .iter()
@@ -1247,7 +1230,7 @@ impl Searcher {
         &self,
         searcher: &tantivy::Searcher,
         fused: &mut [(f32, DocAddress)],
-        meaning: &Meaning,
+        meaning: &Meaning<'_>,
         query: &str,
         lang: Option<&Lang>,
     ) {
@@ -1282,10 +1265,8 @@ impl Searcher {
                 continue;
             };
             let passage = meaning
-                .all
-                .binary_search_by(|h| h.addr.cmp(addr))
-                .ok()
-                .map(|i| meaning.all[i].span.text(&doc))
+                .hit(*addr)
+                .map(|h| h.span.text(&doc))
                 .filter(|t| !t.trim().is_empty())
                 .unwrap_or(doc.body.as_str());
             let words: HashSet<String> = format!("{} {}", doc.title, passage)
@@ -1814,11 +1795,19 @@ impl Coverage {
 
 /// What a search found by meaning.
 #[derive(Default)]
-struct Meaning {
+struct Meaning<'v> {
     /// The nearest documents that pass the filters, nearest first.
     best: Vec<SemanticHit>,
-    /// Every document considered, with its similarity, in address order.
-    all: Vec<SemanticHit>,
+    /// The vectors and the query, for any other document's best passage.
+    found: Option<(&'v VectorIndex, QueryVector)>,
+}
+
+impl Meaning<'_> {
+    /// A document's best passage for the query, if it has vectors.
+    fn hit(&self, addr: DocAddress) -> Option<SemanticHit> {
+        let (vectors, query) = self.found.as_ref()?;
+        vectors.hit(query, addr)
+    }
 }
 
 /// The generation's passage vectors, when the engine embeds with the model

@@ -1,6 +1,12 @@
-//! Search by meaning over a generation's passage vectors: every passage
-//! compared with the query (exact, 8-bit), each document scored by its best
-//! passage.
+//! Search by meaning over a generation's passage vectors, each document
+//! scored by its best passage.
+//!
+//! Up to [`EXACT_LIMIT`] passages every one is compared with the query
+//! (8-bit dot products). Beyond, a first pass compares one-bit codes (the
+//! signs of each vector less the corpus mean, 48 bytes a passage) by
+//! Hamming distance, and the [`OVERSAMPLE`] × k nearest documents by code
+//! are compared exactly: the k returned are then nearly always the exact
+//! k (BENCHMARKS.md, "Vectors").
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,14 +16,26 @@ use tantivy::DocAddress;
 use super::passages::Span;
 use super::vectors::{self, Quantised, VectorError};
 
+/// Passages up to which every one is compared exactly.
+pub const EXACT_LIMIT: usize = 20_000;
+/// Overrides [`EXACT_LIMIT`] (a number of passages; 0: codes always).
+pub const EXACT_LIMIT_VAR: &str = "EGOVKB_EXACT_VECTORS";
+/// Documents compared exactly per document returned, after the codes.
+pub const OVERSAMPLE: usize = 4;
+
 /// A generation's vectors in memory, row by row, each row a passage of a
-/// live document of the opened tantivy searcher.
+/// live document of the opened tantivy searcher, in document order.
 pub struct VectorIndex {
     pub model: String,
     dim: usize,
     values: Vec<i8>,
     scales: Vec<f32>,
     rows: Vec<(DocAddress, Span)>,
+    /// The corpus's mean vector, and each row's signs less it, packed.
+    center: Vec<f32>,
+    codes: Vec<u64>,
+    words: usize,
+    exact_limit: usize,
 }
 
 /// A document found by meaning: its best passage and that passage's
@@ -27,6 +45,21 @@ pub struct SemanticHit {
     pub addr: DocAddress,
     pub similarity: f32,
     pub span: Span,
+}
+
+/// A query ready to be compared: its 8-bit vector and its code.
+pub struct QueryVector {
+    quantised: Quantised,
+    code: Vec<u64>,
+}
+
+/// The nearest documents of one search, nearest first.
+#[derive(Debug, Default)]
+pub struct Nearest {
+    /// Among the documents that pass the filters.
+    pub filtered: Vec<SemanticHit>,
+    /// Among every document considered.
+    pub all: Vec<SemanticHit>,
 }
 
 impl VectorIndex {
@@ -45,12 +78,20 @@ impl VectorIndex {
             .enumerate()
             .map(|(i, d)| (d.id.as_str(), i))
             .collect();
+        let exact_limit = std::env::var(EXACT_LIMIT_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(EXACT_LIMIT);
         let mut index = Self {
             model: header.model,
             dim: header.dim,
             values: Vec::new(),
             scales: Vec::new(),
             rows: Vec::new(),
+            center: vec![0.0; header.dim],
+            codes: Vec::new(),
+            words: header.dim.div_ceil(64),
+            exact_limit,
         };
         let mut id = String::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
@@ -78,7 +119,40 @@ impl VectorIndex {
                 }
             }
         }
+        index.encode();
         Ok(Some(index))
+    }
+
+    /// The mean vector and every row's code.
+    fn encode(&mut self) {
+        let n = self.rows.len();
+        if n == 0 {
+            return;
+        }
+        let mut sum = vec![0f64; self.dim];
+        for (row, scale) in self.values.chunks_exact(self.dim).zip(&self.scales) {
+            for (s, &v) in sum.iter_mut().zip(row) {
+                *s += f64::from(v) * f64::from(*scale);
+            }
+        }
+        self.center = sum.iter().map(|s| (s / n as f64) as f32).collect();
+        let mut codes = Vec::with_capacity(n * self.words);
+        for (row, scale) in self.values.chunks_exact(self.dim).zip(&self.scales) {
+            let unscaled = row.iter().map(|&v| f32::from(v) * scale);
+            codes.extend(self.code(unscaled));
+        }
+        self.codes = codes;
+    }
+
+    /// The signs of `v` less the mean, packed in 64-bit words.
+    fn code(&self, v: impl Iterator<Item = f32>) -> Vec<u64> {
+        let mut code = vec![0u64; self.words];
+        for (i, (x, c)) in v.zip(&self.center).enumerate() {
+            if x > *c {
+                code[i / 64] |= 1 << (i % 64);
+            }
+        }
+        code
     }
 
     /// Passages held.
@@ -90,38 +164,143 @@ impl VectorIndex {
         self.rows.is_empty()
     }
 
-    /// Every document `keep` accepts, with its passage most similar to
-    /// `query` (exact: every passage is compared), in row order.
-    pub fn scores(&self, query: &[f32], keep: &dyn Fn(DocAddress) -> bool) -> Vec<SemanticHit> {
-        if query.len() != self.dim {
-            return Vec::new();
-        }
-        let q = Quantised::new(query);
-        let mut out: Vec<SemanticHit> = Vec::new();
-        let mut accepted: Option<(DocAddress, bool)> = None;
-        for (i, (addr, span)) in self.rows.iter().enumerate() {
-            if accepted.is_none_or(|(a, _)| a != *addr) {
-                accepted = Some((*addr, keep(*addr)));
-            }
-            if !accepted.is_some_and(|(_, ok)| ok) {
-                continue;
-            }
-            let row = &self.values[i * self.dim..(i + 1) * self.dim];
-            let similarity = vectors::similarity(row, self.scales[i], &q.values, q.scale);
-            match out.last_mut() {
-                Some(last) if last.addr == *addr => {
-                    if similarity > last.similarity {
-                        last.similarity = similarity;
-                        last.span = *span;
-                    }
-                }
-                _ => out.push(SemanticHit {
-                    addr: *addr,
-                    similarity,
-                    span: *span,
-                }),
-            }
-        }
-        out
+    /// The query prepared for [`Self::nearest`] and [`Self::hit`]; `None`
+    /// when its dimension is not the vectors'.
+    pub fn prepare(&self, query: &[f32]) -> Option<QueryVector> {
+        (query.len() == self.dim).then(|| QueryVector {
+            quantised: Quantised::new(query),
+            code: self.code(query.iter().copied()),
+        })
     }
+
+    /// Compare every passage exactly up to `limit` passages (instead of
+    /// [`EXACT_LIMIT`] or `EGOVKB_EXACT_VECTORS`).
+    pub fn with_exact_limit(mut self, limit: usize) -> Self {
+        self.exact_limit = limit;
+        self
+    }
+
+    /// Whether every passage is compared exactly.
+    pub fn exact(&self) -> bool {
+        self.rows.len() <= self.exact_limit
+    }
+
+    /// The `k` documents nearest the query among those `keep` accepts, and
+    /// among those `passes` accepts too, each by its best passage.
+    pub fn nearest(
+        &self,
+        query: &QueryVector,
+        keep: &dyn Fn(DocAddress) -> bool,
+        passes: &dyn Fn(DocAddress) -> bool,
+        k: usize,
+    ) -> Nearest {
+        let exact = self.exact();
+        let distances = if exact {
+            Vec::new()
+        } else {
+            distances(&self.codes, &query.code, self.words)
+        };
+        // Per document considered: its first row and a score (higher is
+        // nearer), exact or from the codes.
+        let mut considered: Vec<(f32, usize)> = Vec::new();
+        let mut at = 0;
+        while at < self.rows.len() {
+            let addr = self.rows[at].0;
+            let end = self.rows[at..]
+                .iter()
+                .position(|r| r.0 != addr)
+                .map_or(self.rows.len(), |p| at + p);
+            if keep(addr) {
+                let score = (at..end)
+                    .map(|r| {
+                        if exact {
+                            self.similarity(r, &query.quantised)
+                        } else {
+                            -(distances[r] as f32)
+                        }
+                    })
+                    .fold(f32::MIN, f32::max);
+                considered.push((score, at));
+            }
+            at = end;
+        }
+        let wanted = if exact { k } else { k * OVERSAMPLE };
+        let best = |candidates: Vec<(f32, usize)>| -> Vec<SemanticHit> {
+            let mut hits: Vec<SemanticHit> = top(candidates, wanted)
+                .into_iter()
+                .filter_map(|(_, row)| self.hit(query, self.rows[row].0))
+                .collect();
+            hits.sort_by(|a, b| {
+                b.similarity
+                    .total_cmp(&a.similarity)
+                    .then_with(|| a.addr.cmp(&b.addr))
+            });
+            hits.truncate(k);
+            hits
+        };
+        let filtered: Vec<(f32, usize)> = considered
+            .iter()
+            .copied()
+            .filter(|(_, row)| passes(self.rows[*row].0))
+            .collect();
+        Nearest {
+            filtered: best(filtered),
+            all: best(considered),
+        }
+    }
+
+    /// A document's best passage for the query, compared exactly; `None`
+    /// when it has no vectors.
+    pub fn hit(&self, query: &QueryVector, addr: DocAddress) -> Option<SemanticHit> {
+        let start = self.rows.partition_point(|r| r.0 < addr);
+        let end = start + self.rows[start..].partition_point(|r| r.0 == addr);
+        (start..end)
+            .map(|r| SemanticHit {
+                addr,
+                similarity: self.similarity(r, &query.quantised),
+                span: self.rows[r].1,
+            })
+            .reduce(|a, b| if b.similarity > a.similarity { b } else { a })
+    }
+
+    fn similarity(&self, row: usize, q: &Quantised) -> f32 {
+        let values = &self.values[row * self.dim..(row + 1) * self.dim];
+        vectors::similarity(values, self.scales[row], &q.values, q.scale)
+    }
+}
+
+/// The `n` highest-scored of `v`, in no order.
+fn top(mut v: Vec<(f32, usize)>, n: usize) -> Vec<(f32, usize)> {
+    if v.len() > n {
+        v.select_nth_unstable_by(n, |a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        v.truncate(n);
+    }
+    v
+}
+
+/// Every code's Hamming distance to `code` (the bits in which they
+/// differ), with the CPU's `popcnt` where it has one.
+fn distances(codes: &[u64], code: &[u64], words: usize) -> Vec<u32> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU has the instruction, checked just above.
+            return unsafe { distances_popcnt(codes, code, words) };
+        }
+    }
+    distances_portable(codes, code, words)
+}
+
+#[inline(always)]
+fn distances_portable(codes: &[u64], code: &[u64], words: usize) -> Vec<u32> {
+    codes
+        .chunks_exact(words)
+        .map(|row| row.iter().zip(code).map(|(x, y)| (x ^ y).count_ones()).sum())
+        .collect()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "popcnt")]
+fn distances_popcnt(codes: &[u64], code: &[u64], words: usize) -> Vec<u32> {
+    distances_portable(codes, code, words)
 }
