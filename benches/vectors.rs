@@ -25,8 +25,8 @@ fn main() {
         std::env::var("EGOVKB_BENCH_INDEX").expect("EGOVKB_BENCH_INDEX: an index directory"),
     );
     let index_dir = IndexDir::new(&dir);
-    let generation = index_dir
-        .path_of(&index_dir.current().expect("an index generation in service"));
+    let generation =
+        index_dir.path_of(&index_dir.current().expect("an index generation in service"));
     let index = tantivy::Index::open_in_dir(&generation).expect("opening the index");
     let searcher = index.reader().expect("a reader").searcher();
     let open = || {
@@ -48,7 +48,9 @@ fn main() {
     let (mut t_exact, mut t_codes) = (Vec::new(), Vec::new());
     let (mut at10, mut at100) = (0usize, 0usize);
     for q in &queries {
-        let v = exact.prepare(&model.embed(q, Kind::Query)).expect("dimension");
+        let v = exact
+            .prepare(&model.embed(q, Kind::Query))
+            .expect("dimension");
         let t = Instant::now();
         let want = exact.nearest(&v, &all, &all, 100);
         t_exact.push(t.elapsed().as_secs_f64() * 1e3);

@@ -295,7 +295,12 @@ fn distances(codes: &[u64], code: &[u64], words: usize) -> Vec<u32> {
 fn distances_portable(codes: &[u64], code: &[u64], words: usize) -> Vec<u32> {
     codes
         .chunks_exact(words)
-        .map(|row| row.iter().zip(code).map(|(x, y)| (x ^ y).count_ones()).sum())
+        .map(|row| {
+            row.iter()
+                .zip(code)
+                .map(|(x, y)| (x ^ y).count_ones())
+                .sum()
+        })
         .collect()
 }
 

@@ -1,0 +1,179 @@
+//! Execution beyond the first pass: the bonuses over the best candidates
+//! (proximity, all concepts) and the documents found by meaning.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use tantivy::DocAddress;
+use tantivy::collector::DocSetCollector;
+use tantivy::query::{BooleanQuery, Occur, Query};
+use tantivy::query::{EnableScoring, Scorer};
+
+use super::request::{SearchMode, SearchRequest};
+use super::understand::TextQuery;
+use super::{SearchError, Searcher, hangul_word};
+use crate::index::bits::{self};
+use crate::index::matching::Plan;
+use crate::semantic::search::{QueryVector, SemanticHit, VectorIndex};
+
+/// The proximity bonus reorders this many best candidates by the other
+/// evidence (positions are dear to read for every match). Retrieval
+/// quality is the same on every benchmark set with 30, 100 or 300
+/// (BENCHMARKS.md): the bonus is small beside the terms' own scores.
+pub(super) const RESCORE_WINDOW: usize = 30;
+
+/// Documents found by meaning, per search.
+pub(super) const SEMANTIC_WINDOW: usize = 100;
+
+/// Bytes of a query given to the model (a longer one is cut at a
+/// character boundary).
+pub(super) const MAX_QUERY_BYTES: usize = 2_000;
+
+/// What a search found by meaning.
+#[derive(Default)]
+pub(super) struct Meaning<'v> {
+    /// The nearest documents that pass the filters, nearest first.
+    pub(super) best: Vec<SemanticHit>,
+    /// The vectors and the query, for any other document's best passage.
+    pub(super) found: Option<(&'v VectorIndex, QueryVector)>,
+}
+
+impl Meaning<'_> {
+    /// A document's best passage for the query, if it has vectors.
+    pub(super) fn hit(&self, addr: DocAddress) -> Option<SemanticHit> {
+        let (vectors, query) = self.found.as_ref()?;
+        vectors.hit(query, addr)
+    }
+}
+
+impl Searcher {
+    /// What the one pass matches and scores: the text's terms with their
+    /// BM25 weights (Korean and Latin-script terms with their own
+    /// parameters), its phrases and its exclusions, moved out of `text`.
+    pub(super) fn plan(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &mut TextQuery,
+    ) -> tantivy::Result<Plan> {
+        let terms = text
+            .weighted
+            .iter()
+            .map(|(t, w)| {
+                let hangul = t.value().as_str().is_some_and(hangul_word);
+                let params = if hangul {
+                    self.ranking().korean
+                } else {
+                    self.ranking().latin
+                };
+                Ok((t.clone(), self.stats.bm25(searcher, t, hangul, params, *w)?))
+            })
+            .collect::<tantivy::Result<_>>()?;
+        Ok(Plan {
+            terms,
+            must: std::mem::take(&mut text.must),
+            must_not: std::mem::take(&mut text.must_not),
+        })
+    }
+
+    /// Add the bonus `extra` gives each of the `ranked` candidates and sort
+    /// them again (a second phase over the best of the first).
+    pub(super) fn rescore(
+        searcher: &tantivy::Searcher,
+        ranked: &mut [(f32, DocAddress)],
+        extra: &[Box<dyn Query>],
+        in_time: &dyn Fn() -> Result<(), SearchError>,
+    ) -> Result<(), SearchError> {
+        // One scorer per clause, each moved forward by seeking: a union of
+        // them would step through every document between two candidates.
+        let weights = extra
+            .iter()
+            .map(|q| q.weight(EnableScoring::enabled_from_searcher(searcher)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let mut order: Vec<usize> = (0..ranked.len()).collect();
+        order.sort_by_key(|&i| ranked[i].1);
+        let mut segment: Option<u32> = None;
+        let mut scorers: Vec<Box<dyn Scorer>> = Vec::new();
+        for i in order {
+            in_time()?;
+            let addr = ranked[i].1;
+            if segment != Some(addr.segment_ord) {
+                let reader = searcher.segment_reader(addr.segment_ord);
+                scorers = weights
+                    .iter()
+                    .map(|w| w.scorer(reader, 1.0))
+                    .collect::<tantivy::Result<_>>()?;
+                segment = Some(addr.segment_ord);
+            }
+            for scorer in &mut scorers {
+                if scorer.doc() < addr.doc_id {
+                    scorer.seek(addr.doc_id);
+                }
+                if scorer.doc() == addr.doc_id {
+                    ranked[i].0 += scorer.score();
+                }
+            }
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(())
+    }
+
+    /// The model's vector of the query's words, when the search ranks by
+    /// meaning (asked for or by default) and can: a model, vectors, words.
+    pub(super) fn query_vector(&self, req: &SearchRequest, text: &TextQuery) -> Option<Arc<[f32]>> {
+        if req.mode == Some(SearchMode::Lexical) || text.meaning.trim().is_empty() {
+            return None;
+        }
+        self.vectors.as_ref().ok()?;
+        let semantic = self.engine.semantic.as_ref()?;
+        let mut end = text.meaning.len().min(MAX_QUERY_BYTES);
+        while !text.meaning.is_char_boundary(end) {
+            end -= 1;
+        }
+        Some(semantic.embed_query(&text.meaning[..end]))
+    }
+
+    /// The documents nearest the query by meaning: the best
+    /// [`SEMANTIC_WINDOW`] that pass the filters (returned, to be ranked)
+    /// and the best of all (for the facet counts), added to the matched
+    /// documents. Exclusions hold, and quoted phrases stay required.
+    pub(super) fn by_meaning<'v>(
+        &self,
+        searcher: &tantivy::Searcher,
+        vectors: &'v VectorIndex,
+        query: &[f32],
+        (exclusions, phrases): (&[Box<dyn Query>], bool),
+        mode: SearchMode,
+        fruits: &mut bits::Fruits,
+    ) -> Result<Meaning<'v>, SearchError> {
+        let excluded: HashSet<DocAddress> = if exclusions.is_empty() {
+            HashSet::new()
+        } else {
+            let any = BooleanQuery::new(
+                exclusions
+                    .iter()
+                    .map(|q| (Occur::Should, q.box_clone()))
+                    .collect(),
+            );
+            searcher.search(&any, &DocSetCollector)?
+        };
+        let Some(query) = vectors.prepare(query) else {
+            return Ok(Meaning::default());
+        };
+        let nearest = vectors.nearest(
+            &query,
+            &|a| fruits.alive(a) && !excluded.contains(&a) && (!phrases || fruits.matched(a)),
+            &|a| fruits.passes(a),
+            SEMANTIC_WINDOW,
+        );
+        if mode == SearchMode::Semantic {
+            fruits.clear_matched();
+        }
+        for h in nearest.filtered.iter().chain(&nearest.all) {
+            fruits.add_matched(h.addr);
+        }
+        Ok(Meaning {
+            best: nearest.filtered,
+            found: Some((vectors, query)),
+        })
+    }
+}

@@ -1,0 +1,303 @@
+//! Searching: query understanding (countries and topics in any of the three
+//! languages, expanded into the others), ranking across the language fields,
+//! filters, disjunctive facet counts, snippets, and related documents.
+
+mod execute;
+mod fusion;
+mod related;
+mod request;
+mod respond;
+mod understand;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tantivy::query::{Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+use crate::analysis::korean::is_hangul;
+use crate::document::Document;
+use crate::engine::Engine;
+use crate::index::bits::{self, FacetBits};
+use crate::index::build::open_generation;
+
+use crate::index::ranking::Ranking;
+use crate::index::schema::Fields;
+use crate::index::stats::LanguageStats;
+use crate::index::{IndexDir, IndexError, IndexMeta};
+
+use crate::semantic::search::VectorIndex;
+
+use execute::{Meaning, RESCORE_WINDOW};
+use fusion::FUSION_WINDOW;
+pub use request::{MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort, parse_years};
+pub use respond::{
+    Correction, FacetValue, Facets, Hit, Interpreted, SearchResponse, SemanticStatus, Stats,
+    doc_type_label,
+};
+use respond::{Page, load_event_labels};
+use understand::TextQuery;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The request is wrong; the message says how (HTTP 400).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no document with id `{0}`")]
+    NotFound(String),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("search failed: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The search went past its time limit (HTTP 503).
+    #[error("the search took longer than {} s; try a simpler one", .0.as_secs_f32())]
+    TooSlow(std::time::Duration),
+}
+
+/// An open index generation, ready to search.
+pub struct Searcher {
+    engine: Engine,
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    meta: IndexMeta,
+    /// Labels of events, from `<corpus>/events.toml` when there is one.
+    events: HashMap<String, [String; 3]>,
+    /// Each segment's facet values as bitsets.
+    facet_bits: Arc<FacetBits>,
+    /// BM25 statistics per language.
+    stats: LanguageStats,
+    /// The generation's passage vectors, when the engine has the model
+    /// they were made with; else why search is lexical only.
+    vectors: Result<VectorIndex, String>,
+}
+
+/// The generation's passage vectors, when the engine embeds with the model
+/// they were made with; else why not (said in stats and health).
+fn open_vectors(
+    engine: &Engine,
+    generation: &std::path::Path,
+    searcher: &tantivy::Searcher,
+) -> Result<VectorIndex, String> {
+    let Some(semantic) = &engine.semantic else {
+        return Err("no embedding model is installed (run `egovkb model install`)".into());
+    };
+    match VectorIndex::open(generation, searcher) {
+        Ok(Some(v)) if v.model == semantic.name => Ok(v),
+        Ok(Some(v)) => Err(format!(
+            "the index's vectors were made with {}, not {}: run `egovkb reindex`",
+            v.model, semantic.name
+        )),
+        Ok(None) => Err("the index has no passage vectors yet: run `egovkb index`".into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "passage vectors not loaded; searching by words only");
+            Err(e.to_string())
+        }
+    }
+}
+
+/// A term of Hangul text (a Korean word or a Hangul bigram).
+fn hangul_word(term: &str) -> bool {
+    term.chars().any(is_hangul)
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+impl Searcher {
+    /// Open the generation in service. Refuses an index built with other
+    /// analysis, naming the command that fixes it.
+    pub fn open(
+        dir: &IndexDir,
+        engine: Engine,
+        corpus: Option<&std::path::Path>,
+    ) -> Result<Self, IndexError> {
+        let (generation, mut meta) = dir.in_service(&engine.analysis_fingerprint())?;
+        // The directory in service is the generation served, whatever its
+        // record says (a generation copied under another name keeps the
+        // record of the one it was copied from).
+        meta.generation.clone_from(&generation);
+        let path = dir.path_of(&generation);
+        let (index, fields) = open_generation(&path)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(super::tv(&path))?;
+        let facet_bits = Arc::new(FacetBits::build(&reader.searcher()).map_err(super::tv(&path))?);
+        let language_fields: Vec<Field> = [fields.ko, fields.es, fields.en, fields.other]
+            .iter()
+            .flat_map(|v| [v.title, v.body])
+            .collect();
+        let stats = LanguageStats::count(
+            &reader.searcher(),
+            &language_fields,
+            fields.ko.body,
+            fields.all.body,
+        )
+        .map_err(super::tv(&path))?;
+        let vectors = open_vectors(&engine, &path, &reader.searcher());
+        Ok(Self {
+            engine,
+            index,
+            reader,
+            fields,
+            meta,
+            events: corpus.map(load_event_labels).unwrap_or_default(),
+            facet_bits,
+            stats,
+            vectors,
+        })
+    }
+
+    pub fn meta(&self) -> &IndexMeta {
+        &self.meta
+    }
+
+    /// The analyzers, vocabularies and weights this index is searched with.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn ranking(&self) -> &Ranking {
+        &self.engine.ranking
+    }
+
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Run a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let started = Instant::now();
+        req.check()?;
+        let searcher = self.reader.searcher();
+        let text = self.text_query(&searcher, &req.q, false);
+        let phrases = !text.must.is_empty();
+        let response = self.run(req, &searcher, text, started)?;
+        if response.total > 0 || !phrases {
+            return Ok(response);
+        }
+        // Nothing has the quoted phrases as written (a question quoting a
+        // title in another wording): search their words, and say so.
+        self.run(
+            req,
+            &searcher,
+            self.text_query(&searcher, &req.q, true),
+            started,
+        )
+    }
+
+    /// Run one search of `text` (`req`'s text as `text_query` made it):
+    /// one pass over what the words match, the documents found by meaning
+    /// joined to it, the bonuses over the best, the fusion, the page.
+    fn run(
+        &self,
+        req: &SearchRequest,
+        searcher: &tantivy::Searcher,
+        mut text: TextQuery,
+        started: Instant,
+    ) -> Result<SearchResponse, SearchError> {
+        // The model's vector of the query, when the search uses meaning.
+        let query_vector = self.query_vector(req, &text);
+        let exclusions: Vec<Box<dyn Query>> = text.must_not.iter().map(|q| q.box_clone()).collect();
+        let phrases = !text.must.is_empty();
+        let plan = self.plan(searcher, &mut text)?;
+        // By relevance, or by date when nothing scores (browsing).
+        let order = match req.sort {
+            Some(Sort::Date) => bits::Order::Day,
+            None if !plan.scores() => bits::Order::Day,
+            _ => bits::Order::Score,
+        };
+        let rescore = order == bits::Order::Score && !text.rescoring.is_empty();
+        let mode = match &query_vector {
+            Some(_) => req.mode.unwrap_or(SearchMode::Hybrid),
+            None => SearchMode::Lexical,
+        };
+        let (keep, rescored) = windows(req, rescore, mode);
+        let in_time = || match req.time_limit {
+            Some(limit) if started.elapsed() > limit => Err(SearchError::TooSlow(limit)),
+            _ => Ok(()),
+        };
+        in_time()?;
+        // One pass over what the text matches (everything, to browse):
+        // hits that pass the filters, and the bitsets that every count,
+        // disjunctive facets included, is computed from.
+        let filters = req.bit_filters();
+        let mut fruits = bits::run(searcher, &plan, &self.facet_bits, &filters, order, keep)?;
+        in_time()?;
+        let found = match (&query_vector, &self.vectors) {
+            (Some(v), Ok(vectors)) => self.by_meaning(
+                searcher,
+                vectors,
+                v,
+                (&exclusions, phrases),
+                mode,
+                &mut fruits,
+            )?,
+            _ => Meaning::default(),
+        };
+        in_time()?;
+        let bits::Outcome {
+            mut ranked,
+            total,
+            counts,
+        } = bits::outcome(fruits, &filters, order);
+        if rescore {
+            let window = rescored.min(ranked.len());
+            Self::rescore(searcher, &mut ranked[..window], &text.rescoring, &in_time)?;
+        }
+        let lexical: HashSet<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
+        if mode != SearchMode::Lexical {
+            ranked = self.with_meaning(searcher, ranked, &found, (mode, order), &text)?;
+        }
+        let page = Page {
+            ranked,
+            found: &found,
+            lexical: &lexical,
+            mode,
+        };
+        let hits = self.page_hits(searcher, page, req, &text.terms, &in_time)?;
+        Ok(SearchResponse {
+            query: req.q.clone(),
+            interpreted: Interpreted {
+                mode,
+                ..text.interpreted
+            },
+            total,
+            took_ms: started.elapsed().as_millis() as u64,
+            hits,
+            facets: self.facets(&counts, req),
+        })
+    }
+
+    fn stored(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Option<Document> {
+        let t: TantivyDocument = searcher.doc(addr).ok()?;
+        let json = t.get_first(self.fields.doc).and_then(|v| v.as_str())?;
+        serde_json::from_str(json).ok()
+    }
+}
+
+/// How many of the first pass's best to keep (the page, the bonuses'
+/// window, the fusion's), and how many of them get the bonuses.
+fn windows(req: &SearchRequest, rescore: bool, mode: SearchMode) -> (usize, usize) {
+    let page_end = req.offset + req.limit;
+    let mut keep = if rescore {
+        page_end.max(RESCORE_WINDOW)
+    } else {
+        page_end
+    };
+    if mode == SearchMode::Hybrid {
+        keep = keep.max(FUSION_WINDOW);
+    }
+    // Only the first-pass top RESCORE_WINDOW get the bonuses, whatever
+    // the page: bonuses only raise a score, so they stay above the rest,
+    // and every page is cut from one ranking.
+    (keep, keep.min(RESCORE_WINDOW))
+}

@@ -1,0 +1,476 @@
+//! Response assembly: hits with their snippets, facets with their labels,
+//! and the index's statistics.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+use tantivy::DocAddress;
+
+use super::execute::Meaning;
+use super::request::{SearchMode, SearchRequest};
+use super::{SearchError, Searcher};
+use crate::analysis::AnalyzerName;
+use crate::document::Document;
+use crate::enrich::{UiLang, searchable_text};
+use crate::index::bits::{self, Counts};
+use crate::index::matching::Plan;
+use crate::index::snippet::{self, escape_html};
+use crate::semantic::passages::Span;
+
+/// Characters of a passage shown as the snippet of a hit found by meaning.
+pub(super) const PASSAGE_SNIPPET_CHARS: usize = 240;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default, utoipa::ToSchema)]
+pub struct Interpreted {
+    /// How the search ranked (a search without words, or without passage
+    /// vectors to search, is lexical whatever was asked).
+    pub mode: SearchMode,
+    pub countries: Vec<String>,
+    pub topics: Vec<String>,
+    /// Quoted phrases that no document has as written: the search found
+    /// nothing with them, so their words were searched instead (absent
+    /// when every phrase was found).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub relaxed: Vec<String>,
+    /// Query words that no document has, searched as the indexed word
+    /// closest to them (absent when there were none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub corrected: Vec<Correction>,
+}
+
+/// A query word searched as another.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Correction {
+    /// The word as the query has it.
+    pub word: String,
+    /// The word it was searched as, as documents have it (lower case,
+    /// without accents but ñ's).
+    pub term: String,
+}
+
+/// One result.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Hit {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub source: String,
+    pub doc_type: String,
+    pub lang: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
+    pub countries: Vec<String>,
+    pub topics: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    pub score: f32,
+    pub snippet: String,
+    /// The page or slide (from 1) where the best match lies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct FacetValue {
+    pub value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Default, utoipa::ToSchema)]
+pub struct Facets {
+    pub country: Vec<FacetValue>,
+    pub topic: Vec<FacetValue>,
+    pub year: Vec<FacetValue>,
+    pub doc_type: Vec<FacetValue>,
+    pub lang: Vec<FacetValue>,
+    pub event: Vec<FacetValue>,
+}
+
+impl Facets {
+    /// Each facet with its name, in display order.
+    pub fn groups(&self) -> [(&'static str, &[FacetValue]); 6] {
+        [
+            ("country", &self.country),
+            ("topic", &self.topic),
+            ("year", &self.year),
+            ("type", &self.doc_type),
+            ("lang", &self.lang),
+            ("event", &self.event),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct SearchResponse {
+    pub query: String,
+    pub interpreted: Interpreted,
+    pub total: usize,
+    pub took_ms: u64,
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Stats {
+    pub documents: u64,
+    pub generation: String,
+    pub updated: String,
+    pub analysis: String,
+    /// Search by meaning: whether it is on, and why not.
+    pub semantic: SemanticStatus,
+    pub facets: Facets,
+}
+
+/// Whether searches can rank by meaning.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct SemanticStatus {
+    pub available: bool,
+    /// The model whose vectors are searched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Passages with a vector.
+    pub passages: usize,
+    /// Why search is lexical only (absent when `available`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One of three labels, by interface language.
+pub(super) fn by_ui(ui: UiLang, (en, es, ko): (&str, &str, &str)) -> String {
+    match ui {
+        UiLang::En => en,
+        UiLang::Es => es,
+        UiLang::Ko => ko,
+    }
+    .to_string()
+}
+
+pub fn doc_type_label(value: &str, ui: UiLang) -> String {
+    by_ui(
+        ui,
+        match value {
+            "notice" => ("Notice", "Aviso", "공지"),
+            "press_release" => ("Press release", "Comunicado de prensa", "보도자료"),
+            "presentation" => ("Presentation", "Presentación", "발표자료"),
+            "report" => ("Report", "Informe", "보고서"),
+            "course_material" => ("Course material", "Material de curso", "교육자료"),
+            "other" => ("Other", "Otro", "기타"),
+            v => (v, v, v),
+        },
+    )
+}
+
+pub(super) fn lang_label(value: &str, ui: UiLang) -> String {
+    by_ui(
+        ui,
+        match value {
+            "ko" => ("Korean", "Coreano", "한국어"),
+            "es" => ("Spanish", "Español", "스페인어"),
+            "en" => ("English", "Inglés", "영어"),
+            "pt" => ("Portuguese", "Portugués", "포르투갈어"),
+            "fr" => ("French", "Francés", "프랑스어"),
+            v => (v, v, v),
+        },
+    )
+}
+
+/// How a search finds its terms in a hit's text, per analyzer: built once
+/// per search, used on every hit.
+pub(super) enum Mark<'a> {
+    /// Korean morphemes, as written.
+    Literal(snippet::Literal<'a>),
+    /// Spanish and English stems, as word beginnings.
+    Stems(snippet::Stems<'a>),
+    /// Anything else: the text analysed again.
+    Analysed(&'a HashSet<String>),
+}
+
+pub(super) type Marks<'a> = HashMap<AnalyzerName, Mark<'a>>;
+
+pub(super) fn marks(terms: &HashMap<AnalyzerName, HashSet<String>>) -> Marks<'_> {
+    terms
+        .iter()
+        .map(|(&name, t)| {
+            let mark = match name {
+                AnalyzerName::Korean => Mark::Literal(snippet::Literal::new(t)),
+                AnalyzerName::Spanish | AnalyzerName::English => {
+                    Mark::Stems(snippet::Stems::new(t))
+                }
+                AnalyzerName::Other => Mark::Analysed(t),
+            };
+            (name, mark)
+        })
+        .collect()
+}
+
+pub(super) fn to_hit(doc: Document, score: f32, snippet: String, page: Option<usize>) -> Hit {
+    Hit {
+        id: doc.id,
+        title: doc.title,
+        url: doc.url,
+        source: doc.source,
+        doc_type: doc.doc_type.as_str().to_string(),
+        lang: doc.lang.map(|l| l.to_string()),
+        published: doc.published.map(|d| d.format("%Y-%m-%d").to_string()),
+        countries: doc.countries,
+        topics: doc.topics,
+        event: doc.event,
+        parent: doc.parent,
+        score,
+        snippet,
+        page,
+    }
+}
+
+/// `<corpus>/events.toml`: `[events."slug"] en = "…" es = "…" ko = "…"`.
+pub(super) fn load_event_labels(corpus: &std::path::Path) -> HashMap<String, [String; 3]> {
+    let Ok(text) = std::fs::read_to_string(corpus.join("events.toml")) else {
+        return HashMap::new();
+    };
+    let Ok(table) = toml::from_str::<toml::Table>(&text) else {
+        tracing::warn!("events.toml is not valid TOML; event labels fall back to their ids");
+        return HashMap::new();
+    };
+    let mut out = HashMap::new();
+    if let Some(events) = table.get("events").and_then(|e| e.as_table()) {
+        for (slug, labels) in events {
+            let get = |l: &str| labels.get(l).and_then(|v| v.as_str()).map(str::to_string);
+            let en = get("en").unwrap_or_else(|| slug.clone());
+            let es = get("es").unwrap_or_else(|| en.clone());
+            let ko = get("ko").unwrap_or_else(|| en.clone());
+            out.insert(slug.clone(), [en, es, ko]);
+        }
+    }
+    out
+}
+
+impl Searcher {
+    /// The hits of the page `req` asks for: a hit found by meaning only
+    /// (or in semantic mode) shows its best passage, any other its
+    /// snippet with the query's terms marked.
+    pub(super) fn page_hits(
+        &self,
+        searcher: &tantivy::Searcher,
+        page: Page<'_>,
+        req: &SearchRequest,
+        terms: &HashMap<AnalyzerName, HashSet<String>>,
+        in_time: &dyn Fn() -> Result<(), SearchError>,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let passages: HashMap<DocAddress, Span> =
+            page.found.best.iter().map(|h| (h.addr, h.span)).collect();
+        let marks = marks(terms);
+        let mut hits = Vec::new();
+        for (score, addr) in page.ranked.into_iter().skip(req.offset).take(req.limit) {
+            in_time()?;
+            let hit = match passages.get(&addr) {
+                Some(span)
+                    if page.mode == SearchMode::Semantic || !page.lexical.contains(&addr) =>
+                {
+                    self.passage_hit(searcher, addr, score, *span)
+                }
+                _ => self.hit(searcher, addr, score, &marks),
+            };
+            hits.extend(hit);
+        }
+        Ok(hits)
+    }
+
+    /// Whether searches can rank by meaning, and why not.
+    pub fn semantic_status(&self) -> SemanticStatus {
+        match &self.vectors {
+            Ok(v) => SemanticStatus {
+                available: true,
+                model: Some(v.model.clone()),
+                passages: v.len(),
+                reason: None,
+            },
+            Err(reason) => SemanticStatus {
+                available: false,
+                model: None,
+                passages: 0,
+                reason: Some(reason.clone()),
+            },
+        }
+    }
+
+    /// A hit found by meaning: its best passage as the snippet, and its
+    /// page or slide.
+    pub(super) fn passage_hit(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+        score: f32,
+        span: Span,
+    ) -> Option<Hit> {
+        let doc = self.stored(searcher, addr)?;
+        let text = span.text(&doc);
+        let text = if text.trim().is_empty() {
+            doc.body.as_str()
+        } else {
+            text
+        };
+        let mut shown: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if shown.chars().count() > PASSAGE_SNIPPET_CHARS {
+            shown = shown
+                .chars()
+                .take(PASSAGE_SNIPPET_CHARS)
+                .collect::<String>()
+                + " …";
+        }
+        let page = span.page.map(|p| p as usize);
+        Some(to_hit(doc, score, snippet::escape_html(&shown), page))
+    }
+
+    pub(super) fn facets(&self, counts: &Counts, req: &SearchRequest) -> Facets {
+        let ui = req.ui;
+        let list = |field: &str,
+                    selected: &[String],
+                    label: &dyn Fn(&str) -> Option<String>|
+         -> Vec<FacetValue> {
+            let mut values: Vec<FacetValue> = counts
+                .get(field)
+                .map(|m| {
+                    m.iter()
+                        .map(|(v, n)| FacetValue {
+                            value: v.clone(),
+                            label: label(v),
+                            count: *n,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            // A selected value stays visible even when nothing matches it.
+            for s in selected {
+                if !values.iter().any(|v| v.value == *s) {
+                    values.push(FacetValue {
+                        value: s.clone(),
+                        label: label(s),
+                        count: 0,
+                    });
+                }
+            }
+            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+            values
+        };
+        let en = &self.engine.enricher;
+        let mut year = list("year", &[], &|_| None);
+        year.sort_by(|a, b| b.value.cmp(&a.value));
+        Facets {
+            country: list("countries", &req.countries, &|v| {
+                Some(en.countries.label(v, ui).to_string())
+            }),
+            topic: list("topics", &req.topics, &|v| {
+                Some(en.topics.label(v, ui).to_string())
+            }),
+            year,
+            doc_type: list("doc_type", &req.types, &|v| Some(doc_type_label(v, ui))),
+            lang: list("lang", &req.langs, &|v| Some(lang_label(v, ui))),
+            event: list("event", &req.events, &|v| Some(self.event_label(v, ui))),
+        }
+    }
+
+    /// An event's label in `ui`'s language (its id when it has none).
+    pub fn event_label(&self, value: &str, ui: UiLang) -> String {
+        match self.events.get(value) {
+            Some(labels) => labels[match ui {
+                UiLang::En => 0,
+                UiLang::Es => 1,
+                UiLang::Ko => 2,
+            }]
+            .clone(),
+            None => value.to_string(),
+        }
+    }
+
+    pub(super) fn hit(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+        score: f32,
+        marks: &Marks<'_>,
+    ) -> Option<Hit> {
+        let doc = self.stored(searcher, addr)?;
+        let (snippet, page) = self.snippet(&doc, marks);
+        Some(to_hit(doc, score, snippet, page))
+    }
+
+    /// The snippet of a document, and the page it comes from.
+    pub(super) fn snippet(&self, doc: &Document, marks: &Marks<'_>) -> (String, Option<usize>) {
+        let name = AnalyzerName::for_lang(doc.lang.as_ref().map(|l| l.as_str()).unwrap_or(""));
+        let Some(analyzer) = self.analyzer(name) else {
+            return (escape_html(&doc.title), None);
+        };
+        let find = |text: &str| {
+            let hits = match marks.get(&name) {
+                Some(Mark::Literal(l)) => l.find(text),
+                Some(Mark::Stems(s)) => s.find(text),
+                Some(Mark::Analysed(terms)) => snippet::analysed(text, analyzer.as_ref(), terms),
+                None => Vec::new(),
+            };
+            snippet::best(text, &hits)
+        };
+        if !doc.pages.is_empty() {
+            let best = doc
+                .pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (i, find(p)))
+                .max_by_key(|(i, s)| (s.distinct, s.matches, std::cmp::Reverse(*i)));
+            if let Some((i, s)) = best
+                && s.distinct > 0
+            {
+                return (s.html, Some(i + 1));
+            }
+        }
+        // The hit shows its title above the snippet: a text that opens with
+        // the title is taken from after it.
+        let text = searchable_text(doc);
+        let title = doc.title.trim();
+        let body = text
+            .trim_start()
+            .strip_prefix(title)
+            .filter(|rest| !title.is_empty() && !rest.trim().is_empty())
+            .unwrap_or(&text);
+        (find(body.trim_start()).html, None)
+    }
+
+    /// Counts per facet over the whole index, and what the index is.
+    pub fn stats(&self, ui: UiLang) -> Result<Stats, SearchError> {
+        let searcher = self.reader.searcher();
+        let none = bits::Filters::default();
+        let fruits = bits::run(
+            &searcher,
+            &Plan::default(),
+            &self.facet_bits,
+            &none,
+            bits::Order::Day,
+            0,
+        )?;
+        let counts = bits::outcome(fruits, &none, bits::Order::Day).counts;
+        let req = SearchRequest {
+            ui,
+            ..SearchRequest::default()
+        };
+        Ok(Stats {
+            documents: searcher.num_docs(),
+            generation: self.meta.generation.clone(),
+            updated: self.meta.updated.clone(),
+            analysis: self.meta.analysis.clone(),
+            semantic: self.semantic_status(),
+            facets: self.facets(&counts, &req),
+        })
+    }
+}
+
+/// A search's ranking, with what tells how to show each hit.
+pub(super) struct Page<'a> {
+    pub(super) ranked: Vec<(f32, DocAddress)>,
+    pub(super) found: &'a Meaning<'a>,
+    /// The documents the words found.
+    pub(super) lexical: &'a HashSet<DocAddress>,
+    pub(super) mode: SearchMode,
+}
