@@ -4,9 +4,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::analysis::{self, Analyzers, dict};
+use crate::analysis::{Analyzers, dict};
 use crate::enrich::{Enricher, VocabularyError};
-use crate::index::ranking::Ranking;
+use crate::ranking::Ranking;
 use crate::semantic::Semantic;
 
 #[derive(Debug, thiserror::Error)]
@@ -60,16 +60,5 @@ impl Engine {
             ranking: self.ranking,
             semantic: self.semantic.clone(),
         })
-    }
-
-    /// Everything that decides the terms of the index and how it keeps
-    /// them; recorded with it.
-    pub fn analysis_fingerprint(&self) -> String {
-        format!(
-            "{}/vocab-{}/schema-v{}",
-            analysis::fingerprint(),
-            self.enricher.fingerprint(),
-            crate::index::schema::SCHEMA_VERSION
-        )
     }
 }

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod config;
 pub mod crawl;
+pub mod dates;
 pub mod document;
 pub mod engine;
 pub mod enrich;
@@ -15,6 +16,7 @@ pub mod extract;
 pub mod import;
 pub mod index;
 pub mod progress;
+pub mod ranking;
 pub mod semantic;
 pub mod server;
 pub mod store;

@@ -692,7 +692,7 @@ fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
     }
     let dir = IndexDir::new(&config.index);
     eprintln!("[3/4] index in {}", config.index.display());
-    match dir.in_service(&engine.analysis_fingerprint()) {
+    match dir.in_service(&egovkb::index::fingerprint(&engine)) {
         Err(egovkb::index::IndexError::Stale { .. }) => {
             eprintln!("the index was built with other analysis: rebuilding it");
             index(config, true)?;

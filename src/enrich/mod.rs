@@ -3,7 +3,6 @@
 //! countries it concerns (gazetteer) and its e-government topics (taxonomy).
 //! What the source said is kept; enrichment only adds.
 
-pub mod dates;
 pub mod lang;
 pub mod matcher;
 pub mod vocabulary;
@@ -135,10 +134,10 @@ impl Enricher {
         // still give one.
         d.published = doc
             .published
-            .filter(|p| dates::plausible(chrono::Datelike::year(p)));
+            .filter(|p| crate::dates::plausible(chrono::Datelike::year(p)));
         if d.published.is_none() {
-            d.published =
-                dates::find_date(&doc.title).or_else(|| dates::find_date(prefix(text, 2_000)));
+            d.published = crate::dates::find_date(&doc.title)
+                .or_else(|| crate::dates::find_date(prefix(text, 2_000)));
         }
 
         let title = analyse(

@@ -267,7 +267,7 @@ pub fn extract(text: &str) -> Extracted {
             // ISO 8601 (`2019-09-23T10:00:00-03:00`), else any written date.
             d.get(..10)
                 .and_then(|day| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
-                .or_else(|| crate::enrich::dates::find_date(&d))
+                .or_else(|| crate::dates::find_date(&d))
         });
     // The title often opens the body too: keep the body as written.
     Extracted {
@@ -309,7 +309,7 @@ pub fn extract_with(text: &str, sel: &Selectors, date_formats: &[String]) -> (Ex
         let parsed = date_formats
             .iter()
             .find_map(|f| chrono::NaiveDate::parse_from_str(d.trim().trim_end_matches('.'), f).ok())
-            .or_else(|| crate::enrich::dates::find_date(&d));
+            .or_else(|| crate::dates::find_date(&d));
         if parsed.is_some() {
             x.published = parsed;
         }

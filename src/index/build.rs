@@ -351,7 +351,7 @@ pub fn update(
     progress: &dyn Progress,
 ) -> Result<Report, IndexError> {
     let _lock = dir.lock()?;
-    let analysis = engine.analysis_fingerprint();
+    let analysis = super::fingerprint(engine);
     if dir.current().is_none() {
         drop(_lock);
         return rebuild(dir, store, engine, progress);
@@ -475,7 +475,7 @@ pub fn rebuild(
     };
     dir.write_meta(&IndexMeta {
         generation: generation.clone(),
-        analysis: engine.analysis_fingerprint(),
+        analysis: super::fingerprint(engine),
         documents,
         updated: now(),
     })?;

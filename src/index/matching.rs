@@ -18,7 +18,7 @@ use tantivy::query::{EnableScoring, Query, Weight};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{SegmentReader, Term};
 
-use super::bits::Bits;
+use super::bitset::Bits;
 use super::stats::Bm25;
 
 /// A query as the matching pass runs it.
@@ -279,7 +279,7 @@ pub fn all_matches(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::ranking::Bm25Params;
+    use crate::ranking::Bm25Params;
     use tantivy::collector::DocSetCollector;
     use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, TermQuery};
     use tantivy::schema::{Schema, TEXT};

@@ -12,10 +12,10 @@
 //! last good generation in service.
 
 pub mod bits;
+pub mod bitset;
 pub mod build;
 pub mod matching;
 pub mod query;
-pub mod ranking;
 pub mod schema;
 pub mod search;
 pub mod snippet;
@@ -28,6 +28,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::engine::Engine;
 
 const CURRENT: &str = "CURRENT";
 const META: &str = "egovkb-index.json";
@@ -90,6 +92,18 @@ pub struct IndexMeta {
     pub analysis: String,
     pub documents: u64,
     pub updated: String,
+}
+
+/// Everything that decides the terms of the index and how it keeps them:
+/// the analysis, the vocabularies and the schema; recorded with each
+/// generation, so that one built otherwise asks for `egovkb reindex`.
+pub fn fingerprint(engine: &Engine) -> String {
+    format!(
+        "{}/vocab-{}/schema-v{}",
+        crate::analysis::fingerprint(),
+        engine.enricher.fingerprint(),
+        schema::SCHEMA_VERSION
+    )
 }
 
 /// The index directory.

@@ -16,7 +16,7 @@ use tantivy::query::{Bm25StatisticsProvider, EnableScoring, Query, Weight};
 use tantivy::schema::Field;
 use tantivy::{Searcher, Term};
 
-use super::ranking::Bm25Params;
+use crate::ranking::Bm25Params;
 
 /// The documents a term is scored over: how many, and how many tokens they
 /// have in the term's field (`None`: the whole field's).

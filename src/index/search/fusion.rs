@@ -1,6 +1,6 @@
 //! Fusion of the lexical ranking with the documents found by meaning,
 //! weighed by the evidence the words carry (language, concepts, names,
-//! numbers, shared roots). The weights are in `ranking.rs`.
+//! numbers, shared roots). The weights are in `src/ranking.rs`.
 
 use std::collections::{HashMap, HashSet};
 

@@ -23,10 +23,10 @@ use crate::engine::Engine;
 use crate::index::bits::{self, FacetBits};
 use crate::index::build::open_generation;
 
-use crate::index::ranking::Ranking;
 use crate::index::schema::Fields;
 use crate::index::stats::LanguageStats;
 use crate::index::{IndexDir, IndexError, IndexMeta};
+use crate::ranking::Ranking;
 
 use crate::semantic::search::VectorIndex;
 
@@ -118,7 +118,7 @@ impl Searcher {
         engine: Engine,
         corpus: Option<&std::path::Path>,
     ) -> Result<Self, IndexError> {
-        let (generation, mut meta) = dir.in_service(&engine.analysis_fingerprint())?;
+        let (generation, mut meta) = dir.in_service(&crate::index::fingerprint(&engine))?;
         // The directory in service is the generation served, whatever its
         // record says (a generation copied under another name keeps the
         // record of the one it was copied from).
@@ -259,7 +259,7 @@ impl Searcher {
         }
         let page = Page {
             ranked,
-            found: &found,
+            passages: found.best.iter().map(|h| (h.addr, h.span)).collect(),
             lexical: &lexical,
             mode,
         };

@@ -114,7 +114,7 @@ pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
     let year = |y: &str| -> Result<u32, String> {
         let y: u32 = y.trim().parse().map_err(|_| bad())?;
         i32::try_from(y)
-            .is_ok_and(crate::enrich::dates::plausible)
+            .is_ok_and(crate::dates::plausible)
             .then_some(y)
             .ok_or_else(bad)
     };

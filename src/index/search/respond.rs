@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use tantivy::DocAddress;
 
-use super::execute::Meaning;
 use super::request::{SearchMode, SearchRequest};
 use super::{SearchError, Searcher};
 use crate::analysis::AnalyzerName;
@@ -260,13 +259,11 @@ impl Searcher {
         terms: &HashMap<AnalyzerName, HashSet<String>>,
         in_time: &dyn Fn() -> Result<(), SearchError>,
     ) -> Result<Vec<Hit>, SearchError> {
-        let passages: HashMap<DocAddress, Span> =
-            page.found.best.iter().map(|h| (h.addr, h.span)).collect();
         let marks = marks(terms);
         let mut hits = Vec::new();
         for (score, addr) in page.ranked.into_iter().skip(req.offset).take(req.limit) {
             in_time()?;
-            let hit = match passages.get(&addr) {
+            let hit = match page.passages.get(&addr) {
                 Some(span)
                     if page.mode == SearchMode::Semantic || !page.lexical.contains(&addr) =>
                 {
@@ -469,7 +466,8 @@ impl Searcher {
 /// A search's ranking, with what tells how to show each hit.
 pub(super) struct Page<'a> {
     pub(super) ranked: Vec<(f32, DocAddress)>,
-    pub(super) found: &'a Meaning<'a>,
+    /// The best passage of each document found by meaning.
+    pub(super) passages: HashMap<DocAddress, Span>,
     /// The documents the words found.
     pub(super) lexical: &'a HashSet<DocAddress>,
     pub(super) mode: SearchMode,

@@ -1,0 +1,168 @@
+//! The house's shape, checked: no import circle between the modules of
+//! `src/` (ARCHITECTURE.md), neither between files nor between the
+//! crate's top-level modules. A module may use its ancestors' and
+//! descendants' items; every other `crate::` or `super::` path is an edge.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+type Graph = BTreeMap<String, BTreeSet<String>>;
+
+/// Every module of `src/` (`index::search::fusion`) and its source.
+fn modules(dir: &Path, prefix: &[String], out: &mut BTreeMap<String, String>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        if path.is_dir() {
+            let mut p = prefix.to_vec();
+            p.push(stem);
+            modules(&path, &p, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let mut p = prefix.to_vec();
+            if !matches!(stem.as_str(), "mod" | "lib" | "main") {
+                p.push(stem);
+            }
+            out.insert(p.join("::"), std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}
+
+/// The module a path names: the longest prefix that is a module.
+fn resolve(from: &str, path: &str, known: &BTreeMap<String, String>) -> Option<String> {
+    let mut segs: Vec<&str> = path.split("::").collect();
+    let mut base: Vec<&str> = if from.is_empty() {
+        Vec::new()
+    } else {
+        from.split("::").collect()
+    };
+    match segs.first() {
+        Some(&"crate") => {
+            base.clear();
+            segs.remove(0);
+        }
+        Some(&"super") => {
+            while segs.first() == Some(&"super") {
+                base.pop();
+                segs.remove(0);
+            }
+        }
+        _ => return None,
+    }
+    (0..=segs.len()).rev().find_map(|k| {
+        let mut m = base.clone();
+        m.extend(&segs[..k]);
+        let name = m.join("::");
+        known.contains_key(&name).then_some(name)
+    })
+}
+
+fn graph() -> Graph {
+    let mut known = BTreeMap::new();
+    modules(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &[],
+        &mut known,
+    );
+    let paths = regex::Regex::new(r"\b(?:crate|super)(?:::\w+)+").unwrap();
+    let related = |a: &str, b: &str| {
+        a == b
+            || a.is_empty()
+            || b.is_empty()
+            || a.starts_with(&format!("{b}::"))
+            || b.starts_with(&format!("{a}::"))
+    };
+    let mut g = Graph::new();
+    for (module, source) in &known {
+        let edges = g.entry(module.clone()).or_default();
+        for m in paths.find_iter(source) {
+            if let Some(to) = resolve(module, m.as_str(), &known)
+                && !related(module, &to)
+            {
+                edges.insert(to);
+            }
+        }
+    }
+    g
+}
+
+/// The graph between top-level modules.
+fn top_level(g: &Graph) -> Graph {
+    let top = |m: &str| m.split("::").next().unwrap_or("").to_string();
+    let mut t = Graph::new();
+    for (a, bs) in g {
+        for b in bs {
+            if top(a) != top(b) {
+                t.entry(top(a)).or_default().insert(top(b));
+            }
+        }
+    }
+    t
+}
+
+/// A circle of `g`, if it has one.
+fn circle(g: &Graph) -> Option<Vec<String>> {
+    fn visit(
+        g: &Graph,
+        node: &str,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| p == node) {
+            let mut c = path[i..].to_vec();
+            c.push(node.to_string());
+            return Some(c);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in g.get(node).into_iter().flatten() {
+            if let Some(c) = visit(g, next, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    g.keys()
+        .find_map(|n| visit(g, n, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_import_circle_between_files() {
+    let g = graph();
+    assert!(g.len() > 40, "modules found: {}", g.len());
+    assert!(
+        g["index::search::fusion"].contains("index::search::execute"),
+        "the graph sees `use super::execute::…`"
+    );
+    if let Some(c) = circle(&g) {
+        panic!("import circle: {}", c.join(" → "));
+    }
+}
+
+#[test]
+fn no_import_circle_between_top_level_modules() {
+    let t = top_level(&graph());
+    assert!(t["index"].contains("engine"));
+    if let Some(c) = circle(&t) {
+        panic!("import circle: {}", c.join(" → "));
+    }
+}
+
+#[test]
+fn a_circle_is_found() {
+    let mut g = Graph::new();
+    for (a, b) in [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")] {
+        g.entry(a.into()).or_default().insert(b.into());
+    }
+    assert_eq!(circle(&g).unwrap(), ["a", "b", "c", "a"]);
+    g.get_mut("c").unwrap().remove("a");
+    assert_eq!(circle(&g), None);
+}
