@@ -1,5 +1,6 @@
-//! The `Document`, the one record that flows through every stage (crawl,
-//! extract, enrich, store, index, search), and its small types.
+//! The `Document`, the one record that flows through every stage (crawl or
+//! import, extract, store, then enrich at index time, search), and its
+//! small types.
 
 use std::fmt;
 

@@ -2,8 +2,9 @@
 //! studies in Korean, Spanish and English.
 //!
 //! The engine is this library; the `egovkb` binary is a thin command line
-//! over it. Data flows crawl → extract → enrich → [`store`] → index → search,
-//! as one [`document::Document`] record.
+//! over it. Data flows crawl or import → extract → [`store`] → index (where
+//! enrichment and embedding run) → search, as one [`document::Document`]
+//! record. ARCHITECTURE.md is the map.
 
 pub mod analysis;
 pub mod config;

@@ -1,4 +1,6 @@
-//! Semantic search: the multilingual embedding model (multilingual-e5-small, 4-bit), its installation, and the encoder that runs it in our process.
+//! Semantic search: the multilingual embedding model (multilingual-e5-small,
+//! 4-bit, run in our process by `crates/embed`), its installation, passages
+//! and their vectors, and search over them.
 
 pub mod corpus;
 pub mod install;

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! index/embeddings.cache      key (16 bytes of SHA-256 of model + text), scale, 384 × i8; appended
-//! index/gen-000007/vectors    per document: id, content hash, passages (page, byte range, scale, 384 × i8)
+//! index/gen-000007/vectors    per document: id, passages (page, byte range, scale, 384 × i8)
 //! ```
 
 use std::collections::HashMap;

@@ -1,6 +1,10 @@
-//! Searching: query understanding (countries and topics in any of the three
-//! languages, expanded into the others), ranking across the language fields,
-//! filters, disjunctive facet counts, snippets, and related documents.
+//! Searching, stage by stage: the request (`request`), query understanding
+//! (`understand`: words per language view, typos, countries and topics in
+//! any of the three languages expanded into the others), execution
+//! (`execute`: one pass for hits and disjunctive facet counts, bonuses over
+//! the best, documents found by meaning), fusion of words and meaning
+//! (`fusion`), the response (`respond`: hits, snippets, facets, labels) and
+//! related documents (`related`). [`Searcher::search`] runs them in order.
 
 mod execute;
 mod fusion;
