@@ -2,6 +2,7 @@
 //! decoded, and what a `Document` needs from it: title, body, the text of
 //! each page or slide, and the language and date the file declares.
 
+pub mod board;
 pub mod encoding;
 pub mod html;
 pub mod hwp;
