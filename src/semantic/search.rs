@@ -309,3 +309,88 @@ fn distances_portable(codes: &[u64], code: &[u64], words: usize) -> Vec<u32> {
 fn distances_popcnt(codes: &[u64], code: &[u64], words: usize) -> Vec<u32> {
     distances_portable(codes, code, words)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::semantic::passages::Span;
+
+    /// A small deterministic generator of vector values.
+    fn noise(seed: &mut u64) -> f32 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((*seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+    }
+
+    fn unit(v: Vec<f32>) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    }
+
+    /// 3,000 documents of one passage each, of which ten lie near `query`.
+    fn index(query: &[f32]) -> VectorIndex {
+        let dim = query.len();
+        let mut seed = 7;
+        let mut index = VectorIndex {
+            model: "test".into(),
+            dim,
+            values: Vec::new(),
+            scales: Vec::new(),
+            rows: Vec::new(),
+            center: vec![0.0; dim],
+            codes: Vec::new(),
+            words: dim.div_ceil(64),
+            exact_limit: EXACT_LIMIT,
+        };
+        for doc in 0..3_000u32 {
+            let v: Vec<f32> = if doc % 300 == 7 {
+                query.iter().map(|q| q + 0.05 * noise(&mut seed)).collect()
+            } else {
+                (0..dim).map(|_| noise(&mut seed)).collect()
+            };
+            let q = Quantised::new(&unit(v));
+            index.values.extend_from_slice(&q.values);
+            index.scales.push(q.scale);
+            let span = Span {
+                page: None,
+                start: 0,
+                end: 1,
+            };
+            index.rows.push((DocAddress::new(0, doc), span));
+        }
+        index.encode();
+        index
+    }
+
+    #[test]
+    fn codes_find_what_the_exact_scan_finds() {
+        let mut seed = 11;
+        let query = unit((0..384).map(|_| noise(&mut seed)).collect());
+        let exact = index(&query).with_exact_limit(usize::MAX);
+        let codes = index(&query).with_exact_limit(0);
+        assert!(exact.exact() && !codes.exact());
+        let q = exact.prepare(&query).unwrap();
+        let all = |_| true;
+        let even = |a: DocAddress| a.doc_id % 2 == 1;
+        let want = exact.nearest(&q, &all, &even, 10);
+        let got = codes.nearest(&q, &all, &even, 10);
+        let planted: Vec<u32> = (0..3_000).filter(|d| d % 300 == 7).collect();
+        let docs = |hits: &[SemanticHit]| hits.iter().map(|h| h.addr.doc_id).collect::<Vec<_>>();
+        let mut found = docs(&got.all);
+        found.sort();
+        assert_eq!(found, planted, "the ten planted neighbours, by code");
+        // The same documents and similarities as the exact scan, in order.
+        assert_eq!(got.all, want.all);
+        assert_eq!(got.filtered, want.filtered);
+        assert!(got.filtered.iter().all(|h| h.addr.doc_id % 2 == 1));
+        // A document's best passage on demand, exactly.
+        let h = codes.hit(&q, DocAddress::new(0, 7)).unwrap();
+        assert_eq!(
+            Some(h),
+            want.all.iter().find(|x| x.addr.doc_id == 7).copied()
+        );
+        assert!(codes.hit(&q, DocAddress::new(1, 0)).is_none());
+        assert!(codes.prepare(&query[..10]).is_none());
+    }
+}
