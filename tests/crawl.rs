@@ -527,6 +527,55 @@ fn selectors_that_match_nothing_are_reported() {
     assert!(r.health[0].contains("div.renamed-list a") && r.health[0].contains("site changed"));
 }
 
+/// Without an `attachments` selector the crawler finds the files a page
+/// links (here behind `FileDown.do?atchFileId=…`) by itself, the same as
+/// with one; and an attachment's own language wins over the profile's: the
+/// Spanish PDF of a board whose profile says Korean is Spanish.
+#[test]
+fn attachments_are_found_without_a_selector_and_keep_their_own_language() {
+    let attachments_of = |profile: &str| {
+        let (addr, _) = start_site();
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus");
+        let store = Store::open(&corpus).unwrap();
+        let text = profile_toml(addr, 200.0);
+        let text = if profile == "generic" {
+            text.replace("attachments = \".files a\"\n", "")
+        } else {
+            text
+        };
+        assert_eq!(text.contains(".files a"), profile != "generic");
+        let file: SourcesFile = toml::from_str(&text).unwrap();
+        let opts = CrawlOptions {
+            fetch: test_fetch(),
+            ..CrawlOptions::default()
+        };
+        crawl(&file.sources[0], &store, &corpus, &opts).unwrap();
+        let (docs, _) = store.load_all();
+        let mut found: Vec<(String, Option<String>, String)> = docs
+            .into_iter()
+            .filter(|d| d.parent.is_some())
+            .map(|d| {
+                let path = d.url.split_once("/FileDown").map(|(_, p)| p.to_string());
+                (
+                    d.title,
+                    path,
+                    d.lang.map(|l| l.as_str().to_string()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let generic = attachments_of("generic");
+    assert_eq!(generic, attachments_of("selector"));
+    let bolivia = generic
+        .iter()
+        .find(|(title, _, _)| title == "Bolivia: gobierno electrónico")
+        .unwrap_or_else(|| panic!("{generic:#?}"));
+    assert_eq!(bolivia.2, "es", "{generic:#?}");
+}
+
 fn run_crawl(dir: &Path, sources: &Path) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_egovkb"))
         .arg("--corpus")

@@ -316,9 +316,20 @@ fn attachment_document(
     };
     let mut doc = Document::new(url, p.name.clone(), title);
     doc.id = Document::id_for(url);
+    // What the file says about itself wins over the profile: the language
+    // it declares, else the one its text is in (a Spanish PDF attached to
+    // an English notice is Spanish), else the profile's.
+    let own_lang = x
+        .lang
+        .as_deref()
+        .and_then(Lang::parse)
+        .or_else(|| crate::enrich::lang::detect(&x.body));
     doc.body = x.body;
     doc.pages = x.pages;
-    apply_profile(p, &mut doc, x.lang.as_deref());
+    apply_profile(p, &mut doc, None);
+    if own_lang.is_some() {
+        doc.lang = own_lang;
+    }
     doc.doc_type = if format == Format::Pptx {
         DocType::Presentation
     } else {
@@ -621,11 +632,17 @@ fn crawl_item(
     }
     // Attachments first (a kill between them and the page's log line
     // fetches the page again, not them).
-    if let Some(css) = &p.detail.attachments {
+    // The profile's selector for attachment links, else links to files
+    // found without one.
+    {
         let (text, _) = extract::encoding::decode(&f.body, f.charset.as_deref(), true);
         let base = url::Url::parse(&f.url).ok();
         let mut wanted: Vec<String> = Vec::new();
-        for link in html::links(&text, css).unwrap_or_default() {
+        let links = match &p.detail.attachments {
+            Some(css) => html::links(&text, css).unwrap_or_default(),
+            None => html::file_links(&text),
+        };
+        for link in links {
             let Some(href) = link.href else { continue };
             let Some(abs) = base.as_ref().and_then(|b| b.join(href.trim()).ok()) else {
                 continue;

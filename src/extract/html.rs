@@ -674,6 +674,60 @@ pub struct Link {
     pub text: String,
 }
 
+/// File extensions of attachments worth reading.
+const FILE_EXTENSIONS: &[&str] = &[".pdf", ".hwp", ".hwpx", ".pptx", ".docx"];
+/// Download handlers boards use instead of file URLs (`FileDown.do?…`),
+/// lower case.
+const DOWNLOAD_MARKS: &[&str] = &[
+    "filedown",
+    "file_down",
+    "download.do",
+    "downloadfile",
+    "/download/",
+    "atchfileid",
+    "fileid=",
+    "wp-content/uploads/",
+];
+
+/// Links to files on a page, found without a selector: an `href` that
+/// names a file (`.pdf`, `.hwp`, `.hwpx`, `.pptx`, `.docx`, before any
+/// query), a download handler (`FileDown.do?atchFileId=…`), or a link
+/// whose text is such a file's name. Menus, headers and footers are left
+/// out.
+pub fn file_links(text: &str) -> Vec<Link> {
+    let doc = Html::parse_document(text);
+    let Some(sel) = selector("a[href]") else {
+        return Vec::new();
+    };
+    let names_file = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        let path = s.split(['?', '#']).next().unwrap_or(&s);
+        FILE_EXTENSIONS.iter().any(|e| path.ends_with(e))
+    };
+    doc.select(&sel)
+        .filter(|a| {
+            !a.ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|p| matches!(p.value().name(), "nav" | "header" | "footer"))
+        })
+        .filter_map(|a| {
+            let href = a.value().attr("href")?.trim().to_string();
+            let lower = href.to_ascii_lowercase();
+            let link_text = board::normalise(&a.text().collect::<String>());
+            let wanted = !lower.starts_with("javascript:")
+                && !lower.starts_with("mailto:")
+                && (names_file(&href)
+                    || DOWNLOAD_MARKS.iter().any(|m| lower.contains(m))
+                    || names_file(&link_text));
+            wanted.then(|| Link {
+                href: Some(href),
+                onclick: a.value().attr("onclick").map(str::to_string),
+                text: link_text,
+            })
+        })
+        .collect()
+}
+
 /// The links (or any elements) `css` selects. `None`: the selector is not
 /// valid CSS.
 pub fn links(text: &str, css: &str) -> Option<Vec<Link>> {
