@@ -18,7 +18,7 @@ const TRAFILATURA: &str = "trafilatura==2.0.0";
 const CLEANER: &str = "lxml_html_clean==0.4.6";
 
 /// trafilatura's extraction of every page, in the order of `expected`.
-fn baseline() -> (Vec<pages::Got>, f64) {
+fn baseline(set: &str) -> (Vec<pages::Got>, f64) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let lib = root.join("target/pages-baseline");
     let marker = lib.join("installed");
@@ -34,10 +34,10 @@ fn baseline() -> (Vec<pages::Got>, f64) {
         assert!(ok.success(), "installing {wanted}");
         std::fs::write(&marker, &wanted).expect("marker");
     }
-    let out = root.join("target/pages-baseline.jsonl");
+    let out = root.join(format!("target/pages-baseline-{set}.jsonl"));
     let run = Command::new("python3")
         .arg(root.join("eval/pages_baseline.py"))
-        .arg(pages::dir().join("expected.jsonl"))
+        .arg(pages::dir(set).join("expected.jsonl"))
         .arg(&out)
         .env("PYTHONPATH", &lib)
         .output()
@@ -61,13 +61,28 @@ fn baseline() -> (Vec<pages::Got>, f64) {
 }
 
 fn main() {
-    let expected = pages::load();
+    for (set, what) in [
+        (
+            "pages",
+            "development set: the rules were written from its failures",
+        ),
+        (
+            "pages-heldout",
+            "held-out set: made apart from the rules and the first set",
+        ),
+    ] {
+        report(set, what);
+    }
+}
+
+fn report(set: &str, what: &str) {
+    let expected = pages::load(set);
     let t = Instant::now();
     let ours: Vec<pages::Got> = expected.iter().map(pages::egovkb).collect();
     let our_secs = t.elapsed().as_secs_f64();
-    let (theirs, their_secs) = baseline();
+    let (theirs, their_secs) = baseline(set);
     println!(
-        "{} pages ({} ko, {} es, {} en)\n",
+        "\n`tests/data/{set}`, {what}: {} pages ({} ko, {} es, {} en)\n",
         expected.len(),
         expected.iter().filter(|e| e.lang == "ko").count(),
         expected.iter().filter(|e| e.lang == "es").count(),

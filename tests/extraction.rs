@@ -11,7 +11,7 @@ mod pages;
 
 #[test]
 fn board_pages_read_right_without_a_profile() {
-    let expected = pages::load();
+    let expected = pages::load("pages");
     assert!(expected.len() >= 40, "{} pages", expected.len());
     let mut score = pages::Score::default();
     for want in &expected {
@@ -32,6 +32,7 @@ fn board_pages_read_right_without_a_profile() {
 #[test]
 fn scoring_can_tell_a_wrong_extraction() {
     let want = pages::Expected {
+        set: "pages".into(),
         file: "x.html".into(),
         lang: "en".into(),
         title: "Korea and Peru sign an agreement".into(),
