@@ -11,8 +11,8 @@
 use std::process::Command;
 use std::time::Instant;
 
+use egovkb::semantic::install;
 use egovkb::semantic::{Kind, Model};
-use egovkb::semantic::{install, vectors};
 
 #[path = "support/eval.rs"]
 mod eval;
@@ -114,23 +114,6 @@ fn main() {
         .sum::<usize>()
         / queries.len();
 
-    // Exact search: one query against N stored 8-bit passage vectors, one
-    // core (what a search pays per passage before any approximate index).
-    let scan: Vec<(usize, f64)> = [10_000usize, 100_000, 300_000]
-        .iter()
-        .map(|&n| {
-            let rows: Vec<i8> = (0..n * 384).map(|i| ((i * 7919) % 255) as i8).collect();
-            let q = vectors::Quantised::new(&model.embed("registro civil", Kind::Query));
-            let t = Instant::now();
-            let mut best = f32::MIN;
-            for r in rows.chunks_exact(384) {
-                best = best.max(vectors::similarity(r, 0.01, &q.values, q.scale));
-            }
-            std::hint::black_box(best);
-            (n, t.elapsed().as_secs_f64() * 1e3)
-        })
-        .collect();
-
     println!(
         "kernel {}, {} threads, model loaded in {load_ms:.0} ms\n",
         model.kernel_name(),
@@ -157,8 +140,4 @@ fn main() {
         "query embedding ({} queries, {query_tokens} tokens on average): median {median:.2} ms, p99 {p99:.2} ms",
         queries.len()
     );
-    println!("\n| passages | exact scan of one query, one core |\n|---|---|");
-    for (n, ms) in scan {
-        println!("| {n} | {ms:.1} ms |");
-    }
 }

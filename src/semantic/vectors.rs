@@ -40,12 +40,53 @@ impl Quantised {
 /// The dot product of two 8-bit vectors, scaled: the cosine of the unit
 /// vectors they stand for.
 pub fn similarity(a: &[i8], a_scale: f32, b: &[i8], b_scale: f32) -> f32 {
-    let dot: i32 = a
-        .iter()
+    dot(a, b) as f32 * a_scale * b_scale
+}
+
+/// The integer dot product, with AVX2 where the processor has it, else
+/// portable.
+pub fn dot(a: &[i8], b: &[i8]) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2, checked just above.
+            return unsafe { dot_avx2(a, b) };
+        }
+    }
+    dot_portable(a, b)
+}
+
+fn dot_portable(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
         .zip(b)
         .map(|(&x, &y)| i32::from(x) * i32::from(y))
-        .sum();
-    dot as f32 * a_scale * b_scale
+        .sum()
+}
+
+/// 16 values at a time: widened to 16 bits, multiplied and summed in
+/// pairs into 32-bit lanes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dot_avx2(a: &[i8], b: &[i8]) -> i32 {
+    use std::arch::x86_64::*;
+    let n = a.len().min(b.len());
+    let whole = n - n % 16;
+    let mut acc = _mm256_setzero_si256();
+    let mut i = 0;
+    while i < whole {
+        // SAFETY: `i + 16 <= n`, within both slices; unaligned loads.
+        unsafe {
+            let x = _mm_loadu_si128(a.as_ptr().add(i).cast());
+            let y = _mm_loadu_si128(b.as_ptr().add(i).cast());
+            let products = _mm256_madd_epi16(_mm256_cvtepi8_epi16(x), _mm256_cvtepi8_epi16(y));
+            acc = _mm256_add_epi32(acc, products);
+        }
+        i += 16;
+    }
+    let mut lanes = [0i32; 8];
+    // SAFETY: `lanes` holds exactly 256 bits.
+    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
+    lanes.iter().sum::<i32>() + dot_portable(&a[whole..n], &b[whole..n])
 }
 
 /// The key of a passage's text in the cache.
@@ -303,6 +344,17 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dot_product_is_the_same_either_way() {
+        for n in [0, 1, 15, 16, 17, 384, 385] {
+            let a: Vec<i8> = (0..n).map(|i| ((i * 37) % 255) as u8 as i8).collect();
+            let b: Vec<i8> = (0..n).map(|i| ((i * 91 + 7) % 255) as u8 as i8).collect();
+            assert_eq!(dot(&a, &b), dot_portable(&a, &b), "{n}");
+        }
+        let extremes = vec![-128i8; 384];
+        assert_eq!(dot(&extremes, &extremes), 384 * 128 * 128);
+    }
 
     #[test]
     fn quantised_similarity_is_close_to_the_cosine() {
