@@ -432,16 +432,17 @@ fn the_queries_name_no_vocabulary_term_and_target_the_other_language() {
 }
 
 // Measured on the bundled knowledge base with the default ranking weights
-// (the numbers this test prints; December 2026):
+// (the numbers this test prints; December 2026; the pages' bodies without
+// their headline, which generic extraction leaves out):
 //
 //   Korean -> Spanish/English, 34 queries
-//     hybrid    MRR@10 0.154, 4 in the top 3, 21 in the top 10
+//     hybrid    MRR@10 0.167, 4 in the top 3, 23 in the top 10
 //     lexical   MRR@10 0.004, 0 in the top 3,  1 in the top 10
-//     semantic  MRR@10 0.217, 10 in the top 3, 20 in the top 10
+//     semantic  MRR@10 0.272, 11 in the top 3, 23 in the top 10
 //   Spanish/English -> Korean, 16 queries
-//     hybrid    MRR@10 0.074, 2 in the top 3,  5 in the top 10
+//     hybrid    MRR@10 0.075, 1 in the top 3,  5 in the top 10
 //     lexical   MRR@10 0.000, 0 in the top 3,  0 in the top 10
-//     semantic  MRR@10 0.197, 3 in the top 3,  7 in the top 10
+//     semantic  MRR@10 0.145, 3 in the top 3,  6 in the top 10
 //
 // Hybrid finds what the words alone cannot, but still ranks some of it
 // below documents in the query's own language that share words with it.
@@ -453,15 +454,15 @@ fn the_queries_name_no_vocabulary_term_and_target_the_other_language() {
 #[test]
 fn korean_queries_find_spanish_and_english_documents() {
     let [hybrid, lexical, semantic] = measure("ko -> es/en", KOREAN);
-    assert!(hybrid.mrr >= 0.12, "hybrid {hybrid:?}");
-    assert!(hybrid.top3 >= 3 && hybrid.top10 >= 18, "hybrid {hybrid:?}");
+    assert!(hybrid.mrr >= 0.14, "hybrid {hybrid:?}");
+    assert!(hybrid.top3 >= 3 && hybrid.top10 >= 20, "hybrid {hybrid:?}");
     // Cross-language matching: what the words alone do not find.
     assert!(
         hybrid.mrr >= lexical.mrr + 0.04 && hybrid.top10 >= lexical.top10 + 10,
         "hybrid {hybrid:?} against lexical {lexical:?}"
     );
-    assert!(semantic.mrr >= 0.18, "semantic {semantic:?}");
-    assert!(semantic.top3 >= 8, "semantic {semantic:?}");
+    assert!(semantic.mrr >= 0.24, "semantic {semantic:?}");
+    assert!(semantic.top3 >= 9, "semantic {semantic:?}");
 }
 
 #[test]
@@ -473,6 +474,6 @@ fn spanish_and_english_queries_find_korean_documents() {
         hybrid.mrr >= lexical.mrr + 0.01 && hybrid.top10 >= lexical.top10 + 2,
         "hybrid {hybrid:?} against lexical {lexical:?}"
     );
-    assert!(semantic.mrr >= 0.15, "semantic {semantic:?}");
+    assert!(semantic.mrr >= 0.13, "semantic {semantic:?}");
     assert!(semantic.top3 >= 2, "semantic {semantic:?}");
 }
