@@ -2,9 +2,15 @@
 //! comments and repeated blocks. The content root is the first of `<main>`,
 //! `<article>`, `[role=main]` and the usual board-view containers that holds
 //! real text, else `<body>`; inside it, page furniture (navigation, menus,
-//! share buttons, forms) is skipped by element and by class or id; block
-//! elements become paragraphs; a paragraph seen before (a mobile copy of
-//! the body, a repeated notice) is dropped.
+//! share buttons, forms, hidden copies) is skipped by element and by class
+//! or id; block elements become paragraphs; a paragraph seen before (a
+//! mobile copy of the body, a repeated notice) is dropped, and so are the
+//! lines `board` knows as furniture and what precedes the headline.
+//!
+//! Boards need no profile: the title and the date are looked for where
+//! boards put them (labelled cells and lines, headings, title-marked
+//! elements, the lines around the headline), never taking the board's or
+//! the site's name for the item's (README.md, "Importing files").
 
 use scraper::{ElementRef, Html, Node, Selector};
 
@@ -692,8 +698,9 @@ const DOWNLOAD_MARKS: &[&str] = &[
 /// Links to files on a page, found without a selector: an `href` that
 /// names a file (`.pdf`, `.hwp`, `.hwpx`, `.pptx`, `.docx`, before any
 /// query), a download handler (`FileDown.do?atchFileId=…`), or a link
-/// whose text is such a file's name. Menus, headers and footers are left
-/// out.
+/// whose text is such a file's name. Links in the page's furniture (menus,
+/// headers, footers, sidebars, related lists: what the body leaves out)
+/// are left out.
 pub fn file_links(text: &str) -> Vec<Link> {
     let doc = Html::parse_document(text);
     let Some(sel) = selector("a[href]") else {
@@ -708,7 +715,7 @@ pub fn file_links(text: &str) -> Vec<Link> {
         .filter(|a| {
             !a.ancestors()
                 .filter_map(ElementRef::wrap)
-                .any(|p| matches!(p.value().name(), "nav" | "header" | "footer"))
+                .any(|p| skipped(&p))
         })
         .filter_map(|a| {
             let href = a.value().attr("href")?.trim().to_string();
