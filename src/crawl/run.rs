@@ -206,19 +206,19 @@ fn item_urls(p: &Profile, page_url: &str, text: &str) -> Option<Vec<String>> {
         let href = href.trim();
         let is_script = href.to_ascii_lowercase().starts_with("javascript:");
         let absolute = if is_script || href.is_empty() || href.starts_with('#') {
-            // `javascript:fn_view('123')` or an onclick: capture, fill the template.
-            let code = if is_script {
-                Some(href.to_string())
-            } else {
-                link.onclick.clone()
-            };
-            match (code, &js, &p.items.js_template) {
-                (Some(code), Some(re), Some(template)) => re.captures(&code).map(|c| {
-                    let mut u = template.clone();
-                    for i in 1..c.len() {
-                        u = u.replace(&format!("{{{i}}}"), c.get(i).map_or("", |m| m.as_str()));
-                    }
-                    u
+            // `javascript:fn_view('123')` or an onclick (also beside a
+            // `javascript:void(0)` href): capture, fill the template.
+            let script = is_script.then(|| href.to_string());
+            let codes: Vec<String> = script.into_iter().chain(link.onclick.clone()).collect();
+            match (&js, &p.items.js_template) {
+                (Some(re), Some(template)) => codes.iter().find_map(|code| {
+                    re.captures(code).map(|c| {
+                        let mut u = template.clone();
+                        for i in 1..c.len() {
+                            u = u.replace(&format!("{{{i}}}"), c.get(i).map_or("", |m| m.as_str()));
+                        }
+                        u
+                    })
                 }),
                 _ => None,
             }
@@ -791,6 +791,33 @@ mod tests {
             "등록일 2019-03-20"
         );
         assert_eq!(re.replace_all("Visitas: 77 hoy", "").trim(), "hoy");
+    }
+
+    #[test]
+    fn item_links_in_scripts_and_onclicks_become_urls() {
+        let toml = r#"
+[[source]]
+name = "board"
+[source.list]
+url = "http://127.0.0.1:9/list.do?page={page}"
+[source.items]
+selector = "td a"
+pattern = "view\\.do"
+js_capture = "fn_view\\('(\\d+)'\\)"
+js_template = "http://127.0.0.1:9/view.do?id={1}"
+"#;
+        let file: super::super::profile::SourcesFile = toml::from_str(toml).unwrap();
+        let page = r##"<table><tr>
+            <td><a href="javascript:fn_view('1')">one</a></td>
+            <td><a href="#" onclick="fn_view('2'); return false;">two</a></td>
+            <td><a href="javascript:void(0)" onclick="fn_view('3')">three</a></td>
+            <td><a href="javascript:void(0)">nothing to capture</a></td>
+            <td><a href="/view.do?id=4">four</a></td>
+            <td><a href="/elsewhere.do">not an item</a></td>
+        </tr></table>"##;
+        let urls = item_urls(&file.sources[0], "http://127.0.0.1:9/list.do?page=1", page).unwrap();
+        let ids: Vec<&str> = urls.iter().filter_map(|u| u.rsplit('=').next()).collect();
+        assert_eq!(ids, ["1", "2", "3", "4"], "{urls:?}");
     }
 
     #[test]
