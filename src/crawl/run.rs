@@ -238,11 +238,20 @@ fn item_urls(p: &Profile, page_url: &str, text: &str) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// Whether `url`'s host is one of `hosts`: a host alone (`example.org`,
+/// any port) or with its port (`example.org:8080`, that port only).
 fn host_allowed(hosts: &[String], url: &str) -> bool {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-        .is_some_and(|h| hosts.contains(&h))
+    let Some(u) = url::Url::parse(url).ok() else {
+        return false;
+    };
+    let Some(host) = u.host_str().map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    let with_port = u.port_or_known_default().map(|p| format!("{host}:{p}"));
+    hosts.iter().any(|h| {
+        let h = h.trim().to_ascii_lowercase();
+        h == host || with_port.as_deref() == Some(h.as_str())
+    })
 }
 
 /// The detail page as a document.
@@ -818,6 +827,21 @@ js_template = "http://127.0.0.1:9/view.do?id={1}"
         let urls = item_urls(&file.sources[0], "http://127.0.0.1:9/list.do?page=1", page).unwrap();
         let ids: Vec<&str> = urls.iter().filter_map(|u| u.rsplit('=').next()).collect();
         assert_eq!(ids, ["1", "2", "3", "4"], "{urls:?}");
+    }
+
+    #[test]
+    fn allowed_hosts_may_name_a_port() {
+        let hosts = vec![
+            "example.org".to_string(),
+            "Board.example.org:8080".to_string(),
+        ];
+        assert!(host_allowed(&hosts, "https://example.org/a"));
+        assert!(host_allowed(&hosts, "http://example.org:9000/a"));
+        assert!(host_allowed(&hosts, "http://board.example.org:8080/list"));
+        assert!(!host_allowed(&hosts, "http://board.example.org:8081/list"));
+        assert!(!host_allowed(&hosts, "http://board.example.org/list"));
+        assert!(!host_allowed(&hosts, "http://other.example.org/"));
+        assert!(!host_allowed(&hosts, "not a url"));
     }
 
     #[test]
