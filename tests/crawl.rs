@@ -280,6 +280,21 @@ async fn site(
                     .body(Body::from_stream(futures_stream(chunks)))
                     .unwrap()
             }
+            "huge" => {
+                // 30 MB of page, in 64 KB chunks, without a length: each
+                // chunk the server hands out is counted.
+                let counter = hits.clone();
+                let chunks = (0..480).map(move |_| {
+                    if let Ok(mut h) = counter.lock() {
+                        *h.entry("huge-chunk".to_string()).or_default() += 1;
+                    }
+                    Ok::<Vec<u8>, std::io::Error>(b"<p>x</p>".repeat(8192))
+                });
+                Response::builder()
+                    .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                    .body(Body::from_stream(futures_stream(chunks)))
+                    .unwrap()
+            }
             "big" => html(utf8_page(
                 "큰 글",
                 &"<p>가나다라마바사</p>".repeat(20_000),
@@ -291,9 +306,13 @@ async fn site(
     StatusCode::NOT_FOUND.into_response()
 }
 
-fn futures_stream(
-    items: Vec<Result<Vec<u8>, std::io::Error>>,
-) -> impl tokio_stream_like::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+fn futures_stream<I>(
+    items: I,
+) -> impl tokio_stream_like::Stream<Item = Result<Vec<u8>, std::io::Error>>
+where
+    I: IntoIterator<Item = Result<Vec<u8>, std::io::Error>>,
+    I::IntoIter: Unpin,
+{
     tokio_stream_like::iter(items)
 }
 
@@ -376,6 +395,7 @@ fn test_fetch() -> FetchConfig {
         retries: 2,
         backoff: Duration::from_millis(20),
         max_bytes: 200_000,
+        max_page_bytes: 100_000,
         timeout: Duration::from_secs(5),
         ..FetchConfig::default()
     }
@@ -406,7 +426,11 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     assert!(reason_of("nttId=500").contains("HTTP 500"));
     assert!(reason_of("nttId=loop").contains("redirect loop"));
     assert!(reason_of("nttId=trunc").contains("network"));
-    assert!(reason_of("nttId=big").contains("too big"));
+    assert!(
+        reason_of("nttId=big").contains("too large (0.5 MB, cap 0.1 MB)"),
+        "{}",
+        reason_of("nttId=big")
+    );
     assert!(reason_of("elsewhere.example").contains("host not allowed"));
     assert!(reason_of("nttId=away").contains("redirected to http://localhost:"));
     assert!(reason_of("fileSn=3").contains("not one"));
@@ -525,6 +549,29 @@ fn selectors_that_match_nothing_are_reported() {
     .unwrap();
     assert_eq!(r.health.len(), 1, "{:?}", r.health);
     assert!(r.health[0].contains("div.renamed-list a") && r.health[0].contains("site changed"));
+}
+
+/// A page past the cap for pages (HTML: far lower than for files) is
+/// skipped with its size and the cap, and its download stops at the cap:
+/// of a 30 MB page sent without a length, the server hands out a small
+/// part before the crawler hangs up.
+#[test]
+fn a_page_over_the_cap_is_not_read_whole() {
+    let (addr, hits) = start_site();
+    let fetcher = egovkb::crawl::fetch::Fetcher::new(FetchConfig {
+        min_interval: Duration::from_millis(1),
+        ..test_fetch()
+    });
+    let url = format!("http://{addr}/board/view.do?nttId=huge");
+    let err = fetcher.get(&url, None, (None, None)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "too large (over 0.1 MB, cap 0.1 MB)",
+        "{err:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = hits_of(&hits, "huge-chunk");
+    assert!(sent < 240, "{sent} of 480 chunks handed out");
 }
 
 /// Without an `attachments` selector the crawler finds the files a page

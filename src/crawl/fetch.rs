@@ -22,7 +22,11 @@ pub const AGENT_TOKEN: &str = "egovkb";
 pub struct FetchConfig {
     pub user_agent: String,
     pub timeout: Duration,
+    /// Largest body of a file (PDF, office, HWP); a download stops there.
     pub max_bytes: u64,
+    /// Largest body of a page (HTML, XML, text): far lower, a page that
+    /// big is not an article.
+    pub max_page_bytes: u64,
     pub max_redirects: usize,
     /// Retries after the first attempt, on 429, 5xx and network errors.
     pub retries: u32,
@@ -45,6 +49,7 @@ impl Default for FetchConfig {
             ),
             timeout: Duration::from_secs(30),
             max_bytes: 50 * 1024 * 1024,
+            max_page_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
             retries: 3,
             backoff: Duration::from_secs(2),
@@ -74,8 +79,10 @@ pub struct Fetched {
 pub enum FetchError {
     #[error("disallowed by robots.txt")]
     Robots,
-    #[error("too big (over {0} bytes)")]
-    TooBig(u64),
+    /// Over the cap of its kind: the size when the server said it, and the
+    /// cap, in bytes. Nothing of it is kept.
+    #[error("too large ({}, cap {})", .size.map_or_else(|| format!("over {}", mb(*.cap)), |s| mb(s)), mb(*.cap))]
+    TooLarge { size: Option<u64>, cap: u64 },
     #[error("redirect loop")]
     RedirectLoop,
     #[error("more than {0} redirects")]
@@ -90,6 +97,11 @@ pub enum FetchError {
     BadUrl(String),
     #[error("redirected to {0}, on a host the profile does not allow")]
     OffHost(String),
+}
+
+/// Bytes in megabytes, as a report says them.
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// Per host: when the next request may go, and the rules.
@@ -406,15 +418,26 @@ impl Fetcher {
     }
 
     fn read(&self, u: Url, r: ureq::Response) -> Result<Fetched, FetchError> {
-        let max = self.cfg.max_bytes;
+        let content_type = r.header("Content-Type").map(str::to_string);
+        let page = content_type.as_deref().is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.contains("html") || t.contains("xml") || t.starts_with("text/")
+        });
+        let cap = if page {
+            self.cfg.max_page_bytes
+        } else {
+            self.cfg.max_bytes
+        };
         if let Some(len) = r
             .header("Content-Length")
             .and_then(|l| l.trim().parse::<u64>().ok())
-            && len > max
+            && len > cap
         {
-            return Err(FetchError::TooBig(max));
+            return Err(FetchError::TooLarge {
+                size: Some(len),
+                cap,
+            });
         }
-        let content_type = r.header("Content-Type").map(str::to_string);
         let charset = content_type.as_deref().and_then(|ct| {
             ct.split(';')
                 .filter_map(|p| p.split_once('='))
@@ -428,12 +451,13 @@ impl Fetcher {
         let last_modified = r.header("Last-Modified").map(str::to_string);
         let status = r.status();
         let mut body = Vec::new();
+        // Read up to the cap and one byte: the download stops there.
         r.into_reader()
-            .take(max + 1)
+            .take(cap + 1)
             .read_to_end(&mut body)
             .map_err(|e| FetchError::Network(format!("reading the body: {e}")))?;
-        if body.len() as u64 > max {
-            return Err(FetchError::TooBig(max));
+        if body.len() as u64 > cap {
+            return Err(FetchError::TooLarge { size: None, cap });
         }
         Ok(Fetched {
             url: u.to_string(),
