@@ -81,7 +81,7 @@ pub enum FetchError {
     Robots,
     /// Over the cap of its kind: the size when the server said it, and the
     /// cap, in bytes. Nothing of it is kept.
-    #[error("too large ({}, cap {})", .size.map_or_else(|| format!("over {}", mb(*.cap)), |s| mb(s)), mb(*.cap))]
+    #[error("too large ({}, cap {})", .size.map_or_else(|| format!("over {}", mb(*.cap)), mb), mb(*.cap))]
     TooLarge { size: Option<u64>, cap: u64 },
     #[error("redirect loop")]
     RedirectLoop,
