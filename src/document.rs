@@ -136,6 +136,10 @@ pub struct Document {
     /// For PDF and PPTX, the text of each page or slide (page 1 first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pages: Vec<String>,
+    /// For a downloaded file, its name as the server gave it
+    /// (`Content-Disposition`), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
 }
 
 impl Document {
@@ -160,6 +164,7 @@ impl Document {
             event: None,
             parent: None,
             pages: Vec::new(),
+            file_name: None,
         }
     }
 

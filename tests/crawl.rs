@@ -577,7 +577,8 @@ fn a_page_over_the_cap_is_not_read_whole() {
 /// Without an `attachments` selector the crawler finds the files a page
 /// links (here behind `FileDown.do?atchFileId=…`) by itself, the same as
 /// with one; and an attachment's own language wins over the profile's: the
-/// Spanish PDF of a board whose profile says Korean is Spanish.
+/// Spanish PDF of a board whose profile says Korean is Spanish, and keeps
+/// the file name its server gave it.
 #[test]
 fn attachments_are_found_without_a_selector_and_keep_their_own_language() {
     let attachments_of = |profile: &str| {
@@ -599,16 +600,13 @@ fn attachments_are_found_without_a_selector_and_keep_their_own_language() {
         };
         crawl(&file.sources[0], &store, &corpus, &opts).unwrap();
         let (docs, _) = store.load_all();
-        let mut found: Vec<(String, Option<String>, String)> = docs
+        let mut found: Vec<(String, Option<String>, String, Option<String>)> = docs
             .into_iter()
             .filter(|d| d.parent.is_some())
             .map(|d| {
                 let path = d.url.split_once("/FileDown").map(|(_, p)| p.to_string());
-                (
-                    d.title,
-                    path,
-                    d.lang.map(|l| l.as_str().to_string()).unwrap_or_default(),
-                )
+                let lang = d.lang.map(|l| l.as_str().to_string()).unwrap_or_default();
+                (d.title, path, lang, d.file_name)
             })
             .collect();
         found.sort();
@@ -618,9 +616,14 @@ fn attachments_are_found_without_a_selector_and_keep_their_own_language() {
     assert_eq!(generic, attachments_of("selector"));
     let bolivia = generic
         .iter()
-        .find(|(title, _, _)| title == "Bolivia: gobierno electrónico")
+        .find(|(title, ..)| title == "Bolivia: gobierno electrónico")
         .unwrap_or_else(|| panic!("{generic:#?}"));
     assert_eq!(bolivia.2, "es", "{generic:#?}");
+    // The name the server gave the file (Content-Disposition) is kept.
+    assert!(
+        bolivia.3.as_deref().is_some_and(|n| n.ends_with(".pdf")),
+        "{generic:#?}"
+    );
 }
 
 fn run_crawl(dir: &Path, sources: &Path) -> std::process::Child {

@@ -346,6 +346,7 @@ fn attachment_document(
     };
     doc.published = x.published.or(parent.published);
     doc.parent = Some(parent.id.clone());
+    doc.file_name = f.filename.clone();
     Ok(doc)
 }
 

@@ -682,11 +682,17 @@ pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Marku
                         dt { (t.attached_to) }
                         dd { a href={ "/doc/" (urlencode_path(id)) "?ui=" (ui.as_str()) } { (title) } }
                     }
+                    @if let Some(name) = &d.file_name {
+                        dt { (t.file_name) }
+                        dd { (name) }
+                    }
                     dt { (t.original) }
                     dd.url { @match (web_url(&d.url), original_href(&d.id, &d.url, site.originals)) {
                         (Some(u), _) => a href=(u) rel="noopener noreferrer" { (u) },
                         (None, Some(href)) => a href=(href) { (file_name(&d.url)) },
-                        (None, None) => code { (d.url) },
+                        // A file outside the corpus: its name, not the
+                        // server's path.
+                        (None, None) => code { (file_name(&d.url)) },
                     } }
                 }
                 section.text aria-label=(t.text) lang=[d.lang.as_ref().map(|l| l.as_str())] {
