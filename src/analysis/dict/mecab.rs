@@ -7,7 +7,6 @@
 //! a 72-byte header, a Darts double array, 16-byte token records and
 //! NUL-terminated feature strings.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -521,17 +520,6 @@ pub fn convert(
         matrix: (matrix.lsize, matrix.rsize),
         categories: chars.categories.len(),
     })
-}
-
-/// Count entries per part-of-speech tag (the first feature column); used by
-/// tests and by `dict install` to describe what it built.
-pub fn pos_histogram(entries: &[Entry]) -> BTreeMap<String, usize> {
-    let mut h = BTreeMap::new();
-    for e in entries {
-        let pos = e.feature.split(',').next().unwrap_or("").to_string();
-        *h.entry(pos).or_insert(0) += 1;
-    }
-    h
 }
 
 #[cfg(test)]

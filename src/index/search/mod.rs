@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use tantivy::query::{Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analysis::korean::is_hangul;
 use crate::document::Document;
@@ -63,7 +63,6 @@ pub enum SearchError {
 /// An open index generation, ready to search.
 pub struct Searcher {
     engine: Engine,
-    index: Index,
     reader: IndexReader,
     fields: Fields,
     meta: IndexMeta,
@@ -149,7 +148,6 @@ impl Searcher {
         let vectors = open_vectors(&engine, &path, &reader.searcher());
         Ok(Self {
             engine,
-            index,
             reader,
             fields,
             meta,
@@ -171,10 +169,6 @@ impl Searcher {
 
     fn ranking(&self) -> &Ranking {
         &self.engine.ranking
-    }
-
-    pub fn index(&self) -> &Index {
-        &self.index
     }
 
     /// Run a search.
