@@ -204,45 +204,43 @@ impl SearchRequest {
 impl SearchRequest {
     /// The request's filters, facet by facet, for the bitset pass.
     pub(super) fn bit_filters(&self) -> bits::Filters {
-        let req = self;
         let some = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
         bits::Filters {
             values: [
-                some(&req.countries),
-                some(&req.topics),
+                some(&self.countries),
+                some(&self.topics),
                 None,
-                some(&req.types),
-                some(&req.langs),
-                some(&req.events),
+                some(&self.types),
+                some(&self.langs),
+                some(&self.events),
             ],
-            years: req.years,
+            years: self.years,
         }
     }
 
     /// Refuse a request past the limits (query length, page, filters).
     pub(super) fn check(&self) -> Result<(), SearchError> {
-        let req = self;
-        if req.q.chars().count() > MAX_QUERY_CHARS {
+        if self.q.chars().count() > MAX_QUERY_CHARS {
             return Err(SearchError::BadRequest(format!(
                 "the query is longer than {MAX_QUERY_CHARS} characters"
             )));
         }
-        if req.limit == 0 || req.limit > MAX_LIMIT {
+        if self.limit == 0 || self.limit > MAX_LIMIT {
             return Err(SearchError::BadRequest(format!(
                 "limit must be between 1 and {MAX_LIMIT}"
             )));
         }
-        if req.offset > MAX_OFFSET {
+        if self.offset > MAX_OFFSET {
             return Err(SearchError::BadRequest(format!(
                 "offset must be at most {MAX_OFFSET}"
             )));
         }
         let too_many = [
-            &req.countries,
-            &req.topics,
-            &req.types,
-            &req.langs,
-            &req.events,
+            &self.countries,
+            &self.topics,
+            &self.types,
+            &self.langs,
+            &self.events,
         ]
         .iter()
         .any(|v| v.len() > 50 || v.iter().any(|s| s.len() > 200));
