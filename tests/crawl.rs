@@ -574,9 +574,9 @@ fn a_page_over_the_cap_is_not_read_whole() {
     assert!(sent < 240, "{sent} of 480 chunks handed out");
 }
 
-/// Without an `attachments` selector the crawler finds the files a page
-/// links (here behind `FileDown.do?atchFileId=…`) by itself, the same as
-/// with one; and an attachment's own language wins over the profile's: the
+/// Without an `attachments` selector, or with one that stopped matching
+/// (which the report says), the crawler finds the files a page links (here
+/// behind `FileDown.do?atchFileId=…`) by itself, the same as with one; and an attachment's own language wins over the profile's: the
 /// Spanish PDF of a board whose profile says Korean is Spanish, and keeps
 /// the file name its server gave it.
 #[test]
@@ -587,18 +587,18 @@ fn attachments_are_found_without_a_selector_and_keep_their_own_language() {
         let corpus = dir.path().join("corpus");
         let store = Store::open(&corpus).unwrap();
         let text = profile_toml(addr, 200.0);
-        let text = if profile == "generic" {
-            text.replace("attachments = \".files a\"\n", "")
-        } else {
-            text
+        let text = match profile {
+            "generic" => text.replace("attachments = \".files a\"\n", ""),
+            "renamed" => text.replace(".files a", ".renamed-files a"),
+            _ => text,
         };
-        assert_eq!(text.contains(".files a"), profile != "generic");
+        assert_eq!(text.contains(".files a"), profile == "selector");
         let file: SourcesFile = toml::from_str(&text).unwrap();
         let opts = CrawlOptions {
             fetch: test_fetch(),
             ..CrawlOptions::default()
         };
-        crawl(&file.sources[0], &store, &corpus, &opts).unwrap();
+        let report = crawl(&file.sources[0], &store, &corpus, &opts).unwrap();
         let (docs, _) = store.load_all();
         let mut found: Vec<(String, Option<String>, String, Option<String>)> = docs
             .into_iter()
@@ -610,10 +610,22 @@ fn attachments_are_found_without_a_selector_and_keep_their_own_language() {
             })
             .collect();
         found.sort();
-        found
+        (found, report.health)
     };
-    let generic = attachments_of("generic");
-    assert_eq!(generic, attachments_of("selector"));
+    let (generic, quiet) = attachments_of("generic");
+    let (chosen, _) = attachments_of("selector");
+    assert_eq!(generic, chosen);
+    assert!(quiet.is_empty(), "{quiet:?}");
+    // A selector that stopped matching: the generic rules take over, and
+    // the report says the site may have changed.
+    let (renamed, health) = attachments_of("renamed");
+    assert_eq!(renamed, chosen);
+    assert!(
+        health
+            .iter()
+            .any(|h| h.contains(".renamed-files a") && h.contains("site changed")),
+        "{health:?}"
+    );
     let bolivia = generic
         .iter()
         .find(|(title, ..)| title == "Bolivia: gobierno electrónico")

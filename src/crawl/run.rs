@@ -649,7 +649,24 @@ fn crawl_item(
         let base = url::Url::parse(&f.url).ok();
         let mut wanted: Vec<String> = Vec::new();
         let links = match &p.detail.attachments {
-            Some(css) => html::links(&text, css).unwrap_or_default(),
+            Some(css) => {
+                let chosen = html::links(&text, css).unwrap_or_default();
+                if chosen.is_empty() {
+                    // The profile's selector where it matches, the generic
+                    // rules where it does not (as for title, date, body).
+                    let found = html::file_links(&text);
+                    if !found.is_empty() {
+                        report.health.push(format!(
+                            "{}: the attachments selector `{css}` matched nothing on {item}, which links {} files: has the site changed?",
+                            p.name,
+                            found.len()
+                        ));
+                    }
+                    found
+                } else {
+                    chosen
+                }
+            }
             None => html::file_links(&text),
         };
         for link in links {
