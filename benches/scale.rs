@@ -22,6 +22,11 @@ use egovkb::store::Store;
 mod corpus;
 use corpus::generate;
 
+/// The binary's allocator, so that in-process indexing here measures what
+/// `egovkb index` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Resident memory of a process, from /proc.
 fn rss_mb(pid: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))

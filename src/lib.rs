@@ -23,9 +23,3 @@ pub mod server;
 pub mod store;
 
 pub use document::{DocType, Document, Lang};
-
-/// mimalloc for every program built on the library (the binary, the
-/// benches, the tests): indexing makes and drops many small strings, and
-/// glibc's allocator took a sixth of a reindex (BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

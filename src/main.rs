@@ -19,6 +19,12 @@ use egovkb::semantic::Semantic;
 use egovkb::semantic::install as model;
 use egovkb::store::Store;
 
+/// mimalloc for the binary (the library leaves the allocator to the
+/// program that embeds it): indexing makes and drops many small strings,
+/// and glibc's allocator took a sixth of a reindex (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "egovkb",
