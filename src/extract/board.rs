@@ -231,10 +231,10 @@ pub fn normalise(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// `text` without a leading `label` (and a colon after it), when it opens
-/// with one of `labels`: the rest, trimmed. Longest label first, and only
-/// whole labels (`date` is not `dated`).
-pub fn after_label<'t>(text: &'t str, labels: &[&str]) -> Option<&'t str> {
+/// `text` split after a leading label (one of `labels`) and the colon
+/// after it: the label as written, and the value, trimmed. Longest label
+/// first, and only whole labels (`date` is not `dated`).
+pub fn after_label<'t>(text: &'t str, labels: &[&str]) -> Option<(&'t str, &'t str)> {
     let lower = text.trim_start().to_lowercase();
     let start = text.len() - text.trim_start().len();
     let mut best: Option<&str> = None;
@@ -245,17 +245,19 @@ pub fn after_label<'t>(text: &'t str, labels: &[&str]) -> Option<&'t str> {
     }
     let label = best?;
     // The label's length in the original text: lower-casing keeps the
-    // byte length of every label character (ASCII, Hangul, á/é/í/ó/ú).
-    let rest = text.get(start + label.len()..)?;
-    let next = rest.chars().next();
+    // byte length of every label character (ASCII, Hangul, á/é/í/ó/ú);
+    // where it does not, `get` refuses a cut inside a character.
+    let after = text.get(start + label.len()..)?;
+    let next = after.chars().next();
     if next.is_some_and(|c| c.is_alphanumeric() && !is_hangul(c)) && label.is_ascii() {
         return None;
     }
-    Some(
-        rest.trim_start()
-            .trim_start_matches([':', '：', '-', '|'])
-            .trim(),
-    )
+    let value = after
+        .trim_start()
+        .trim_start_matches([':', '：', '-', '|'])
+        .trim_start();
+    let head = &text[..text.len() - value.len()];
+    Some((head, value.trim_end()))
 }
 
 fn is_hangul(c: char) -> bool {
@@ -334,8 +336,7 @@ fn metadata_line(p: &str) -> bool {
         return false;
     }
     let labelled = |labels: &[&str], value: &dyn Fn(&str) -> bool| {
-        after_label(trimmed, labels).is_some_and(|rest| {
-            let head = &trimmed[..trimmed.len() - rest.len()];
+        after_label(trimmed, labels).is_some_and(|(head, rest)| {
             head.contains([':', '：'])
                 || (head.chars().any(is_hangul) && chars <= 40)
                 || value(rest)
@@ -393,17 +394,20 @@ mod tests {
     fn labels_open_values() {
         assert_eq!(
             after_label("Date : 2019.05.14", DATE_LABELS),
-            Some("2019.05.14")
+            Some(("Date : ", "2019.05.14"))
         );
         assert_eq!(
             after_label("등록일 2019-03-20", DATE_LABELS),
-            Some("2019-03-20")
+            Some(("등록일 ", "2019-03-20"))
         );
         assert_eq!(
             after_label("Publicado el 12/03/2020", DATE_LABELS),
-            Some("12/03/2020")
+            Some(("Publicado el ", "12/03/2020"))
         );
         assert_eq!(after_label("Dated letters", DATE_LABELS), None);
+        // A capital whose lower case is shorter (the Kelvin sign) does not
+        // cut the text inside a character.
+        assert_eq!(after_label("\u{212A}m 5", &["km"]), None);
         assert_eq!(after_label("Korea's registry", DATE_LABELS), None);
     }
 

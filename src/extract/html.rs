@@ -119,18 +119,20 @@ fn skipped(e: &ElementRef) -> bool {
     }) {
         return true;
     }
-    let marks = v
-        .attr("class")
+    class_words(e)
+        .any(|m| SKIP_MARKS.contains(&m.as_str()) || SKIP_INSIDE.iter().any(|s| m.contains(s)))
+}
+
+/// The words of an element's class and id, lower case (`board_view` and
+/// `view-cont` are two words each).
+fn class_words<'a>(e: &ElementRef<'a>) -> impl Iterator<Item = String> + 'a {
+    let v = e.value();
+    v.attr("class")
         .into_iter()
         .chain(v.attr("id"))
         .flat_map(|s| s.split(|c: char| c.is_whitespace() || c == '_' || c == '-'))
-        .map(str::to_ascii_lowercase);
-    for m in marks {
-        if SKIP_MARKS.contains(&m.as_str()) || SKIP_INSIDE.iter().any(|s| m.contains(s)) {
-            return true;
-        }
-    }
-    false
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
 }
 
 /// Class or id words that mark furniture inside a longer word too
@@ -166,12 +168,7 @@ fn title_candidates(root: ElementRef) -> Vec<String> {
             continue;
         }
         let heading = matches!(v.name(), "h1" | "h2" | "h3" | "h4");
-        let marked = !heading
-            && v.attr("class")
-                .into_iter()
-                .chain(v.attr("id"))
-                .flat_map(|s| s.split(|c: char| c.is_whitespace() || c == '_' || c == '-'))
-                .any(|w| TITLE_MARKS.contains(&w.to_ascii_lowercase().as_str()));
+        let marked = !heading && class_words(&e).any(|w| TITLE_MARKS.contains(&w.as_str()));
         // A marked container of a heading (`<header class="post-title">`
         // around the h1 and the date line) is looked into instead.
         let container = marked
@@ -339,9 +336,13 @@ pub fn extract(text: &str) -> Extracted {
         .map(|l| l.trim().to_ascii_lowercase())
         .filter(|l| matches!(l.len(), 2 | 3) && l.bytes().all(|b| b.is_ascii_alphabetic()));
     let fields = labelled_fields(&doc);
-    let title = title(&doc, &fields);
+    // The whole page's paragraphs, read once if a fallback needs them.
+    let body = selector("body").and_then(|b| doc.select(&b).next());
+    let all = std::cell::OnceCell::new();
+    let page = || -> &[String] { all.get_or_init(|| body.map(paragraphs).unwrap_or_default()) };
+    let title = title(&doc, body, &fields, &page);
     let published = published(&doc, root, &fields, lang.as_deref())
-        .or_else(|| date_near_title(&doc, &title, lang.as_deref()));
+        .or_else(|| date_near_title(page(), &title, lang.as_deref()));
     let body = root
         .map(|r| content(dedupe(paragraphs(r)), &title))
         .unwrap_or_default();
@@ -426,10 +427,9 @@ fn labelled_fields(doc: &Html) -> Vec<(String, String)> {
         let segments: Vec<&str> = text.split(['|', '│', '·']).map(str::trim).collect();
         let whole = segments.len() == 1;
         for segment in segments {
-            let Some(rest) = board::after_label(segment, &labels) else {
+            let Some((head, rest)) = board::after_label(segment, &labels) else {
                 continue;
             };
-            let head = &segment[..segment.len() - rest.len()];
             let label = head.trim_end_matches([':', '：', ' ']).to_lowercase();
             // "Title IX reforms" is a heading, not a label: a title label
             // is a cell of its own or followed by a colon.
@@ -467,7 +467,12 @@ fn labelled_fields(doc: &Html) -> Vec<(String, String)> {
 /// headline's length; the block just before the date line; any heading;
 /// the first part of `<title>`. Never the board's or the site's name,
 /// which `og:title` and `<title>` lose when they carry them too.
-fn title(doc: &Html, fields: &[(String, String)]) -> String {
+fn title<'p>(
+    doc: &Html,
+    body: Option<ElementRef>,
+    fields: &[(String, String)],
+    page: &dyn Fn() -> &'p [String],
+) -> String {
     let page_title = first_text(doc, None, "title").unwrap_or_default();
     let parts: Vec<String> = split_title(&page_title);
     let site = meta(doc, r#"meta[property="og:site_name"]"#);
@@ -496,7 +501,6 @@ fn title(doc: &Html, fields: &[(String, String)]) -> String {
             .contains(&label.as_str())
             .then(|| value.clone())
     });
-    let body = selector("body").and_then(|b| doc.select(&b).next());
     let candidates: Vec<String> = body
         .map(title_candidates)
         .unwrap_or_default()
@@ -510,7 +514,7 @@ fn title(doc: &Html, fields: &[(String, String)]) -> String {
         .or(shown)
         .or_else(|| candidates.iter().find(headline).cloned())
         .or_else(|| og.filter(|t| headline(&t)))
-        .or_else(|| body.and_then(|b| before_date_line(b, &furniture)))
+        .or_else(|| before_date_line(page(), &furniture))
         .or_else(|| candidates.first().cloned())
         .or_else(|| own_part(&page_title))
         .unwrap_or(page_title)
@@ -519,8 +523,7 @@ fn title(doc: &Html, fields: &[(String, String)]) -> String {
 /// The block just before the page's date line (`작성자 : … | 등록일
 /// 2019.05.14 | 조회 57`): where boards that mark nothing put the
 /// headline.
-fn before_date_line(body: ElementRef, furniture: &dyn Fn(&str) -> bool) -> Option<String> {
-    let paras = paragraphs(body);
+fn before_date_line(paras: &[String], furniture: &dyn Fn(&str) -> bool) -> Option<String> {
     let line = paras.iter().position(|p| {
         board::is_furniture(p)
             && board::DATE_LABELS
@@ -569,9 +572,7 @@ fn menu_texts(doc: &Html) -> std::collections::HashSet<String> {
 /// A date alone in a short line just after (or before) the headline
 /// ("Lunes 14 de junio de 2021", "Panamá, 28 de abril de 2022"): where
 /// boards that label nothing put the date.
-fn date_near_title(doc: &Html, title: &str, lang: Option<&str>) -> Option<chrono::NaiveDate> {
-    let body = selector("body").and_then(|b| doc.select(&b).next())?;
-    let paras = paragraphs(body);
+fn date_near_title(paras: &[String], title: &str, lang: Option<&str>) -> Option<chrono::NaiveDate> {
     let title = board::normalise(title);
     let at = paras.iter().position(|p| *p == title)?;
     let after = paras[at + 1..].iter().take(4);
