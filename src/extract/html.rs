@@ -213,11 +213,7 @@ struct Para {
 }
 
 fn flush(out: &mut Vec<String>, current: &mut Para) {
-    let p = current
-        .text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let p = board::normalise(&current.text);
     let chars = p.chars().count();
     // Link text: bytes of it, against the paragraph's without its spaces.
     let own: usize = current.text.split_whitespace().map(str::len).sum();
@@ -293,7 +289,7 @@ fn meta(doc: &Html, css: &str) -> Option<String> {
     let sel = selector(css)?;
     doc.select(&sel)
         .filter_map(|e| e.value().attr("content"))
-        .map(|c| c.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(board::normalise)
         .find(|c| !c.is_empty())
 }
 
@@ -303,8 +299,7 @@ fn first_text(doc: &Html, root: Option<ElementRef>, css: &str) -> Option<String>
         Some(r) => r.select(&sel).next(),
         None => doc.select(&sel).next(),
     }?;
-    let t = found.text().collect::<Vec<_>>().join(" ");
-    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let t = board::normalise(&found.text().collect::<Vec<_>>().join(" "));
     (!t.is_empty()).then_some(t)
 }
 
@@ -641,13 +636,7 @@ pub struct Selectors<'a> {
 pub fn extract_with(text: &str, sel: &Selectors, date_formats: &[String]) -> (Extracted, bool) {
     let mut x = extract(text);
     let doc = Html::parse_document(text);
-    let text_of = |css: &str| -> Option<String> {
-        let s = selector(css)?;
-        let e = doc.select(&s).next()?;
-        let t = e.text().collect::<Vec<_>>().join(" ");
-        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-        (!t.is_empty()).then_some(t)
-    };
+    let text_of = |css: &str| first_text(&doc, None, css);
     if let Some(t) = sel.title.and_then(text_of) {
         x.title = t;
     }
@@ -746,13 +735,7 @@ pub fn links(text: &str, css: &str) -> Option<Vec<Link>> {
             .map(|e| Link {
                 href: e.value().attr("href").map(str::to_string),
                 onclick: e.value().attr("onclick").map(str::to_string),
-                text: e
-                    .text()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                text: board::normalise(&e.text().collect::<Vec<_>>().join(" ")),
             })
             .collect(),
     )
