@@ -74,6 +74,10 @@ enum Command {
         /// Last-Modified) and read every list page.
         #[arg(long)]
         refresh: bool,
+        /// Ask again for what failed in earlier crawls, even before its
+        /// next try is due.
+        #[arg(long)]
+        retry_failed: bool,
     },
     /// Import files and folders into the corpus (HTML, PDF, PPTX, DOCX,
     /// HWP, HWPX, Markdown, text; JSON and JSONL of documents).
@@ -275,7 +279,16 @@ fn run(cli: Cli) -> Result<()> {
             max_pages,
             reextract,
             refresh,
-        } => crawl(&config, sources, &only, max_pages, reextract, refresh),
+            retry_failed,
+        } => {
+            let opts = egovkb::crawl::run::CrawlOptions {
+                max_pages,
+                refresh,
+                retry_failed,
+                ..Default::default()
+            };
+            crawl(&config, sources, &only, reextract, &opts)
+        }
         Command::Import { paths } => import(&config, &paths),
         Command::Export { format: _ } => export(&config),
         Command::Index => index(&config, false),
@@ -390,13 +403,15 @@ fn engine_with_model(config: &Config) -> Result<Engine> {
     Ok(engine.with_semantic(semantic))
 }
 
+/// Crawl the chosen profiles at once, one thread each: profiles on one
+/// host share its pace (and robots.txt), profiles on different hosts do not
+/// wait for each other. Each report is printed as its crawl ends.
 fn crawl(
     config: &Config,
     sources: Option<PathBuf>,
     only: &[String],
-    max_pages: Option<u32>,
     reextract: bool,
-    refresh: bool,
+    opts: &egovkb::crawl::run::CrawlOptions,
 ) -> Result<()> {
     use egovkb::crawl::{profile, run};
     let path = sources.unwrap_or_else(|| config.corpus.join("sources.toml"));
@@ -407,59 +422,76 @@ fn crawl(
         }
     }
     let store = Store::open(&config.corpus)?;
-    let opts = run::CrawlOptions {
-        max_pages,
-        refresh,
-        ..Default::default()
-    };
-    let mut failed = false;
-    for p in profiles
+    let chosen: Vec<&profile::Profile> = profiles
         .iter()
         .filter(|p| only.is_empty() || only.contains(&p.name))
-    {
-        let pb = spinner();
-        pb.set_message(format!("crawling {}", p.name));
-        let result = if reextract {
-            run::reextract(p, &store, &config.corpus)
-        } else {
-            run::crawl(p, &store, &config.corpus, &opts)
-        };
-        pb.finish_and_clear();
-        let report = match result {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("{}: {e}", p.name);
-                failed = true;
-                continue;
-            }
-        };
-        for (url, why) in &report.skipped {
-            eprintln!("skipped {url}: {why}");
+        .collect();
+    let pb = spinner();
+    let names: Vec<&str> = chosen.iter().map(|p| p.name.as_str()).collect();
+    pb.set_message(format!("crawling {}", names.join(", ")));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut failed = false;
+    std::thread::scope(|scope| {
+        for p in &chosen {
+            let tx = tx.clone();
+            let store = &store;
+            scope.spawn(move || {
+                let result = if reextract {
+                    run::reextract(p, store, &config.corpus)
+                } else {
+                    run::crawl(p, store, &config.corpus, opts)
+                };
+                let _ = tx.send((p.name.as_str(), result));
+            });
         }
-        for h in &report.health {
-            eprintln!("WARNING {h}");
+        drop(tx);
+        for (name, result) in rx {
+            pb.suspend(|| match result {
+                Ok(report) => print_crawl_report(name, &report),
+                Err(e) => {
+                    eprintln!("{name}: {e}");
+                    failed = true;
+                }
+            });
         }
-        println!(
-            "{}: {} fetched, {} new, {} updated, {} unchanged, {} not modified, {} known from before, {} skipped{}",
-            p.name,
-            report.fetched,
-            report.new,
-            report.updated,
-            report.unchanged,
-            report.not_modified,
-            report.known,
-            report.skipped.len(),
-            if report.health.is_empty() {
-                String::new()
-            } else {
-                format!(", {} profile warnings", report.health.len())
-            }
-        );
-    }
+    });
+    pb.finish_and_clear();
     if failed {
         bail!("some profiles could not be crawled");
     }
     Ok(())
+}
+
+fn print_crawl_report(name: &str, report: &egovkb::crawl::run::CrawlReport) {
+    for (url, why) in &report.skipped {
+        eprintln!("skipped {url}: {why}");
+    }
+    for (url, why) in &report.deferred {
+        eprintln!("not asked again yet {url}: {why}");
+    }
+    for h in &report.health {
+        eprintln!("WARNING {h}");
+    }
+    let mut also = String::new();
+    if !report.deferred.is_empty() {
+        also.push_str(&format!(
+            ", {} failed before and not due (--retry-failed asks now)",
+            report.deferred.len()
+        ));
+    }
+    if !report.health.is_empty() {
+        also.push_str(&format!(", {} profile warnings", report.health.len()));
+    }
+    println!(
+        "{name}: {} fetched, {} new, {} updated, {} unchanged, {} not modified, {} known from before, {} skipped{also}",
+        report.fetched,
+        report.new,
+        report.updated,
+        report.unchanged,
+        report.not_modified,
+        report.known,
+        report.skipped.len(),
+    );
 }
 
 fn import(config: &Config, paths: &[PathBuf]) -> Result<()> {

@@ -269,17 +269,15 @@ async fn site(
                 [(header::LOCATION, "/board/view.do?nttId=loop")],
             )
                 .into_response(),
-            "trunc" => {
-                let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
-                    Ok(b"<html><body><div class=\"view_cont\">partial".to_vec()),
-                    Err(std::io::Error::other("cut")),
-                ];
-                Response::builder()
-                    .header(header::CONTENT_TYPE, "text/html")
-                    .header(header::CONTENT_LENGTH, "100000")
-                    .body(Body::from_stream(futures_stream(chunks)))
-                    .unwrap()
-            }
+            // Served by a server that hangs up inside the body.
+            "trunc" => (
+                StatusCode::FOUND,
+                [(
+                    header::LOCATION,
+                    format!("http://127.0.0.1:{}/cut/length", cutting_server()),
+                )],
+            )
+                .into_response(),
             "huge" => {
                 // 30 MB of page, in 64 KB chunks, without a length: each
                 // chunk the server hands out is counted.
@@ -337,6 +335,48 @@ mod tokio_stream_like {
     {
         Iter(items.into_iter())
     }
+}
+
+/// A server on 127.0.0.1 that sends a page's head and part of its body,
+/// then closes the connection: `/cut/length` announces 100,000 bytes and
+/// sends 39; `/cut/chunked` sends one chunk and no end. Its port.
+fn cutting_server() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *PORT.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream);
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                // The rest of the request head.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let mut stream = reader.into_inner();
+                let body = "<html><body><div class=\"view_cont\">part";
+                let answer = if request_line.contains("/cut/length") {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n{body}"
+                    )
+                } else if request_line.contains("/cut/chunked") {
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n",
+                        body.len()
+                    )
+                } else {
+                    "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
+                };
+                let _ = stream.write_all(answer.as_bytes());
+                let _ = stream.flush();
+                // Dropped: the connection closes inside the body.
+            }
+        });
+        port
+    })
 }
 
 /// Serve the mock board on 127.0.0.1; its address and hit counts.
@@ -425,7 +465,11 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     assert!(reason_of("nttId=999").contains("robots"));
     assert!(reason_of("nttId=500").contains("HTTP 500"));
     assert!(reason_of("nttId=loop").contains("redirect loop"));
-    assert!(reason_of("nttId=trunc").contains("network"));
+    assert!(
+        reason_of("nttId=trunc").contains("truncated (got 39 bytes of 100000)"),
+        "{}",
+        reason_of("nttId=trunc")
+    );
     assert!(
         reason_of("nttId=big").contains("too large (0.5 MB, cap 0.1 MB)"),
         "{}",
@@ -439,6 +483,10 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     assert_eq!(hits_of(&hits, "/private/"), 0);
     assert_eq!(hits_of(&hits, "nttId=500"), 3);
     assert_eq!(hits_of(&hits, "nttId=429"), 2);
+    // A cut body was asked for again, as a network error is.
+    assert_eq!(hits_of(&hits, "nttId=trunc"), 3);
+    // Nothing here says the site changed: a cut page never reaches the
+    // selectors.
     assert!(r.health.is_empty(), "{:?}", r.health);
 
     let (docs, _) = store.load_all();
@@ -499,11 +547,61 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
         docs.iter().map(|d| &d.url).collect::<Vec<_>>()
     );
 
-    // A recrawl fetches no item it has, and stops paging at a known page.
-    let items_before = hits_of(&hits, "nttId=1");
+    // A recrawl fetches no item it has, and stops paging at a known page;
+    // what failed is not asked for again before its next try is due, and
+    // the report says so, with the reason.
+    let failures = ["nttId=500", "nttId=loop", "nttId=big", "nttId=trunc"];
+    let count = |needle: &str| hits_of(&hits, needle);
+    let items_before = count("nttId=1");
+    let failed_before: Vec<usize> = failures.iter().map(|f| count(f)).collect();
     let again = crawl(p, &store, &corpus, &opts).unwrap();
     assert_eq!(again.new, 0);
-    assert_eq!(hits_of(&hits, "nttId=1"), items_before);
+    assert_eq!(count("nttId=1"), items_before);
+    assert_eq!(
+        failures.iter().map(|f| count(f)).collect::<Vec<_>>(),
+        failed_before
+    );
+    for f in failures {
+        let (_, why) = again
+            .deferred
+            .iter()
+            .find(|(u, _)| u.contains(f))
+            .unwrap_or_else(|| panic!("{f} not deferred: {:#?}", again.deferred));
+        assert!(why.starts_with("failed before ("), "{why}");
+        assert!(why.contains("next try after"), "{why}");
+    }
+    let (_, big) = again
+        .deferred
+        .iter()
+        .find(|(u, _)| u.contains("nttId=big"))
+        .unwrap();
+    assert!(
+        big.contains("too large (0.5 MB, cap 0.1 MB), 1 time)"),
+        "{big}"
+    );
+    assert_eq!(store.load_all().0.len(), 11);
+    // Asked to, the crawl tries them again; the count of failures grows.
+    let retried = crawl(
+        p,
+        &store,
+        &corpus,
+        &CrawlOptions {
+            retry_failed: true,
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    assert!(retried.deferred.is_empty(), "{:?}", retried.deferred);
+    assert_eq!(count("nttId=500"), failed_before[0] + 3);
+    assert_eq!(count("nttId=big"), failed_before[2] + 1);
+    let again = crawl(p, &store, &corpus, &opts).unwrap();
+    let (_, big) = again
+        .deferred
+        .iter()
+        .find(|(u, _)| u.contains("nttId=big"))
+        .unwrap();
+    assert!(big.contains("2 times"), "{big}");
+    assert_eq!(count("nttId=big"), failed_before[2] + 1);
     assert_eq!(store.load_all().0.len(), 11);
 
     // A refresh asks again with the ETag it has: 304, nothing changes.
@@ -527,6 +625,39 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     let re = egovkb::crawl::run::reextract(p, &store, &corpus).unwrap();
     assert_eq!((re.new, re.updated), (0, 0), "{:?}", re.skipped);
     assert!(re.unchanged >= 6, "{re:?}");
+}
+
+/// A body cut short, by a connection closed before the announced length
+/// or inside a chunk, is an error of its own, with what came.
+#[test]
+fn a_cut_body_is_truncated_not_kept() {
+    let port = cutting_server();
+    let fetcher = egovkb::crawl::fetch::Fetcher::new(FetchConfig {
+        min_interval: Duration::from_millis(1),
+        retries: 0,
+        ..test_fetch()
+    });
+    let err = |path: &str| {
+        fetcher
+            .get(
+                &format!("http://127.0.0.1:{port}{path}"),
+                None,
+                (None, None),
+            )
+            .unwrap_err()
+    };
+    assert_eq!(
+        err("/cut/length").to_string(),
+        "truncated (got 39 bytes of 100000)"
+    );
+    assert!(
+        matches!(
+            err("/cut/chunked"),
+            egovkb::crawl::fetch::FetchError::Truncated { expected: None, .. }
+        ),
+        "{:?}",
+        err("/cut/chunked")
+    );
 }
 
 #[test]
@@ -705,5 +836,98 @@ fn a_crawl_killed_midway_resumes_without_duplicates_or_losses() {
                 "{key} fetched again"
             );
         }
+    }
+}
+
+/// Two profiles that crawl one host, run at once by `egovkb crawl`, keep
+/// one pace: the slower one's spacing between any two requests the host
+/// receives (robots.txt included, read once), as the request times the
+/// host records show.
+#[test]
+fn two_profiles_on_one_host_keep_one_pace() {
+    type Times = Arc<Mutex<Vec<(std::time::Instant, String)>>>;
+    let times: Times = Arc::default();
+    let state = times.clone();
+    let addr = common::spawn(move |listener| async move {
+        let app = axum::Router::new()
+            .fallback(|State(times): State<Times>, uri: Uri| async move {
+                let path = uri.path().to_string();
+                times
+                    .lock()
+                    .unwrap()
+                    .push((std::time::Instant::now(), path.clone()));
+                let html = |s: String| {
+                    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], s).into_response()
+                };
+                match path.as_str() {
+                    "/robots.txt" => StatusCode::NOT_FOUND.into_response(),
+                    "/a/list.html" | "/b/list.html" => {
+                        let board = &path[1..2];
+                        let links: String = (1..=4)
+                            .map(|i| format!("<li><a href=\"/{board}/{i}.html\">item {i}</a></li>"))
+                            .collect();
+                        html(format!("<html><body><ul class=\"list\">{links}</ul></body></html>"))
+                    }
+                    _ => html(format!(
+                        "<html><head><title>Board</title></head><body><article><h1>Notice {path}</h1>\
+                         <p>Date: 2020-05-14</p><p>The ministry met the delegation from Paraguay \
+                         to discuss resident registration ({path}).</p></article></body></html>"
+                    )),
+                }
+            })
+            .with_state(state);
+        axum::serve(listener, app).await
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let sources = dir.path().join("sources.toml");
+    let profile = |name: &str, rate: f64| {
+        format!(
+            "[[source]]\nname = \"{name}\"\nlang = \"en\"\nrequests_per_second = {rate}\n\
+             start_urls = [\"http://{addr}/{name}/list.html\"]\n\
+             [source.items]\nselector = \"ul.list a\"\n"
+        )
+    };
+    std::fs::write(&sources, profile("a", 10.0) + &profile("b", 20.0)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .arg("--corpus")
+        .arg(dir.path().join("corpus"))
+        .arg("crawl")
+        .arg("--sources")
+        .arg(&sources)
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("a: 5 fetched, 4 new"), "{stdout}");
+    assert!(stdout.contains("b: 5 fetched, 4 new"), "{stdout}");
+    let mut times = times.lock().unwrap().clone();
+    times.sort();
+    let paths: Vec<&str> = times.iter().map(|(_, p)| p.as_str()).collect();
+    assert_eq!(paths.len(), 11, "{paths:?}");
+    assert_eq!(
+        paths.iter().filter(|p| **p == "/robots.txt").count(),
+        1,
+        "{paths:?}"
+    );
+    // Both boards were read, interleaved: the profiles ran at once.
+    let first_b = paths.iter().position(|p| p.starts_with("/b/"));
+    let last_a = paths.iter().rposition(|p| p.starts_with("/a/"));
+    assert!(first_b < last_a, "{paths:?}");
+    // The slower profile's 100 ms between any two requests (less what a
+    // busy machine may take off one arrival against the other).
+    for pair in times.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(
+            gap >= Duration::from_millis(75),
+            "{} ms between {} and {}",
+            gap.as_millis(),
+            pair[0].1,
+            pair[1].1
+        );
     }
 }

@@ -4,11 +4,13 @@
 //! Retry-After, redirects followed by hand (capped, loops detected, robots
 //! checked at every hop), a cap on body size, cookies kept within a crawl,
 //! conditional requests (ETag, Last-Modified), and the file name from
-//! Content-Disposition (RFC 6266 / 5987, Korean names included).
+//! Content-Disposition (RFC 6266 / 5987, Korean names included). The pace
+//! and the robots rules of a host are shared by every fetcher made with the
+//! same [`Pace`], so that profiles crawling one host keep one pace.
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -83,6 +85,10 @@ pub enum FetchError {
     /// cap, in bytes. Nothing of it is kept.
     #[error("too large ({}, cap {})", .size.map_or_else(|| format!("over {}", mb(*.cap)), mb), mb(*.cap))]
     TooLarge { size: Option<u64>, cap: u64 },
+    /// The connection closed before the body the server announced was
+    /// all there: what came, and what was announced (when it was).
+    #[error("truncated (got {got} bytes{})", .expected.map_or_else(String::new, |e| format!(" of {e}")))]
+    Truncated { got: u64, expected: Option<u64> },
     #[error("redirect loop")]
     RedirectLoop,
     #[error("more than {0} redirects")]
@@ -99,22 +105,61 @@ pub enum FetchError {
     OffHost(String),
 }
 
+impl FetchError {
+    /// Whether asking again soon would most likely fail the same way: the
+    /// page is too large, gone or forbidden (4xx), or redirects in circles
+    /// or off the site. A 5xx after retries, a 408 or 429, a network error
+    /// or a truncated body may pass; robots.txt and a bad address are
+    /// decided before any request, and neither kind applies.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::TooLarge { .. }
+            | Self::RedirectLoop
+            | Self::TooManyRedirects(_)
+            | Self::OffHost(_) => true,
+            Self::Http(code) => (400..500).contains(code) && !matches!(code, 408 | 429),
+            _ => false,
+        }
+    }
+
+    /// Whether the failure is worth remembering (it cost a request).
+    pub fn is_remembered(&self) -> bool {
+        !matches!(self, Self::Robots | Self::BadUrl(_) | Self::NotModified)
+    }
+}
+
 /// Bytes in megabytes, as a report says them.
 fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
-/// Per host: when the next request may go, and the rules.
+/// Per host: when the next request may go, the slowest spacing any
+/// fetcher asked of it, and the rules.
 #[derive(Default)]
 struct Host {
     next_at: Option<Instant>,
-    robots: Option<Robots>,
+    interval: Duration,
+    robots: Arc<std::sync::OnceLock<Robots>>,
+}
+
+/// The hosts' pace and robots rules, shared by the fetchers made with it
+/// (a clone shares): two profiles that crawl one host, one after the other
+/// or at once, keep the slower one's spacing between any two requests and
+/// read its robots.txt once.
+#[derive(Clone, Default)]
+pub struct Pace(Arc<Mutex<HashMap<String, Host>>>);
+
+impl std::fmt::Debug for Pace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hosts = self.0.lock().map(|h| h.len()).unwrap_or(0);
+        write!(f, "Pace({hosts} hosts)")
+    }
 }
 
 pub struct Fetcher {
     agent: ureq::Agent,
     cfg: FetchConfig,
-    hosts: Mutex<HashMap<String, Host>>,
+    hosts: Pace,
 }
 
 /// `Retry-After`: seconds, or an HTTP date.
@@ -200,6 +245,11 @@ pub fn content_disposition_filename(header: &str) -> Option<String> {
 
 impl Fetcher {
     pub fn new(cfg: FetchConfig) -> Self {
+        Self::with_pace(cfg, Pace::default())
+    }
+
+    /// A fetcher that keeps `pace` with every other fetcher sharing it.
+    pub fn with_pace(cfg: FetchConfig, pace: Pace) -> Self {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(cfg.timeout)
             .timeout(cfg.timeout)
@@ -209,7 +259,7 @@ impl Fetcher {
         Self {
             agent,
             cfg,
-            hosts: Mutex::new(HashMap::new()),
+            hosts: pace,
         }
     }
 
@@ -229,20 +279,21 @@ impl Fetcher {
     /// The robots rules of `u`'s host, fetched once.
     fn robots(&self, u: &Url) -> Robots {
         let key = Self::host_key(u);
-        if let Ok(hosts) = self.hosts.lock()
-            && let Some(r) = hosts.get(&key).and_then(|h| h.robots.clone())
-        {
-            return r;
-        }
-        let mut robots_url = u.clone();
-        robots_url.set_path("/robots.txt");
-        robots_url.set_query(None);
-        robots_url.set_fragment(None);
-        let robots = self.fetch_robots(robots_url);
-        if let Ok(mut hosts) = self.hosts.lock() {
-            hosts.entry(key).or_default().robots = Some(robots.clone());
-        }
-        robots
+        // The rules' cell of the host, filled once: a fetcher that asks
+        // while another reads the file waits for it instead of reading it
+        // again.
+        let cell = match self.hosts.0.lock() {
+            Ok(mut hosts) => hosts.entry(key).or_default().robots.clone(),
+            Err(_) => Arc::default(),
+        };
+        cell.get_or_init(|| {
+            let mut robots_url = u.clone();
+            robots_url.set_path("/robots.txt");
+            robots_url.set_query(None);
+            robots_url.set_fragment(None);
+            self.fetch_robots(robots_url)
+        })
+        .clone()
     }
 
     /// Fetch and parse a robots.txt, following up to five redirects (RFC
@@ -289,18 +340,21 @@ impl Fetcher {
         Robots::from_fetch(Some(404), None, b"", AGENT_TOKEN)
     }
 
-    /// Sleep until this host may be asked again, then book the next slot.
+    /// Sleep until this host may be asked again, then book the next slot:
+    /// the slowest spacing asked of the host so far (by this fetcher, by
+    /// another sharing the pace, or by robots.txt's crawl-delay).
     fn wait_turn(&self, u: &Url, crawl_delay: Option<Duration>) {
-        let interval = crawl_delay.map_or(self.cfg.min_interval, |d| d.max(self.cfg.min_interval));
+        let asked = crawl_delay.map_or(self.cfg.min_interval, |d| d.max(self.cfg.min_interval));
         let key = Self::host_key(u);
         let wait = {
-            let Ok(mut hosts) = self.hosts.lock() else {
+            let Ok(mut hosts) = self.hosts.0.lock() else {
                 return;
             };
             let h = hosts.entry(key).or_default();
+            h.interval = h.interval.max(asked);
             let now = Instant::now();
             let at = h.next_at.map_or(now, |t| t.max(now));
-            h.next_at = Some(at + interval);
+            h.next_at = Some(at + h.interval);
             at.saturating_duration_since(now)
         };
         if !wait.is_zero() {
@@ -323,8 +377,31 @@ impl Fetcher {
     }
 
     /// GET `url`, politely. `conditional`: the ETag and Last-Modified of the
-    /// copy we have.
+    /// copy we have. A body cut short is asked for again, as a network
+    /// error is.
     pub fn get(
+        &self,
+        url: &str,
+        referer: Option<&str>,
+        conditional: (Option<&str>, Option<&str>),
+    ) -> Result<Fetched, FetchError> {
+        let mut backoff = self.cfg.backoff;
+        let mut attempt = 0;
+        loop {
+            match self.follow(url, referer, conditional) {
+                Err(FetchError::Truncated { .. }) if attempt < self.cfg.retries => {
+                    tracing::debug!(url, "truncated body, asking again");
+                    std::thread::sleep(backoff);
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// One GET of `url`, redirects followed.
+    fn follow(
         &self,
         url: &str,
         referer: Option<&str>,
@@ -428,9 +505,10 @@ impl Fetcher {
         } else {
             self.cfg.max_bytes
         };
-        if let Some(len) = r
+        let announced = r
             .header("Content-Length")
-            .and_then(|l| l.trim().parse::<u64>().ok())
+            .and_then(|l| l.trim().parse::<u64>().ok());
+        if let Some(len) = announced
             && len > cap
         {
             return Err(FetchError::TooLarge {
@@ -451,13 +529,31 @@ impl Fetcher {
         let last_modified = r.header("Last-Modified").map(str::to_string);
         let status = r.status();
         let mut body = Vec::new();
-        // Read up to the cap and one byte: the download stops there.
-        r.into_reader()
-            .take(cap + 1)
-            .read_to_end(&mut body)
-            .map_err(|e| FetchError::Network(format!("reading the body: {e}")))?;
+        // Read up to the cap and one byte: the download stops there. A
+        // connection closed early (before the announced length, or inside
+        // a chunk) leaves a body cut short: nothing of it is kept. A server
+        // that stops sending is a timeout, not a cut.
+        if let Err(e) = r.into_reader().take(cap + 1).read_to_end(&mut body) {
+            return Err(match e.kind() {
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                    FetchError::Network(format!("reading the body: {e}"))
+                }
+                _ => FetchError::Truncated {
+                    got: body.len() as u64,
+                    expected: announced,
+                },
+            });
+        }
         if body.len() as u64 > cap {
             return Err(FetchError::TooLarge { size: None, cap });
+        }
+        if let Some(expected) = announced
+            && (body.len() as u64) < expected
+        {
+            return Err(FetchError::Truncated {
+                got: body.len() as u64,
+                expected: Some(expected),
+            });
         }
         Ok(Fetched {
             url: u.to_string(),

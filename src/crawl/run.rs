@@ -4,7 +4,10 @@
 //! stored as a document. Crawl state is an append-only log on disk, written
 //! after the document, so a crawl killed at any moment resumes without
 //! refetching what it stored and without duplicates; raw responses are kept
-//! so that extraction can run again offline (`reextract`).
+//! so that extraction can run again offline (`reextract`). What failed is
+//! logged too, with its reason, and asked again only after a backoff (long
+//! for what will not change by itself: a 404, a page over the cap) or when
+//! the run says `retry_failed`.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -13,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::canonical::canonical;
-use super::fetch::{FetchConfig, FetchError, Fetched, Fetcher};
+use super::fetch::{FetchConfig, FetchError, Fetched, Fetcher, Pace};
 use super::profile::Profile;
 use crate::document::{DocType, Document, Lang};
 use crate::extract::{self, Format, html};
@@ -32,6 +35,9 @@ pub struct CrawlReport {
     pub not_modified: usize,
     /// (URL, reason) for everything skipped.
     pub skipped: Vec<(String, String)>,
+    /// (URL, reason) for what failed in an earlier crawl and is not due
+    /// to be asked again yet: not fetched.
+    pub deferred: Vec<(String, String)>,
     /// Problems with the profile itself (selectors that match nothing on
     /// a page that answered 200: the site changed).
     pub health: Vec<String>,
@@ -60,6 +66,38 @@ pub struct Seen {
     pub charset: Option<String>,
     #[serde(default)]
     pub filename: Option<String>,
+    /// Why a `failed` URL failed, and when it may be asked again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+}
+
+/// A URL that failed: the reason, how many crawls in a row it failed, and
+/// when (Unix seconds) the next may ask for it again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    pub reason: String,
+    pub permanent: bool,
+    pub attempts: u32,
+    pub at: i64,
+    pub retry_at: i64,
+}
+
+impl Failure {
+    /// Time to wait after `attempts` failures in a row: a week, doubling
+    /// up to 90 days, for what will not change by itself (4xx, too large,
+    /// a redirect loop, a page with nothing to extract); an hour, doubling
+    /// up to a week, for what may pass (5xx, network, a cut body).
+    fn backoff(permanent: bool, attempts: u32) -> i64 {
+        const HOUR: i64 = 3600;
+        const DAY: i64 = 24 * HOUR;
+        let (first, cap) = if permanent {
+            (7 * DAY, 90 * DAY)
+        } else {
+            (HOUR, 7 * DAY)
+        };
+        let doublings = attempts.saturating_sub(1).min(20);
+        first.saturating_mul(1 << doublings).min(cap)
+    }
 }
 
 /// Options of a crawl run.
@@ -71,7 +109,12 @@ pub struct CrawlOptions {
     /// Last-Modified (a conditional request: 304 when unchanged), and read
     /// every list page instead of stopping at the first known one.
     pub refresh: bool,
+    /// Ask again for what failed before, due or not.
+    pub retry_failed: bool,
     pub fetch: FetchConfig,
+    /// The hosts' pace, shared by the crawls given the same one (a clone
+    /// shares it).
+    pub pace: Pace,
 }
 
 /// Lines of page text that change on every visit ("Read : 16466",
@@ -90,21 +133,22 @@ fn volatile() -> Option<&'static regex::Regex> {
 struct State {
     dir: PathBuf,
     seen: HashMap<String, Seen>,
+    /// URLs whose last try failed, never stored.
+    failed: HashMap<String, Seen>,
     log: std::fs::File,
+}
+
+const FAILED: &str = "failed";
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
 }
 
 impl State {
     fn open(dir: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir.join("raw"))?;
         let path = dir.join("state.jsonl");
-        let mut seen = HashMap::new();
         let bytes = std::fs::read(&path).unwrap_or_default();
-        // A line cut by a kill is ignored: its document is fetched again.
-        for line in String::from_utf8_lossy(&bytes).lines() {
-            if let Ok(s) = serde_json::from_str::<Seen>(line) {
-                seen.insert(s.url.clone(), s);
-            }
-        }
         let mut log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -113,11 +157,29 @@ impl State {
         if bytes.last().is_some_and(|&c| c != b'\n') {
             log.write_all(b"\n")?;
         }
-        Ok(Self {
+        let mut state = Self {
             dir: dir.to_path_buf(),
-            seen,
+            seen: HashMap::new(),
+            failed: HashMap::new(),
             log,
-        })
+        };
+        // A line cut by a kill is ignored: its document is fetched again.
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            if let Ok(s) = serde_json::from_str::<Seen>(line) {
+                state.remember(s);
+            }
+        }
+        Ok(state)
+    }
+
+    /// A log line's news: stored (or a twin), or failed.
+    fn remember(&mut self, s: Seen) {
+        if s.kind == FAILED {
+            self.failed.insert(s.url.clone(), s);
+        } else {
+            self.failed.remove(&s.url);
+            self.seen.insert(s.url.clone(), s);
+        }
     }
 
     fn record(&mut self, s: Seen) -> std::io::Result<()> {
@@ -125,8 +187,66 @@ impl State {
         line.push('\n');
         self.log.write_all(line.as_bytes())?;
         self.log.sync_data()?;
-        self.seen.insert(s.url.clone(), s);
+        self.remember(s);
         Ok(())
+    }
+
+    /// Log that `url`, never stored, failed for `reason`: the next try
+    /// waits the backoff of its run of failures. A URL stored before (a
+    /// refresh that failed) keeps its document and its place.
+    fn fail(&mut self, url: &str, parent: Option<&str>, reason: &str, permanent: bool) {
+        if self.seen.contains_key(url) {
+            return;
+        }
+        let attempts = self
+            .failed
+            .get(url)
+            .and_then(|s| s.failure.as_ref())
+            .map_or(0, |f| f.attempts)
+            + 1;
+        let at = now_secs();
+        let failure = Failure {
+            reason: reason.to_string(),
+            permanent,
+            attempts,
+            at,
+            retry_at: at + Failure::backoff(permanent, attempts),
+        };
+        let line = Seen {
+            url: url.to_string(),
+            id: Document::id_for(url),
+            kind: FAILED.into(),
+            parent: parent.map(str::to_string),
+            etag: None,
+            last_modified: None,
+            raw: None,
+            content_type: None,
+            charset: None,
+            filename: None,
+            failure: Some(failure),
+        };
+        if let Err(e) = self.record(line) {
+            tracing::warn!(url, error = %e, "could not log the failure");
+        }
+    }
+
+    /// Why `url` is not asked for in this run: it failed before and its
+    /// next try is not due (and the run does not retry failures).
+    fn deferral(&self, url: &str, retry_failed: bool) -> Option<String> {
+        if retry_failed {
+            return None;
+        }
+        let f = self.failed.get(url)?.failure.as_ref()?;
+        (now_secs() < f.retry_at).then(|| {
+            let when = chrono::DateTime::from_timestamp(f.retry_at, 0)
+                .map_or_else(String::new, |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
+            format!(
+                "failed before ({}, {} time{}); next try after {when}",
+                f.reason,
+                f.attempts,
+                if f.attempts == 1 { "" } else { "s" }
+            )
+        })
     }
 
     /// Keep a raw response; its file name.
@@ -177,6 +297,7 @@ impl Seen {
             content_type: f.content_type.clone(),
             charset: f.charset.clone(),
             filename: f.filename.clone(),
+            failure: None,
         }
     }
 }
@@ -395,7 +516,7 @@ pub fn crawl(
     cfg.min_interval = std::time::Duration::from_secs_f64(1.0 / p.requests_per_second);
     // A page or file is fetched from the profile's hosts, redirected or not.
     cfg.redirect_hosts = Some(hosts.clone());
-    let fetcher = Fetcher::new(cfg);
+    let fetcher = Fetcher::with_pace(cfg, opts.pace.clone());
     let dir = state_dir(corpus, &p.name);
     let mut state =
         State::open(&dir).map_err(|e| format!("crawl state in {}: {e}", dir.display()))?;
@@ -412,7 +533,7 @@ pub fn crawl(
             &mut report,
             &mut done_this_run,
             feed,
-            opts.refresh,
+            opts,
         );
     }
 
@@ -472,7 +593,9 @@ pub fn crawl(
             }
             break;
         }
-        let all_known = items.iter().all(|u| state.seen.contains_key(u));
+        let all_known = items
+            .iter()
+            .all(|u| state.seen.contains_key(u) || state.deferral(u, opts.retry_failed).is_some());
         if numbered {
             let before = listed.len();
             listed.extend(items.iter().cloned());
@@ -484,7 +607,7 @@ pub fn crawl(
             if !done_this_run.insert(item.clone()) {
                 continue;
             }
-            let Some(conditional) = validators(&state, &mut report, &item, opts.refresh) else {
+            let Some(conditional) = validators(&state, &mut report, &item, opts) else {
                 continue;
             };
             crawl_item(
@@ -497,6 +620,7 @@ pub fn crawl(
                 &mut done_this_run,
                 &item,
                 conditional,
+                opts.retry_failed,
             );
         }
         if all_known && !opts.refresh && paged.as_ref().is_some_and(|l| l.stop_when_known) {
@@ -508,15 +632,19 @@ pub fn crawl(
 
 /// What to send with a request for `item`: its stored ETag and
 /// Last-Modified when refreshing; `None` when it is stored and not
-/// refreshed (counted as known).
+/// refreshed (counted as known), or failed before and not due (deferred).
 fn validators(
     state: &State,
     report: &mut CrawlReport,
     item: &str,
-    refresh: bool,
+    opts: &CrawlOptions,
 ) -> Option<(Option<String>, Option<String>)> {
+    if let Some(why) = state.deferral(item, opts.retry_failed) {
+        report.deferred.push((item.to_string(), why));
+        return None;
+    }
     match state.seen.get(item) {
-        Some(_) if !refresh => {
+        Some(_) if !opts.refresh => {
             report.known += 1;
             None
         }
@@ -535,7 +663,7 @@ fn crawl_feed(
     report: &mut CrawlReport,
     done: &mut HashSet<String>,
     feed: &str,
-    refresh: bool,
+    opts: &CrawlOptions,
 ) {
     if !host_allowed(hosts, feed) {
         report
@@ -578,7 +706,7 @@ fn crawl_feed(
         if !done.insert(item.clone()) {
             continue;
         }
-        let Some(conditional) = validators(state, report, &item, refresh) else {
+        let Some(conditional) = validators(state, report, &item, opts) else {
             continue;
         };
         crawl_item(
@@ -591,6 +719,7 @@ fn crawl_feed(
             done,
             &item,
             conditional,
+            opts.retry_failed,
         );
     }
 }
@@ -606,6 +735,7 @@ fn crawl_item(
     done: &mut HashSet<String>,
     item: &str,
     (etag, last_modified): (Option<String>, Option<String>),
+    retry_failed: bool,
 ) {
     if !host_allowed(hosts, item) {
         report
@@ -620,6 +750,9 @@ fn crawl_item(
             return;
         }
         Err(e) => {
+            if e.is_remembered() {
+                state.fail(item, None, &e.to_string(), e.is_permanent());
+            }
             report.skipped.push((item.to_string(), e.to_string()));
             return;
         }
@@ -629,6 +762,8 @@ fn crawl_item(
     let (doc, matched) = match item_document(p, item, &f) {
         Ok(d) => d,
         Err(reason) => {
+            // The same page extracts the same way: not asked for soon.
+            state.fail(item, None, &reason, true);
             report.skipped.push((item.to_string(), reason));
             return;
         }
@@ -686,6 +821,10 @@ fn crawl_item(
                 report.known += 1;
                 continue;
             }
+            if let Some(why) = state.deferral(&a, retry_failed) {
+                report.deferred.push((a, why));
+                continue;
+            }
             if !host_allowed(hosts, &a) {
                 report
                     .skipped
@@ -697,7 +836,12 @@ fn crawl_item(
                     report.fetched += 1;
                     fetched_files.push((a, af));
                 }
-                Err(e) => report.skipped.push((a, e.to_string())),
+                Err(e) => {
+                    if e.is_remembered() {
+                        state.fail(&a, Some(item), &e.to_string(), e.is_permanent());
+                    }
+                    report.skipped.push((a, e.to_string()));
+                }
             }
         }
         // Twins: the same release as HWP, HWPX and PDF is one document. The
@@ -736,7 +880,10 @@ fn crawl_item(
                             kept = Some(u);
                         }
                     }
-                    Err(reason) => report.skipped.push((u.clone(), reason)),
+                    Err(reason) => {
+                        state.fail(u, Some(item), &reason, true);
+                        report.skipped.push((u.clone(), reason));
+                    }
                 }
             }
         }
