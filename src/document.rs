@@ -108,7 +108,9 @@ pub struct Document {
     /// Stable: a hash of the canonical URL (or of the path, for local files),
     /// or the id a JSON record carried.
     pub id: String,
-    /// Canonical source URL, or the file's path.
+    /// Canonical source URL; for a file, its absolute path in the store
+    /// (the HTTP API shows it relative to the corpus directory, or the
+    /// file's name alone when it lies elsewhere: never a server folder).
     pub url: String,
     /// Name of the source profile, or `local`.
     pub source: String,

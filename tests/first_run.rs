@@ -128,6 +128,22 @@ fn serve_on_a_fresh_checkout_imports_indexes_and_answers() {
             .to_string()
     };
     let deck = id_of("paraguay-2018-informe-pais.pptx");
+    // No server folder in the API: a corpus file's url is its path in the
+    // corpus, with the link to the file.
+    let root = dir.path().to_string_lossy().into_owned();
+    assert!(!body.contains(&root), "a server path in {body}");
+    let hit = hits.iter().find(|h| h["id"] == deck.as_str()).unwrap();
+    assert_eq!(
+        hit["url"],
+        "originals/presentations/paraguay-2018-informe-pais.pptx"
+    );
+    assert_eq!(hit["original"], format!("/original/{deck}"));
+    let (_, body) = common::http_get(addr, &format!("/api/documents/{deck}"));
+    assert!(!body.contains(&root), "a server path in {body}");
+    let d: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(d["url"], hit["url"]);
+    assert_eq!(d["original"], hit["original"]);
+    assert!(d["pages"].as_array().is_some_and(|p| p.len() >= 3), "{body}");
     let (_, page) = common::http_get(addr, &format!("/doc/{deck}"));
     assert!(
         page.contains(&format!(
@@ -170,11 +186,44 @@ fn serve_on_a_fresh_checkout_imports_indexes_and_answers() {
     child.kill().unwrap();
     child.wait().unwrap();
 
+    // A file imported from outside the corpus is named, never located:
+    // no folder, no link (it is not served).
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(
+        elsewhere.join("uruguay-notice.html"),
+        "<html lang=\"en\"><head><title>Uruguay digital identity workshop</title></head><body>\
+         <h1>Uruguay digital identity workshop</h1><p>Officials from Uruguay studied \
+         Korean digital identity and resident registration.</p></body></html>",
+    )
+    .unwrap();
+    for args in [
+        vec!["import".into(), elsewhere.to_string_lossy().into_owned()],
+        vec!["index".to_string()],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+            .arg("--corpus")
+            .arg(dir.path().join("corpus"))
+            .arg("--index")
+            .arg(dir.path().join("index"))
+            .args(&args)
+            .env("EGOVKB_DICT_DIR", common::dict_root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+
     // A second start finds everything in place.
     let (mut child, addr, _) = start(dir.path());
     let (status, body) = common::http_get(addr, "/healthz");
     assert_eq!(status, 200);
     assert!(body.contains("\"generation\":\"gen-000001\""), "{body}");
+    let (_, body) = common::http_get(addr, "/api/search?q=Uruguay+digital+identity+workshop");
+    assert!(!body.contains(&root), "a server path in {body}");
+    let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let hit = &r["hits"][0];
+    assert_eq!(hit["url"], "uruguay-notice.html", "{body}");
+    assert!(hit.get("original").is_none(), "{body}");
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -23,7 +23,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::document::Document;
 use crate::enrich::UiLang;
 use crate::index::IndexDir;
 use crate::index::search::{SearchError, SearchRequest, SearchResponse, Searcher, Stats};
@@ -58,6 +57,16 @@ impl AppState {
             originals: corpus.canonicalize().ok(),
             corpus,
             failed: Default::default(),
+        }
+    }
+
+    /// Hits' `url` as a reader may see it, with the link to a corpus
+    /// file: no server folder leaves the server.
+    fn locate(&self, hits: &mut [crate::index::search::Hit]) {
+        for h in hits {
+            let (url, original) = page::public_location(&h.id, &h.url, self.originals.as_deref());
+            h.url = url;
+            h.original = original;
         }
     }
 
@@ -215,22 +224,26 @@ async fn search(
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut req = SearchRequest::from_params(&params).map_err(ApiError::bad_request)?;
     req.time_limit = Some(SEARCH_TIME_LIMIT);
-    let response = searching(&state, move |s| s.search(&req))?;
+    let mut response = searching(&state, move |s| s.search(&req))?;
+    state.locate(&mut response.hits);
     Ok(Json(response).into_response())
 }
 
 #[utoipa::path(get, path = "/api/documents/{id}", tag = "documents",
     params(("id" = String, Path, description = "Document id")),
     responses(
-        (status = 200, description = "The whole document", body = Document),
+        (status = 200, description = "The whole document; `url` as in a hit (no server folder), `original` the link to its file when it is one of the corpus", body = openapi::DocumentView),
         (status = 404, description = "No document with this id", body = openapi::ErrorBody)))]
 async fn document(
     State(state): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let doc = searching(&state, move |s| s.document(&id))?;
-    Ok(Json(doc).into_response())
+    let mut document = searching(&state, move |s| s.document(&id))?;
+    let (url, original) =
+        page::public_location(&document.id, &document.url, state.originals.as_deref());
+    document.url = url;
+    Ok(Json(openapi::DocumentView { document, original }).into_response())
 }
 
 #[utoipa::path(get, path = "/api/documents/{id}/related", tag = "documents",
@@ -262,7 +275,8 @@ async fn related(
             }
         }
     }
-    let hits = searching(&state, move |s| s.related(&id, limit))?;
+    let mut hits = searching(&state, move |s| s.related(&id, limit))?;
+    state.locate(&mut hits);
     Ok(Json(openapi::Related { hits }).into_response())
 }
 

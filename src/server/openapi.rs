@@ -99,6 +99,17 @@ pub struct Health {
     pub semantic: SemanticStatus,
 }
 
+/// `GET /api/documents/{id}`: the whole document, its `url` as a reader
+/// may see it (see [`Hit::url`]), and the link to its file.
+#[derive(Serialize, ToSchema)]
+pub struct DocumentView {
+    #[serde(flatten)]
+    pub document: Document,
+    /// `/original/{id}`: the file itself, for a file of the corpus.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
+}
+
 /// `GET /api/documents/{id}/related`.
 #[derive(Serialize, ToSchema)]
 pub struct Related {
@@ -133,6 +144,7 @@ pub struct Related {
         SemanticStatus,
         Stats,
         Document,
+        DocumentView,
         DocType,
         Lang,
         ErrorBody,

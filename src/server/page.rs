@@ -172,6 +172,32 @@ pub fn original_href(id: &str, url: &str, originals: Option<&std::path::Path>) -
         .then(|| format!("/original/{}", urlencode_path(id)))
 }
 
+/// A document's `url` as a reader may see it, and the link to its file:
+/// a web address as it is (no link); a file inside the corpus directory
+/// `originals` as its path relative to it, linked at `/original/{id}`; a
+/// file elsewhere by its name alone; anything else (a record's own
+/// `eval:1`) as it is.
+pub fn public_location(
+    id: &str,
+    url: &str,
+    originals: Option<&std::path::Path>,
+) -> (String, Option<String>) {
+    let path = std::path::Path::new(url);
+    if web_url(url).is_some() || !path.is_absolute() {
+        return (url.to_string(), None);
+    }
+    match originals.and_then(|root| path.strip_prefix(root).ok()) {
+        Some(relative) => {
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            (parts.join("/"), original_href(id, url, originals))
+        }
+        None => (file_name(url).to_string(), None),
+    }
+}
+
 /// The last part of a path.
 fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)

@@ -52,7 +52,15 @@ pub struct Correction {
 pub struct Hit {
     pub id: String,
     pub title: String,
+    /// Where the document comes from: its web address; for a file of the
+    /// corpus, its path relative to the corpus directory (`originals/…`);
+    /// for a file imported from elsewhere, its name alone. Over HTTP no
+    /// server folder is shown; the command line shows the file's path.
     pub url: String,
+    /// `/original/{id}`: the file itself, for a file of the corpus (set by
+    /// the server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
     pub source: String,
     pub doc_type: String,
     pub lang: Option<String>,
@@ -211,6 +219,7 @@ pub(super) fn to_hit(doc: Document, score: f32, snippet: String, page: Option<us
         id: doc.id,
         title: doc.title,
         url: doc.url,
+        original: None,
         source: doc.source,
         doc_type: doc.doc_type.as_str().to_string(),
         lang: doc.lang.map(|l| l.to_string()),
