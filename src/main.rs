@@ -285,6 +285,7 @@ fn run(cli: Cli) -> Result<()> {
                 max_pages,
                 refresh,
                 retry_failed,
+                enricher: Some(engine(&config)?.enricher),
                 ..Default::default()
             };
             crawl(&config, sources, &only, reextract, &opts)
@@ -437,7 +438,7 @@ fn crawl(
             let store = &store;
             scope.spawn(move || {
                 let result = if reextract {
-                    run::reextract(p, store, &config.corpus)
+                    run::reextract(p, store, &config.corpus, opts)
                 } else {
                     run::crawl(p, store, &config.corpus, opts)
                 };

@@ -430,6 +430,16 @@ fn hits_of(hits: &Hits, needle: &str) -> usize {
         .sum()
 }
 
+fn enricher() -> Arc<egovkb::enrich::Enricher> {
+    static E: std::sync::OnceLock<Arc<egovkb::enrich::Enricher>> = std::sync::OnceLock::new();
+    E.get_or_init(|| {
+        egovkb::engine::Engine::load(&common::dict_root(), None)
+            .unwrap()
+            .enricher
+    })
+    .clone()
+}
+
 fn test_fetch() -> FetchConfig {
     FetchConfig {
         retries: 2,
@@ -622,7 +632,7 @@ fn a_hostile_board_is_crawled_and_every_bad_case_skipped_with_its_reason() {
     assert_eq!(store.load_all().0.len(), 11);
 
     // The raw responses let extraction run again offline: same documents.
-    let re = egovkb::crawl::run::reextract(p, &store, &corpus).unwrap();
+    let re = egovkb::crawl::run::reextract(p, &store, &corpus, &opts).unwrap();
     assert_eq!((re.new, re.updated), (0, 0), "{:?}", re.skipped);
     assert!(re.unchanged >= 6, "{re:?}");
 }
@@ -708,8 +718,9 @@ fn a_page_over_the_cap_is_not_read_whole() {
 /// Without an `attachments` selector, or with one that stopped matching
 /// (which the report says), the crawler finds the files a page links (here
 /// behind `FileDown.do?atchFileId=…`) by itself, the same as with one; and an attachment's own language wins over the profile's: the
-/// Spanish PDF of a board whose profile says Korean is Spanish, and keeps
-/// the file name its server gave it.
+/// Spanish PDF of a board whose profile says Korean is Spanish and keeps
+/// the file name its server gave it; a file is about the countries it
+/// names, the profile's (Korea) only when it names none.
 #[test]
 fn attachments_are_found_without_a_selector_and_keep_their_own_language() {
     let attachments_of = |profile: &str| {
@@ -727,17 +738,23 @@ fn attachments_are_found_without_a_selector_and_keep_their_own_language() {
         let file: SourcesFile = toml::from_str(&text).unwrap();
         let opts = CrawlOptions {
             fetch: test_fetch(),
+            enricher: Some(enricher()),
             ..CrawlOptions::default()
         };
         let report = crawl(&file.sources[0], &store, &corpus, &opts).unwrap();
         let (docs, _) = store.load_all();
-        let mut found: Vec<(String, Option<String>, String, Option<String>)> = docs
+        // The pages take the profile's countries.
+        for d in docs.iter().filter(|d| d.parent.is_none()) {
+            assert_eq!(d.countries, ["KR"], "{}", d.url);
+        }
+        type Found = (String, Option<String>, String, Option<String>, Vec<String>);
+        let mut found: Vec<Found> = docs
             .into_iter()
             .filter(|d| d.parent.is_some())
             .map(|d| {
                 let path = d.url.split_once("/FileDown").map(|(_, p)| p.to_string());
                 let lang = d.lang.map(|l| l.as_str().to_string()).unwrap_or_default();
-                (d.title, path, lang, d.file_name)
+                (d.title, path, lang, d.file_name, d.countries)
             })
             .collect();
         found.sort();
@@ -767,6 +784,13 @@ fn attachments_are_found_without_a_selector_and_keep_their_own_language() {
         bolivia.3.as_deref().is_some_and(|n| n.ends_with(".pdf")),
         "{generic:#?}"
     );
+    // The countries a file names, not the profile's Korea: the course
+    // report names Bolivia and Peru only.
+    let report = generic
+        .iter()
+        .find(|(title, ..)| title.starts_with("Informe del curso"))
+        .unwrap_or_else(|| panic!("{generic:#?}"));
+    assert_eq!(report.4, ["BO", "PE"], "{generic:#?}");
 }
 
 fn run_crawl(dir: &Path, sources: &Path) -> std::process::Child {

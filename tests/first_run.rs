@@ -143,7 +143,10 @@ fn serve_on_a_fresh_checkout_imports_indexes_and_answers() {
     let d: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(d["url"], hit["url"]);
     assert_eq!(d["original"], hit["original"]);
-    assert!(d["pages"].as_array().is_some_and(|p| p.len() >= 3), "{body}");
+    assert!(
+        d["pages"].as_array().is_some_and(|p| p.len() >= 3),
+        "{body}"
+    );
     let (_, page) = common::http_get(addr, &format!("/doc/{deck}"));
     assert!(
         page.contains(&format!(

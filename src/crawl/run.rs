@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,7 @@ use super::canonical::canonical;
 use super::fetch::{FetchConfig, FetchError, Fetched, Fetcher, Pace};
 use super::profile::Profile;
 use crate::document::{DocType, Document, Lang};
+use crate::enrich::Enricher;
 use crate::extract::{self, Format, html};
 use crate::store::{PutOutcome, Store};
 
@@ -101,7 +103,7 @@ impl Failure {
 }
 
 /// Options of a crawl run.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CrawlOptions {
     /// At most this many list pages (all the profile allows when `None`).
     pub max_pages: Option<u32>,
@@ -115,6 +117,23 @@ pub struct CrawlOptions {
     /// The hosts' pace, shared by the crawls given the same one (a clone
     /// shares it).
     pub pace: Pace,
+    /// The gazetteer, to tell the countries an attachment names (then the
+    /// profile's `countries` do not apply to it). Without it, every
+    /// attachment takes the profile's.
+    pub enricher: Option<Arc<Enricher>>,
+}
+
+impl std::fmt::Debug for CrawlOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrawlOptions")
+            .field("max_pages", &self.max_pages)
+            .field("refresh", &self.refresh)
+            .field("retry_failed", &self.retry_failed)
+            .field("fetch", &self.fetch)
+            .field("pace", &self.pace)
+            .field("enricher", &self.enricher.is_some())
+            .finish()
+    }
 }
 
 /// Lines of page text that change on every visit ("Read : 16466",
@@ -417,6 +436,7 @@ fn attachment_document(
     url: &str,
     f: &Fetched,
     parent: &Document,
+    enricher: Option<&Enricher>,
 ) -> Result<Document, String> {
     let name = f
         .filename
@@ -459,6 +479,13 @@ fn attachment_document(
     apply_profile(p, &mut doc, None);
     if own_lang.is_some() {
         doc.lang = own_lang;
+    }
+    // The countries the file names, else the profile's.
+    if let Some(e) = enricher {
+        let named = e.countries_named(&doc.title, &crate::enrich::searchable_text(&doc));
+        if !named.is_empty() {
+            doc.countries = named;
+        }
     }
     doc.doc_type = if format == Format::Pptx {
         DocType::Presentation
@@ -620,7 +647,7 @@ pub fn crawl(
                 &mut done_this_run,
                 &item,
                 conditional,
-                opts.retry_failed,
+                opts,
             );
         }
         if all_known && !opts.refresh && paged.as_ref().is_some_and(|l| l.stop_when_known) {
@@ -719,7 +746,7 @@ fn crawl_feed(
             done,
             &item,
             conditional,
-            opts.retry_failed,
+            opts,
         );
     }
 }
@@ -735,8 +762,9 @@ fn crawl_item(
     done: &mut HashSet<String>,
     item: &str,
     (etag, last_modified): (Option<String>, Option<String>),
-    retry_failed: bool,
+    opts: &CrawlOptions,
 ) {
+    let enricher = opts.enricher.as_deref();
     if !host_allowed(hosts, item) {
         report
             .skipped
@@ -821,7 +849,7 @@ fn crawl_item(
                 report.known += 1;
                 continue;
             }
-            if let Some(why) = state.deferral(&a, retry_failed) {
+            if let Some(why) = state.deferral(&a, opts.retry_failed) {
                 report.deferred.push((a, why));
                 continue;
             }
@@ -872,7 +900,7 @@ fn crawl_item(
                     continue;
                 }
                 let raw = state.keep_raw(u, &af.body).ok();
-                match attachment_document(p, u, af, &doc) {
+                match attachment_document(p, u, af, &doc, enricher) {
                     Ok(ad) => {
                         if report.store(store, &ad) {
                             let seen = Seen::of(u, &ad.id, "attachment", Some(&doc.id), af, raw);
@@ -894,8 +922,14 @@ fn crawl_item(
 }
 
 /// Extract again, offline, from the kept raw responses (after a fix to
-/// extraction or to a profile's selectors).
-pub fn reextract(p: &Profile, store: &Store, corpus: &Path) -> Result<CrawlReport, String> {
+/// extraction or to a profile's selectors). Of `opts`, only the enricher
+/// counts.
+pub fn reextract(
+    p: &Profile,
+    store: &Store,
+    corpus: &Path,
+    opts: &CrawlOptions,
+) -> Result<CrawlReport, String> {
     let dir = state_dir(corpus, &p.name);
     let state = State::open(&dir).map_err(|e| format!("crawl state in {}: {e}", dir.display()))?;
     let mut report = CrawlReport::default();
@@ -937,7 +971,7 @@ pub fn reextract(p: &Profile, store: &Store, corpus: &Path) -> Result<CrawlRepor
         {
             match fetched_of(a)
                 .ok_or_else(|| "no raw response kept".to_string())
-                .and_then(|af| attachment_document(p, &a.url, &af, &doc))
+                .and_then(|af| attachment_document(p, &a.url, &af, &doc, opts.enricher.as_deref()))
             {
                 Ok(ad) => {
                     report.store(store, &ad);

@@ -123,6 +123,21 @@ impl Enricher {
         })
     }
 
+    /// The countries a file names in its title or text (as enrichment
+    /// finds them), in code order.
+    pub fn countries_named(&self, title: &str, text: &str) -> Vec<String> {
+        let title = analyse(&self.analyzers, title, None);
+        let body = analyse(&self.analyzers, prefix(text, MAX_SCAN_CHARS), None);
+        let found: BTreeSet<&str> = self
+            .countries
+            .find_analysed(&title)
+            .into_iter()
+            .chain(self.countries.find_analysed(&body))
+            .map(|(code, _)| code)
+            .collect();
+        found.into_iter().map(str::to_string).collect()
+    }
+
     /// The same, reusing the analysis indexing made of the title and the
     /// body (or pages) with one analyzer, in index mode.
     pub fn enrich_with(&self, doc: &Document, shared: Option<Shared<'_>>) -> Document {
