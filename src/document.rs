@@ -170,6 +170,11 @@ impl Document {
         }
     }
 
+    /// Whether its pages are slides (a PPTX, by its name or its URL).
+    pub fn has_slides(&self) -> bool {
+        crate::extract::has_slides(self.file_name.as_deref(), &self.url)
+    }
+
     /// The stable id of a canonical URL or path: 16 hex digits of its SHA-256.
     pub fn id_for(canonical: &str) -> String {
         let digest = Sha256::digest(canonical.as_bytes());

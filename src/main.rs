@@ -652,7 +652,7 @@ fn print_results(r: &SearchResponse, offset: usize) {
         );
         println!("     {}", terminal_text(&h.snippet, tty));
         match h.page {
-            Some(p) if egovkb::extract::is_slides(&h.url) => println!("     {} (slide {p})", h.url),
+            Some(p) if h.has_slides() => println!("     {} (slide {p})", h.url),
             Some(p) => println!("     {} (page {p})", h.url),
             None => println!("     {}", h.url),
         }

@@ -43,7 +43,8 @@ fn docs() -> Vec<Document> {
                 "Bolivia: firma digital",
                 "Bolivia presentó su firma digital y la interoperabilidad.",
             );
-            d.url = "https://example.org/bolivia.pptx".into();
+            d.url = "https://example.org/FileDown.do?atchFileId=F1&fileSn=2".into();
+            d.file_name = Some("발표자료(볼리비아).pptx".into());
             d.pages = vec![
                 "Bolivia: gobierno electrónico".into(),
                 "La firma digital y la interoperabilidad en Bolivia.".into(),
@@ -443,7 +444,11 @@ fn the_document_page_shows_metadata_text_and_related() {
     let html = &r.body;
     assert!(html.contains(r#"<h1 id="doc-title" lang="es">Bolivia: firma digital</h1>"#));
     assert!(html.contains(r#"<section class="page" id="page-2"><h2>Slide 2</h2>"#));
-    assert!(html.contains(r#"href="https://example.org/bolivia.pptx""#));
+    assert!(html.contains(r#"href="https://example.org/FileDown.do?atchFileId=F1&amp;fileSn=2""#));
+    // The name the server gave the file, in the page and the API.
+    assert!(html.contains("발표자료(볼리비아).pptx"), "{html}");
+    let (_, doc) = get("/api/documents/es-bo");
+    assert_eq!(doc["file_name"], "발표자료(볼리비아).pptx");
     assert!(html.contains(r#"href="/?country=BO&amp;ui=en""#));
     let r = page("/doc/ko-py?ui=en");
     assert!(r.body.contains("Related documents") && r.body.contains(r#"href="/doc/en-py?ui=en""#));

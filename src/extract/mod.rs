@@ -58,6 +58,12 @@ pub fn is_slides(name: &str) -> bool {
     n.ends_with(".pptx") || n.ends_with(".ppt")
 }
 
+/// Whether a document's pages are slides: its file is a PPTX, by the name
+/// its server gave it or by its URL.
+pub fn has_slides(file_name: Option<&str>, url: &str) -> bool {
+    file_name.is_some_and(is_slides) || is_slides(url)
+}
+
 /// What a file tells about the document it holds.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Extracted {

@@ -209,12 +209,8 @@ fn web_url(url: &str) -> Option<&str> {
 }
 
 /// "Slide 3" or "Page 3" (a file's page, in the interface's language).
-fn page_label(t: &Text, url: &str, n: usize) -> String {
-    let pattern = if crate::extract::is_slides(url) {
-        t.slide
-    } else {
-        t.page
-    };
+fn page_label(t: &Text, slides: bool, n: usize) -> String {
+    let pattern = if slides { t.slide } else { t.page };
     pattern.replace("{}", &n.to_string())
 }
 
@@ -534,7 +530,7 @@ fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
                 }
                 p.links {
                     @if let Some(p) = h.page {
-                        a.page href={ (doc_href) "#page-" (p) } { (page_label(t, &h.url, p)) }
+                        a.page href={ (doc_href) "#page-" (p) } { (page_label(t, h.has_slides(), p)) }
                         " "
                     }
                     @if let Some(url) = original_href(&h.id, &h.url, site.originals) {
@@ -727,7 +723,7 @@ pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Marku
                     } @else {
                         @for (i, page) in d.pages.iter().enumerate() {
                             section.page id={ "page-" (i + 1) } {
-                                h2 { (page_label(t, &d.url, i + 1)) }
+                                h2 { (page_label(t, d.has_slides(), i + 1)) }
                                 @for para in page.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
                             }
                         }

@@ -61,6 +61,9 @@ pub struct Hit {
     /// the server).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original: Option<String>,
+    /// For a downloaded file, its name as the server gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
     pub source: String,
     pub doc_type: String,
     pub lang: Option<String>,
@@ -214,12 +217,20 @@ pub(super) fn marks(terms: &HashMap<AnalyzerName, HashSet<String>>) -> Marks<'_>
         .collect()
 }
 
+impl Hit {
+    /// Whether its pages are slides (a PPTX, by its name or its URL).
+    pub fn has_slides(&self) -> bool {
+        crate::extract::has_slides(self.file_name.as_deref(), &self.url)
+    }
+}
+
 pub(super) fn to_hit(doc: Document, score: f32, snippet: String, page: Option<usize>) -> Hit {
     Hit {
         id: doc.id,
         title: doc.title,
         url: doc.url,
         original: None,
+        file_name: doc.file_name,
         source: doc.source,
         doc_type: doc.doc_type.as_str().to_string(),
         lang: doc.lang.map(|l| l.to_string()),
