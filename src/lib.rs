@@ -20,6 +20,7 @@ pub mod progress;
 pub mod ranking;
 pub mod semantic;
 pub mod server;
+pub mod solr;
 pub mod store;
 
 pub use document::{DocType, Document, Lang};

@@ -144,6 +144,11 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
     },
+    /// SolrCloud: the configset, the collection, the sync of the corpus.
+    Solr {
+        #[command(subcommand)]
+        command: SolrCommand,
+    },
     /// Print the terms a text is indexed as, one per line.
     Analyze {
         /// Analyzer: ko, es, en or other; guessed from the text when absent.
@@ -160,6 +165,44 @@ enum Command {
         json: bool,
         /// The text; standard input when absent.
         text: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SolrCommand {
+    /// Write the configset (solrconfig.xml, schema.xml and the analysis
+    /// files) into DIR.
+    Configset {
+        dir: PathBuf,
+        /// Leave out the passage vector field (it is there when a model is
+        /// installed).
+        #[arg(long)]
+        no_vectors: bool,
+    },
+    /// Upload the configset to a cluster and create the collection on it
+    /// (or reload it onto the new configset).
+    Upload {
+        /// A node's base URL, such as http://127.0.0.1:8983/solr.
+        url: String,
+        #[arg(long, default_value = "egovkb")]
+        collection: String,
+        #[arg(long, default_value_t = 1)]
+        shards: u32,
+        #[arg(long, default_value_t = 1)]
+        replicas: u32,
+        #[arg(long)]
+        no_vectors: bool,
+    },
+    /// Push the corpus into the collection: what is new or changed, and
+    /// delete what the corpus no longer has. Run again to resume.
+    Sync {
+        /// A node's base URL, such as http://127.0.0.1:8983/solr.
+        url: String,
+        #[arg(long, default_value = "egovkb")]
+        collection: String,
+        /// Documents per update request.
+        #[arg(long, default_value_t = 200)]
+        batch: usize,
     },
 }
 
@@ -339,7 +382,78 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Stats { json } => stats(&config, json),
         Command::Serve { addr } => serve(&config, addr),
+        Command::Solr { command } => solr(&config, command),
     }
+}
+
+/// The passage vectors' dimension, when a model is installed and in use.
+fn vector_dim(config: &Config, no_vectors: bool) -> Option<usize> {
+    let installed = !no_vectors
+        && !model_off()
+        && egovkb::semantic::install::installed_model_file(&config.model_root).is_some();
+    installed.then_some(egovkb::semantic::DIM)
+}
+
+fn solr(config: &Config, command: SolrCommand) -> Result<()> {
+    use egovkb::solr::{client::Solr, configset, sync};
+    match command {
+        SolrCommand::Configset { dir, no_vectors } => {
+            let files =
+                configset::files(vector_dim(config, no_vectors)).map_err(anyhow::Error::msg)?;
+            configset::write(&dir, &files)?;
+            println!("configset written to {}", dir.display());
+        }
+        SolrCommand::Upload {
+            url,
+            collection,
+            shards,
+            replicas,
+            no_vectors,
+        } => {
+            let files =
+                configset::files(vector_dim(config, no_vectors)).map_err(anyhow::Error::msg)?;
+            let solr = Solr::new(&url)?;
+            solr.upload_configset(&collection, &configset::zip(&files)?)?;
+            let created = solr.create_or_reload(&collection, &collection, shards, replicas)?;
+            if created {
+                println!(
+                    "collection {collection} created: {shards} shards × {replicas} replicas, configset {collection}"
+                );
+            } else {
+                println!("collection {collection} reloaded onto the configset just uploaded");
+            }
+        }
+        SolrCommand::Sync {
+            url,
+            collection,
+            batch,
+        } => {
+            let store = Store::open(&config.corpus)?;
+            let engine = engine(config)?;
+            let solr = Solr::new(&url)?;
+            let bar = Bar::new();
+            let report = sync::sync(&solr, &collection, &store, &engine.enricher, batch, &bar)?;
+            bar.0.finish_and_clear();
+            for (id, why) in &report.refused {
+                eprintln!("refused {id}: {why}");
+            }
+            for (at, why) in &report.unreadable {
+                eprintln!("unreadable {at}: {why}");
+            }
+            println!(
+                "{collection}: {} pushed, {} unchanged, {} deleted, {} refused, {} unreadable",
+                report.pushed,
+                report.unchanged,
+                report.deleted,
+                report.refused.len(),
+                report.unreadable.len()
+            );
+            if !report.refused.is_empty() {
+                bail!("the collection refused some documents (listed above)");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A progress bar on a terminal, for indexing.

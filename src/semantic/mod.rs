@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex};
 
 pub use egovkb_embed::{Kind, Model};
 
+/// The dimension of the model's vectors (multilingual-e5-small).
+pub const DIM: usize = 384;
+
 /// Query vectors kept for queries asked again (a page's next page, a
 /// facet clicked, a popular question): embedding one costs milliseconds.
 pub const QUERY_CACHE: usize = 1_024;

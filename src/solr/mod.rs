@@ -1,0 +1,6 @@
+//! SolrCloud as a second backend: the configset egovkb writes, a client
+//! for the cluster, and the sync that pushes the corpus into a collection.
+
+pub mod client;
+pub mod configset;
+pub mod sync;

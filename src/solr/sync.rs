@@ -1,0 +1,241 @@
+//! Pushing the corpus into a SolrCloud collection: every document
+//! enriched as the embedded index enriches it, in batches; what the
+//! collection already holds unchanged (by a hash stored with each
+//! document) is not sent again, and what the corpus no longer has is
+//! deleted. The collection itself is the state, so a sync killed at any
+//! moment is resumed by running it again: nothing is lost or doubled (the
+//! id is the collection's unique key).
+
+use std::collections::HashMap;
+
+use chrono::Datelike;
+use serde_json::{Value, json};
+
+use super::client::{Solr, SolrError};
+use super::configset::SCHEMA_VERSION;
+use crate::document::Document;
+use crate::enrich::Enricher;
+use crate::progress::Progress;
+use crate::store::Store;
+
+/// What a sync did.
+#[derive(Debug, Default)]
+pub struct SyncReport {
+    /// Documents sent (new or changed).
+    pub pushed: usize,
+    /// Documents the collection already held as they are.
+    pub unchanged: usize,
+    /// Documents deleted from the collection: the corpus no longer has them.
+    pub deleted: usize,
+    /// (id, Solr's reason) for every document the collection refused.
+    pub refused: Vec<(String, String)>,
+    /// (record, reason) for corpus records that could not be read.
+    pub unreadable: Vec<(String, String)>,
+}
+
+/// The view a language's text goes to.
+fn view(lang: Option<&str>) -> &'static str {
+    match lang {
+        Some("ko") => "ko",
+        Some("es") => "es",
+        Some("en") => "en",
+        _ => "other",
+    }
+}
+
+/// A document, enriched, as the collection holds it, with its hash.
+pub fn to_solr(doc: &Document) -> Value {
+    let v = view(doc.lang.as_ref().map(|l| l.as_str()));
+    let mut out = json!({
+        "id": doc.id,
+        "kind": "document",
+        "url": doc.url,
+        "source": doc.source,
+        "title": doc.title,
+        "doc_type": doc.doc_type.as_str(),
+        format!("title_{v}"): doc.title,
+        format!("body_{v}"): doc.body,
+    });
+    let fields = [
+        ("lang", doc.lang.as_ref().map(|l| json!(l.as_str()))),
+        (
+            "published",
+            doc.published
+                .map(|d| json!(format!("{}T00:00:00Z", d.format("%Y-%m-%d")))),
+        ),
+        ("year", doc.published.map(|d| json!(d.year()))),
+        (
+            "country",
+            (!doc.countries.is_empty()).then(|| json!(doc.countries)),
+        ),
+        ("topic", (!doc.topics.is_empty()).then(|| json!(doc.topics))),
+        ("event", doc.event.as_ref().map(|e| json!(e))),
+        ("parent", doc.parent.as_ref().map(|p| json!(p))),
+        ("file_name", doc.file_name.as_ref().map(|f| json!(f))),
+        ("pages", (!doc.pages.is_empty()).then(|| json!(doc.pages))),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            out[name] = value;
+        }
+    }
+    out["hash"] = json!(format!("{SCHEMA_VERSION}:{}", doc.content_hash()));
+    out
+}
+
+/// Every document id the collection holds, with its hash.
+pub fn held(solr: &Solr, collection: &str) -> Result<HashMap<String, String>, SolrError> {
+    let mut out = HashMap::new();
+    let mut cursor = "*".to_string();
+    let path = format!("{collection}/select");
+    loop {
+        let page = solr.get(
+            &path,
+            &[
+                ("q", "*:*"),
+                ("fq", "kind:document"),
+                ("fl", "id,hash"),
+                ("sort", "id asc"),
+                ("rows", "1000"),
+                ("cursorMark", &cursor),
+                ("defType", "lucene"),
+            ],
+        )?;
+        for d in page["response"]["docs"].as_array().into_iter().flatten() {
+            if let Some(id) = d["id"].as_str() {
+                out.insert(id.to_string(), d["hash"].as_str().unwrap_or("").to_string());
+            }
+        }
+        let next = page["nextCursorMark"]
+            .as_str()
+            .unwrap_or(&cursor)
+            .to_string();
+        if next == cursor {
+            return Ok(out);
+        }
+        cursor = next;
+    }
+}
+
+/// Send `docs`; a batch the collection refuses is cut in halves until the
+/// documents it refuses are found, each reported with Solr's reason and
+/// the others sent. Fails only when the cluster cannot be reached.
+fn push(
+    solr: &Solr,
+    collection: &str,
+    docs: &[(String, Value)],
+    report: &mut SyncReport,
+) -> Result<(), SolrError> {
+    if docs.is_empty() {
+        return Ok(());
+    }
+    let body: Vec<&Value> = docs.iter().map(|(_, d)| d).collect();
+    let bytes = serde_json::to_vec(&body).map_err(|e| SolrError::BadAnswer(e.to_string()))?;
+    match solr.post(
+        &format!("{collection}/update"),
+        &[],
+        "application/json",
+        &bytes,
+    ) {
+        Ok(_) => {
+            report.pushed += docs.len();
+            Ok(())
+        }
+        Err(e) if e.is_refusal() && docs.len() == 1 => {
+            report.refused.push((docs[0].0.clone(), e.to_string()));
+            Ok(())
+        }
+        Err(e) if e.is_refusal() => {
+            let (a, b) = docs.split_at(docs.len() / 2);
+            push(solr, collection, a, report)?;
+            push(solr, collection, b, report)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Bring `collection` in line with the corpus in `store`: push what is new
+/// or changed in batches of `batch`, delete what the corpus lacks, commit.
+pub fn sync(
+    solr: &Solr,
+    collection: &str,
+    store: &Store,
+    enricher: &Enricher,
+    batch: usize,
+    progress: &dyn Progress,
+) -> Result<SyncReport, SolrError> {
+    let mut report = SyncReport::default();
+    let mut remote = held(solr, collection)?;
+    let paths = store.record_paths();
+    progress.begin("syncing", Some(paths.len() as u64));
+    let mut pending: Vec<(String, Value)> = Vec::new();
+    let mut pending_bytes = 0usize;
+    for path in paths {
+        progress.advance(1);
+        let doc = match store.read(&path) {
+            Ok(d) => d,
+            Err(s) => {
+                report
+                    .unreadable
+                    .push((s.path.display().to_string(), s.reason));
+                continue;
+            }
+        };
+        let value = to_solr(&enricher.enrich(&doc));
+        let hash = value["hash"].as_str().unwrap_or("");
+        if remote.remove(&doc.id).is_some_and(|h| h == hash) {
+            report.unchanged += 1;
+            continue;
+        }
+        pending_bytes += value.to_string().len();
+        pending.push((doc.id, value));
+        // A batch ends at `batch` documents or some 8 MB of JSON.
+        if pending.len() >= batch.max(1) || pending_bytes > 8 << 20 {
+            push(solr, collection, &pending, &mut report)?;
+            pending.clear();
+            pending_bytes = 0;
+        }
+    }
+    push(solr, collection, &pending, &mut report)?;
+    // What is left of the collection's ids, the corpus no longer has.
+    let gone: Vec<String> = remote.into_keys().collect();
+    for ids in gone.chunks(500) {
+        let body = serde_json::to_vec(&json!({ "delete": ids }))
+            .map_err(|e| SolrError::BadAnswer(e.to_string()))?;
+        solr.post(
+            &format!("{collection}/update"),
+            &[],
+            "application/json",
+            &body,
+        )?;
+        report.deleted += ids.len();
+    }
+    solr.get(&format!("{collection}/update"), &[("commit", "true")])?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_goes_to_its_language_view_with_its_facets() {
+        let mut d = Document::new("https://example.org/a", "local", "Registro civil");
+        d.lang = crate::document::Lang::parse("es");
+        d.body = "Paraguay modernizó su registro civil.".into();
+        d.countries = vec!["PY".into()];
+        d.published = chrono::NaiveDate::from_ymd_opt(2018, 6, 27);
+        let v = to_solr(&d);
+        assert_eq!(v["body_es"], "Paraguay modernizó su registro civil.");
+        assert!(v.get("body_en").is_none());
+        assert_eq!(v["country"], json!(["PY"]));
+        assert_eq!(v["year"], 2018);
+        assert_eq!(v["published"], "2018-06-27T00:00:00Z");
+        assert!(v["hash"].as_str().unwrap().starts_with(SCHEMA_VERSION));
+        let mut other = d.clone();
+        other.lang = crate::document::Lang::parse("pt");
+        assert!(to_solr(&other).get("body_other").is_some());
+        other.body.push('!');
+        assert_ne!(to_solr(&other)["hash"], to_solr(&d)["hash"]);
+    }
+}

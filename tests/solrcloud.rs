@@ -1,0 +1,416 @@
+//! egovkb against a real SolrCloud: three Solr 9.10.1 nodes on 127.0.0.1
+//! with an embedded ZooKeeper (`tests/solrcloud/`, Solr's own test
+//! framework, built with Maven the first time), a collection of 2 shards
+//! × 2 replicas made from the configset egovkb writes. The bundled
+//! knowledge base syncs into it with the embedded engine's facet counts
+//! and nori's Korean analysis; a second sync sends nothing; an edited and
+//! a removed document are pushed and deleted; a document the collection
+//! refuses is reported and the others are kept; a configset the cluster
+//! refuses and a cluster that is not there are clear errors.
+//!
+//! Without Java or Maven the tests are skipped with a message, except
+//! under EGOVKB_REQUIRE_SOLR=1 (as in CI), where that is a failure.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use egovkb::solr::client::Solr;
+use serde_json::Value;
+
+/// The running cluster: its nodes' base URLs.
+struct Cluster {
+    nodes: Vec<String>,
+    _process: Mutex<(Child, ChildStdin)>,
+}
+
+fn project() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/solrcloud")
+}
+
+fn required() -> bool {
+    std::env::var("EGOVKB_REQUIRE_SOLR").as_deref() == Ok("1")
+}
+
+/// Build the cluster's launcher with Maven if it is not built.
+fn build() -> Result<(), String> {
+    if project()
+        .join("target/classes/egovkb/Cluster.class")
+        .is_file()
+        && project().join("target/lib").is_dir()
+    {
+        return Ok(());
+    }
+    let out = Command::new("mvn")
+        .args(["-q", "-B", "package"])
+        .current_dir(project())
+        .output()
+        .map_err(|e| format!("mvn: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "mvn package failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// The cluster shared by this file's tests, started once; `None` (the test
+/// skipped) without Java or Maven, unless they are required.
+fn cluster() -> Option<&'static Cluster> {
+    static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
+    CLUSTER
+        .get_or_init(|| match start() {
+            Ok(c) => Some(c),
+            Err(e) if !required() => {
+                eprintln!("SolrCloud tests skipped: {e}");
+                None
+            }
+            Err(e) => panic!("no SolrCloud test cluster: {e}"),
+        })
+        .as_ref()
+}
+
+fn start() -> Result<Cluster, String> {
+    build()?;
+    let dir = project().join("target");
+    let classpath = format!(
+        "{}:{}/*",
+        dir.join("classes").display(),
+        dir.join("lib").display()
+    );
+    let mut child = Command::new("java")
+        .args(["-Xmx1g", "-cp", &classpath, "egovkb.Cluster", "3"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("java: {e}"))?;
+    let stdin = child.stdin.take().ok_or("no stdin")?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut nodes = Vec::new();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(180))
+            .map_err(|_| format!("the cluster did not start in 3 minutes: {nodes:?}"))?;
+        if let Some(rest) = line.strip_prefix("node ") {
+            let url = rest.split_whitespace().nth(1).ok_or("a node without URL")?;
+            nodes.push(url.to_string());
+        } else if line == "ready" {
+            break;
+        }
+    }
+    assert_eq!(nodes.len(), 3);
+    for n in &nodes {
+        assert!(n.starts_with("http://127.0.0.1:"), "{n}");
+    }
+    Ok(Cluster {
+        nodes,
+        _process: Mutex::new((child, stdin)),
+    })
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Ok((child, stdin)) = self._process.get_mut() {
+            let _ = stdin.write_all(b"quit\n");
+            let _ = child.wait();
+        }
+    }
+}
+
+fn egovkb(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .arg("--corpus")
+        .arg(root.join("corpus"))
+        .arg("--index")
+        .arg(root.join("index"))
+        .args(args)
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .env("EGOVKB_NO_MODEL", "1")
+        .output()
+        .unwrap()
+}
+
+fn ok(out: std::process::Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    text
+}
+
+/// A corpus of the bundled knowledge base, imported and indexed.
+fn knowledge_base() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    std::fs::create_dir_all(dir.path().join("corpus")).unwrap();
+    std::fs::copy(
+        bundled.join("events.toml"),
+        dir.path().join("corpus/events.toml"),
+    )
+    .unwrap();
+    let originals = bundled.join("originals");
+    ok(egovkb(
+        dir.path(),
+        &["import", &originals.to_string_lossy()],
+    ));
+    ok(egovkb(dir.path(), &["index"]));
+    dir
+}
+
+fn select(solr: &Solr, collection: &str, query: &[(&str, &str)]) -> Value {
+    solr.get(&format!("{collection}/select"), query).unwrap()
+}
+
+/// (value, count) of a facet as Solr counts it, zero counts left out.
+fn solr_facet(solr: &Solr, collection: &str, field: &str) -> Vec<(String, u64)> {
+    let r = select(
+        solr,
+        collection,
+        &[
+            ("q", "*:*"),
+            ("rows", "0"),
+            ("facet", "true"),
+            ("facet.field", field),
+            ("facet.limit", "-1"),
+            ("facet.mincount", "1"),
+        ],
+    );
+    let flat = r["facet_counts"]["facet_fields"][field]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut out: Vec<(String, u64)> = flat
+        .chunks(2)
+        .map(|p| {
+            let value = match &p[0] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (value, p[1].as_u64().unwrap_or(0))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_knowledge_base_syncs_with_the_embedded_engine_counts() {
+    let Some(cluster) = cluster() else { return };
+    let kb = knowledge_base();
+    let url = &cluster.nodes[1];
+    let text = ok(egovkb(
+        kb.path(),
+        &[
+            "solr",
+            "upload",
+            url,
+            "--collection",
+            "kb",
+            "--shards",
+            "2",
+            "--replicas",
+            "2",
+        ],
+    ));
+    assert!(text.contains("2 shards × 2 replicas"), "{text}");
+    let solr = Solr::new(url).unwrap();
+    let status = solr
+        .get(
+            "admin/collections",
+            &[("action", "CLUSTERSTATUS"), ("collection", "kb")],
+        )
+        .unwrap();
+    let shards = status["cluster"]["collections"]["kb"]["shards"]
+        .as_object()
+        .unwrap();
+    assert_eq!(shards.len(), 2);
+    for (_, shard) in shards {
+        assert_eq!(shard["replicas"].as_object().unwrap().len(), 2);
+    }
+
+    let text = ok(egovkb(
+        kb.path(),
+        &["solr", "sync", url, "--collection", "kb"],
+    ));
+    let stats: Value = serde_json::from_str(&ok(egovkb(kb.path(), &["stats", "--json"]))).unwrap();
+    let total = stats["documents"].as_u64().unwrap();
+    assert!(
+        text.contains(&format!(
+            "kb: {total} pushed, 0 unchanged, 0 deleted, 0 refused"
+        )),
+        "{text}"
+    );
+    // Every node answers for the whole collection.
+    for node in &cluster.nodes {
+        let r = select(
+            &Solr::new(node).unwrap(),
+            "kb",
+            &[("q", "*:*"), ("rows", "0")],
+        );
+        assert_eq!(r["response"]["numFound"].as_u64(), Some(total), "{node}");
+    }
+    // The facets count as the embedded engine counts.
+    for facet in ["country", "topic", "lang", "doc_type", "event", "year"] {
+        let mut embedded: Vec<(String, u64)> = stats["facets"][facet]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["value"].as_str().unwrap().to_string(),
+                    v["count"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        embedded.sort();
+        assert_eq!(solr_facet(&solr, "kb", facet), embedded, "{facet}");
+    }
+    // Korean through nori: 주민등록 (resident registration) inside
+    // compounds such as 주민등록증 finds the Korean notices about it.
+    let r = select(
+        &solr,
+        "kb",
+        &[
+            ("q", "주민등록"),
+            ("qf", "title_ko body_ko"),
+            ("fl", "id,title,lang"),
+        ],
+    );
+    let docs = r["response"]["docs"].as_array().unwrap();
+    assert!(docs.len() >= 2, "{r}");
+    assert!(docs.iter().all(|d| d["lang"] == "ko"), "{r}");
+    // Spanish with its accents folded and ñ kept: "tramites" finds
+    // "trámites".
+    let r = select(
+        &solr,
+        "kb",
+        &[("q", "tramites"), ("qf", "body_es"), ("rows", "0")],
+    );
+    assert!(r["response"]["numFound"].as_u64().unwrap() > 0, "{r}");
+
+    // Nothing changed: nothing sent.
+    let text = ok(egovkb(
+        kb.path(),
+        &["solr", "sync", url, "--collection", "kb"],
+    ));
+    assert!(
+        text.contains(&format!("kb: 0 pushed, {total} unchanged, 0 deleted")),
+        "{text}"
+    );
+    // One document edited, one removed: one sent, one deleted.
+    let store = egovkb::store::Store::open(&kb.path().join("corpus")).unwrap();
+    let (mut docs, _) = store.load_all();
+    docs.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut edited = docs[0].clone();
+    edited.title.push_str(" (revised)");
+    store.put(&edited).unwrap();
+    store.remove(&docs[1].id).unwrap();
+    let text = ok(egovkb(
+        kb.path(),
+        &["solr", "sync", url, "--collection", "kb"],
+    ));
+    assert!(
+        text.contains(&format!("kb: 1 pushed, {} unchanged, 1 deleted", total - 2)),
+        "{text}"
+    );
+    let r = select(
+        &solr,
+        "kb",
+        &[
+            ("q", &format!("id:{}", edited.id)),
+            ("defType", "lucene"),
+            ("fl", "title"),
+        ],
+    );
+    assert_eq!(r["response"]["docs"][0]["title"], edited.title.as_str());
+    let r = select(&solr, "kb", &[("q", "*:*"), ("rows", "0")]);
+    assert_eq!(r["response"]["numFound"].as_u64(), Some(total - 1));
+
+    // A document the collection refuses (an event name over Lucene's
+    // largest term) is reported with Solr's reason; the others go in.
+    let mut huge = docs[2].clone();
+    huge.id = "huge-event".into();
+    huge.url = "https://example.org/huge".into();
+    huge.event = Some("x".repeat(40_000));
+    store.put(&huge).unwrap();
+    let mut fine = docs[3].clone();
+    fine.id = "fine-neighbour".into();
+    fine.url = "https://example.org/fine".into();
+    store.put(&fine).unwrap();
+    let out = egovkb(kb.path(), &["solr", "sync", url, "--collection", "kb"]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("refused huge-event: Solr refused (400)"),
+        "{text}"
+    );
+    assert!(text.contains("immense term"), "{text}");
+    assert!(text.contains("kb: 1 pushed"), "{text}");
+    let r = select(
+        &solr,
+        "kb",
+        &[
+            ("q", "id:fine-neighbour"),
+            ("defType", "lucene"),
+            ("rows", "0"),
+        ],
+    );
+    assert_eq!(r["response"]["numFound"].as_u64(), Some(1));
+}
+
+/// A configset the cluster refuses, and a cluster that is not there, are
+/// errors that say so.
+#[test]
+fn refusals_and_absences_are_clear_errors() {
+    let Some(cluster) = cluster() else { return };
+    let solr = Solr::new(&cluster.nodes[0]).unwrap();
+    // A schema whose analyzer names a file the configset does not have.
+    let mut files = egovkb::solr::configset::files(None).unwrap();
+    files.retain(|f| f.path != "lang/stopwords_es.txt");
+    solr.upload_configset("broken", &egovkb::solr::configset::zip(&files).unwrap())
+        .unwrap();
+    let err = solr
+        .create_or_reload("broken", "broken", 1, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(
+            "Solr refused (400): Underlying core creation failed while creating collection: broken"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("analysis-extras"), "{err}");
+    // Nothing of it is left: a rerun starts clean.
+    assert!(!solr.has_collection("broken").unwrap());
+
+    let mut absent = Solr::new("http://127.0.0.1:9/solr").unwrap();
+    absent.retries = 1;
+    absent.backoff = Duration::from_millis(10);
+    let err = absent.has_collection("kb").unwrap_err().to_string();
+    assert!(
+        err.starts_with("Solr at http://127.0.0.1:9/solr/admin/collections is unreachable"),
+        "{err}"
+    );
+    assert!(Solr::new("127.0.0.1:8983").is_err());
+}
