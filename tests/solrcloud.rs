@@ -414,3 +414,104 @@ fn refusals_and_absences_are_clear_errors() {
     );
     assert!(Solr::new("127.0.0.1:8983").is_err());
 }
+
+#[path = "../benches/support/corpus.rs"]
+#[allow(dead_code)]
+mod generated;
+
+/// 10,000 generated documents: a sync killed with SIGKILL midway is
+/// resumed by running it again, and the collection ends with every
+/// document once.
+#[test]
+fn a_sync_killed_midway_resumes_without_losses_or_doubles() {
+    let Some(cluster) = cluster() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = egovkb::store::Store::open(&dir.path().join("corpus")).unwrap();
+    let docs = generated::generate(10_000);
+    for d in &docs {
+        store.put(d).unwrap();
+    }
+    let url = &cluster.nodes[2];
+    ok(egovkb(
+        dir.path(),
+        &[
+            "solr",
+            "upload",
+            url,
+            "--collection",
+            "gen",
+            "--shards",
+            "2",
+            "--replicas",
+            "2",
+        ],
+    ));
+    let solr = Solr::new(url).unwrap();
+    let count = || {
+        select(&solr, "gen", &[("q", "*:*"), ("rows", "0")])["response"]["numFound"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .arg("--corpus")
+        .arg(dir.path().join("corpus"))
+        .args(["solr", "sync", url, "--collection", "gen", "--batch", "100"])
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .env("EGOVKB_NO_MODEL", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once some documents are visible (soft commits every 2 s).
+    let started = std::time::Instant::now();
+    while count() < 500 {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "nothing synced"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sync ended before the kill"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let before = count();
+    assert!(
+        before < 10_000,
+        "{before}: the sync finished before the kill"
+    );
+
+    let text = ok(egovkb(
+        dir.path(),
+        &["solr", "sync", url, "--collection", "gen"],
+    ));
+    let numbers: Vec<u64> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    // "gen: P pushed, U unchanged, 0 deleted, 0 refused, 0 unreadable"
+    assert_eq!(numbers[0] + numbers[1], 10_000, "{text}");
+    assert!(
+        numbers[1] >= before,
+        "{text}: fewer unchanged than were there"
+    );
+    assert_eq!(&numbers[2..], [0, 0, 0], "{text}");
+    assert_eq!(count(), 10_000);
+    // Every language's documents once.
+    let mut by_lang: Vec<(String, u64)> = ["en", "es", "ko"]
+        .iter()
+        .map(|l| {
+            (
+                l.to_string(),
+                docs.iter()
+                    .filter(|d| d.lang.as_ref().is_some_and(|x| x.as_str() == *l))
+                    .count() as u64,
+            )
+        })
+        .collect();
+    by_lang.sort();
+    assert_eq!(solr_facet(&solr, "gen", "lang"), by_lang);
+}
