@@ -143,6 +143,14 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
+        /// Serve a SolrCloud collection instead of the embedded index: a
+        /// node's base URL, such as http://127.0.0.1:8983/solr (the corpus
+        /// goes there with `egovkb solr sync`).
+        #[arg(long, env = "EGOVKB_SOLR")]
+        solr: Option<String>,
+        /// The collection, with --solr.
+        #[arg(long, default_value = "egovkb", env = "EGOVKB_SOLR_COLLECTION")]
+        collection: String,
     },
     /// SolrCloud: the configset, the collection, the sync of the corpus.
     Solr {
@@ -381,7 +389,12 @@ fn run(cli: Cli) -> Result<()> {
             search(&config, &req, json)
         }
         Command::Stats { json } => stats(&config, json),
-        Command::Serve { addr } => serve(&config, addr),
+        Command::Serve {
+            addr,
+            solr: Some(url),
+            collection,
+        } => serve_solr(&config, addr, &url, &collection),
+        Command::Serve { addr, .. } => serve(&config, addr),
         Command::Solr { command } => solr(&config, command),
     }
 }
@@ -857,6 +870,37 @@ fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
     let state = std::sync::Arc::new(egovkb::server::AppState::new(
         searcher,
         dir,
+        config.corpus.clone(),
+    ));
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+    eprintln!("serving on http://{}", listener.local_addr()?);
+    egovkb::server::serve(listener, state)?;
+    Ok(())
+}
+
+/// `serve --solr`: the same API and page over a SolrCloud collection.
+/// Nothing is imported or indexed here: `egovkb solr sync` fills the
+/// collection. A cluster that does not answer yet is a warning: every
+/// request asks it again.
+fn serve_solr(
+    config: &Config,
+    addr: std::net::SocketAddr,
+    url: &str,
+    collection: &str,
+) -> Result<()> {
+    use egovkb::index::search::Backend;
+    eprintln!("[1/2] Korean dictionary");
+    let engine = engine(config)?;
+    eprintln!("[2/2] starting the server over the collection {collection} at {url}");
+    let backend =
+        egovkb::solr::search::SolrSearcher::new(url, collection, engine, Some(&config.corpus))?;
+    match backend.health() {
+        Ok((_, n, _)) => eprintln!("{n} documents in {collection}"),
+        Err(e) => eprintln!("WARNING {e}"),
+    }
+    let state = std::sync::Arc::new(egovkb::server::AppState::with_backend(
+        std::sync::Arc::new(backend),
         config.corpus.clone(),
     ));
     let listener =

@@ -22,10 +22,11 @@ use std::time::Duration;
 use egovkb::solr::client::Solr;
 use serde_json::Value;
 
-/// The running cluster: its nodes' base URLs.
+/// The running cluster: its nodes' base URLs, and its process (stopped
+/// by `quit` on its standard input).
 struct Cluster {
     nodes: Vec<String>,
-    _process: Mutex<(Child, ChildStdin)>,
+    process: Mutex<(Child, ChildStdin)>,
 }
 
 fn project() -> PathBuf {
@@ -119,13 +120,13 @@ fn start() -> Result<Cluster, String> {
     }
     Ok(Cluster {
         nodes,
-        _process: Mutex::new((child, stdin)),
+        process: Mutex::new((child, stdin)),
     })
 }
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        if let Ok((child, stdin)) = self._process.get_mut() {
+        if let Ok((child, stdin)) = self.process.get_mut() {
             let _ = stdin.write_all(b"quit\n");
             let _ = child.wait();
         }
@@ -213,8 +214,9 @@ fn solr_facet(solr: &Solr, collection: &str, field: &str) -> Vec<(String, u64)> 
 #[test]
 fn the_knowledge_base_syncs_with_the_embedded_engine_counts() {
     let Some(cluster) = cluster() else { return };
+    let nodes = &cluster.nodes;
     let kb = knowledge_base();
-    let url = &cluster.nodes[1];
+    let url = &nodes[1];
     let text = ok(egovkb(
         kb.path(),
         &[
@@ -258,7 +260,7 @@ fn the_knowledge_base_syncs_with_the_embedded_engine_counts() {
         "{text}"
     );
     // Every node answers for the whole collection.
-    for node in &cluster.nodes {
+    for node in nodes {
         let r = select(
             &Solr::new(node).unwrap(),
             "kb",
@@ -384,7 +386,7 @@ fn the_knowledge_base_syncs_with_the_embedded_engine_counts() {
 #[test]
 fn refusals_and_absences_are_clear_errors() {
     let Some(cluster) = cluster() else { return };
-    let solr = Solr::new(&cluster.nodes[0]).unwrap();
+    let solr = Solr::new(&cluster.nodes[1]).unwrap();
     // A schema whose analyzer names a file the configset does not have.
     let mut files = egovkb::solr::configset::files(None).unwrap();
     files.retain(|f| f.path != "lang/stopwords_es.txt");
@@ -514,4 +516,287 @@ fn a_sync_killed_midway_resumes_without_losses_or_doubles() {
         .collect();
     by_lang.sort();
     assert_eq!(solr_facet(&solr, "gen", "lang"), by_lang);
+}
+
+/// `egovkb serve` on a free port (over the cluster with `extra` =
+/// `["--solr", URL, …]`); the child and its address.
+fn serve(root: &Path, extra: &[&str]) -> (Child, std::net::SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .arg("--corpus")
+        .arg(root.join("corpus"))
+        .arg("--index")
+        .arg(root.join("index"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .env("EGOVKB_NO_MODEL", "1")
+        .env("EGOVKB_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = common::stderr_lines(&mut child);
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(120))
+            .expect("serve said nothing for 2 minutes");
+        if let Some(a) = line.strip_prefix("serving on http://") {
+            return (child, a.trim().parse().unwrap());
+        }
+    }
+}
+
+fn api(addr: std::net::SocketAddr, path: &str) -> (u16, Value) {
+    let (status, body) = common::http_get(addr, path);
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// A response's facets as (facet, value, count), sorted.
+fn facet_counts(r: &Value) -> Vec<(String, String, u64)> {
+    let mut out = Vec::new();
+    for (facet, values) in r["facets"].as_object().unwrap() {
+        for v in values.as_array().unwrap() {
+            out.push((
+                facet.clone(),
+                v["value"].as_str().unwrap().to_string(),
+                v["count"].as_u64().unwrap(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn ids(r: &Value) -> Vec<String> {
+    r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The same API and page over the cluster as over the embedded index:
+/// browsing with filters gives the same documents and facet counts, a
+/// search the same understanding and mostly the same top hits (the
+/// rankings differ in their details), across languages; a node that
+/// stops is a 503 for the requests it would answer, and its return ends
+/// them.
+#[test]
+fn serve_over_the_cluster_answers_as_the_embedded_engine() {
+    let Some(cluster) = cluster() else { return };
+    let nodes = &cluster.nodes;
+    let kb = knowledge_base();
+    ok(egovkb(
+        kb.path(),
+        &[
+            "solr",
+            "upload",
+            &nodes[1],
+            "--collection",
+            "served",
+            "--shards",
+            "2",
+            "--replicas",
+            "2",
+        ],
+    ));
+    ok(egovkb(
+        kb.path(),
+        &["solr", "sync", &nodes[1], "--collection", "served"],
+    ));
+    let (mut embedded, local) = serve(kb.path(), &[]);
+    let (mut over, remote) = serve(kb.path(), &["--solr", &nodes[0], "--collection", "served"]);
+
+    for path in [
+        "/api/search?limit=100",
+        "/api/search?country=PY&limit=100",
+        "/api/search?lang=ko&lang=es&year=2018..2019&limit=100",
+        "/api/search?type=presentation&country=PY&country=BO&limit=100",
+        "/api/search?event=2018-06-advanced-egov-course&ui_lang=es&limit=100",
+    ] {
+        let (s1, a) = api(local, path);
+        let (s2, b) = api(remote, path);
+        assert_eq!((s1, s2), (200, 200), "{path}");
+        assert_eq!(a["total"], b["total"], "{path}");
+        assert_eq!(facet_counts(&a), facet_counts(&b), "{path}");
+        let (mut x, mut y) = (ids(&a), ids(&b));
+        x.sort();
+        y.sort();
+        assert_eq!(x, y, "{path}");
+        // The same response, key for key.
+        let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&a), keys(&b));
+        assert_eq!(keys(&a["hits"][0]), keys(&b["hits"][0]), "{path}");
+    }
+    for q in [
+        "resident+registration+Paraguay",
+        "registro+civil",
+        "%EC%A3%BC%EB%AF%BC%EB%93%B1%EB%A1%9D",
+        "e-procurement",
+        "cyber+security+Jamaica",
+    ] {
+        let path = format!("/api/search?q={q}&limit=5");
+        let (_, a) = api(local, &path);
+        let (s, b) = api(remote, &path);
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(a["interpreted"], b["interpreted"], "{q}");
+        let (x, y) = (ids(&a), ids(&b));
+        let shared = x.iter().filter(|id| y.contains(id)).count();
+        assert!(shared >= 3, "{q}: {x:?} / {y:?}");
+        assert!(
+            b["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["snippet"].as_str().is_some_and(|s| s.contains("<mark>")))
+        );
+    }
+    // Across languages: an English query finds Korean and Spanish documents.
+    let (_, r) = api(
+        remote,
+        "/api/search?q=resident+registration+Paraguay&limit=20",
+    );
+    let langs: Vec<&str> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["lang"].as_str())
+        .collect();
+    for l in ["ko", "es", "en"] {
+        assert!(langs.contains(&l), "{r}");
+    }
+    // The page, a document, the health.
+    let (status, page) = common::http_get(remote, "/?q=resident+registration+Paraguay");
+    assert_eq!(status, 200);
+    assert!(page.contains("<mark>"), "{page}");
+    let id = r["hits"][0]["id"].as_str().unwrap();
+    let (_, a) = api(local, &format!("/api/documents/{id}"));
+    let (_, b) = api(remote, &format!("/api/documents/{id}"));
+    for field in [
+        "title",
+        "body",
+        "url",
+        "lang",
+        "published",
+        "countries",
+        "pages",
+    ] {
+        assert_eq!(a[field], b[field], "{field}");
+    }
+    assert_eq!(common::http_get(remote, &format!("/doc/{id}")).0, 200);
+    assert_eq!(api(remote, "/api/documents/no-such-doc").0, 404);
+    let (_, health) = api(remote, "/healthz");
+    assert_eq!(health["generation"], "solr:served");
+
+    // A server that knows two nodes: one stops answering, the other
+    // answers every search.
+    let (first, second) = (Proxy::to(&nodes[0]), Proxy::to(&nodes[2]));
+    let (mut spread, two) = serve(
+        kb.path(),
+        &[
+            "--solr",
+            &format!("{},{}", first.url, second.url),
+            "--collection",
+            "served",
+        ],
+    );
+    assert_eq!(api(two, "/api/search?q=registro").0, 200);
+    first.set_up(false);
+    for i in 0..30 {
+        let (status, r) = api(
+            two,
+            &format!("/api/search?q=registro+civil&offset={}", i % 3),
+        );
+        assert_eq!(status, 200, "{r}");
+    }
+    spread.kill().unwrap();
+    spread.wait().unwrap();
+
+    // The only node a server knows does not answer: 503, JSON and page,
+    // with what happened; once it answers again, so does the server.
+    let cut = Proxy::to(&nodes[1]);
+    let (mut through, proxied) = serve(kb.path(), &["--solr", &cut.url, "--collection", "served"]);
+    let (status, r) = api(proxied, "/api/search?q=registro");
+    assert_eq!(status, 200, "{r}");
+    cut.set_up(false);
+    let (status, e) = api(proxied, "/api/search?q=registro");
+    assert_eq!(status, 503, "{e}");
+    assert_eq!(e["error"]["code"], "unavailable");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the search cluster did not answer")),
+        "{e}"
+    );
+    let (status, page) = common::http_get(proxied, "/?q=registro");
+    assert_eq!(status, 503);
+    assert!(page.contains("the search cluster did not answer"), "{page}");
+    assert_eq!(api(proxied, "/healthz").0, 503);
+    cut.set_up(true);
+    assert_eq!(api(proxied, "/api/search?q=registro").0, 200);
+    through.kill().unwrap();
+    through.wait().unwrap();
+    for child in [&mut embedded, &mut over] {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+/// A loopback TCP proxy to a node, that can be cut (its connections
+/// closed, and each new one as soon as it is accepted) and restored.
+struct Proxy {
+    url: String,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Proxy {
+    fn to(node: &str) -> Self {
+        let target: std::net::SocketAddr = node
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/solr", listener.local_addr().unwrap());
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let open: std::sync::Arc<Mutex<Vec<std::net::TcpStream>>> = Default::default();
+        let (serving, connections) = (up.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !serving.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                if let Ok(c) = client.try_clone() {
+                    connections.lock().unwrap().push(c);
+                }
+                let Ok(server) = std::net::TcpStream::connect(target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Write);
+                    });
+                }
+            }
+        });
+        Self { url, up, open }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+        if !up {
+            for c in self.open.lock().unwrap().drain(..) {
+                let _ = c.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
 }

@@ -123,6 +123,25 @@ impl Enricher {
         })
     }
 
+    /// The countries and the topics a query names, in any language, each
+    /// once, in the order met.
+    pub fn concepts_in_query(&self, text: &str) -> (Vec<String>, Vec<String>) {
+        let analysed = matcher::analyse(&self.analyzers, text);
+        let mut countries: Vec<String> = Vec::new();
+        for (code, _) in self.countries.find_in_query(&analysed) {
+            if !countries.iter().any(|c| c == code) {
+                countries.push(code.to_string());
+            }
+        }
+        let mut topics: Vec<String> = Vec::new();
+        for (slug, _) in self.topics.find_in_query(&analysed) {
+            if !topics.iter().any(|t| t == slug) {
+                topics.push(slug.to_string());
+            }
+        }
+        (countries, topics)
+    }
+
     /// The countries a file names in its title or text (as enrichment
     /// finds them), in code order.
     pub fn countries_named(&self, title: &str, text: &str) -> Vec<String> {

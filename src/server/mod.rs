@@ -25,7 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::enrich::UiLang;
 use crate::index::IndexDir;
-use crate::index::search::{SearchError, SearchRequest, SearchResponse, Searcher, Stats};
+use crate::index::search::{Backend, SearchError, SearchRequest, SearchResponse, Searcher, Stats};
 
 /// How often the server looks for a new index generation.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
@@ -39,24 +39,46 @@ const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 /// What every request shares.
 pub struct AppState {
-    searcher: ArcSwap<Searcher>,
-    dir: IndexDir,
+    served: Served,
     corpus: PathBuf,
     /// The corpus directory, resolved: files inside it are served.
     originals: Option<PathBuf>,
-    /// The generation (and its update) that could not be opened: tried
-    /// again, and reported again, only once it changes.
-    failed: std::sync::Mutex<Option<(String, String)>>,
+}
+
+/// The engine that answers.
+enum Served {
+    /// The embedded index: its generation in service, swapped when a new
+    /// one is put in service.
+    Index {
+        searcher: ArcSwap<Searcher>,
+        dir: IndexDir,
+        /// The generation (and its update) that could not be opened: tried
+        /// again, and reported again, only once it changes.
+        failed: std::sync::Mutex<Option<(String, String)>>,
+    },
+    /// Another engine (a SolrCloud collection).
+    Other(Arc<dyn Backend>),
 }
 
 impl AppState {
     pub fn new(searcher: Searcher, dir: IndexDir, corpus: PathBuf) -> Self {
         Self {
-            searcher: ArcSwap::from_pointee(searcher),
-            dir,
+            served: Served::Index {
+                searcher: ArcSwap::from_pointee(searcher),
+                dir,
+                failed: Default::default(),
+            },
             originals: corpus.canonicalize().ok(),
             corpus,
-            failed: Default::default(),
+        }
+    }
+
+    /// Serve `backend` (a SolrCloud collection) instead of an index.
+    pub fn with_backend(backend: Arc<dyn Backend>, corpus: PathBuf) -> Self {
+        Self {
+            served: Served::Other(backend),
+            originals: corpus.canonicalize().ok(),
+            corpus,
         }
     }
 
@@ -70,9 +92,12 @@ impl AppState {
         }
     }
 
-    /// The searcher now in service.
-    pub fn searcher(&self) -> Arc<Searcher> {
-        self.searcher.load_full()
+    /// The engine now in service.
+    pub fn backend(&self) -> Arc<dyn Backend> {
+        match &self.served {
+            Served::Index { searcher, .. } => searcher.load_full(),
+            Served::Other(b) => b.clone(),
+        }
     }
 
     /// Open the generation in service if it is not the one being served, or
@@ -81,22 +106,30 @@ impl AppState {
     /// change to the corpus's gazetteer or taxonomy) is opened with them,
     /// loaded again: query understanding follows the index.
     pub fn refresh(&self) -> Option<String> {
-        let current = self.dir.current()?;
-        let updated = self.dir.meta(&current)?.updated;
-        let served = self.searcher.load_full();
+        let Served::Index {
+            searcher,
+            dir,
+            failed,
+        } = &self.served
+        else {
+            return None;
+        };
+        let current = dir.current()?;
+        let updated = dir.meta(&current)?.updated;
+        let served = searcher.load_full();
         if current == served.meta().generation && updated == served.meta().updated {
             return None;
         }
         let key = (current.clone(), updated);
-        if self.failed.lock().is_ok_and(|f| f.as_ref() == Some(&key)) {
+        if failed.lock().is_ok_and(|f| f.as_ref() == Some(&key)) {
             return None;
         }
         let started = std::time::Instant::now();
         let corpus = Some(self.corpus.as_path());
-        let opened = match Searcher::open(&self.dir, served.engine().clone(), corpus) {
+        let opened = match Searcher::open(dir, served.engine().clone(), corpus) {
             Err(stale @ crate::index::IndexError::Stale { .. }) => {
                 match served.engine().with_vocabularies_of(corpus) {
-                    Ok(engine) => Searcher::open(&self.dir, engine, corpus),
+                    Ok(engine) => Searcher::open(dir, engine, corpus),
                     Err(_) => Err(stale),
                 }
             }
@@ -104,14 +137,14 @@ impl AppState {
         };
         match opened {
             Ok(s) => {
-                self.searcher.store(Arc::new(s));
+                searcher.store(Arc::new(s));
                 let ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1000.0);
                 tracing::info!(generation = %current, ms, "now serving a new index generation");
                 Some(current)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "a new generation could not be opened; still serving the old one");
-                if let Ok(mut f) = self.failed.lock() {
+                if let Ok(mut f) = failed.lock() {
                     *f = Some(key);
                 }
                 None
@@ -151,6 +184,14 @@ impl From<SearchError> for ApiError {
                 code: "not_found",
                 message: e.to_string(),
             },
+            SearchError::Unavailable(m) => {
+                tracing::warn!(error = %m, "search unavailable");
+                Self {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    code: "unavailable",
+                    message: m,
+                }
+            }
             other => {
                 tracing::error!(error = %other, "search failed");
                 Self {
@@ -195,10 +236,10 @@ impl IntoResponse for ApiError {
 /// searches.
 fn searching<T>(
     state: &AppState,
-    work: impl FnOnce(Arc<Searcher>) -> Result<T, SearchError>,
+    work: impl FnOnce(Arc<dyn Backend>) -> Result<T, SearchError>,
 ) -> Result<T, ApiError> {
     // A bug that panics fails this request with a 503, not the connection.
-    let searcher = state.searcher();
+    let searcher = state.backend();
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(searcher))) {
         Ok(result) => result.map_err(ApiError::from),
         Err(_) => {
@@ -516,14 +557,16 @@ async fn asset(Path(name): Path<String>) -> Response {
 #[utoipa::path(get, path = "/healthz", tag = "meta",
     responses((status = 200, description = "An index is open", body = openapi::Health)))]
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    let s = state.searcher();
-    Json(openapi::Health {
-        status: "ok".into(),
-        generation: s.meta().generation.clone(),
-        documents: s.meta().documents,
-        semantic: s.semantic_status(),
-    })
-    .into_response()
+    match searching(&state, |s| s.health()) {
+        Ok((generation, documents, semantic)) => Json(openapi::Health {
+            status: "ok".into(),
+            generation,
+            documents,
+            semantic,
+        })
+        .into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 fn not_found_response(path: &str) -> Response {

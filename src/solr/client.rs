@@ -1,8 +1,11 @@
 //! A SolrCloud client for what egovkb asks of a cluster: configsets,
-//! collections, updates and queries, over Solr's HTTP API. Requests that
-//! fail for a reason that may pass (429, 5xx, a connection refused or
-//! reset: a node restarting, a leader being elected) are retried with a
-//! doubling backoff; others fail with Solr's own message.
+//! collections, updates and queries, over Solr's HTTP API. It knows one
+//! node or several (any node answers for the whole cluster): requests go
+//! to them in turn, and one that a node does not answer goes at once to
+//! the next. Requests that fail for a reason that may pass (429, 5xx, a
+//! connection refused or reset: a node down or restarting, a leader being
+//! elected) are retried with a doubling backoff; others fail with Solr's
+//! own message.
 
 use std::time::Duration;
 
@@ -31,9 +34,12 @@ impl SolrError {
     }
 }
 
-/// A cluster, by the base URL of any of its nodes (`http://host:8983/solr`).
+/// A cluster, by the base URLs of some of its nodes
+/// (`http://host:8983/solr`).
 pub struct Solr {
-    base: String,
+    bases: Vec<String>,
+    /// The node the next request goes to first.
+    next: std::sync::atomic::AtomicUsize,
     agent: ureq::Agent,
     /// Retries after the first attempt.
     pub retries: u32,
@@ -42,25 +48,35 @@ pub struct Solr {
 }
 
 impl Solr {
-    pub fn new(base: &str) -> Result<Self, SolrError> {
-        let parsed = url::Url::parse(base).map_err(|_| SolrError::BadUrl(base.to_string()))?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(SolrError::BadUrl(base.to_string()));
+    /// A node's base URL, or several separated by commas.
+    pub fn new(urls: &str) -> Result<Self, SolrError> {
+        let mut bases = Vec::new();
+        for base in urls.split(',').map(str::trim).filter(|b| !b.is_empty()) {
+            let parsed = url::Url::parse(base).map_err(|_| SolrError::BadUrl(base.to_string()))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+                return Err(SolrError::BadUrl(base.to_string()));
+            }
+            bases.push(base.trim_end_matches('/').to_string());
+        }
+        if bases.is_empty() {
+            return Err(SolrError::BadUrl(urls.to_string()));
         }
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
             .timeout(Duration::from_secs(120))
             .build();
         Ok(Self {
-            base: base.trim_end_matches('/').to_string(),
+            bases,
+            next: std::sync::atomic::AtomicUsize::new(0),
             agent,
             retries: 6,
             backoff: Duration::from_millis(500),
         })
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
+    /// The nodes' base URLs, as given.
+    pub fn bases(&self) -> &[String] {
+        &self.bases
     }
 
     /// GET `path` (below the base) with `query`; the JSON answer.
@@ -86,10 +102,13 @@ impl Solr {
         query: &[(&str, &str)],
         body: Option<(&str, &[u8])>,
     ) -> Result<Value, SolrError> {
-        let url = format!("{}/{}", self.base, path.trim_start_matches('/'));
+        let path = path.trim_start_matches('/');
+        let first = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut backoff = self.backoff;
         let mut attempt = 0;
+        let mut node = first;
         loop {
+            let url = format!("{}/{path}", self.bases[node % self.bases.len()]);
             let mut req = self.agent.request(method, &url).query("wt", "json");
             for (k, v) in query {
                 req = req.query(k, v);
@@ -118,6 +137,11 @@ impl Solr {
                 }
                 Err(ureq::Error::Transport(t)) => t.to_string(),
             };
+            // Another node first, at once; once each was asked, wait.
+            node += 1;
+            if (node - first) % self.bases.len() != 0 {
+                continue;
+            }
             if attempt >= self.retries {
                 return Err(SolrError::Unreachable { url, reason });
             }

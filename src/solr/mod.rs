@@ -3,4 +3,5 @@
 
 pub mod client;
 pub mod configset;
+pub mod search;
 pub mod sync;

@@ -37,11 +37,11 @@ use crate::semantic::search::VectorIndex;
 use execute::{Meaning, RESCORE_WINDOW};
 use fusion::FUSION_WINDOW;
 pub use request::{MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort, parse_years};
+use respond::Page;
 pub use respond::{
     Correction, FacetValue, Facets, Hit, Interpreted, SearchResponse, SemanticStatus, Stats,
-    doc_type_label,
+    doc_type_label, facets_from, load_event_labels,
 };
-use respond::{Page, load_event_labels};
 use understand::TextQuery;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +58,55 @@ pub enum SearchError {
     /// The search went past its time limit (HTTP 503).
     #[error("the search took longer than {} s; try a simpler one", .0.as_secs_f32())]
     TooSlow(std::time::Duration),
+    /// The engine behind the search (a SolrCloud cluster) did not answer
+    /// (HTTP 503): the message says what it is.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// What the server asks of a search engine: the embedded index
+/// ([`Searcher`]) or a SolrCloud collection (`crate::solr::search`). Both
+/// answer with the same types, so the API and the page do not know which.
+pub trait Backend: Send + Sync {
+    fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError>;
+    fn document(&self, id: &str) -> Result<Document, SearchError>;
+    fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>, SearchError>;
+    fn stats(&self, ui: crate::enrich::UiLang) -> Result<Stats, SearchError>;
+    /// What is served (a generation, or a collection), how many documents,
+    /// and whether search by meaning is on.
+    fn health(&self) -> Result<(String, u64, SemanticStatus), SearchError>;
+    /// The analysis and vocabularies queries are understood with.
+    fn engine(&self) -> &Engine;
+    fn event_label(&self, value: &str, ui: crate::enrich::UiLang) -> String;
+}
+
+impl Backend for Searcher {
+    fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        Searcher::search(self, req)
+    }
+    fn document(&self, id: &str) -> Result<Document, SearchError> {
+        Searcher::document(self, id)
+    }
+    fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        Searcher::related(self, id, limit)
+    }
+    fn stats(&self, ui: crate::enrich::UiLang) -> Result<Stats, SearchError> {
+        Searcher::stats(self, ui)
+    }
+    fn health(&self) -> Result<(String, u64, SemanticStatus), SearchError> {
+        let meta = self.meta();
+        Ok((
+            meta.generation.clone(),
+            meta.documents,
+            self.semantic_status(),
+        ))
+    }
+    fn engine(&self) -> &Engine {
+        Searcher::engine(self)
+    }
+    fn event_label(&self, value: &str, ui: crate::enrich::UiLang) -> String {
+        Searcher::event_label(self, value, ui)
+    }
 }
 
 /// An open index generation, ready to search.

@@ -188,6 +188,59 @@ pub(super) fn lang_label(value: &str, ui: UiLang) -> String {
     )
 }
 
+/// The facets of a response from the counts of every facet (keyed by the
+/// index's field names: `countries`, `topics`, `year`, `doc_type`, `lang`,
+/// `event`), with their labels in the request's interface language; a
+/// selected value stays visible even when nothing matches it. Most
+/// frequent first, years newest first.
+pub fn facets_from(
+    counts: &Counts,
+    req: &SearchRequest,
+    enricher: &crate::enrich::Enricher,
+    event_label: &dyn Fn(&str) -> String,
+) -> Facets {
+    let ui = req.ui;
+    let list = |field: &str, selected: &[String], label: &dyn Fn(&str) -> Option<String>| {
+        let mut values: Vec<FacetValue> = counts
+            .get(field)
+            .map(|m| {
+                m.iter()
+                    .map(|(v, n)| FacetValue {
+                        value: v.clone(),
+                        label: label(v),
+                        count: *n,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for s in selected {
+            if !values.iter().any(|v| v.value == *s) {
+                values.push(FacetValue {
+                    value: s.clone(),
+                    label: label(s),
+                    count: 0,
+                });
+            }
+        }
+        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        values
+    };
+    let mut year = list("year", &[], &|_| None);
+    year.sort_by(|a, b| b.value.cmp(&a.value));
+    Facets {
+        country: list("countries", &req.countries, &|v| {
+            Some(enricher.countries.label(v, ui).to_string())
+        }),
+        topic: list("topics", &req.topics, &|v| {
+            Some(enricher.topics.label(v, ui).to_string())
+        }),
+        year,
+        doc_type: list("doc_type", &req.types, &|v| Some(doc_type_label(v, ui))),
+        lang: list("lang", &req.langs, &|v| Some(lang_label(v, ui))),
+        event: list("event", &req.events, &|v| Some(event_label(v))),
+    }
+}
+
 /// How a search finds its terms in a hit's text, per analyzer: built once
 /// per search, used on every hit.
 pub(super) enum Mark<'a> {
@@ -246,7 +299,7 @@ pub(super) fn to_hit(doc: Document, score: f32, snippet: String, page: Option<us
 }
 
 /// `<corpus>/events.toml`: `[events."slug"] en = "…" es = "…" ko = "…"`.
-pub(super) fn load_event_labels(corpus: &std::path::Path) -> HashMap<String, [String; 3]> {
+pub fn load_event_labels(corpus: &std::path::Path) -> HashMap<String, [String; 3]> {
     let Ok(text) = std::fs::read_to_string(corpus.join("events.toml")) else {
         return HashMap::new();
     };
@@ -343,51 +396,9 @@ impl Searcher {
     }
 
     pub(super) fn facets(&self, counts: &Counts, req: &SearchRequest) -> Facets {
-        let ui = req.ui;
-        let list = |field: &str,
-                    selected: &[String],
-                    label: &dyn Fn(&str) -> Option<String>|
-         -> Vec<FacetValue> {
-            let mut values: Vec<FacetValue> = counts
-                .get(field)
-                .map(|m| {
-                    m.iter()
-                        .map(|(v, n)| FacetValue {
-                            value: v.clone(),
-                            label: label(v),
-                            count: *n,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            // A selected value stays visible even when nothing matches it.
-            for s in selected {
-                if !values.iter().any(|v| v.value == *s) {
-                    values.push(FacetValue {
-                        value: s.clone(),
-                        label: label(s),
-                        count: 0,
-                    });
-                }
-            }
-            values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-            values
-        };
-        let en = &self.engine.enricher;
-        let mut year = list("year", &[], &|_| None);
-        year.sort_by(|a, b| b.value.cmp(&a.value));
-        Facets {
-            country: list("countries", &req.countries, &|v| {
-                Some(en.countries.label(v, ui).to_string())
-            }),
-            topic: list("topics", &req.topics, &|v| {
-                Some(en.topics.label(v, ui).to_string())
-            }),
-            year,
-            doc_type: list("doc_type", &req.types, &|v| Some(doc_type_label(v, ui))),
-            lang: list("lang", &req.langs, &|v| Some(lang_label(v, ui))),
-            event: list("event", &req.events, &|v| Some(self.event_label(v, ui))),
-        }
+        facets_from(counts, req, &self.engine.enricher, &|v| {
+            self.event_label(v, req.ui)
+        })
     }
 
     /// An event's label in `ui`'s language (its id when it has none).

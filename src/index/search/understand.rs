@@ -522,20 +522,12 @@ impl Searcher {
     /// Query understanding: the countries and topics `text` names in any
     /// language.
     fn concepts(&self, text: &str) -> Interpreted {
-        let enricher = &self.engine.enricher;
-        let mut interpreted = Interpreted::default();
-        let analysed = crate::enrich::matcher::analyse(&self.engine.analyzers, text);
-        for (code, _) in enricher.countries.find_in_query(&analysed) {
-            if !interpreted.countries.iter().any(|c| c == code) {
-                interpreted.countries.push(code.to_string());
-            }
+        let (countries, topics) = self.engine.enricher.concepts_in_query(text);
+        Interpreted {
+            countries,
+            topics,
+            ..Interpreted::default()
         }
-        for (slug, _) in enricher.topics.find_in_query(&analysed) {
-            if !interpreted.topics.iter().any(|t| t == slug) {
-                interpreted.topics.push(slug.to_string());
-            }
-        }
-        interpreted
     }
 
     /// A document tagged with every country and topic the query names is

@@ -5,7 +5,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CountDownLatch;
 
 import org.apache.solr.embedded.JettyConfig;
 import org.apache.solr.embedded.JettySolrRunner;
@@ -16,11 +15,9 @@ import org.apache.solr.cloud.MiniSolrCloudCluster;
  * 127.0.0.1 with an embedded ZooKeeper, from Solr's test framework.
  *
  * <p>Prints one line per node, {@code node <port> <base URL>}, then
- * {@code zk <host:port>} and {@code ready}. Reads commands on standard
- * input, one a line: {@code stop <i>} stops node i (its port freed),
- * {@code start <i>} starts it again on the same port, {@code quit} shuts
- * the cluster down. End of input, SIGTERM or SIGINT shut it down too; the
- * data folder is removed on the way out.
+ * {@code zk <host:port>} and {@code ready}. {@code quit} on standard
+ * input, the end of input, SIGTERM or SIGINT shut it down; the data folder
+ * is removed on the way out.
  */
 public final class Cluster {
   public static void main(String[] args) throws Exception {
@@ -30,57 +27,18 @@ public final class Cluster {
     System.setProperty("solr.log.dir", base.resolve("logs").toString());
     JettyConfig jetty = JettyConfig.builder().setPort(0).stopAtShutdown(false).build();
     MiniSolrCloudCluster cluster = new MiniSolrCloudCluster(nodes, base, jetty);
-    CountDownLatch done = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  shutdown(cluster, base);
-                  done.countDown();
-                }));
-    int i = 0;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> shutdown(cluster, base)));
     for (JettySolrRunner node : cluster.getJettySolrRunners()) {
       System.out.println("node " + node.getLocalPort() + " " + node.getBaseUrl());
-      i++;
     }
     System.out.println("zk " + cluster.getZkServer().getZkAddress());
     System.out.println("ready");
     System.out.flush();
+    // Until `quit` or the end of input.
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
-    while ((line = in.readLine()) != null) {
-      if (line.isBlank()) {
-        continue;
-      }
-      String[] words = line.trim().split("\\s+");
-      try {
-        switch (words[0]) {
-          case "quit":
-            System.exit(0);
-            break;
-          case "stop":
-            {
-              JettySolrRunner node = cluster.getJettySolrRunner(Integer.parseInt(words[1]));
-              cluster.stopJettySolrRunner(node);
-              System.out.println("stopped " + words[1]);
-              break;
-            }
-          case "start":
-            {
-              JettySolrRunner node = cluster.getJettySolrRunner(Integer.parseInt(words[1]));
-              cluster.startJettySolrRunner(node);
-              System.out.println("started " + words[1] + " " + node.getLocalPort());
-              break;
-            }
-          default:
-            System.out.println("error unknown command: " + line);
-        }
-      } catch (Exception e) {
-        System.out.println("error " + e);
-      }
-      System.out.flush();
-    }
+    while ((line = in.readLine()) != null && !line.trim().equals("quit")) {}
     System.exit(0);
   }
 

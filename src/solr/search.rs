@@ -1,0 +1,483 @@
+//! Searching a SolrCloud collection behind the same API and page as the
+//! embedded index. Query understanding stays here: the countries and
+//! topics a query names (in any language) become their tags and their
+//! names in the other languages, searched beside the query's own words
+//! (edismax over every language's title and body); facets are Solr's JSON
+//! facets with each filter tagged and excluded from its own counts (the
+//! embedded engine's disjunctive counts); snippets are Solr's highlighter
+//! marks. A cluster that does not answer is a 503 for that request, and
+//! the next request asks again.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::client::{Solr, SolrError};
+use super::configset::{SCHEMA_VERSION, VIEWS};
+use crate::analysis::AnalyzerName;
+use crate::document::{DocType, Document, Lang};
+use crate::engine::Engine;
+use crate::enrich::UiLang;
+use crate::index::bits::Counts;
+use crate::index::search::{
+    Backend, Hit, Interpreted, SearchError, SearchMode, SearchRequest, SearchResponse,
+    SemanticStatus, Sort, Stats, facets_from, load_event_labels,
+};
+
+/// The facets: API name (and Solr field) and the embedded index's field
+/// name, which [`facets_from`] reads counts by.
+const FACETS: [(&str, &str); 6] = [
+    ("country", "countries"),
+    ("topic", "topics"),
+    ("year", "year"),
+    ("doc_type", "doc_type"),
+    ("lang", "lang"),
+    ("event", "event"),
+];
+
+/// Names of each country or topic the query names, per language, searched
+/// beside the query (the first few of each language are the main ones).
+const NAMES_PER_LANGUAGE: usize = 3;
+
+/// Characters of a snippet.
+const SNIPPET_CHARS: &str = "240";
+
+/// Stored fields a hit is made of.
+const HIT_FIELDS: &str =
+    "id,url,source,title,doc_type,lang,published,country,topic,event,parent,file_name,score";
+
+/// A SolrCloud collection, searched.
+pub struct SolrSearcher {
+    solr: Solr,
+    collection: String,
+    engine: Engine,
+    events: HashMap<String, [String; 3]>,
+}
+
+impl SolrSearcher {
+    /// Search `collection` of the cluster at `url`, understanding queries
+    /// with `engine`, labelling events from `corpus`'s `events.toml`. A
+    /// request to the cluster is tried twice, briefly: a search waits for
+    /// no node that is down.
+    pub fn new(
+        url: &str,
+        collection: &str,
+        engine: Engine,
+        corpus: Option<&Path>,
+    ) -> Result<Self, SolrError> {
+        let mut solr = Solr::new(url)?;
+        solr.retries = 1;
+        solr.backoff = Duration::from_millis(100);
+        Ok(Self {
+            solr,
+            collection: collection.to_string(),
+            engine,
+            events: corpus.map(load_event_labels).unwrap_or_default(),
+        })
+    }
+
+    fn select(&self, params: &[(&str, &str)]) -> Result<Value, SearchError> {
+        self.solr
+            .get(&format!("{}/select", self.collection), params)
+            .map_err(|e| self.unavailable(e))
+    }
+
+    fn unavailable(&self, e: SolrError) -> SearchError {
+        match e {
+            e @ SolrError::Refused { status: 400, .. } => SearchError::BadRequest(e.to_string()),
+            e => SearchError::Unavailable(format!(
+                "the search cluster did not answer ({e}); try again in a moment"
+            )),
+        }
+    }
+
+    /// The user's words (`$uq`) over every language's title and body.
+    fn words_query() -> String {
+        let fields = |boost_title: &str| -> String {
+            VIEWS
+                .iter()
+                .map(|v| format!("title_{v}^{boost_title} body_{v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        format!(
+            "{{!edismax qf='{}' pf='{}' v=$uq}}",
+            fields("2"),
+            fields("3")
+        )
+    }
+
+    /// The countries and topics the query names, as their tags and as
+    /// their names in each language (empty when it names none).
+    fn concepts_query(&self, interpreted: &Interpreted) -> String {
+        let enricher = &self.engine.enricher;
+        let mut concepts: Vec<String> = Vec::new();
+        let entries = interpreted
+            .countries
+            .iter()
+            .map(|c| ("country", c, enricher.countries.get(c)))
+            .chain(
+                interpreted
+                    .topics
+                    .iter()
+                    .map(|t| ("topic", t, enricher.topics.get(t))),
+            );
+        for (field, key, entry) in entries {
+            concepts.push(format!("{field}:{}^1.5", quoted(key)));
+            let mut per_language: HashMap<AnalyzerName, usize> = HashMap::new();
+            for (analyzer, name) in entry.map(|e| e.names.as_slice()).unwrap_or_default() {
+                let n = per_language.entry(*analyzer).or_default();
+                *n += 1;
+                // One-word names only, as the embedded engine: a document
+                // that uses a longer name is tagged with it already.
+                if *n > NAMES_PER_LANGUAGE || name.split_whitespace().nth(1).is_some() {
+                    continue;
+                }
+                let view = match analyzer {
+                    AnalyzerName::Korean => "ko",
+                    AnalyzerName::Spanish => "es",
+                    AnalyzerName::English => "en",
+                    AnalyzerName::Other => "other",
+                };
+                concepts.push(format!("body_{view}:{}^0.5", quoted(name)));
+            }
+        }
+        concepts.join(" ")
+    }
+
+    /// Filters, each tagged with its facet so that its own counts leave
+    /// it out.
+    fn filters(req: &SearchRequest) -> Vec<String> {
+        let mut fq = vec!["kind:document".to_string()];
+        let any = |field: &str, values: &[String]| -> Option<String> {
+            (!values.is_empty()).then(|| {
+                let values: Vec<String> = values.iter().map(|v| quoted(v)).collect();
+                format!("{{!tag={field}}}{field}:({})", values.join(" OR "))
+            })
+        };
+        fq.extend(any("country", &req.countries));
+        fq.extend(any("topic", &req.topics));
+        fq.extend(any("doc_type", &req.types));
+        fq.extend(any("lang", &req.langs));
+        fq.extend(any("event", &req.events));
+        if let Some((from, to)) = req.years {
+            fq.push(format!("{{!tag=year}}year:[{from} TO {to}]"));
+        }
+        fq
+    }
+
+    /// The JSON facets, every one without its own filter.
+    fn facet_request() -> String {
+        let facets: serde_json::Map<String, Value> = FACETS
+            .iter()
+            .map(|(name, _)| {
+                (
+                    name.to_string(),
+                    json!({"type": "terms", "field": name, "limit": -1, "mincount": 1,
+                           "domain": {"excludeTags": name}}),
+                )
+            })
+            .collect();
+        Value::Object(facets).to_string()
+    }
+
+    /// Solr's facet answer as the counts [`facets_from`] reads.
+    fn counts(facets: &Value) -> Counts {
+        let mut counts = Counts::new();
+        for (name, field) in FACETS {
+            let values = counts.entry(field.to_string()).or_default();
+            for b in facets[name]["buckets"].as_array().into_iter().flatten() {
+                let value = match &b["val"] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                values.insert(value, b["count"].as_u64().unwrap_or(0));
+            }
+        }
+        counts
+    }
+
+    fn get_doc(&self, id: &str) -> Result<Value, SearchError> {
+        let r = self
+            .solr
+            .get(&format!("{}/get", self.collection), &[("id", id)])
+            .map_err(|e| self.unavailable(e))?;
+        match &r["doc"] {
+            Value::Null => Err(SearchError::NotFound(id.to_string())),
+            d => Ok(d.clone()),
+        }
+    }
+}
+
+/// A value as a quoted Solr term.
+fn quoted(v: &str) -> String {
+    format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn text(v: &Value, field: &str) -> Option<String> {
+    v[field].as_str().map(str::to_string)
+}
+
+fn texts(v: &Value, field: &str) -> Vec<String> {
+    v[field]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `2019-03-20T00:00:00Z` as `2019-03-20`.
+fn day(v: &Value) -> Option<String> {
+    v["published"]
+        .as_str()
+        .and_then(|d| d.get(..10))
+        .map(str::to_string)
+}
+
+/// A hit from a Solr document and its snippet.
+fn hit(d: &Value, snippet: String) -> Hit {
+    Hit {
+        id: text(d, "id").unwrap_or_default(),
+        title: text(d, "title").unwrap_or_default(),
+        url: text(d, "url").unwrap_or_default(),
+        original: None,
+        file_name: text(d, "file_name"),
+        source: text(d, "source").unwrap_or_default(),
+        doc_type: text(d, "doc_type").unwrap_or_default(),
+        lang: text(d, "lang"),
+        published: day(d),
+        countries: texts(d, "country"),
+        topics: texts(d, "topic"),
+        event: text(d, "event"),
+        parent: text(d, "parent"),
+        score: d["score"].as_f64().unwrap_or(0.0) as f32,
+        snippet,
+        page: None,
+    }
+}
+
+impl Backend for SolrSearcher {
+    fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+        let started = Instant::now();
+        let text = req.q.trim();
+        let (countries, topics) = if text.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            self.engine.enricher.concepts_in_query(text)
+        };
+        let interpreted = Interpreted {
+            mode: SearchMode::Lexical,
+            countries,
+            topics,
+            ..Interpreted::default()
+        };
+        let words = Self::words_query();
+        let concepts = self.concepts_query(&interpreted);
+        let q = match (text.is_empty(), concepts.is_empty()) {
+            (true, _) => "*:*",
+            (false, true) => words.as_str(),
+            (false, false) => "{!bool should=$words should=$concepts}",
+        };
+        let by_date = req.sort == Some(Sort::Date) || (req.sort.is_none() && text.is_empty());
+        let sort = if by_date {
+            "published desc,id asc"
+        } else {
+            "score desc,published desc,id asc"
+        };
+        let (start, rows) = (req.offset.to_string(), req.limit.to_string());
+        let facets = Self::facet_request();
+        let filters = Self::filters(req);
+        let mut params: Vec<(&str, &str)> = vec![
+            ("q", q),
+            ("defType", "lucene"),
+            ("uq", text),
+            ("words", &words),
+            ("concepts", &concepts),
+            ("fl", HIT_FIELDS),
+            ("sort", sort),
+            ("start", &start),
+            ("rows", &rows),
+            ("json.facet", &facets),
+            ("hl", "true"),
+            ("hl.method", "unified"),
+            ("hl.fl", "body_ko,body_es,body_en,body_other"),
+            ("hl.snippets", "1"),
+            ("hl.fragsize", SNIPPET_CHARS),
+            ("hl.tag.pre", "<mark>"),
+            ("hl.tag.post", "</mark>"),
+            ("hl.encoder", "html"),
+            ("hl.defaultSummary", "true"),
+            ("hl.requireFieldMatch", "false"),
+        ];
+        params.extend(filters.iter().map(|f| ("fq", f.as_str())));
+        let allowed = req.time_limit.map(|t| t.as_millis().to_string());
+        if let Some(ms) = &allowed {
+            params.push(("timeAllowed", ms));
+        }
+        let r = self.select(&params)?;
+        let highlights = &r["highlighting"];
+        let hits = r["response"]["docs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                let id = d["id"].as_str().unwrap_or("");
+                let snippet = highlights[id]
+                    .as_object()
+                    .and_then(|fields| fields.values().find_map(|v| v[0].as_str()))
+                    .unwrap_or("")
+                    .to_string();
+                hit(d, snippet)
+            })
+            .collect();
+        let counts = Self::counts(&r["facets"]);
+        Ok(SearchResponse {
+            query: req.q.clone(),
+            interpreted,
+            total: r["response"]["numFound"].as_u64().unwrap_or(0) as usize,
+            took_ms: started.elapsed().as_millis() as u64,
+            hits,
+            facets: facets_from(&counts, req, &self.engine.enricher, &|v| {
+                self.event_label(v, req.ui)
+            }),
+        })
+    }
+
+    fn document(&self, id: &str) -> Result<Document, SearchError> {
+        let d = self.get_doc(id)?;
+        let lang = text(&d, "lang");
+        let view = match lang.as_deref() {
+            Some(l @ ("ko" | "es" | "en")) => l,
+            _ => "other",
+        };
+        let mut doc = Document::new(
+            text(&d, "url").unwrap_or_default(),
+            text(&d, "source").unwrap_or_default(),
+            text(&d, "title").unwrap_or_default(),
+        );
+        doc.id = id.to_string();
+        doc.body = text(&d, &format!("body_{view}")).unwrap_or_default();
+        doc.lang = lang.as_deref().and_then(Lang::parse);
+        doc.doc_type = text(&d, "doc_type")
+            .as_deref()
+            .and_then(DocType::parse)
+            .unwrap_or_default();
+        doc.published =
+            day(&d).and_then(|s| chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+        doc.countries = texts(&d, "country");
+        doc.topics = texts(&d, "topic");
+        doc.event = text(&d, "event");
+        doc.parent = text(&d, "parent");
+        doc.pages = texts(&d, "pages");
+        doc.file_name = text(&d, "file_name");
+        Ok(doc)
+    }
+
+    /// Documents that share its topics, countries and event, best first.
+    fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
+        let d = self.get_doc(id)?;
+        let mut shared: Vec<String> = Vec::new();
+        for (field, boost) in [("topic", 2.0), ("country", 1.0)] {
+            for v in texts(&d, field) {
+                shared.push(format!("{field}:{}^{boost}", quoted(&v)));
+            }
+        }
+        if let Some(e) = text(&d, "event") {
+            shared.push(format!("event:{}^3", quoted(&e)));
+        }
+        if shared.is_empty() {
+            return Ok(Vec::new());
+        }
+        let q = shared.join(" ");
+        let not_itself = format!("-id:{}", quoted(id));
+        let rows = limit.min(100).to_string();
+        let r = self.select(&[
+            ("q", &q),
+            ("defType", "lucene"),
+            ("fq", "kind:document"),
+            ("fq", &not_itself),
+            ("fl", HIT_FIELDS),
+            ("rows", &rows),
+            ("sort", "score desc,published desc,id asc"),
+        ])?;
+        Ok(r["response"]["docs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| hit(d, String::new()))
+            .collect())
+    }
+
+    fn stats(&self, ui: UiLang) -> Result<Stats, SearchError> {
+        let facets = Self::facet_request();
+        let r = self.select(&[
+            ("q", "*:*"),
+            ("fq", "kind:document"),
+            ("rows", "0"),
+            ("json.facet", &facets),
+        ])?;
+        let req = SearchRequest {
+            ui,
+            ..SearchRequest::default()
+        };
+        let counts = Self::counts(&r["facets"]);
+        Ok(Stats {
+            documents: r["response"]["numFound"].as_u64().unwrap_or(0),
+            generation: self.generation(),
+            updated: String::new(),
+            analysis: format!("solr ({SCHEMA_VERSION})"),
+            semantic: self.semantic(),
+            facets: facets_from(&counts, &req, &self.engine.enricher, &|v| {
+                self.event_label(v, ui)
+            }),
+        })
+    }
+
+    fn health(&self) -> Result<(String, u64, SemanticStatus), SearchError> {
+        let r = self.select(&[("q", "*:*"), ("fq", "kind:document"), ("rows", "0")])?;
+        Ok((
+            self.generation(),
+            r["response"]["numFound"].as_u64().unwrap_or(0),
+            self.semantic(),
+        ))
+    }
+
+    fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn event_label(&self, value: &str, ui: UiLang) -> String {
+        match self.events.get(value) {
+            Some(labels) => labels[match ui {
+                UiLang::En => 0,
+                UiLang::Es => 1,
+                UiLang::Ko => 2,
+            }]
+            .clone(),
+            None => value.to_string(),
+        }
+    }
+}
+
+impl SolrSearcher {
+    fn generation(&self) -> String {
+        format!("solr:{}", self.collection)
+    }
+
+    fn semantic(&self) -> SemanticStatus {
+        SemanticStatus {
+            available: false,
+            model: None,
+            passages: 0,
+            reason: Some(
+                "searches over SolrCloud rank by words: the sync does not send passage vectors yet"
+                    .into(),
+            ),
+        }
+    }
+}
