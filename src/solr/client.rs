@@ -139,7 +139,7 @@ impl Solr {
             };
             // Another node first, at once; once each was asked, wait.
             node += 1;
-            if (node - first) % self.bases.len() != 0 {
+            if !(node - first).is_multiple_of(self.bases.len()) {
                 continue;
             }
             if attempt >= self.retries {

@@ -351,10 +351,7 @@ impl Backend for SolrSearcher {
     fn document(&self, id: &str) -> Result<Document, SearchError> {
         let d = self.get_doc(id)?;
         let lang = text(&d, "lang");
-        let view = match lang.as_deref() {
-            Some(l @ ("ko" | "es" | "en")) => l,
-            _ => "other",
-        };
+        let view = super::sync::view(lang.as_deref());
         let mut doc = Document::new(
             text(&d, "url").unwrap_or_default(),
             text(&d, "source").unwrap_or_default(),

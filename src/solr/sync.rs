@@ -34,7 +34,7 @@ pub struct SyncReport {
 }
 
 /// The view a language's text goes to.
-fn view(lang: Option<&str>) -> &'static str {
+pub(super) fn view(lang: Option<&str>) -> &'static str {
     match lang {
         Some("ko") => "ko",
         Some("es") => "es",
