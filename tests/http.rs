@@ -255,7 +255,7 @@ fn a_copied_generation_is_opened_once() {
     std::fs::write(dir.path().join("index/CURRENT"), copy).unwrap();
     assert_eq!(state.refresh().as_deref(), Some(copy));
     assert_eq!(state.refresh(), None, "opened again");
-    assert_eq!(state.searcher().meta().generation, copy);
+    assert_eq!(state.backend().health().unwrap().0, copy);
 }
 
 /// An admin adds a topic to the corpus's taxonomy and reindexes: the
@@ -277,7 +277,7 @@ fn a_reindex_with_edited_vocabularies_is_served_without_a_restart() {
             q: "smart farming".into(),
             ..Default::default()
         };
-        state.searcher().search(&req).unwrap().interpreted.topics
+        state.backend().search(&req).unwrap().interpreted.topics
     };
     assert!(understood(&state).is_empty());
     let edited = Engine::load(&common::dict_root(), Some(&corpus)).unwrap();
