@@ -555,7 +555,9 @@ async fn asset(Path(name): Path<String>) -> Response {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "meta",
-    responses((status = 200, description = "An index is open", body = openapi::Health)))]
+    responses(
+        (status = 200, description = "An index generation (or a SolrCloud collection, `solr:<name>`) is served", body = openapi::Health),
+        (status = 503, description = "The SolrCloud cluster served from does not answer (`unavailable`)", body = openapi::ErrorBody)))]
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match searching(&state, |s| s.health()) {
         Ok((generation, documents, semantic)) => Json(openapi::Health {
