@@ -13,9 +13,28 @@ use crate::analysis::latin::{STOPWORDS_TOML, fold};
 /// and `other` for every other language.
 pub const VIEWS: [&str; 4] = ["ko", "es", "en", "other"];
 
-/// Changes whenever what the configset makes of a document changes: a
-/// document synced under another version is pushed again.
+/// The version of how a document is mapped to the collection's fields
+/// (changed by hand with `sync::to_solr`).
 pub const SCHEMA_VERSION: &str = "egovkb-solr-1";
+
+/// What the configset makes of a document, as a short hash of the mapping
+/// version and of every file but the vectors' (an analyzer, a stop word, a
+/// Korean term): a document synced under another fingerprint is sent
+/// again, so that the collection's text is analysed as its configset says.
+pub fn fingerprint() -> &'static str {
+    static FINGERPRINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    FINGERPRINT.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(SCHEMA_VERSION);
+        for f in files(None).unwrap_or_default() {
+            h.update(f.path);
+            h.update([0]);
+            h.update(&f.text);
+        }
+        hex::encode(&h.finalize()[..6])
+    })
+}
 
 /// One file of the configset: its path inside it and its text.
 pub struct ConfigFile {
@@ -33,7 +52,7 @@ pub fn files(vector_dim: Option<usize>) -> Result<Vec<ConfigFile>, String> {
         },
         ConfigFile {
             path: "schema.xml",
-            text: schema(vector_dim),
+            text: schema(vector_dim, &crate::ranking::Ranking::default()),
         },
         ConfigFile {
             path: "lang/stopwords_es.txt",
@@ -123,7 +142,16 @@ const SOLRCONFIG: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 
 /// The schema: stored fields for display, per-language text fields, the
 /// all-languages view, the facet fields, and the passage vectors.
-fn schema(vector_dim: Option<usize>) -> String {
+fn schema(vector_dim: Option<usize>, ranking: &crate::ranking::Ranking) -> String {
+    // BM25 as the embedded engine weighs: Korean with Lucene's defaults,
+    // the other languages with the parameters chosen for them.
+    let bm25 = |p: crate::ranking::Bm25Params| {
+        format!(
+            "<similarity class=\"solr.BM25SimilarityFactory\"><float name=\"k1\">{}</float><float name=\"b\">{}</float></similarity>",
+            p.k1, p.b
+        )
+    };
+    let (korean, latin) = (bm25(ranking.korean), bm25(ranking.latin));
     let mut fields = String::new();
     for view in VIEWS {
         let kind = if view == "other" {
@@ -148,6 +176,7 @@ fn schema(vector_dim: Option<usize>) -> String {
 <!-- Written by `egovkb solr configset` ({SCHEMA_VERSION}): edit egovkb, not this file. -->
 <schema name="egovkb" version="1.6">
   <uniqueKey>id</uniqueKey>
+  <similarity class="solr.SchemaSimilarityFactory"/>
 
   <fieldType name="string" class="solr.StrField" sortMissingLast="true" docValues="true"/>
   <fieldType name="pint" class="solr.IntPointField" docValues="true"/>
@@ -165,16 +194,20 @@ fn schema(vector_dim: Option<usize>) -> String {
       <filter name="koreanReadingForm"/>
       <filter name="lowercase"/>
     </analyzer>
+    {korean}
   </fieldType>
-  <!-- Spanish: accents folded but ñ kept, stop words, light stemming. -->
+  <!-- Spanish: accents folded but ñ kept, stop words, Snowball stemming
+       (as the embedded engine; better than light stemming on the
+       development set). -->
   <fieldType name="text_es" class="solr.TextField" positionIncrementGap="100">
     <analyzer>
       <charFilter name="mapping" mapping="lang/fold_es.txt"/>
       <tokenizer name="standard"/>
       <filter name="lowercase"/>
       <filter name="stop" words="lang/stopwords_es.txt" ignoreCase="true"/>
-      <filter name="spanishLightStem"/>
+      <filter name="snowballPorter" language="Spanish"/>
     </analyzer>
+    {latin}
   </fieldType>
   <!-- English: possessives, stop words, Snowball (Porter2) stemming. -->
   <fieldType name="text_en" class="solr.TextField" positionIncrementGap="100">
@@ -185,6 +218,7 @@ fn schema(vector_dim: Option<usize>) -> String {
       <filter name="stop" words="lang/stopwords_en.txt" ignoreCase="true"/>
       <filter name="snowballPorter" language="English"/>
     </analyzer>
+    {latin}
   </fieldType>
   <!-- Every language at once: words, accents folded (ñ kept), lower case. -->
   <fieldType name="text_all" class="solr.TextField" positionIncrementGap="100">
@@ -193,6 +227,7 @@ fn schema(vector_dim: Option<usize>) -> String {
       <tokenizer name="standard"/>
       <filter name="lowercase"/>
     </analyzer>
+    {latin}
   </fieldType>
 {vectors}
   <field name="id" type="string" indexed="true" stored="true" required="true"/>

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::client::{Solr, SolrError};
-use super::configset::{SCHEMA_VERSION, VIEWS};
+use super::configset::{VIEWS, fingerprint};
 use crate::analysis::AnalyzerName;
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
@@ -93,39 +93,52 @@ impl SolrSearcher {
         }
     }
 
-    /// The user's words (`$uq`) over every language's title and body.
-    fn words_query() -> String {
-        let fields = |boost_title: &str| -> String {
-            VIEWS
-                .iter()
-                .map(|v| format!("title_{v}^{boost_title} body_{v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+    /// The user's words (`$uq`) over every language's fields, weighed as
+    /// the embedded engine weighs its views: the query's language fully
+    /// (its body, and its title for a bonus), the other languages a little
+    /// (their body), every language at once in between; scores summed
+    /// over fields (`tie=1`), adjacent words a bonus in the query's
+    /// language.
+    fn words_query(&self, lang: Option<&Lang>) -> String {
+        let r = &self.engine.ranking;
+        let own = super::sync::view(lang.map(|l| l.as_str()));
+        let mut qf = vec![format!("text_all^{}", r.all_languages)];
+        let mut pf = Vec::new();
+        for v in VIEWS {
+            if lang.is_none() || v == own {
+                qf.push(format!("body_{v} title_{v}^{}", r.title_boost));
+                pf.push(format!("body_{v}^{}", r.proximity_boost));
+            } else {
+                qf.push(format!("body_{v}^{}", r.other_language));
+            }
+        }
         format!(
-            "{{!edismax qf='{}' pf='{}' v=$uq}}",
-            fields("2"),
-            fields("3")
+            "{{!edismax qf='{}' pf='{}' ps={} tie=1.0 v=$uq}}",
+            qf.join(" "),
+            pf.join(" "),
+            r.proximity_slop
         )
     }
 
     /// The countries and topics the query names, as their tags and as
     /// their names in each language (empty when it names none).
-    fn concepts_query(&self, interpreted: &Interpreted) -> String {
+    fn concepts_query(&self, interpreted: &Interpreted, lang: Option<&Lang>) -> String {
         let enricher = &self.engine.enricher;
+        let r = &self.engine.ranking;
+        let own = super::sync::view(lang.map(|l| l.as_str()));
         let mut concepts: Vec<String> = Vec::new();
         let entries = interpreted
             .countries
             .iter()
-            .map(|c| ("country", c, enricher.countries.get(c)))
+            .map(|c| ("country", c, r.country, enricher.countries.get(c)))
             .chain(
                 interpreted
                     .topics
                     .iter()
-                    .map(|t| ("topic", t, enricher.topics.get(t))),
+                    .map(|t| ("topic", t, r.topic, enricher.topics.get(t))),
             );
-        for (field, key, entry) in entries {
-            concepts.push(format!("{field}:{}^1.5", quoted(key)));
+        for (field, key, boost, entry) in entries {
+            concepts.push(format!("{field}:{}^{boost}", quoted(key)));
             let mut per_language: HashMap<AnalyzerName, usize> = HashMap::new();
             for (analyzer, name) in entry.map(|e| e.names.as_slice()).unwrap_or_default() {
                 let n = per_language.entry(*analyzer).or_default();
@@ -141,7 +154,12 @@ impl SolrSearcher {
                     AnalyzerName::English => "en",
                     AnalyzerName::Other => "other",
                 };
-                concepts.push(format!("body_{view}:{}^0.5", quoted(name)));
+                let weight = if lang.is_none() || view == own {
+                    r.expansion
+                } else {
+                    r.expansion * r.other_language
+                };
+                concepts.push(format!("body_{view}:{}^{weight}", quoted(name)));
             }
         }
         concepts.join(" ")
@@ -211,6 +229,37 @@ impl SolrSearcher {
     }
 }
 
+/// The query in our syntax (words, "phrases", -exclusions) as edismax
+/// reads it, nothing else in it taken for Solr's syntax (a `?` or `:` in a
+/// question is a character, not a wildcard or a field).
+fn safe_query(text: &str) -> String {
+    let escape = |w: &str| -> String {
+        let mut out = String::with_capacity(w.len());
+        for c in w.chars() {
+            if "+-&|!(){}[]^\"~*?:\\/".contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let phrase = |p: &str| format!("\"{}\"", p.replace(['"', '\\'], " "));
+    let mut parts: Vec<String> = Vec::new();
+    for clause in crate::index::query::parse(text) {
+        match clause {
+            crate::index::query::Clause::Words(w) => {
+                parts.extend(w.split_whitespace().map(escape));
+            }
+            crate::index::query::Clause::Phrase(p) => parts.push(phrase(&p)),
+            crate::index::query::Clause::Exclude(p) if p.contains(' ') => {
+                parts.push(format!("-{}", phrase(&p)));
+            }
+            crate::index::query::Clause::Exclude(p) => parts.push(format!("-{}", escape(&p))),
+        }
+    }
+    parts.join(" ")
+}
+
 /// A value as a quoted Solr term.
 fn quoted(v: &str) -> String {
     format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
@@ -276,8 +325,10 @@ impl Backend for SolrSearcher {
             topics,
             ..Interpreted::default()
         };
-        let words = Self::words_query();
-        let concepts = self.concepts_query(&interpreted);
+        let lang = crate::enrich::lang::detect_query(text);
+        let words = self.words_query(lang.as_ref());
+        let safe = safe_query(text);
+        let concepts = self.concepts_query(&interpreted, lang.as_ref());
         let q = match (text.is_empty(), concepts.is_empty()) {
             (true, _) => "*:*",
             (false, true) => words.as_str(),
@@ -295,7 +346,7 @@ impl Backend for SolrSearcher {
         let mut params: Vec<(&str, &str)> = vec![
             ("q", q),
             ("defType", "lucene"),
-            ("uq", text),
+            ("uq", &safe),
             ("words", &words),
             ("concepts", &concepts),
             ("fl", HIT_FIELDS),
@@ -427,7 +478,7 @@ impl Backend for SolrSearcher {
             documents: r["response"]["numFound"].as_u64().unwrap_or(0),
             generation: self.generation(),
             updated: String::new(),
-            analysis: format!("solr ({SCHEMA_VERSION})"),
+            analysis: format!("solr configset {}", fingerprint()),
             semantic: self.semantic(),
             facets: facets_from(&counts, &req, &self.engine.enricher, &|v| {
                 self.event_label(v, ui)

@@ -12,7 +12,7 @@ use chrono::Datelike;
 use serde_json::{Value, json};
 
 use super::client::{Solr, SolrError};
-use super::configset::SCHEMA_VERSION;
+use super::configset::fingerprint;
 use crate::document::Document;
 use crate::enrich::Enricher;
 use crate::progress::Progress;
@@ -79,7 +79,7 @@ pub fn to_solr(doc: &Document) -> Value {
             out[name] = value;
         }
     }
-    out["hash"] = json!(format!("{SCHEMA_VERSION}:{}", doc.content_hash()));
+    out["hash"] = json!(format!("{}:{}", fingerprint(), doc.content_hash()));
     out
 }
 
@@ -231,7 +231,7 @@ mod tests {
         assert_eq!(v["country"], json!(["PY"]));
         assert_eq!(v["year"], 2018);
         assert_eq!(v["published"], "2018-06-27T00:00:00Z");
-        assert!(v["hash"].as_str().unwrap().starts_with(SCHEMA_VERSION));
+        assert!(v["hash"].as_str().unwrap().starts_with(fingerprint()));
         let mut other = d.clone();
         other.lang = crate::document::Lang::parse("pt");
         assert!(to_solr(&other).get("body_other").is_some());

@@ -65,7 +65,7 @@ pub enum SearchError {
 }
 
 /// What the server asks of a search engine: the embedded index
-/// ([`Searcher`]) or a SolrCloud collection (`crate::solr::search`). Both
+/// ([`Searcher`]) or a SolrCloud collection (the `solr` module). Both
 /// answer with the same types, so the API and the page do not know which.
 pub trait Backend: Send + Sync {
     fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError>;
