@@ -227,29 +227,51 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Run search work on the thread that serves the request. A search is a
+/// Run search work for a request. On the embedded index a search is a
 /// millisecond or so of CPU (about 0.1 s at worst, with the longest query
-/// and the deepest page the limits allow), so it runs in place: handing it
-/// to a blocking thread and back cost a quarter of the server's throughput
-/// (measured; BENCHMARKS.md). Each serving thread runs one search at a
-/// time and there is one per core (`serve`): that is the cap on concurrent
-/// searches.
-fn searching<T>(
+/// and the deepest page the limits allow), so it runs in place, on the
+/// thread that serves the request: handing it to a blocking thread and
+/// back cost a quarter of the server's throughput (measured;
+/// BENCHMARKS.md). Each serving thread runs one search at a time and there
+/// is one per core (`serve`): that is the cap on concurrent searches. A
+/// backend that waits on the network (SolrCloud) runs on the blocking
+/// pool instead, so that a serving thread is not idle while a cluster
+/// answers: many searches are then in flight at once.
+async fn searching<T: Send + 'static>(
     state: &AppState,
+    work: impl FnOnce(Arc<dyn Backend>) -> Result<T, SearchError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let backend = state.backend();
+    if backend.waits_on_network() {
+        match tokio::task::spawn_blocking(move || guarded(backend, work)).await {
+            Ok(result) => result,
+            Err(_) => Err(failed()),
+        }
+    } else {
+        guarded(backend, work)
+    }
+}
+
+/// `work`, a bug that panics failing this request with a 503, not the
+/// connection.
+fn guarded<T>(
+    backend: Arc<dyn Backend>,
     work: impl FnOnce(Arc<dyn Backend>) -> Result<T, SearchError>,
 ) -> Result<T, ApiError> {
-    // A bug that panics fails this request with a 503, not the connection.
-    let searcher = state.backend();
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(searcher))) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(backend))) {
         Ok(result) => result.map_err(ApiError::from),
         Err(_) => {
             tracing::error!("a search failed: it panicked");
-            Err(ApiError {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "unavailable",
-                message: "the search could not be completed; try again".into(),
-            })
+            Err(failed())
         }
+    }
+}
+
+fn failed() -> ApiError {
+    ApiError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "unavailable",
+        message: "the search could not be completed; try again".into(),
     }
 }
 
@@ -265,7 +287,7 @@ async fn search(
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut req = SearchRequest::from_params(&params).map_err(ApiError::bad_request)?;
     req.time_limit = Some(SEARCH_TIME_LIMIT);
-    let mut response = searching(&state, move |s| s.search(&req))?;
+    let mut response = searching(&state, move |s| s.search(&req)).await?;
     state.locate(&mut response.hits);
     Ok(Json(response).into_response())
 }
@@ -280,7 +302,7 @@ async fn document(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let mut document = searching(&state, move |s| s.document(&id))?;
+    let mut document = searching(&state, move |s| s.document(&id)).await?;
     let (url, original) =
         page::public_location(&document.id, &document.url, state.originals.as_deref());
     document.url = url;
@@ -316,7 +338,7 @@ async fn related(
             }
         }
     }
-    let mut hits = searching(&state, move |s| s.related(&id, limit))?;
+    let mut hits = searching(&state, move |s| s.related(&id, limit)).await?;
     state.locate(&mut hits);
     Ok(Json(openapi::Related { hits }).into_response())
 }
@@ -345,7 +367,7 @@ async fn stats(
             }
         }
     }
-    let stats = searching(&state, move |s| s.stats(ui))?;
+    let stats = searching(&state, move |s| s.stats(ui)).await?;
     Ok(Json(stats).into_response())
 }
 
@@ -377,7 +399,7 @@ async fn home(
             ..req
         },
     };
-    match searching(&state, move |s| Ok((s.search(&req)?, s))) {
+    match searching(&state, move |s| Ok((s.search(&req)?, s))).await {
         Ok((r, s)) => {
             let site = page::Site {
                 engine: s.engine(),
@@ -416,18 +438,20 @@ async fn document_page(
     let found = searching(&state, move |s| {
         let doc = s.document(&id)?;
         let related = s.related(&id, 5)?;
-        Ok((doc, related, s))
-    });
+        let parent = doc
+            .parent
+            .as_deref()
+            .and_then(|p| s.document(p).ok())
+            .map(|p| (p.id, p.title));
+        Ok((doc, related, parent, s))
+    })
+    .await;
     match found {
-        Ok((doc, related, s)) => {
+        Ok((doc, related, parent, s)) => {
             let around = page::Around {
                 related: &related,
                 event_label: doc.event.as_deref().map(|e| s.event_label(e, ui)),
-                parent: doc
-                    .parent
-                    .as_deref()
-                    .and_then(|p| s.document(p).ok())
-                    .map(|p| (p.id, p.title)),
+                parent,
             };
             let site = page::Site {
                 engine: s.engine(),
@@ -463,7 +487,7 @@ async fn original(
     let Ok(Path(id)) = id else {
         return not_here("no such document");
     };
-    let doc = match searching(&state, move |s| s.document(&id)) {
+    let doc = match searching(&state, move |s| s.document(&id)).await {
         Ok(d) => d,
         Err(e) => return e.page(&q),
     };
@@ -559,7 +583,7 @@ async fn asset(Path(name): Path<String>) -> Response {
         (status = 200, description = "An index generation (or a SolrCloud collection, `solr:<name>`) is served", body = openapi::Health),
         (status = 503, description = "The SolrCloud cluster served from does not answer (`unavailable`)", body = openapi::ErrorBody)))]
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    match searching(&state, |s| s.health()) {
+    match searching(&state, |s| s.health()).await {
         Ok((generation, documents, semantic)) => Json(openapi::Health {
             status: "ok".into(),
             generation,

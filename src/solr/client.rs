@@ -64,6 +64,9 @@ impl Solr {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
             .timeout(Duration::from_secs(120))
+            // A server has many searches in flight to a few nodes.
+            .max_idle_connections(256)
+            .max_idle_connections_per_host(64)
             .build();
         Ok(Self {
             bases,

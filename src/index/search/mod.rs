@@ -78,6 +78,11 @@ pub trait Backend: Send + Sync {
     /// The analysis and vocabularies queries are understood with.
     fn engine(&self) -> &Engine;
     fn event_label(&self, value: &str, ui: crate::enrich::UiLang) -> String;
+    /// Whether a search waits on another machine (then the server runs it
+    /// off its serving threads).
+    fn waits_on_network(&self) -> bool {
+        false
+    }
 }
 
 impl Backend for Searcher {
