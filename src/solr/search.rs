@@ -507,15 +507,7 @@ impl Backend for SolrSearcher {
     }
 
     fn event_label(&self, value: &str, ui: UiLang) -> String {
-        match self.events.get(value) {
-            Some(labels) => labels[match ui {
-                UiLang::En => 0,
-                UiLang::Es => 1,
-                UiLang::Ko => 2,
-            }]
-            .clone(),
-            None => value.to_string(),
-        }
+        crate::index::search::event_label(&self.events, value, ui)
     }
 }
 

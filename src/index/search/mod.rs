@@ -40,7 +40,7 @@ pub use request::{MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort, parse_
 use respond::Page;
 pub use respond::{
     Correction, FacetValue, Facets, Hit, Interpreted, SearchResponse, SemanticStatus, Stats,
-    doc_type_label, facets_from, load_event_labels,
+    doc_type_label, event_label, facets_from, load_event_labels,
 };
 use understand::TextQuery;
 

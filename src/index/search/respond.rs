@@ -188,6 +188,20 @@ pub(super) fn lang_label(value: &str, ui: UiLang) -> String {
     )
 }
 
+/// An event's label in `ui`'s language among `events`
+/// ([`load_event_labels`]); its id when it has none.
+pub fn event_label(events: &HashMap<String, [String; 3]>, value: &str, ui: UiLang) -> String {
+    match events.get(value) {
+        Some(labels) => labels[match ui {
+            UiLang::En => 0,
+            UiLang::Es => 1,
+            UiLang::Ko => 2,
+        }]
+        .clone(),
+        None => value.to_string(),
+    }
+}
+
 /// The facets of a response from the counts of every facet (keyed by the
 /// index's field names: `countries`, `topics`, `year`, `doc_type`, `lang`,
 /// `event`), with their labels in the request's interface language; a
@@ -403,15 +417,7 @@ impl Searcher {
 
     /// An event's label in `ui`'s language (its id when it has none).
     pub fn event_label(&self, value: &str, ui: UiLang) -> String {
-        match self.events.get(value) {
-            Some(labels) => labels[match ui {
-                UiLang::En => 0,
-                UiLang::Es => 1,
-                UiLang::Ko => 2,
-            }]
-            .clone(),
-            None => value.to_string(),
-        }
+        event_label(&self.events, value, ui)
     }
 
     pub(super) fn hit(
