@@ -800,3 +800,231 @@ impl Proxy {
         }
     }
 }
+
+/// A process of a cluster made of separate processes (`egovkb.Node`): a
+/// ZooKeeper or a Solr node, which SIGKILL stops as a crash does.
+struct Part {
+    child: Child,
+    url: String,
+}
+
+impl Part {
+    fn start(args: &[&str]) -> Result<Self, String> {
+        build()?;
+        let dir = project().join("target");
+        let classpath = format!(
+            "{}:{}/*",
+            dir.join("classes").display(),
+            dir.join("lib").display()
+        );
+        let mut child = Command::new("java")
+            .args(["-Xmx512m", "-cp", &classpath, "egovkb.Node"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("java: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+        let mut url = String::new();
+        for line in lines.by_ref() {
+            if let Some(rest) = line.strip_prefix("node ") {
+                url = rest.split_whitespace().nth(1).unwrap_or("").to_string();
+            } else if let Some(rest) = line.strip_prefix("zk ") {
+                url = rest.trim().to_string();
+            } else if line == "ready" {
+                break;
+            }
+        }
+        // Solr's log goes on: read it, or the node blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        if url.is_empty() {
+            return Err(format!("egovkb.Node {args:?} did not start"));
+        }
+        Ok(Self { child, url })
+    }
+}
+
+impl Drop for Part {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Whether every replica of `collection` is active.
+fn healthy(solr: &Solr, collection: &str) -> bool {
+    let Ok(status) = solr.get(
+        "admin/collections",
+        &[("action", "CLUSTERSTATUS"), ("collection", collection)],
+    ) else {
+        return false;
+    };
+    status["cluster"]["collections"][collection]["shards"]
+        .as_object()
+        .is_some_and(|shards| {
+            shards.values().all(|s| {
+                s["replicas"]
+                    .as_object()
+                    .is_some_and(|r| r.values().all(|r| r["state"] == "active"))
+            })
+        })
+}
+
+/// Three Solr nodes in processes of their own: one killed with SIGKILL
+/// while searches go on fails none of them (the server asks another node,
+/// the nodes ask another replica), and results stay the same; started
+/// again on its port, the node rejoins and the collection heals. Killed
+/// during a sync, the sync finishes on the other nodes, nothing lost or
+/// doubled.
+#[test]
+fn a_node_killed_fails_no_search_and_no_sync() {
+    let zk = match Part::start(&["zk", &tempfile::tempdir().unwrap().keep().to_string_lossy()]) {
+        Ok(zk) => zk,
+        Err(e) if !required() => {
+            eprintln!("SolrCloud tests skipped: {e}");
+            return;
+        }
+        Err(e) => panic!("no ZooKeeper: {e}"),
+    };
+    let homes = tempfile::tempdir().unwrap();
+    let ports: Vec<String> = (0..3).map(|_| free_port().to_string()).collect();
+    let node = |i: usize| -> Part {
+        let home = homes.path().join(format!("node{i}"));
+        Part::start(&["node", &zk.url, &ports[i], &home.to_string_lossy()]).unwrap()
+    };
+    let mut nodes: Vec<Part> = (0..3).map(node).collect();
+    let urls: Vec<String> = nodes.iter().map(|n| n.url.clone()).collect();
+    let all = urls.join(",");
+    let kb = knowledge_base();
+    ok(egovkb(
+        kb.path(),
+        &[
+            "solr",
+            "upload",
+            &urls[1],
+            "--collection",
+            "kb",
+            "--shards",
+            "2",
+            "--replicas",
+            "2",
+        ],
+    ));
+    ok(egovkb(
+        kb.path(),
+        &["solr", "sync", &all, "--collection", "kb"],
+    ));
+    let solr = Solr::new(&urls[2]).unwrap();
+    {
+        let (mut server, addr) = serve(kb.path(), &["--solr", &all, "--collection", "kb"]);
+        let (status, first) = api(addr, "/api/search?q=registro+civil&limit=20");
+        assert_eq!(status, 200);
+        let (total, hits) = (first["total"].clone(), ids(&first));
+        // Searches without a pause, while node 0 is killed and restarted.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let load = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let (mut done, mut failed) = (0, Vec::new());
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let (status, r) = api(addr, "/api/search?q=registro+civil&limit=20");
+                    done += 1;
+                    if status != 200 || r["total"] != total || ids(&r) != hits {
+                        failed.push((status, r));
+                    }
+                }
+                (done, failed)
+            })
+        };
+        std::thread::sleep(Duration::from_secs(2));
+        nodes[0].child.kill().unwrap(); // SIGKILL
+        nodes[0].child.wait().unwrap();
+        std::thread::sleep(Duration::from_secs(5));
+        nodes[0] = node(0);
+        let started = std::time::Instant::now();
+        while !healthy(&solr, "kb") {
+            assert!(
+                started.elapsed() < Duration::from_secs(120),
+                "the collection did not heal"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (done, failed) = load.join().unwrap();
+        assert!(done > 20, "{done} searches");
+        assert!(
+            failed.is_empty(),
+            "{} of {done} failed or changed: {:?}",
+            failed.len(),
+            failed.first()
+        );
+        server.kill().unwrap();
+        server.wait().unwrap();
+    }
+
+    // A node killed during a sync of 3,000 generated documents.
+    let dir = tempfile::tempdir().unwrap();
+    let store = egovkb::store::Store::open(&dir.path().join("corpus")).unwrap();
+    for d in generated::generate(3_000) {
+        store.put(&d).unwrap();
+    }
+    ok(egovkb(
+        dir.path(),
+        &[
+            "solr",
+            "upload",
+            &urls[2],
+            "--collection",
+            "gen",
+            "--shards",
+            "2",
+            "--replicas",
+            "2",
+        ],
+    ));
+    let sync = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .arg("--corpus")
+        .arg(dir.path().join("corpus"))
+        .args(["solr", "sync", &all, "--collection", "gen", "--batch", "50"])
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .env("EGOVKB_NO_MODEL", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    nodes[1].child.kill().unwrap(); // SIGKILL
+    nodes[1].child.wait().unwrap();
+    // It finishes, or stops with what happened and a rerun finishes.
+    let out = sync.wait_with_output().unwrap();
+    let mut text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() {
+        assert!(text.contains("unreachable"), "{text}");
+        text = ok(egovkb(
+            dir.path(),
+            &["solr", "sync", &all, "--collection", "gen"],
+        ));
+    }
+    let numbers: Vec<u64> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(numbers[0] + numbers[1], 3_000, "{text}");
+    let r = select(&solr, "gen", &[("q", "*:*"), ("rows", "0")]);
+    assert_eq!(r["response"]["numFound"].as_u64(), Some(3_000));
+}

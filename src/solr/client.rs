@@ -50,6 +50,13 @@ pub struct Solr {
 impl Solr {
     /// A node's base URL, or several separated by commas.
     pub fn new(urls: &str) -> Result<Self, SolrError> {
+        Self::with_timeout(urls, Duration::from_secs(120))
+    }
+
+    /// The same, each request given up after `timeout` (and asked of the
+    /// next node): a node that accepts connections but does not answer
+    /// (still starting, or stuck) holds a search no longer than that.
+    pub fn with_timeout(urls: &str, timeout: Duration) -> Result<Self, SolrError> {
         let mut bases = Vec::new();
         for base in urls.split(',').map(str::trim).filter(|b| !b.is_empty()) {
             let parsed = url::Url::parse(base).map_err(|_| SolrError::BadUrl(base.to_string()))?;
@@ -62,8 +69,8 @@ impl Solr {
             return Err(SolrError::BadUrl(urls.to_string()));
         }
         let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(5))
-            .timeout(Duration::from_secs(120))
+            .timeout_connect(Duration::from_secs(5).min(timeout))
+            .timeout(timeout)
             // A server has many searches in flight to a few nodes.
             .max_idle_connections(256)
             .max_idle_connections_per_host(64)
@@ -72,7 +79,10 @@ impl Solr {
             bases,
             next: std::sync::atomic::AtomicUsize::new(0),
             agent,
-            retries: 6,
+            // About a minute of backoff in all: long enough for a cluster
+            // to notice a node is gone (its ZooKeeper session expiring)
+            // and elect new leaders.
+            retries: 10,
             backoff: Duration::from_millis(500),
         })
     }

@@ -59,15 +59,16 @@ pub struct SolrSearcher {
 impl SolrSearcher {
     /// Search `collection` of the cluster at `url`, understanding queries
     /// with `engine`, labelling events from `corpus`'s `events.toml`. A
-    /// request to the cluster is tried twice, briefly: a search waits for
-    /// no node that is down.
+    /// request goes to the next node at once when one does not answer, or
+    /// has not answered in 5 s; it is tried twice so, briefly: a search
+    /// waits for no node that is down.
     pub fn new(
         url: &str,
         collection: &str,
         engine: Engine,
         corpus: Option<&Path>,
     ) -> Result<Self, SolrError> {
-        let mut solr = Solr::new(url)?;
+        let mut solr = Solr::with_timeout(url, Duration::from_secs(5))?;
         solr.retries = 1;
         solr.backoff = Duration::from_millis(100);
         Ok(Self {
