@@ -554,6 +554,13 @@ fn crawl(
         .iter()
         .filter(|p| only.is_empty() || only.contains(&p.name))
         .collect();
+    // Every profile's pace is known before any request: a host shared by
+    // two profiles keeps the slower one's from its first request.
+    for p in &chosen {
+        for url in p.entry_urls() {
+            opts.pace.slow_down(url, p.interval());
+        }
+    }
     let pb = spinner();
     let names: Vec<&str> = chosen.iter().map(|p| p.name.as_str()).collect();
     pb.set_message(format!("crawling {}", names.join(", ")));

@@ -149,6 +149,20 @@ struct Host {
 #[derive(Clone, Default)]
 pub struct Pace(Arc<Mutex<HashMap<String, Host>>>);
 
+impl Pace {
+    /// Keep at least `interval` between two requests to `url`'s host,
+    /// from the first request on: given for every profile before any
+    /// crawls, the host keeps the slowest pace from its first request.
+    pub fn slow_down(&self, url: &str, interval: Duration) {
+        if let Ok(u) = Url::parse(url)
+            && let Ok(mut hosts) = self.0.lock()
+        {
+            let h = hosts.entry(Fetcher::host_key(&u)).or_default();
+            h.interval = h.interval.max(interval);
+        }
+    }
+}
+
 impl std::fmt::Debug for Pace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hosts = self.0.lock().map(|h| h.len()).unwrap_or(0);

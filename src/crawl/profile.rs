@@ -124,6 +124,23 @@ pub enum ProfileError {
 }
 
 impl Profile {
+    /// The URLs a crawl of this profile starts from: its start pages, its
+    /// numbered list and its feed.
+    pub fn entry_urls(&self) -> impl Iterator<Item = &String> {
+        self.start_urls
+            .iter()
+            .chain(self.list.as_ref().map(|l| &l.url))
+            .chain(self.feed.as_ref())
+    }
+
+    /// The spacing of its requests to one host.
+    pub fn interval(&self) -> std::time::Duration {
+        // A rate `validate` refuses (0, negative, not a number) is one a
+        // second meanwhile.
+        std::time::Duration::try_from_secs_f64(1.0 / self.requests_per_second)
+            .unwrap_or(std::time::Duration::from_secs(1))
+    }
+
     /// Check what parsing cannot: URLs, regexes, selectors.
     pub fn validate(&self) -> Result<(), ProfileError> {
         let bad = |reason: String| ProfileError::Invalid {

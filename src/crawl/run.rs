@@ -540,7 +540,10 @@ pub fn crawl(
     p.validate().map_err(|e| e.to_string())?;
     let hosts = p.hosts();
     let mut cfg = opts.fetch.clone();
-    cfg.min_interval = std::time::Duration::from_secs_f64(1.0 / p.requests_per_second);
+    cfg.min_interval = p.interval();
+    for url in p.entry_urls() {
+        opts.pace.slow_down(url, cfg.min_interval);
+    }
     // A page or file is fetched from the profile's hosts, redirected or not.
     cfg.redirect_hosts = Some(hosts.clone());
     let fetcher = Fetcher::with_pace(cfg, opts.pace.clone());
