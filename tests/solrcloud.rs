@@ -520,7 +520,18 @@ fn a_sync_killed_midway_resumes_without_losses_or_doubles() {
 
 /// `egovkb serve` on a free port (over the cluster with `extra` =
 /// `["--solr", URL, …]`); the child and its address.
-fn serve(root: &Path, extra: &[&str]) -> (Child, std::net::SocketAddr) {
+/// A server the test started, stopped when it goes out of scope (a test
+/// that fails leaves none behind).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(root: &Path, extra: &[&str]) -> (Server, std::net::SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
         .arg("--corpus")
         .arg(root.join("corpus"))
@@ -541,7 +552,7 @@ fn serve(root: &Path, extra: &[&str]) -> (Child, std::net::SocketAddr) {
             .recv_timeout(Duration::from_secs(120))
             .expect("serve said nothing for 2 minutes");
         if let Some(a) = line.strip_prefix("serving on http://") {
-            return (child, a.trim().parse().unwrap());
+            return (Server(child), a.trim().parse().unwrap());
         }
     }
 }
@@ -605,8 +616,8 @@ fn serve_over_the_cluster_answers_as_the_embedded_engine() {
         kb.path(),
         &["solr", "sync", &nodes[1], "--collection", "served"],
     ));
-    let (mut embedded, local) = serve(kb.path(), &[]);
-    let (mut over, remote) = serve(kb.path(), &["--solr", &nodes[0], "--collection", "served"]);
+    let (embedded, local) = serve(kb.path(), &[]);
+    let (over, remote) = serve(kb.path(), &["--solr", &nodes[0], "--collection", "served"]);
 
     for path in [
         "/api/search?limit=100",
@@ -692,7 +703,7 @@ fn serve_over_the_cluster_answers_as_the_embedded_engine() {
     // A server that knows two nodes: one stops answering, the other
     // answers every search.
     let (first, second) = (Proxy::to(&nodes[0]), Proxy::to(&nodes[2]));
-    let (mut spread, two) = serve(
+    let (spread, two) = serve(
         kb.path(),
         &[
             "--solr",
@@ -710,13 +721,12 @@ fn serve_over_the_cluster_answers_as_the_embedded_engine() {
         );
         assert_eq!(status, 200, "{r}");
     }
-    spread.kill().unwrap();
-    spread.wait().unwrap();
+    drop(spread);
 
     // The only node a server knows does not answer: 503, JSON and page,
     // with what happened; once it answers again, so does the server.
     let cut = Proxy::to(&nodes[1]);
-    let (mut through, proxied) = serve(kb.path(), &["--solr", &cut.url, "--collection", "served"]);
+    let (through, proxied) = serve(kb.path(), &["--solr", &cut.url, "--collection", "served"]);
     let (status, r) = api(proxied, "/api/search?q=registro");
     assert_eq!(status, 200, "{r}");
     cut.set_up(false);
@@ -735,12 +745,7 @@ fn serve_over_the_cluster_answers_as_the_embedded_engine() {
     assert_eq!(api(proxied, "/healthz").0, 503);
     cut.set_up(true);
     assert_eq!(api(proxied, "/api/search?q=registro").0, 200);
-    through.kill().unwrap();
-    through.wait().unwrap();
-    for child in [&mut embedded, &mut over] {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
+    drop((through, embedded, over));
 }
 
 /// A loopback TCP proxy to a node, that can be cut (its connections
@@ -926,7 +931,7 @@ fn a_node_killed_fails_no_search_and_no_sync() {
     ));
     let solr = Solr::new(&urls[2]).unwrap();
     {
-        let (mut server, addr) = serve(kb.path(), &["--solr", &all, "--collection", "kb"]);
+        let (server, addr) = serve(kb.path(), &["--solr", &all, "--collection", "kb"]);
         let (status, first) = api(addr, "/api/search?q=registro+civil&limit=20");
         assert_eq!(status, 200);
         let (total, hits) = (first["total"].clone(), ids(&first));
@@ -969,8 +974,7 @@ fn a_node_killed_fails_no_search_and_no_sync() {
             failed.len(),
             failed.first()
         );
-        server.kill().unwrap();
-        server.wait().unwrap();
+        drop(server);
     }
 
     // A node killed during a sync of 3,000 generated documents.
