@@ -874,15 +874,16 @@ fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
     }
     eprintln!("[4/4] starting the server");
     let searcher = Searcher::open(&dir, engine, Some(&config.corpus))?;
-    let state = std::sync::Arc::new(egovkb::server::AppState::new(
-        searcher,
-        dir,
-        config.corpus.clone(),
-    ));
+    let state = egovkb::server::AppState::new(searcher, dir, config.corpus.clone());
+    listen(addr, state)
+}
+
+/// Serve `state` on `addr`, saying where.
+fn listen(addr: std::net::SocketAddr, state: egovkb::server::AppState) -> Result<()> {
     let listener =
         std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
     eprintln!("serving on http://{}", listener.local_addr()?);
-    egovkb::server::serve(listener, state)?;
+    egovkb::server::serve(listener, std::sync::Arc::new(state))?;
     Ok(())
 }
 
@@ -906,15 +907,9 @@ fn serve_solr(
         Ok((_, n, _)) => eprintln!("{n} documents in {collection}"),
         Err(e) => eprintln!("WARNING {e}"),
     }
-    let state = std::sync::Arc::new(egovkb::server::AppState::with_backend(
-        std::sync::Arc::new(backend),
-        config.corpus.clone(),
-    ));
-    let listener =
-        std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
-    eprintln!("serving on http://{}", listener.local_addr()?);
-    egovkb::server::serve(listener, state)?;
-    Ok(())
+    let state =
+        egovkb::server::AppState::with_backend(std::sync::Arc::new(backend), config.corpus.clone());
+    listen(addr, state)
 }
 
 /// A spinner with the current step on a terminal; nothing otherwise.

@@ -20,22 +20,13 @@ use crate::analysis::AnalyzerName;
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::UiLang;
-use crate::index::bits::Counts;
+// The facets: API name (the Solr field too) and the embedded index's
+// field name, which `facets_from` reads counts by.
+use crate::index::bits::{Counts, FACETS};
 use crate::index::search::{
     Backend, Hit, Interpreted, SearchError, SearchMode, SearchRequest, SearchResponse,
     SemanticStatus, Sort, Stats, facets_from, load_event_labels,
 };
-
-/// The facets: API name (and Solr field) and the embedded index's field
-/// name, which [`facets_from`] reads counts by.
-const FACETS: [(&str, &str); 6] = [
-    ("country", "countries"),
-    ("topic", "topics"),
-    ("year", "year"),
-    ("doc_type", "doc_type"),
-    ("lang", "lang"),
-    ("event", "event"),
-];
 
 /// Names of each country or topic the query names, per language, searched
 /// beside the query (the first few of each language are the main ones).
