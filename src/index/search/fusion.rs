@@ -4,10 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tantivy::collector::DocSetCollector;
-use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, Term};
+use tantivy::{DocAddress, DocSet, Term};
 
 use super::execute::Meaning;
 use super::request::SearchMode;
@@ -131,9 +129,18 @@ impl Searcher {
         if order == bits::Order::Day {
             return Ok(by_day(searcher, ranked, &found.best));
         }
+        // The evidence is asked only of the documents the fusion scores.
+        let mut candidates: Vec<DocAddress> = ranked
+            .iter()
+            .take(FUSION_WINDOW)
+            .map(|(_, a)| *a)
+            .chain(found.best.iter().map(|h| h.addr))
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
         let evidence = (
-            self.anchors(searcher, &text.meaning)?,
-            self.coverage(searcher, &text.meaning)?,
+            self.anchors(searcher, &text.meaning, &candidates)?,
+            self.coverage(searcher, &text.meaning, &candidates)?,
         );
         let mut fused = self.fuse(
             searcher,
@@ -302,14 +309,15 @@ impl Searcher {
     }
 
     /// The names and numbers of a query (a word with a digit, or one
-    /// capitalised after the first), each as the set of documents that have
-    /// it in the all-languages view: what a question and a passage in two
-    /// languages can share word for word. A name in more than one document
-    /// in twenty says little and is left out.
+    /// capitalised after the first), each as the set of `candidates` that
+    /// have it in the all-languages view: what a question and a passage in
+    /// two languages can share word for word. A name in more than one
+    /// document in twenty says little and is left out.
     pub(super) fn anchors(
         &self,
         searcher: &tantivy::Searcher,
         text: &str,
+        candidates: &[DocAddress],
     ) -> Result<Vec<HashSet<DocAddress>>, SearchError> {
         let Some(analyzer) = self.analyzer(self.fields.all.analyzer) else {
             return Ok(Vec::new());
@@ -328,21 +336,21 @@ impl Searcher {
                 if !seen.insert(t.text) || searcher.doc_freq(&term)? > common {
                     continue;
                 }
-                let query = TermQuery::new(term, IndexRecordOption::Basic);
-                out.push(searcher.search(&query, &DocSetCollector)?);
+                out.push(holders(searcher, &term, candidates)?);
             }
         }
         Ok(out)
     }
 
     /// The query's words as the all-languages view has them, each with its
-    /// idf and the documents that have it: how much of a query a document
-    /// covers, weighed by how rare each word is. Words in more than a
-    /// quarter of the documents say little and are left out.
+    /// idf and the `candidates` that have it: how much of a query a
+    /// document covers, weighed by how rare each word is. Words in more
+    /// than a quarter of the documents say little and are left out.
     pub(super) fn coverage(
         &self,
         searcher: &tantivy::Searcher,
         text: &str,
+        candidates: &[DocAddress],
     ) -> Result<Coverage, SearchError> {
         let Some(analyzer) = self.analyzer(self.fields.all.analyzer) else {
             return Ok(Coverage::default());
@@ -360,9 +368,35 @@ impl Searcher {
                 continue;
             }
             let idf = (docs as f32 / df as f32).ln();
-            let query = TermQuery::new(term, IndexRecordOption::Basic);
-            words.push((idf, searcher.search(&query, &DocSetCollector)?));
+            words.push((idf, holders(searcher, &term, candidates)?));
         }
         Ok(Coverage { words })
     }
+}
+
+/// Which of `candidates` (sorted) have `term`: its postings in each
+/// segment moved forward by seeking, a few steps per candidate instead of
+/// a walk through every document that has it.
+fn holders(
+    searcher: &tantivy::Searcher,
+    term: &Term,
+    candidates: &[DocAddress],
+) -> tantivy::Result<HashSet<DocAddress>> {
+    let mut out = HashSet::new();
+    for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
+        let reader = searcher.segment_reader(segment[0].segment_ord);
+        let inverted = reader.inverted_index(term.field())?;
+        let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::Basic)? else {
+            continue;
+        };
+        for addr in segment {
+            if postings.doc() < addr.doc_id {
+                postings.seek(addr.doc_id);
+            }
+            if postings.doc() == addr.doc_id {
+                out.insert(*addr);
+            }
+        }
+    }
+    Ok(out)
 }
