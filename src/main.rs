@@ -32,6 +32,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     about = "Search a knowledge base of e-government case studies (Korean, Spanish, English)"
 )]
 struct Cli {
+    /// The configuration file (default: ./egovkb.toml when there is one).
+    #[arg(long, global = true, env = "EGOVKB_CONFIG")]
+    config: Option<PathBuf>,
     /// The corpus directory.
     #[arg(long, global = true, env = "EGOVKB_CORPUS")]
     corpus: Option<PathBuf>,
@@ -141,16 +144,18 @@ enum Command {
     },
     /// Serve the search API (building the index first if there is none).
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
+        /// The address to listen on [default: 127.0.0.1:8080, or the
+        /// configuration file's `[serve] addr`].
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
         /// Serve a SolrCloud collection instead of the embedded index: a
-        /// node's base URL, such as http://127.0.0.1:8983/solr (the corpus
-        /// goes there with `egovkb solr sync`).
+        /// node's base URL, such as http://127.0.0.1:8983/solr, or several
+        /// comma-separated (the corpus goes there with `egovkb solr sync`).
         #[arg(long, env = "EGOVKB_SOLR")]
         solr: Option<String>,
-        /// The collection, with --solr.
-        #[arg(long, default_value = "egovkb", env = "EGOVKB_SOLR_COLLECTION")]
-        collection: String,
+        /// The collection, with --solr [default: egovkb].
+        #[arg(long, env = "EGOVKB_SOLR_COLLECTION")]
+        collection: Option<String>,
     },
     /// SolrCloud: the configset, the collection, the sync of the corpus.
     Solr {
@@ -307,7 +312,21 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let config = Config::new(cli.corpus, cli.index);
+    let mut given = egovkb::config::Given {
+        file: cli.config,
+        corpus: cli.corpus,
+        index: cli.index,
+        ..Default::default()
+    };
+    if let Command::Serve {
+        addr,
+        solr,
+        collection,
+    } = &cli.command
+    {
+        (given.addr, given.solr, given.collection) = (*addr, solr.clone(), collection.clone());
+    }
+    let config = Config::load(given)?;
     match cli.command {
         Command::Dict { command } => match command {
             DictCommand::Install { from, force } => dict_install(&config, from, force),
@@ -389,12 +408,10 @@ fn run(cli: Cli) -> Result<()> {
             search(&config, &req, json)
         }
         Command::Stats { json } => stats(&config, json),
-        Command::Serve {
-            addr,
-            solr: Some(url),
-            collection,
-        } => serve_solr(&config, addr, &url, &collection),
-        Command::Serve { addr, .. } => serve(&config, addr),
+        Command::Serve { .. } => match config.serve.solr.clone() {
+            Some(url) => serve_solr(&config, &url),
+            None => serve(&config),
+        },
         Command::Solr { command } => solr(&config, command),
     }
 }
@@ -852,7 +869,8 @@ fn stats(config: &Config, json: bool) -> Result<()> {
 /// bundled originals (`<corpus>/originals/`, imported again at every start
 /// so that a better extractor reaches them), and the index (brought up to
 /// date, or rebuilt when it was built with other analysis).
-fn serve(config: &Config, addr: std::net::SocketAddr) -> Result<()> {
+fn serve(config: &Config) -> Result<()> {
+    let addr = config.serve.addr;
     eprintln!("[1/4] Korean dictionary and embedding model");
     serve_model(config);
     let engine = engine_with_model(config)?;
@@ -891,12 +909,8 @@ fn listen(addr: std::net::SocketAddr, state: egovkb::server::AppState) -> Result
 /// Nothing is imported or indexed here: `egovkb solr sync` fills the
 /// collection. A cluster that does not answer yet is a warning: every
 /// request asks it again.
-fn serve_solr(
-    config: &Config,
-    addr: std::net::SocketAddr,
-    url: &str,
-    collection: &str,
-) -> Result<()> {
+fn serve_solr(config: &Config, url: &str) -> Result<()> {
+    let (addr, collection) = (config.serve.addr, config.serve.collection.as_str());
     use egovkb::index::search::Backend;
     eprintln!("[1/2] Korean dictionary");
     let engine = engine(config)?;

@@ -89,6 +89,19 @@ fn errors_are_one_line_with_a_non_zero_status() {
     assert!(!bad.status.success());
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("/nonexistent/pkg.tgz"), "{err}");
+
+    // A misspelt setting in the configuration file is not ignored.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("egovkb.toml");
+    std::fs::write(&config, "[serve]\nsolr_nodes = \"http://a\"\n").unwrap();
+    let out = egovkb(&["--config", config.to_str().unwrap(), "stats"], None);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("egovkb.toml") && err.contains("solr_nodes"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -148,9 +161,15 @@ fn serve_answers_logs_and_stops_on_sigterm() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Served as the configuration file says: its paths relative to it.
+    let config = dir.path().join("site.toml");
+    std::fs::write(
+        &config,
+        "corpus = \"corpus\"\nindex = \"index\"\n\n[serve]\naddr = \"127.0.0.1:0\"\n",
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
-        .args(["--corpus", corpus_arg, "--index", index_arg])
-        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(["--config", config.to_str().unwrap(), "serve"])
         .env("EGOVKB_DICT_DIR", common::dict_root())
         .env_remove("EGOVKB_LOG")
         .stderr(Stdio::piped())

@@ -334,6 +334,34 @@ fn a_reindex_of_an_unchanged_corpus_embeds_nothing() {
         r.hits[0].snippet
     );
 
+    // With a graph of the passages (what `egovkb index` builds from
+    // 60,000 of them), the same answers; a damaged graph is left aside
+    // and every passage compared.
+    let generation = index.path_of(&index.current().unwrap());
+    let graph_file = generation.join(egovkb::semantic::graph::FILE_NAME);
+    assert!(!graph_file.exists(), "a graph for five passages");
+    let (_, docs) = egovkb::semantic::vectors::read(&generation.join("vectors"))
+        .unwrap()
+        .unwrap();
+    let rows: Vec<&[i8]> = docs
+        .iter()
+        .flat_map(|d| d.passages.iter().map(|(_, v)| v.values.as_slice()))
+        .collect();
+    egovkb::semantic::graph::build(&graph_file, 384, &rows, &quiet).unwrap();
+    let walked = Searcher::open(&index, common::semantic_engine(None), None).unwrap();
+    assert!(walked.semantic_status().graph);
+    let by_graph = walked.search(&req).unwrap();
+    let ids = |r: &egovkb::index::search::SearchResponse| {
+        r.hits.iter().map(|h| h.id.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&by_graph), ids(&r));
+    let bytes = std::fs::read(&graph_file).unwrap();
+    std::fs::write(&graph_file, &bytes[..bytes.len() - 1]).unwrap();
+    let exact = Searcher::open(&index, common::semantic_engine(None), None).unwrap();
+    let status = exact.semantic_status();
+    assert!(status.available && !status.graph);
+    assert_eq!(ids(&exact.search(&req).unwrap()), ids(&r));
+
     // A corrupt vector file is not served, and search goes on by words.
     let generation = index.path_of(&index.current().unwrap());
     let vectors = generation.join("vectors");

@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use egovkb_embed::Kind;
 
-use super::Semantic;
 use super::passages::{self, Passage};
 use super::vectors::{self, Cache, DocVectors, Header, Quantised, VectorError};
+use super::{Semantic, graph};
 use crate::progress::Progress;
 use crate::store::Store;
 
@@ -103,6 +103,16 @@ pub fn embed_corpus(
         },
         &out,
     )?;
+    let rows: Vec<&[i8]> = out
+        .iter()
+        .flat_map(|d| d.passages.iter().map(|(_, v)| v.values.as_slice()))
+        .collect();
+    let graph = generation.join(graph::FILE_NAME);
+    if rows.len() >= graph::graph_from() {
+        graph::build(&graph, model.dim(), &rows, progress)?;
+    } else {
+        graph::remove(&graph)?;
+    }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

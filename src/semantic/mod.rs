@@ -3,6 +3,7 @@
 //! and their vectors, and search over them.
 
 pub mod corpus;
+pub mod graph;
 pub mod install;
 pub mod passages;
 pub mod search;

@@ -1,28 +1,24 @@
 //! Search by meaning over a generation's passage vectors, each document
 //! scored by its best passage.
 //!
-//! Up to [`EXACT_LIMIT`] passages every one is compared with the query
-//! (8-bit dot products). Beyond, the passages are filed in inverted lists
-//! around centroids (spherical k-means, about √n lists, built when the
-//! generation opens): a search compares the query with the centroids and
-//! then only the passages of the nearest lists ([`PROBED`] of every 64,
-//! more while too few documents pass the filters), and the documents it
-//! returns get their best passage compared exactly. Recall and time:
-//! BENCHMARKS.md, "Vectors".
+//! A small generation has every passage compared with the query (8-bit
+//! dot products). From [`graph::GRAPH_FROM`] passages, `egovkb index`
+//! links them into an HNSW graph ([`graph`]) saved with the generation: a
+//! search walks it for the passages nearest the query among those the
+//! filters keep, and the documents it returns get their best passage
+//! compared exactly. Recall and time: BENCHMARKS.md, "Vectors".
 
 use std::path::Path;
 
 use tantivy::DocAddress;
 
+use super::graph::{self, Graph};
 use super::passages::Span;
 use super::vectors::{self, Quantised, VectorError};
 
-/// Passages up to which every one is compared exactly.
-pub const EXACT_LIMIT: usize = 200_000;
-/// Overrides [`EXACT_LIMIT`] (a number of passages; 0: lists always).
-pub const EXACT_LIMIT_VAR: &str = "EGOVKB_EXACT_VECTORS";
-/// Lists probed first, of every 64 (the nearest to the query).
-pub const PROBED: usize = 12;
+/// Passages asked of the graph per document wanted (a document has two
+/// on average, and its best one is what counts).
+const PASSAGES_PER_DOCUMENT: usize = 3;
 
 /// A generation's vectors in memory, row by row, each row a passage of a
 /// live document of the opened tantivy searcher, in document order.
@@ -32,42 +28,11 @@ pub struct VectorIndex {
     values: Vec<i8>,
     scales: Vec<f32>,
     rows: Vec<(DocAddress, Span)>,
-    /// Built when the passages are more than `exact_limit`.
-    lists: Option<Lists>,
-    exact_limit: usize,
-    /// Lists probed first, of every 64.
-    probed: usize,
-}
-
-/// Inverted lists: every row filed under its nearest centroid.
-struct Lists {
-    centroids: Vec<Centroid>,
-    members: Vec<Vec<u32>>,
-}
-
-/// A unit direction from the corpus's mean: a vector `x` is near it by
-/// `x · q - bias` (`bias` is the mean's own `· q`).
-struct Centroid {
-    q: Quantised,
-    bias: f32,
-}
-
-impl Centroid {
-    fn score(&self, values: &[i8], scale: f32) -> f32 {
-        vectors::similarity(values, scale, &self.q.values, self.q.scale) - self.bias
-    }
-}
-
-/// The index of the centroid nearest `values`.
-fn nearest_centroid(centroids: &[Centroid], values: &[i8], scale: f32) -> usize {
-    let mut best = (f32::MIN, 0);
-    for (i, c) in centroids.iter().enumerate() {
-        let s = c.score(values, scale);
-        if s > best.0 {
-            best = (s, i);
-        }
-    }
-    best.1
+    /// The generation's graph, when it has one.
+    graph: Option<Graph>,
+    /// The row of each graph key (a passage's place in the vector file;
+    /// `u32::MAX` for a document no longer live).
+    key_rows: Vec<u32>,
 }
 
 /// A document found by meaning: its best passage and that passage's
@@ -94,8 +59,10 @@ pub struct Nearest {
 }
 
 impl VectorIndex {
-    /// Read the generation's vectors and attach them to the documents of
-    /// `searcher` (by the `id` fast field); `Ok(None)` without vectors.
+    /// Read the generation's vectors (and its graph, when it has one) and
+    /// attach them to the documents of `searcher` (by the `id` fast field);
+    /// `Ok(None)` without vectors. A damaged graph is reported and left
+    /// out: every passage is compared instead.
     pub fn open(
         generation: &Path,
         searcher: &tantivy::Searcher,
@@ -104,24 +71,26 @@ impl VectorIndex {
         let Some((header, docs)) = vectors::read(&path)? else {
             return Ok(None);
         };
+        // Each document's first key: its first passage's place in the file.
+        let mut first_key = Vec::with_capacity(docs.len());
+        let mut keys = 0usize;
+        for d in &docs {
+            first_key.push(keys);
+            keys += d.passages.len();
+        }
         let by_id: std::collections::HashMap<&str, usize> = docs
             .iter()
             .enumerate()
             .map(|(i, d)| (d.id.as_str(), i))
             .collect();
-        let exact_limit = std::env::var(EXACT_LIMIT_VAR)
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(EXACT_LIMIT);
         let mut index = Self {
             model: header.model,
             dim: header.dim,
             values: Vec::new(),
             scales: Vec::new(),
             rows: Vec::new(),
-            lists: None,
-            exact_limit: usize::MAX,
-            probed: PROBED,
+            graph: None,
+            key_rows: vec![u32::MAX; keys],
         };
         let mut id = String::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
@@ -142,14 +111,48 @@ impl VectorIndex {
                 let Some(&i) = by_id.get(id.as_str()) else {
                     continue;
                 };
-                for (span, v) in &docs[i].passages {
+                for (j, (span, v)) in docs[i].passages.iter().enumerate() {
+                    index.key_rows[first_key[i] + j] = index.rows.len() as u32;
                     index.values.extend_from_slice(&v.values);
                     index.scales.push(v.scale);
                     index.rows.push((DocAddress::new(ord as u32, doc), *span));
                 }
             }
         }
-        Ok(Some(index.with_exact_limit(exact_limit)))
+        let graph = generation.join(graph::FILE_NAME);
+        Ok(Some(index.with_graph(&graph).unwrap_or_else(|(index, e)| {
+            tracing::warn!(error = %e, "the vectors' graph is not used; every passage is compared");
+            index
+        })))
+    }
+
+    /// Walk the graph at `path` (of this generation's vectors) when it
+    /// exists; an error (and the index as it was) when it is damaged.
+    #[allow(clippy::result_large_err)]
+    pub fn with_graph(mut self, path: &Path) -> Result<Self, (Self, VectorError)> {
+        match Graph::open(path, self.dim, self.key_rows.len()) {
+            Ok(g) => {
+                self.graph = g;
+                Ok(self)
+            }
+            Err(e) => Err((self, e)),
+        }
+    }
+
+    /// Compare every passage, the graph left aside.
+    pub fn without_graph(mut self) -> Self {
+        self.graph = None;
+        self
+    }
+
+    /// Whether searches walk a graph (else every passage is compared).
+    pub fn has_graph(&self) -> bool {
+        self.graph.is_some()
+    }
+
+    /// Bytes of the graph in memory (0 without one).
+    pub fn graph_memory(&self) -> usize {
+        self.graph.as_ref().map_or(0, Graph::memory)
     }
 
     /// Passages held.
@@ -169,136 +172,6 @@ impl VectorIndex {
         })
     }
 
-    /// Compare every passage exactly up to `limit` passages (instead of
-    /// [`EXACT_LIMIT`] or `EGOVKB_EXACT_VECTORS`); beyond, build the lists.
-    pub fn with_exact_limit(mut self, limit: usize) -> Self {
-        self.exact_limit = limit;
-        if !self.exact() && self.lists.is_none() {
-            self.lists = Some(self.build_lists());
-        }
-        self
-    }
-
-    /// The lists' sizes, largest first (none when every passage is
-    /// compared exactly).
-    pub fn list_sizes(&self) -> Vec<usize> {
-        let mut sizes: Vec<usize> = self
-            .lists
-            .iter()
-            .flat_map(|l| l.members.iter().map(Vec::len))
-            .collect();
-        sizes.sort_unstable_by(|a, b| b.cmp(a));
-        sizes
-    }
-
-    /// Probe `per_64` of every 64 lists first (instead of [`PROBED`]).
-    pub fn with_probed(mut self, per_64: usize) -> Self {
-        self.probed = per_64.clamp(1, 64);
-        self
-    }
-
-    /// Whether every passage is compared exactly.
-    pub fn exact(&self) -> bool {
-        self.rows.len() <= self.exact_limit
-    }
-
-    /// The lists: √n centroids from k-means on the unit sphere around the
-    /// corpus's mean (embeddings crowd in one cone: around the origin
-    /// nearly every passage would choose one centroid), on a sample of at
-    /// most 64 rows a centroid, six rounds; then every row filed under its
-    /// nearest. Deterministic.
-    fn build_lists(&self) -> Lists {
-        let n = self.rows.len();
-        let count = ((n as f64).sqrt().round() as usize)
-            .clamp(1, 4096)
-            .min(n.max(1));
-        let step = (n / (count * 64)).max(1);
-        let sample: Vec<u32> = (0..n).step_by(step).map(|r| r as u32).collect();
-        let mut mean = vec![0f32; self.dim];
-        for &r in &sample {
-            self.add_row(&mut mean, r as usize);
-        }
-        mean.iter_mut()
-            .for_each(|m| *m /= sample.len().max(1) as f32);
-        let centroid = |mut sum: Vec<f32>, members: f32| -> Option<Centroid> {
-            sum.iter_mut()
-                .zip(&mean)
-                .for_each(|(s, m)| *s -= m * members);
-            let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
-            (norm > 0.0).then(|| {
-                let unit: Vec<f32> = sum.iter().map(|x| x / norm).collect();
-                Centroid {
-                    bias: unit.iter().zip(&mean).map(|(u, m)| u * m).sum(),
-                    q: Quantised::new(&unit),
-                }
-            })
-        };
-        let seeds = (sample.len() / count).max(1);
-        let mut centroids: Vec<Centroid> = sample
-            .iter()
-            .step_by(seeds)
-            .take(count)
-            .filter_map(|&r| {
-                let mut v = vec![0f32; self.dim];
-                self.add_row(&mut v, r as usize);
-                centroid(v, 1.0)
-            })
-            .collect();
-        for _ in 0..6 {
-            let nearest = self.assign(&sample, &centroids);
-            let mut sums = vec![(vec![0f32; self.dim], 0f32); centroids.len()];
-            for (&r, &c) in sample.iter().zip(&nearest) {
-                self.add_row(&mut sums[c].0, r as usize);
-                sums[c].1 += 1.0;
-            }
-            for (c, (sum, members)) in centroids.iter_mut().zip(sums) {
-                // A centroid nothing chose keeps its place.
-                if let Some(new) = centroid(sum, members).filter(|_| members > 0.0) {
-                    *c = new;
-                }
-            }
-        }
-        let all: Vec<u32> = (0..n as u32).collect();
-        let mut members = vec![Vec::new(); centroids.len()];
-        for (r, c) in self.assign(&all, &centroids).into_iter().enumerate() {
-            members[c].push(r as u32);
-        }
-        Lists { centroids, members }
-    }
-
-    /// Add row `r`, scaled back, to `sum`.
-    fn add_row(&self, sum: &mut [f32], r: usize) {
-        let scale = self.scales[r];
-        for (s, &v) in sum.iter_mut().zip(self.row(r)) {
-            *s += f32::from(v) * scale;
-        }
-    }
-
-    /// The nearest centroid of each of `rows`, on every core.
-    fn assign(&self, rows: &[u32], centroids: &[Centroid]) -> Vec<usize> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = rows.len().div_ceil(threads).max(1);
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = rows
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|&r| {
-                                let r = r as usize;
-                                nearest_centroid(centroids, self.row(r), self.scales[r])
-                            })
-                            .collect::<Vec<usize>>()
-                    })
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|p| p.join().unwrap_or_default())
-                .collect()
-        })
-    }
-
     fn row(&self, r: usize) -> &[i8] {
         &self.values[r * self.dim..(r + 1) * self.dim]
     }
@@ -312,10 +185,9 @@ impl VectorIndex {
         passes: &dyn Fn(DocAddress) -> bool,
         k: usize,
     ) -> Nearest {
-        let (mut considered, mut filtered) = match (&self.lists, self.exact()) {
-            (Some(lists), false) => self.probe(lists, query, keep, passes, k),
-            _ => self.scan(query, keep, passes),
-        };
+        let (mut considered, mut filtered) = self
+            .walk(query, keep, passes, k)
+            .unwrap_or_else(|| self.scan(query, keep, passes));
         Nearest {
             filtered: self.best(query, &mut filtered, k),
             all: self.best(query, &mut considered, k),
@@ -352,63 +224,59 @@ impl VectorIndex {
         (considered, filtered)
     }
 
-    /// The passages of the lists nearest the query, more lists while fewer
-    /// than `k` documents pass: per document kept, its best similarity
-    /// among the passages compared and a row; and those that pass.
-    fn probe(
+    /// The graph's passages nearest the query among the documents kept,
+    /// then, when fewer than `k` of those pass the filters, among those
+    /// that pass: per document found, its best similarity and a row; and
+    /// those that pass. `None` without a graph or when it cannot search.
+    fn walk(
         &self,
-        lists: &Lists,
         query: &QueryVector,
         keep: &dyn Fn(DocAddress) -> bool,
         passes: &dyn Fn(DocAddress) -> bool,
         k: usize,
-    ) -> Candidates {
+    ) -> Option<Candidates> {
+        let graph = self.graph.as_ref()?;
+        let key_rows = &self.key_rows;
         let q = &query.quantised;
-        let mut order: Vec<(f32, usize)> = lists
-            .centroids
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.score(&q.values, q.scale), i))
-            .collect();
-        order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut probed = (lists.centroids.len() * self.probed).div_ceil(64).max(1);
-        let mut done = 0;
-        let mut found: Vec<(DocAddress, f32, usize)> = Vec::new();
-        let mut passing = 0;
-        let mut verdicts: std::collections::HashMap<DocAddress, (bool, bool)> =
-            std::collections::HashMap::new();
-        while done < order.len() {
-            for &(_, list) in &order[done..probed.min(order.len())] {
-                for &r in &lists.members[list] {
-                    let r = r as usize;
-                    let addr = self.rows[r].0;
-                    let (kept, _) = *verdicts.entry(addr).or_insert_with(|| {
-                        let kept = keep(addr);
-                        let passed = kept && passes(addr);
-                        passing += usize::from(passed);
-                        (kept, passed)
-                    });
-                    if kept {
-                        found.push((addr, self.similarity(r, q), r));
-                    }
-                }
-            }
-            done = probed.min(order.len());
-            if passing >= k {
-                break;
-            }
-            probed *= 2;
+        let row = |key: u64| {
+            key_rows
+                .get(key as usize)
+                .copied()
+                .filter(|&r| r != u32::MAX)
+                .map(|r| r as usize)
+        };
+        let count = k * PASSAGES_PER_DOCUMENT;
+        let hits = |keys: Vec<u64>| -> Vec<(DocAddress, f32, usize)> {
+            keys.into_iter()
+                .filter_map(row)
+                .map(|r| (self.rows[r].0, self.similarity(r, q), r))
+                .collect()
+        };
+        let mut found = hits(graph.search(&q.values, count, &|key| {
+            row(key).is_some_and(|r| keep(self.rows[r].0))
+        })?);
+        let passing = |found: &[(DocAddress, f32, usize)]| {
+            let mut docs: Vec<DocAddress> =
+                found.iter().map(|f| f.0).filter(|&a| passes(a)).collect();
+            docs.sort_unstable();
+            docs.dedup();
+            docs.len()
+        };
+        if passing(&found) < k {
+            found.extend(hits(graph.search(&q.values, count, &|key| {
+                row(key).is_some_and(|r| keep(self.rows[r].0) && passes(self.rows[r].0))
+            })?));
         }
         // Per document, its best row found.
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
         found.dedup_by_key(|f| f.0);
-        let considered: Vec<(f32, usize)> = found.iter().map(|&(_, s, r)| (s, r)).collect();
+        let considered = found.iter().map(|&(_, s, r)| (s, r)).collect();
         let filtered = found
             .iter()
-            .filter(|f| verdicts.get(&f.0).is_some_and(|v| v.1))
+            .filter(|f| passes(f.0))
             .map(|&(_, s, r)| (s, r))
             .collect();
-        (considered, filtered)
+        Some((considered, filtered))
     }
 
     /// The `k` best of `candidates` as hits, each with its best passage
@@ -492,9 +360,8 @@ mod tests {
             values: Vec::new(),
             scales: Vec::new(),
             rows: Vec::new(),
-            lists: None,
-            exact_limit: usize::MAX,
-            probed: PROBED,
+            graph: None,
+            key_rows: (0..3_000).collect(),
         };
         for doc in 0..3_000u32 {
             let v: Vec<f32> = if doc % 300 == 7 {
@@ -516,36 +383,43 @@ mod tests {
     }
 
     #[test]
-    fn lists_find_what_the_exact_scan_finds() {
+    fn the_graph_finds_what_the_exact_scan_finds() {
         let mut seed = 11;
         let query = unit((0..384).map(|_| noise(&mut seed)).collect());
-        let exact = index(&query).with_exact_limit(usize::MAX);
-        let lists_index = index(&query).with_exact_limit(0);
-        assert!(exact.exact() && !lists_index.exact());
-        let lists = lists_index.lists.as_ref().unwrap();
-        assert_eq!(lists.centroids.len(), 55);
-        assert_eq!(lists.members.iter().map(Vec::len).sum::<usize>(), 3_000);
+        let exact = index(&query);
+        let walked = index(&query);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(graph::FILE_NAME);
+        let rows: Vec<&[i8]> = (0..walked.rows.len()).map(|r| walked.row(r)).collect();
+        graph::build(&path, 384, &rows, &crate::progress::Quiet).unwrap();
+        let walked = walked.with_graph(&path).map_err(|e| e.1).unwrap();
+        assert!(walked.has_graph() && !exact.has_graph());
         let q = exact.prepare(&query).unwrap();
         let all = |_| true;
-        let even = |a: DocAddress| a.doc_id % 2 == 1;
-        let want = exact.nearest(&q, &all, &even, 10);
-        let got = lists_index.nearest(&q, &all, &even, 10);
+        let odd = |a: DocAddress| a.doc_id % 2 == 1;
+        let want = exact.nearest(&q, &all, &odd, 10);
+        let got = walked.nearest(&q, &all, &odd, 10);
         let planted: Vec<u32> = (0..3_000).filter(|d| d % 300 == 7).collect();
         let docs = |hits: &[SemanticHit]| hits.iter().map(|h| h.addr.doc_id).collect::<Vec<_>>();
         let mut found = docs(&got.all);
         found.sort();
-        assert_eq!(found, planted, "the ten planted neighbours, from the lists");
+        assert_eq!(found, planted, "the ten planted neighbours, from the graph");
         // The same documents and similarities as the exact scan, in order.
         assert_eq!(got.all, want.all);
         assert_eq!(got.filtered, want.filtered);
-        assert!(got.filtered.iter().all(|h| h.addr.doc_id % 2 == 1));
+        // A filter none of the planted pass: the graph is walked again
+        // among the documents that pass, and every hit passes.
+        let even = |a: DocAddress| a.doc_id.is_multiple_of(2);
+        let got = walked.nearest(&q, &all, &even, 10);
+        assert_eq!(got.filtered.len(), 10);
+        assert!(got.filtered.iter().all(|h| h.addr.doc_id.is_multiple_of(2)));
         // A document's best passage on demand, exactly.
-        let h = lists_index.hit(&q, DocAddress::new(0, 7)).unwrap();
+        let h = walked.hit(&q, DocAddress::new(0, 7)).unwrap();
         assert_eq!(
             Some(h),
             want.all.iter().find(|x| x.addr.doc_id == 7).copied()
         );
-        assert!(lists_index.hit(&q, DocAddress::new(1, 0)).is_none());
-        assert!(lists_index.prepare(&query[..10]).is_none());
+        assert!(walked.hit(&q, DocAddress::new(1, 0)).is_none());
+        assert!(walked.prepare(&query[..10]).is_none());
     }
 }

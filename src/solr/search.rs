@@ -513,6 +513,7 @@ impl SolrSearcher {
             available: false,
             model: None,
             passages: 0,
+            graph: false,
             reason: Some(
                 "searches over SolrCloud rank by words: the sync does not send passage vectors yet"
                     .into(),

@@ -144,6 +144,10 @@ pub struct SemanticStatus {
     pub model: Option<String>,
     /// Passages with a vector.
     pub passages: usize,
+    /// Whether a search walks the generation's graph of the passages
+    /// (built by `egovkb index` from 60,000 passages) instead of comparing
+    /// every one.
+    pub graph: bool,
     /// Why search is lexical only (absent when `available`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -370,12 +374,14 @@ impl Searcher {
                 available: true,
                 model: Some(v.model.clone()),
                 passages: v.len(),
+                graph: v.has_graph(),
                 reason: None,
             },
             Err(reason) => SemanticStatus {
                 available: false,
                 model: None,
                 passages: 0,
+                graph: false,
                 reason: Some(reason.clone()),
             },
         }
