@@ -295,6 +295,39 @@ fn search_tick_a_facet_and_open_a_document_in_chromium() {
         true
     );
 
+    // The charts: a bar a year and a country, their counts the facets'.
+    let charts = page.eval(
+        "(() => { const counts = (sel, key) => Object.fromEntries([...document.querySelectorAll(sel)] \
+           .map(a => [a.dataset[key], +a.dataset.count])); return { \
+           years: counts('.chart.years a.bar', 'year'), \
+           countries: counts('.chart.countries a.bar', 'country'), \
+           facet_years: Object.fromEntries([...document.querySelectorAll('fieldset[data-facet=year] ul.years a')] \
+             .map(a => [a.firstChild.textContent.trim(), parseInt(a.querySelector('.count').textContent)])), \
+           facet_countries: Object.fromEntries([...document.querySelectorAll('fieldset[data-facet=country] li')] \
+             .map(li => [li.querySelector('input').value, parseInt(li.querySelector('.count').textContent)])), \
+           drawn: [...document.querySelectorAll('.chart svg')].map(s => s.getBoundingClientRect().height), \
+           named: [...document.querySelectorAll('.chart a.bar')].every(a => /: \\d+ results$/.test(a.getAttribute('aria-label'))) \
+         }; })()",
+    );
+    assert!(charts["years"].as_object().unwrap().len() >= 2, "{charts}");
+    assert_eq!(charts["years"], charts["facet_years"], "{charts}");
+    assert_eq!(charts["countries"], charts["facet_countries"], "{charts}");
+    assert_eq!(charts["named"], true, "{charts}");
+    let drawn = charts["drawn"].as_array().unwrap();
+    assert_eq!(drawn.len(), 2, "{charts}");
+    assert!(drawn.iter().all(|h| h.as_f64().unwrap() > 20.0), "{charts}");
+    // A bar is a filter: click 2018's, and the search narrows to 2018.
+    let in_2018 = charts["years"]["2018"].clone();
+    page.click(".chart.years a.bar[data-year='2018'] rect:not(.hit)");
+    page.wait_for("location.search.includes('year=2018')");
+    assert_eq!(page.results()["total"], in_2018);
+    assert_eq!(
+        page.eval("document.querySelector(\".chart.years a.bar[data-year='2018']\").classList.contains('on')"),
+        true
+    );
+    page.eval("history.back()");
+    page.wait_for("!location.search.includes('year=')");
+
     // Tick Korean with the mouse: the script submits the form.
     page.click("fieldset[data-facet=lang] input[value=ko]");
     page.wait_for("location.search.includes('lang=ko')");

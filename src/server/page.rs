@@ -3,6 +3,8 @@
 //! year range and sort travel as ordinary URL parameters, result cards,
 //! pagination, and a document page with its text and related documents.
 
+mod charts;
+
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::text::{Text, text};
@@ -599,6 +601,7 @@ pub fn results(q: &PageQuery, r: &SearchResponse, site: &Site) -> Markup {
                     }
                     (understood(t, q, r, engine))
                     (active_filters(t, q, r))
+                    (charts::charts(t, q, r))
                     @if r.hits.is_empty() && r.total > 0 {
                         p.empty {
                             (t.past_end) " "
