@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::canonical::canonical;
 use super::fetch::{FetchConfig, FetchError, Fetched, Fetcher, Pace};
-use super::profile::Profile;
+use super::profile::{Profile, ProfileError};
 use crate::document::{DocType, Document, Lang};
 use crate::enrich::Enricher;
 use crate::extract::{self, Format, html};
@@ -530,134 +530,408 @@ fn twin_rank(format: Option<Format>) -> u8 {
     }
 }
 
-/// Crawl one profile into the store.
+/// Why a profile was not crawled at all. (A page or a file that fails is
+/// not an error of the crawl: its report lists it with the reason.)
+#[derive(Debug, thiserror::Error)]
+pub enum CrawlError {
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error("crawl state in {dir}: {source}")]
+    State {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn open_state(corpus: &Path, profile: &str) -> Result<State, CrawlError> {
+    let dir = state_dir(corpus, profile);
+    State::open(&dir).map_err(|source| CrawlError::State { dir, source })
+}
+
+/// Crawl one profile into the store: its feed first (the newest items,
+/// even those past the list pages read), then its list pages in order.
 pub fn crawl(
     p: &Profile,
     store: &Store,
     corpus: &Path,
     opts: &CrawlOptions,
-) -> Result<CrawlReport, String> {
-    p.validate().map_err(|e| e.to_string())?;
-    let hosts = p.hosts();
-    let mut cfg = opts.fetch.clone();
-    cfg.min_interval = p.interval();
-    for url in p.entry_urls() {
-        opts.pace.slow_down(url, cfg.min_interval);
-    }
-    // A page or file is fetched from the profile's hosts, redirected or not.
-    cfg.redirect_hosts = Some(hosts.clone());
-    let fetcher = Fetcher::with_pace(cfg, opts.pace.clone());
-    let dir = state_dir(corpus, &p.name);
-    let mut state =
-        State::open(&dir).map_err(|e| format!("crawl state in {}: {e}", dir.display()))?;
-    let mut report = CrawlReport::default();
-    let mut done_this_run: HashSet<String> = HashSet::new();
-
-    // The feed first: the newest items, even those past the list pages read.
+) -> Result<CrawlReport, CrawlError> {
+    p.validate()?;
+    let mut crawl = Crawl::new(p, store, corpus, opts)?;
     if let Some(feed) = &p.feed {
-        crawl_feed(
+        crawl.feed(feed);
+    }
+    crawl.lists();
+    Ok(crawl.report)
+}
+
+/// One profile's crawl under way: what it fetches with, what it knows
+/// from earlier crawls, and what it reports.
+struct Crawl<'a> {
+    p: &'a Profile,
+    store: &'a Store,
+    opts: &'a CrawlOptions,
+    fetcher: Fetcher,
+    /// The hosts the profile may fetch from (redirected or not).
+    hosts: Vec<String>,
+    state: State,
+    report: CrawlReport,
+    /// Every URL taken in hand in this crawl (an item listed twice, a
+    /// file linked from two items: once).
+    done: HashSet<String>,
+}
+
+impl<'a> Crawl<'a> {
+    fn new(
+        p: &'a Profile,
+        store: &'a Store,
+        corpus: &Path,
+        opts: &'a CrawlOptions,
+    ) -> Result<Self, CrawlError> {
+        let hosts = p.hosts();
+        let mut cfg = opts.fetch.clone();
+        cfg.min_interval = p.interval();
+        for url in p.entry_urls() {
+            opts.pace.slow_down(url, cfg.min_interval);
+        }
+        cfg.redirect_hosts = Some(hosts.clone());
+        Ok(Self {
             p,
             store,
-            (&fetcher, &hosts),
-            &mut state,
-            &mut report,
-            &mut done_this_run,
-            feed,
             opts,
-        );
+            fetcher: Fetcher::with_pace(cfg, opts.pace.clone()),
+            hosts,
+            state: open_state(corpus, &p.name)?,
+            report: CrawlReport::default(),
+            done: HashSet::new(),
+        })
     }
 
-    // The list pages to read, in order.
-    let mut lists: Vec<String> = p.start_urls.clone();
-    let paged = p.list.clone();
-    let mut page = paged.as_ref().map_or(0, |l| l.first_page);
-    let mut pages_read = 0u32;
-    // Every item URL the numbered pages listed so far in this run: a board
-    // that answers any page number past its last with its last page (or
-    // that ignores the number) lists nothing new, and the paging ends.
-    let mut listed: HashSet<String> = HashSet::new();
-    loop {
-        let (list_url, numbered) = if let Some(u) = lists.first().cloned() {
-            lists.remove(0);
-            (u, false)
-        } else if let Some(l) = &paged {
-            if l.last_page.is_some_and(|last| page > last) {
+    /// Whether `url` is on the profile's hosts; reported when not.
+    fn allowed(&mut self, url: &str) -> bool {
+        let ok = host_allowed(&self.hosts, url);
+        if !ok {
+            self.report
+                .skipped
+                .push((url.to_string(), "host not allowed by the profile".into()));
+        }
+        ok
+    }
+
+    /// `url` fetched (`from`: the page that links it), counted; a failure
+    /// reported, and for an item or a file (`remember`) also remembered
+    /// when it should wait before it is asked again; `None`.
+    fn fetch(
+        &mut self,
+        url: &str,
+        (from, remember): (Option<&str>, bool),
+        (etag, last_modified): (Option<&str>, Option<&str>),
+    ) -> Option<Fetched> {
+        match self.fetcher.get(url, from, (etag, last_modified)) {
+            Ok(f) => {
+                self.report.fetched += 1;
+                Some(f)
+            }
+            Err(FetchError::NotModified) => {
+                self.report.not_modified += 1;
+                None
+            }
+            Err(e) => {
+                if remember && e.is_remembered() {
+                    self.state.fail(url, from, &e.to_string(), e.is_permanent());
+                }
+                self.report.skipped.push((url.to_string(), e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// The list pages: the profile's start URLs, then its numbered pages
+    /// until one lists nothing new, the last page, `--max-pages`, or (with
+    /// `stop_when_known`) a page of items all known.
+    fn lists(&mut self) {
+        let p = self.p;
+        let mut lists: std::collections::VecDeque<String> = p.start_urls.iter().cloned().collect();
+        let paged = p.list.as_ref();
+        let first_page = paged.map_or(0, |l| l.first_page);
+        let mut page = first_page;
+        let mut pages_read = 0u32;
+        // Every item URL the numbered pages listed so far in this run: a
+        // board that answers any page number past its last with its last
+        // page (or that ignores the number) lists nothing new, and the
+        // paging ends.
+        let mut listed: HashSet<String> = HashSet::new();
+        loop {
+            let (list_url, numbered) = if let Some(u) = lists.pop_front() {
+                (u, false)
+            } else if let Some(l) = paged {
+                if l.last_page.is_some_and(|last| page > last) {
+                    break;
+                }
+                let u = l.url.replace("{page}", &page.to_string());
+                page += 1;
+                (u, true)
+            } else {
+                break;
+            };
+            if self.opts.max_pages.is_some_and(|m| pages_read >= m) {
                 break;
             }
-            let u = l.url.replace("{page}", &page.to_string());
-            page += 1;
-            (u, true)
-        } else {
-            break;
-        };
-        if opts.max_pages.is_some_and(|m| pages_read >= m) {
-            break;
-        }
-        pages_read += 1;
-        if !host_allowed(&hosts, &list_url) {
-            report
-                .skipped
-                .push((list_url, "host not allowed by the profile".into()));
-            continue;
-        }
-        let fetched = match fetcher.get(&list_url, None, (None, None)) {
-            Ok(f) => f,
-            Err(e) => {
-                report.skipped.push((list_url.clone(), e.to_string()));
+            pages_read += 1;
+            if !self.allowed(&list_url) {
+                continue;
+            }
+            let Some(fetched) = self.fetch(&list_url, (None, false), (None, None)) else {
                 // A list page that fails ends the paging.
                 if paged.is_some() && p.start_urls.is_empty() {
                     break;
                 }
                 continue;
+            };
+            let (text, _) =
+                extract::encoding::decode(&fetched.body, fetched.charset.as_deref(), true);
+            let items = item_urls(p, &fetched.url, &text).unwrap_or_default();
+            if items.is_empty() {
+                if page <= first_page + 1 {
+                    self.report.health.push(format!(
+                        "{}: the item selector `{}` matched nothing on {list_url} (status {}): has the site changed?",
+                        p.name, p.items.selector, fetched.status
+                    ));
+                }
+                break;
             }
-        };
-        report.fetched += 1;
-        let (text, _) = extract::encoding::decode(&fetched.body, fetched.charset.as_deref(), true);
-        let items = item_urls(p, &fetched.url, &text).unwrap_or_default();
-        if items.is_empty() {
-            if page <= paged.as_ref().map_or(0, |l| l.first_page) + 1 {
-                report.health.push(format!(
-                    "{}: the item selector `{}` matched nothing on {list_url} (status {}): has the site changed?",
-                    p.name, p.items.selector, fetched.status
-                ));
+            let all_known = items.iter().all(|u| {
+                self.state.seen.contains_key(u)
+                    || self.state.deferral(u, self.opts.retry_failed).is_some()
+            });
+            if numbered {
+                let before = listed.len();
+                listed.extend(items.iter().cloned());
+                if listed.len() == before {
+                    break;
+                }
             }
-            break;
-        }
-        let all_known = items
-            .iter()
-            .all(|u| state.seen.contains_key(u) || state.deferral(u, opts.retry_failed).is_some());
-        if numbered {
-            let before = listed.len();
-            listed.extend(items.iter().cloned());
-            if listed.len() == before {
+            for item in items {
+                self.take(item);
+            }
+            if all_known && !self.opts.refresh && paged.is_some_and(|l| l.stop_when_known) {
                 break;
             }
         }
-        for item in items {
-            if !done_this_run.insert(item.clone()) {
-                continue;
-            }
-            let Some(conditional) = validators(&state, &mut report, &item, opts) else {
+    }
+
+    /// The items a feed lists, each taken in hand.
+    fn feed(&mut self, feed: &str) {
+        let p = self.p;
+        if !self.allowed(feed) {
+            return;
+        }
+        let Some(f) = self.fetch(feed, (None, false), (None, None)) else {
+            return;
+        };
+        let (text, _) = extract::encoding::decode(&f.body, f.charset.as_deref(), false);
+        let keep = p
+            .items
+            .pattern
+            .as_deref()
+            .and_then(|r| regex::Regex::new(r).ok());
+        let base = url::Url::parse(&f.url).ok();
+        let links = super::feed::links(&text);
+        if links.is_empty() {
+            self.report.health.push(format!(
+                "{}: the feed {feed} lists no items: has it moved?",
+                p.name
+            ));
+        }
+        for link in links {
+            let Some(abs) = base.as_ref().and_then(|b| b.join(link.trim()).ok()) else {
                 continue;
             };
-            crawl_item(
-                p,
-                store,
-                &fetcher,
-                &hosts,
-                &mut state,
-                &mut report,
-                &mut done_this_run,
-                &item,
-                conditional,
-                opts,
-            );
-        }
-        if all_known && !opts.refresh && paged.as_ref().is_some_and(|l| l.stop_when_known) {
-            break;
+            if keep.as_ref().is_some_and(|re| !re.is_match(abs.as_str())) {
+                continue;
+            }
+            if let Some(item) = canonical(abs.as_str(), &p.drop_params) {
+                self.take(item);
+            }
         }
     }
-    Ok(report)
+
+    /// An item listed: crawled unless this crawl had it already, it is
+    /// stored and not refreshed, or it failed before and is not due.
+    fn take(&mut self, item: String) {
+        if !self.done.insert(item.clone()) {
+            return;
+        }
+        if let Some(conditional) = validators(&self.state, &mut self.report, &item, self.opts) {
+            self.item(&item, conditional);
+        }
+    }
+
+    /// An item's page: fetched, extracted, its attachments crawled, then
+    /// stored (a kill between them and the page's log line fetches the
+    /// page again, not them).
+    fn item(&mut self, item: &str, (etag, last_modified): (Option<String>, Option<String>)) {
+        let p = self.p;
+        if !self.allowed(item) {
+            return;
+        }
+        let conditional = (etag.as_deref(), last_modified.as_deref());
+        let Some(f) = self.fetch(item, (None, true), conditional) else {
+            return;
+        };
+        let raw = self.state.keep_raw(item, &f.body).ok();
+        let (doc, matched) = match item_document(p, item, &f) {
+            Ok(d) => d,
+            Err(reason) => {
+                // The same page extracts the same way: not asked for soon.
+                self.state.fail(item, None, &reason, true);
+                self.report.skipped.push((item.to_string(), reason));
+                return;
+            }
+        };
+        if !matched {
+            self.report.health.push(format!(
+                "{}: the body selector `{}` matched nothing on {item}: has the site changed?",
+                p.name,
+                p.detail.body.as_deref().unwrap_or("")
+            ));
+        }
+        let wanted = self.attachment_links(item, &f);
+        let files = self.fetch_files(item, wanted);
+        self.keep_twins(item, &doc, &files);
+        if self.report.store(self.store, &doc) {
+            let _ = self
+                .state
+                .record(Seen::of(item, &doc.id, "item", None, &f, raw));
+        }
+    }
+
+    /// The files an item's page links: by the profile's selector where it
+    /// matches, else found without one (as for title, date and body), each
+    /// once, canonical.
+    fn attachment_links(&mut self, item: &str, f: &Fetched) -> Vec<String> {
+        let p = self.p;
+        let (text, _) = extract::encoding::decode(&f.body, f.charset.as_deref(), true);
+        let base = url::Url::parse(&f.url).ok();
+        let links = match &p.detail.attachments {
+            Some(css) => {
+                let chosen = html::links(&text, css).unwrap_or_default();
+                if chosen.is_empty() {
+                    let found = html::file_links(&text);
+                    if !found.is_empty() {
+                        self.report.health.push(format!(
+                            "{}: the attachments selector `{css}` matched nothing on {item}, which links {} files: has the site changed?",
+                            p.name,
+                            found.len()
+                        ));
+                    }
+                    found
+                } else {
+                    chosen
+                }
+            }
+            None => html::file_links(&text),
+        };
+        let mut wanted: Vec<String> = Vec::new();
+        for link in links {
+            let Some(href) = link.href else { continue };
+            let Some(abs) = base.as_ref().and_then(|b| b.join(href.trim()).ok()) else {
+                continue;
+            };
+            if let Some(c) = canonical(abs.as_str(), &[])
+                && !wanted.contains(&c)
+            {
+                wanted.push(c);
+            }
+        }
+        wanted
+    }
+
+    /// The files not known yet, fetched (a file that fails is reported
+    /// and remembered with the item that links it).
+    fn fetch_files(&mut self, item: &str, wanted: Vec<String>) -> Vec<(String, Fetched)> {
+        let mut files = Vec::new();
+        for a in wanted {
+            if self.state.seen.contains_key(&a) || !self.done.insert(a.clone()) {
+                self.report.known += 1;
+                continue;
+            }
+            if let Some(why) = self.state.deferral(&a, self.opts.retry_failed) {
+                self.report.deferred.push((a, why));
+                continue;
+            }
+            if !self.allowed(&a) {
+                continue;
+            }
+            if let Some(af) = self.fetch(&a, (Some(item), true), (None, None)) {
+                files.push((a, af));
+            }
+        }
+        files
+    }
+
+    /// Twins: the same release as HWP, HWPX and PDF is one document. The
+    /// best of each group that extracts is stored; the others are known
+    /// as its twins only once it is.
+    fn keep_twins(&mut self, item: &str, doc: &Document, files: &[(String, Fetched)]) {
+        let mut groups: Vec<(String, Vec<&(String, Fetched)>)> = Vec::new();
+        for file in files {
+            let key = twin_key(&file.0, &file.1);
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(file),
+                None => groups.push((key, vec![file])),
+            }
+        }
+        for (_, mut members) in groups {
+            members.sort_by_key(|(u, af)| {
+                twin_rank(extract::detect(
+                    &af.body,
+                    af.filename.as_deref().unwrap_or(u),
+                ))
+            });
+            let mut kept: Option<&str> = None;
+            for (u, af) in members {
+                match kept {
+                    Some(k) => self.twin(u, af, k, doc),
+                    None if self.attachment(item, u, af, doc) => kept = Some(u),
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// A file stored as a document of its own; whether it was.
+    fn attachment(&mut self, item: &str, u: &str, af: &Fetched, doc: &Document) -> bool {
+        let raw = self.state.keep_raw(u, &af.body).ok();
+        match attachment_document(self.p, u, af, doc, self.opts.enricher.as_deref()) {
+            Ok(ad) => {
+                let stored = self.report.store(self.store, &ad);
+                if stored {
+                    let seen = Seen::of(u, &ad.id, "attachment", Some(&doc.id), af, raw);
+                    let _ = self.state.record(seen);
+                }
+                stored
+            }
+            Err(reason) => {
+                self.state.fail(u, Some(item), &reason, true);
+                self.report.skipped.push((u.to_string(), reason));
+                false
+            }
+        }
+    }
+
+    /// A twin of the file `kept`: known from now on (a later crawl does
+    /// not fetch it again), not stored.
+    fn twin(&mut self, u: &str, af: &Fetched, kept: &str, doc: &Document) {
+        self.report
+            .skipped
+            .push((u.to_string(), format!("a twin of {kept}")));
+        let kept_id = Document::id_for(kept);
+        let _ = self
+            .state
+            .record(Seen::of(u, &kept_id, "twin", Some(&doc.id), af, None));
+    }
 }
 
 /// What to send with a request for `item`: its stored ETag and
@@ -683,247 +957,6 @@ fn validators(
     }
 }
 
-/// The items a feed lists that are not stored yet.
-#[allow(clippy::too_many_arguments)]
-fn crawl_feed(
-    p: &Profile,
-    store: &Store,
-    (fetcher, hosts): (&Fetcher, &[String]),
-    state: &mut State,
-    report: &mut CrawlReport,
-    done: &mut HashSet<String>,
-    feed: &str,
-    opts: &CrawlOptions,
-) {
-    if !host_allowed(hosts, feed) {
-        report
-            .skipped
-            .push((feed.to_string(), "host not allowed by the profile".into()));
-        return;
-    }
-    let f = match fetcher.get(feed, None, (None, None)) {
-        Ok(f) => f,
-        Err(e) => {
-            report.skipped.push((feed.to_string(), e.to_string()));
-            return;
-        }
-    };
-    report.fetched += 1;
-    let (text, _) = extract::encoding::decode(&f.body, f.charset.as_deref(), false);
-    let keep = p
-        .items
-        .pattern
-        .as_deref()
-        .and_then(|r| regex::Regex::new(r).ok());
-    let base = url::Url::parse(&f.url).ok();
-    let links = super::feed::links(&text);
-    if links.is_empty() {
-        report.health.push(format!(
-            "{}: the feed {feed} lists no items: has it moved?",
-            p.name
-        ));
-    }
-    for link in links {
-        let Some(abs) = base.as_ref().and_then(|b| b.join(link.trim()).ok()) else {
-            continue;
-        };
-        if keep.as_ref().is_some_and(|re| !re.is_match(abs.as_str())) {
-            continue;
-        }
-        let Some(item) = canonical(abs.as_str(), &p.drop_params) else {
-            continue;
-        };
-        if !done.insert(item.clone()) {
-            continue;
-        }
-        let Some(conditional) = validators(state, report, &item, opts) else {
-            continue;
-        };
-        crawl_item(
-            p,
-            store,
-            fetcher,
-            hosts,
-            state,
-            report,
-            done,
-            &item,
-            conditional,
-            opts,
-        );
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn crawl_item(
-    p: &Profile,
-    store: &Store,
-    fetcher: &Fetcher,
-    hosts: &[String],
-    state: &mut State,
-    report: &mut CrawlReport,
-    done: &mut HashSet<String>,
-    item: &str,
-    (etag, last_modified): (Option<String>, Option<String>),
-    opts: &CrawlOptions,
-) {
-    let enricher = opts.enricher.as_deref();
-    if !host_allowed(hosts, item) {
-        report
-            .skipped
-            .push((item.to_string(), "host not allowed by the profile".into()));
-        return;
-    }
-    let f = match fetcher.get(item, None, (etag.as_deref(), last_modified.as_deref())) {
-        Ok(f) => f,
-        Err(FetchError::NotModified) => {
-            report.not_modified += 1;
-            return;
-        }
-        Err(e) => {
-            if e.is_remembered() {
-                state.fail(item, None, &e.to_string(), e.is_permanent());
-            }
-            report.skipped.push((item.to_string(), e.to_string()));
-            return;
-        }
-    };
-    report.fetched += 1;
-    let raw = state.keep_raw(item, &f.body).ok();
-    let (doc, matched) = match item_document(p, item, &f) {
-        Ok(d) => d,
-        Err(reason) => {
-            // The same page extracts the same way: not asked for soon.
-            state.fail(item, None, &reason, true);
-            report.skipped.push((item.to_string(), reason));
-            return;
-        }
-    };
-    if !matched {
-        report.health.push(format!(
-            "{}: the body selector `{}` matched nothing on {item}: has the site changed?",
-            p.name,
-            p.detail.body.as_deref().unwrap_or("")
-        ));
-    }
-    // Attachments first (a kill between them and the page's log line
-    // fetches the page again, not them).
-    // The profile's selector for attachment links, else links to files
-    // found without one.
-    {
-        let (text, _) = extract::encoding::decode(&f.body, f.charset.as_deref(), true);
-        let base = url::Url::parse(&f.url).ok();
-        let mut wanted: Vec<String> = Vec::new();
-        let links = match &p.detail.attachments {
-            Some(css) => {
-                let chosen = html::links(&text, css).unwrap_or_default();
-                if chosen.is_empty() {
-                    // The profile's selector where it matches, the generic
-                    // rules where it does not (as for title, date, body).
-                    let found = html::file_links(&text);
-                    if !found.is_empty() {
-                        report.health.push(format!(
-                            "{}: the attachments selector `{css}` matched nothing on {item}, which links {} files: has the site changed?",
-                            p.name,
-                            found.len()
-                        ));
-                    }
-                    found
-                } else {
-                    chosen
-                }
-            }
-            None => html::file_links(&text),
-        };
-        for link in links {
-            let Some(href) = link.href else { continue };
-            let Some(abs) = base.as_ref().and_then(|b| b.join(href.trim()).ok()) else {
-                continue;
-            };
-            if let Some(c) = canonical(abs.as_str(), &[])
-                && !wanted.contains(&c)
-            {
-                wanted.push(c);
-            }
-        }
-        let mut fetched_files: Vec<(String, Fetched)> = Vec::new();
-        for a in wanted {
-            if state.seen.contains_key(&a) || !done.insert(a.clone()) {
-                report.known += 1;
-                continue;
-            }
-            if let Some(why) = state.deferral(&a, opts.retry_failed) {
-                report.deferred.push((a, why));
-                continue;
-            }
-            if !host_allowed(hosts, &a) {
-                report
-                    .skipped
-                    .push((a, "host not allowed by the profile".into()));
-                continue;
-            }
-            match fetcher.get(&a, Some(item), (None, None)) {
-                Ok(af) => {
-                    report.fetched += 1;
-                    fetched_files.push((a, af));
-                }
-                Err(e) => {
-                    if e.is_remembered() {
-                        state.fail(&a, Some(item), &e.to_string(), e.is_permanent());
-                    }
-                    report.skipped.push((a, e.to_string()));
-                }
-            }
-        }
-        // Twins: the same release as HWP, HWPX and PDF is one document. The
-        // best of each group that extracts is kept; the others are known as
-        // its twins only once it is stored.
-        let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-        for (i, (u, af)) in fetched_files.iter().enumerate() {
-            let key = twin_key(u, af);
-            match groups.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, members)) => members.push(i),
-                None => groups.push((key, vec![i])),
-            }
-        }
-        for (_, mut members) in groups {
-            members.sort_by_key(|&i| {
-                let (u, af) = &fetched_files[i];
-                let name = af.filename.as_deref().unwrap_or(u);
-                twin_rank(extract::detect(&af.body, name))
-            });
-            let mut kept: Option<&str> = None;
-            for i in members {
-                let (u, af) = &fetched_files[i];
-                if let Some(k) = kept {
-                    report.skipped.push((u.clone(), format!("a twin of {k}")));
-                    // Known from now on: a later crawl does not fetch it again.
-                    let kept_id = Document::id_for(k);
-                    let _ = state.record(Seen::of(u, &kept_id, "twin", Some(&doc.id), af, None));
-                    continue;
-                }
-                let raw = state.keep_raw(u, &af.body).ok();
-                match attachment_document(p, u, af, &doc, enricher) {
-                    Ok(ad) => {
-                        if report.store(store, &ad) {
-                            let seen = Seen::of(u, &ad.id, "attachment", Some(&doc.id), af, raw);
-                            let _ = state.record(seen);
-                            kept = Some(u);
-                        }
-                    }
-                    Err(reason) => {
-                        state.fail(u, Some(item), &reason, true);
-                        report.skipped.push((u.clone(), reason));
-                    }
-                }
-            }
-        }
-    }
-    if report.store(store, &doc) {
-        let _ = state.record(Seen::of(item, &doc.id, "item", None, &f, raw));
-    }
-}
-
 /// Extract again, offline, from the kept raw responses (after a fix to
 /// extraction or to a profile's selectors). Of `opts`, only the enricher
 /// counts.
@@ -932,9 +965,9 @@ pub fn reextract(
     store: &Store,
     corpus: &Path,
     opts: &CrawlOptions,
-) -> Result<CrawlReport, String> {
+) -> Result<CrawlReport, CrawlError> {
     let dir = state_dir(corpus, &p.name);
-    let state = State::open(&dir).map_err(|e| format!("crawl state in {}: {e}", dir.display()))?;
+    let state = open_state(corpus, &p.name)?;
     let mut report = CrawlReport::default();
     let mut items: Vec<&Seen> = state.seen.values().filter(|s| s.kind == "item").collect();
     items.sort_by(|a, b| a.url.cmp(&b.url));
