@@ -45,6 +45,79 @@ struct Cli {
     command: Command,
 }
 
+/// `egovkb search`: the query and its filters.
+#[derive(clap::Args)]
+struct SearchArgs {
+    /// The query: words, "quoted phrases", -exclusions. Empty: browse.
+    #[arg(default_value = "")]
+    query: String,
+    /// Only documents about this country (ISO code); repeat for several.
+    #[arg(long = "country")]
+    countries: Vec<String>,
+    /// Only documents on this topic (slug); repeat for several.
+    #[arg(long = "topic")]
+    topics: Vec<String>,
+    /// A year (2018) or a range (2015..2019).
+    #[arg(long)]
+    year: Option<String>,
+    /// Document type (notice, press_release, presentation, report, course_material, other).
+    #[arg(long = "type")]
+    types: Vec<String>,
+    /// Document language (ko, es, en, ...).
+    #[arg(long = "lang")]
+    langs: Vec<String>,
+    /// The course or meeting documents belong to.
+    #[arg(long = "event")]
+    events: Vec<String>,
+    #[arg(long)]
+    sort: Option<SortArg>,
+    /// hybrid (words and meaning; the default with a model), lexical or semantic.
+    #[arg(long)]
+    mode: Option<String>,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Language of facet labels.
+    #[arg(long, default_value = "en")]
+    ui_lang: String,
+    /// Print the JSON search response.
+    #[arg(long)]
+    json: bool,
+}
+
+impl SearchArgs {
+    /// The request, with the same checks and normal forms as the HTTP
+    /// API's.
+    fn request(self) -> Result<SearchRequest> {
+        let mut params = vec![("q".to_string(), self.query)];
+        let named = |name: &str, values: Vec<String>| {
+            values
+                .into_iter()
+                .map(|v| (name.to_string(), v))
+                .collect::<Vec<_>>()
+        };
+        params.extend(named("country", self.countries));
+        params.extend(named("topic", self.topics));
+        params.extend(named("year", self.year.into_iter().collect()));
+        params.extend(named("type", self.types));
+        params.extend(named("lang", self.langs));
+        params.extend(named("event", self.events));
+        if let Some(s) = self.sort {
+            let s = match s {
+                SortArg::Relevance => "relevance",
+                SortArg::Date => "date",
+            };
+            params.push(("sort".into(), s.into()));
+        }
+        params.extend(named("mode", self.mode.into_iter().collect()));
+        params.push(("limit".into(), self.limit.to_string()));
+        params.push(("offset".into(), self.offset.to_string()));
+        params.push(("ui_lang".into(), self.ui_lang));
+        SearchRequest::from_params(&params).map_err(anyhow::Error::msg)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// The Korean dictionary (mecab-ko-dic) for lindera.
@@ -99,44 +172,7 @@ enum Command {
     /// Rebuild the index from scratch into a new generation, then switch to it.
     Reindex,
     /// Search the index.
-    Search {
-        /// The query: words, "quoted phrases", -exclusions. Empty: browse.
-        #[arg(default_value = "")]
-        query: String,
-        /// Only documents about this country (ISO code); repeat for several.
-        #[arg(long = "country")]
-        countries: Vec<String>,
-        /// Only documents on this topic (slug); repeat for several.
-        #[arg(long = "topic")]
-        topics: Vec<String>,
-        /// A year (2018) or a range (2015..2019).
-        #[arg(long)]
-        year: Option<String>,
-        /// Document type (notice, press_release, presentation, report, course_material, other).
-        #[arg(long = "type")]
-        types: Vec<String>,
-        /// Document language (ko, es, en, ...).
-        #[arg(long = "lang")]
-        langs: Vec<String>,
-        /// The course or meeting documents belong to.
-        #[arg(long = "event")]
-        events: Vec<String>,
-        #[arg(long)]
-        sort: Option<SortArg>,
-        /// hybrid (words and meaning; the default with a model), lexical or semantic.
-        #[arg(long)]
-        mode: Option<String>,
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
-        #[arg(long, default_value_t = 0)]
-        offset: usize,
-        /// Language of facet labels.
-        #[arg(long, default_value = "en")]
-        ui_lang: String,
-        /// Print the JSON search response.
-        #[arg(long)]
-        json: bool,
-    },
+    Search(SearchArgs),
     /// Counts per facet, the index generation and the corpus size.
     Stats {
         #[arg(long)]
@@ -364,48 +400,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Export { format: _ } => export(&config),
         Command::Index => index(&config, false),
         Command::Reindex => index(&config, true),
-        Command::Search {
-            query,
-            countries,
-            topics,
-            year,
-            types,
-            langs,
-            events,
-            sort,
-            mode,
-            limit,
-            offset,
-            ui_lang,
-            json,
-        } => {
-            // The same checks and normal forms as the HTTP API's.
-            let mut params = vec![("q".to_string(), query)];
-            let named = |name: &str, values: Vec<String>| {
-                values
-                    .into_iter()
-                    .map(|v| (name.to_string(), v))
-                    .collect::<Vec<_>>()
-            };
-            params.extend(named("country", countries));
-            params.extend(named("topic", topics));
-            params.extend(named("year", year.into_iter().collect()));
-            params.extend(named("type", types));
-            params.extend(named("lang", langs));
-            params.extend(named("event", events));
-            if let Some(s) = sort {
-                let s = match s {
-                    SortArg::Relevance => "relevance",
-                    SortArg::Date => "date",
-                };
-                params.push(("sort".into(), s.into()));
-            }
-            params.extend(named("mode", mode.into_iter().collect()));
-            params.push(("limit".into(), limit.to_string()));
-            params.push(("offset".into(), offset.to_string()));
-            params.push(("ui_lang".into(), ui_lang));
-            let req = SearchRequest::from_params(&params).map_err(anyhow::Error::msg)?;
-            search(&config, &req, json)
+        Command::Search(args) => {
+            let json = args.json;
+            search(&config, &args.request()?, json)
         }
         Command::Stats { json } => stats(&config, json),
         Command::Serve { .. } => match config.serve.solr.clone() {
