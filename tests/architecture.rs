@@ -2,6 +2,7 @@
 //! `src/` (ARCHITECTURE.md), neither between files nor between the
 //! crate's top-level modules. A module may use its ancestors' and
 //! descendants' items; every other `crate::` or `super::` path is an edge.
+//! And no function of `src/` (tests included) of 80 lines or more.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -165,4 +166,70 @@ fn a_circle_is_found() {
     assert_eq!(circle(&g).unwrap(), ["a", "b", "c", "a"]);
     g.get_mut("c").unwrap().remove("a");
     assert_eq!(circle(&g), None);
+}
+
+/// Every function of `source` as (name, first line, lines): from its `fn`
+/// line to the `}` that closes it at the same indentation (rustfmt's
+/// layout).
+fn functions(source: &str) -> Vec<(String, usize, usize)> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let code = line.trim_start();
+        let indent = line.len() - code.len();
+        let rest = [
+            "pub(crate) ",
+            "pub(super) ",
+            "pub ",
+            "const ",
+            "async ",
+            "unsafe ",
+        ]
+        .iter()
+        .fold(code, |c, p| c.strip_prefix(p).unwrap_or(c));
+        let Some(signature) = rest.strip_prefix("fn ") else {
+            continue;
+        };
+        if code.ends_with(';') {
+            continue;
+        }
+        let name: String = signature
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let end = lines[i + 1..].iter().position(|l| {
+            l.len() > indent && l[..indent].trim().is_empty() && l[indent..].starts_with('}')
+        });
+        if let Some(end) = end {
+            out.push((name, i + 1, end + 2));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_function_is_80_lines_or_more() {
+    let mut sources = BTreeMap::new();
+    modules(Path::new("src"), &[], &mut sources);
+    let mut long = Vec::new();
+    let mut seen = 0;
+    for (module, source) in &sources {
+        for (name, line, lines) in functions(source) {
+            seen += 1;
+            if lines >= 80 {
+                long.push(format!("{module}::{name} (line {line}): {lines} lines"));
+            }
+        }
+    }
+    assert!(seen > 500, "functions found: {seen}");
+    assert!(long.is_empty(), "{}", long.join("\n"));
+}
+
+#[test]
+fn a_long_function_is_measured() {
+    let body = "    let x = 1;\n".repeat(90);
+    let source = format!("pub fn short() -> u8 {{\n    1\n}}\n\nfn long() {{\n{body}}}\n");
+    let found = functions(&source);
+    assert_eq!(found[0], ("short".to_string(), 1, 3));
+    assert_eq!(found[1], ("long".to_string(), 5, 92));
 }

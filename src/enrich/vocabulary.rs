@@ -233,36 +233,49 @@ impl Vocabulary {
                         .collect()
                 })
                 .unwrap_or_default();
-            match self.by_key.get(&key) {
-                Some(&i) => {
-                    let e = &mut self.entries[i];
-                    for (slot, l) in e.labels.iter_mut().zip(labels) {
-                        if let Some(l) = l {
-                            *slot = l;
-                        }
-                    }
-                    e.names.extend(names);
-                    e.ambiguous.extend(ambiguous);
-                }
-                None => {
-                    let fallback = labels
-                        .iter()
-                        .flatten()
-                        .next()
-                        .cloned()
-                        .unwrap_or_else(|| key.clone());
-                    let labels = labels.map(|l| l.unwrap_or_else(|| fallback.clone()));
-                    self.by_key.insert(key.clone(), self.entries.len());
-                    self.entries.push(Entry {
-                        key,
-                        labels,
-                        names,
-                        ambiguous,
-                    });
-                }
-            }
+            self.add(key, labels, names, ambiguous);
         }
         Ok(())
+    }
+
+    /// An entry's labels, names and ambiguous names: a new entry (a
+    /// label missing in a language falls back to another's, else the
+    /// key), or added to the one of that key (labels given replace).
+    fn add(
+        &mut self,
+        key: String,
+        labels: [Option<String>; 3],
+        names: Vec<(AnalyzerName, String)>,
+        ambiguous: Vec<String>,
+    ) {
+        match self.by_key.get(&key) {
+            Some(&i) => {
+                let e = &mut self.entries[i];
+                for (slot, l) in e.labels.iter_mut().zip(labels) {
+                    if let Some(l) = l {
+                        *slot = l;
+                    }
+                }
+                e.names.extend(names);
+                e.ambiguous.extend(ambiguous);
+            }
+            None => {
+                let fallback = labels
+                    .iter()
+                    .flatten()
+                    .next()
+                    .cloned()
+                    .unwrap_or_else(|| key.clone());
+                let labels = labels.map(|l| l.unwrap_or_else(|| fallback.clone()));
+                self.by_key.insert(key.clone(), self.entries.len());
+                self.entries.push(Entry {
+                    key,
+                    labels,
+                    names,
+                    ambiguous,
+                });
+            }
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&Entry> {

@@ -74,7 +74,10 @@ pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
     }
 }
 
-fn in_worker(exe: &std::path::Path, pdf: &[u8]) -> Result<Extracted, ExtractError> {
+/// The worker's command: this binary in its worker role, its address space
+/// limited (`EGOVKB_PDF_MEMORY_MB`) from its first instruction, so that no
+/// allocator reserves memory past it before it is set.
+fn worker_command(exe: &std::path::Path) -> std::process::Command {
     use std::os::unix::process::CommandExt;
     let mb = std::env::var("EGOVKB_PDF_MEMORY_MB")
         .ok()
@@ -91,8 +94,6 @@ fn in_worker(exe: &std::path::Path, pdf: &[u8]) -> Result<Extracted, ExtractErro
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null());
-    // The limit is the worker's from its first instruction, so that no
-    // allocator reserves memory past it before it is set.
     // SAFETY: between fork and exec the closure only calls setrlimit,
     // which is async-signal-safe, on a struct it was given.
     unsafe {
@@ -104,7 +105,11 @@ fn in_worker(exe: &std::path::Path, pdf: &[u8]) -> Result<Extracted, ExtractErro
             }
         });
     }
-    let spawned = command.spawn();
+    command
+}
+
+fn in_worker(exe: &std::path::Path, pdf: &[u8]) -> Result<Extracted, ExtractError> {
+    let spawned = worker_command(exe).spawn();
     // No worker to be had (the binary replaced, say): read it here.
     let Ok(mut child) = spawned else {
         return extract_here(pdf);

@@ -341,37 +341,24 @@ fn count(index: &Index, path: &std::path::Path) -> Result<u64, IndexError> {
     Ok(reader.searcher().num_docs())
 }
 
-/// Bring the index up to date with the corpus: add new documents, replace
-/// changed ones (by content hash), delete those that left the corpus. With
-/// no index yet, this builds the first generation.
-pub fn update(
-    dir: &IndexDir,
+/// The records of the corpus that are new or changed since the index
+/// `existing` (id → content hash) was built (their paths, and which are
+/// new), counted in `report`; the changed and deleted documents' old
+/// versions deleted through `writer`.
+fn changes(
     store: &Store,
-    engine: &Engine,
+    existing: &std::collections::HashMap<String, String>,
+    (writer, fields): (&tantivy::IndexWriter, &Fields),
+    report: &mut Report,
     progress: &dyn Progress,
-) -> Result<Report, IndexError> {
-    let _lock = dir.lock()?;
-    let analysis = super::fingerprint(engine);
-    if dir.current().is_none() {
-        drop(_lock);
-        return rebuild(dir, store, engine, progress);
-    }
-    let (generation, _) = dir.in_service(&analysis)?;
-    let path = dir.path_of(&generation);
-    let (index, fields) = open_generation(&path)?;
-    let existing = indexed_hashes(&index).map_err(tv(&path))?;
+) -> (Vec<PathBuf>, std::collections::HashSet<PathBuf>) {
     // The corpus is read one record at a time: only what changed is kept
     // (as the path of its record, read again to index it).
     let paths = store.record_paths();
     progress.begin("reading the corpus", Some(paths.len() as u64));
-    let mut report = Report {
-        generation: generation.clone(),
-        ..Report::default()
-    };
     let mut changed = Vec::new();
     let mut new = std::collections::HashSet::new();
     let mut in_corpus = std::collections::HashSet::new();
-    let writer = writer(&index, &path)?;
     for record in paths {
         progress.advance(1);
         let doc = match store.read(&record) {
@@ -402,6 +389,36 @@ pub fn update(
             report.deleted += 1;
         }
     }
+    (changed, new)
+}
+
+/// Bring the index up to date with the corpus: add new documents, replace
+/// changed ones (by content hash), delete those that left the corpus. With
+/// no index yet, this builds the first generation.
+pub fn update(
+    dir: &IndexDir,
+    store: &Store,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> Result<Report, IndexError> {
+    let _lock = dir.lock()?;
+    let analysis = super::fingerprint(engine);
+    if dir.current().is_none() {
+        drop(_lock);
+        return rebuild(dir, store, engine, progress);
+    }
+    let (generation, _) = dir.in_service(&analysis)?;
+    let path = dir.path_of(&generation);
+    let (index, fields) = open_generation(&path)?;
+    let existing = indexed_hashes(&index).map_err(tv(&path))?;
+    // The corpus is read one record at a time: only what changed is kept
+    // (as the path of its record, read again to index it).
+    let mut report = Report {
+        generation: generation.clone(),
+        ..Report::default()
+    };
+    let writer = writer(&index, &path)?;
+    let (changed, new) = changes(store, &existing, (&writer, &fields), &mut report, progress);
     progress.begin("indexing", Some(changed.len() as u64));
     let unread = add_all(engine, store, &writer, &fields, &changed, progress).map_err(tv(&path))?;
     // A record that became unreadable since it was compared is skipped.

@@ -359,6 +359,20 @@ mod tests {
         let (index, title, body) = index(dir.path());
         let searcher = index.reader().unwrap().searcher();
         assert!(searcher.segment_readers().len() > 1);
+        let (plan, union) = weighted(&searcher, title, body);
+        assert_same(
+            all_matches(&plan, &searcher).unwrap(),
+            tantivy_scores(&searcher, &union),
+        );
+    }
+
+    /// Four weighted terms (one in no document): our plan and tantivy's
+    /// union of boosted term queries.
+    fn weighted(
+        searcher: &tantivy::Searcher,
+        title: tantivy::schema::Field,
+        body: tantivy::schema::Field,
+    ) -> (Plan, BooleanQuery) {
         let weighted = [
             (Term::from_field_text(body, "alpha"), 1.0f32),
             (Term::from_field_text(body, "omega"), 0.3),
@@ -369,7 +383,7 @@ mod tests {
             terms: weighted
                 .iter()
                 .map(|(t, w)| {
-                    let bm25 = Bm25::for_term(&searcher, t, Bm25Params::default(), *w).unwrap();
+                    let bm25 = Bm25::for_term(searcher, t, Bm25Params::default(), *w).unwrap();
                     (t.clone(), bm25)
                 })
                 .collect(),
@@ -387,47 +401,57 @@ mod tests {
                 })
                 .collect(),
         );
-        assert_same(
-            all_matches(&plan, &searcher).unwrap(),
-            tantivy_scores(&searcher, &union),
-        );
+        (plan, union)
+    }
 
-        // A required phrase and an exclusion, as the query parser makes them.
+    fn excluded(body: tantivy::schema::Field) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(body, "sigma"),
+            IndexRecordOption::Basic,
+        ))
+    }
+
+    #[test]
+    fn a_required_phrase_and_an_exclusion_score_as_tantivys() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, title, body) = index(dir.path());
+        let searcher = index.reader().unwrap().searcher();
+        let (plan, union) = weighted(&searcher, title, body);
+        // As the query parser makes them.
         let phrase = || -> Box<dyn Query> {
             Box::new(PhraseQuery::new(vec![
                 Term::from_field_text(body, "beta"),
                 Term::from_field_text(body, "gamma"),
             ]))
         };
-        let excluded = || -> Box<dyn Query> {
-            Box::new(TermQuery::new(
-                Term::from_field_text(body, "sigma"),
-                IndexRecordOption::Basic,
-            ))
-        };
         let plan = Plan {
             must: vec![phrase()],
-            must_not: vec![excluded()],
+            must_not: vec![excluded(body)],
             ..plan
         };
         let full = BooleanQuery::new(vec![
             (Occur::Must, phrase()),
-            (Occur::MustNot, excluded()),
-            (Occur::Should, Box::new(union.clone())),
+            (Occur::MustNot, excluded(body)),
+            (Occur::Should, Box::new(union)),
         ]);
         assert_same(
             all_matches(&plan, &searcher).unwrap(),
             tantivy_scores(&searcher, &full),
         );
+    }
 
-        // Only an exclusion: everything else.
+    #[test]
+    fn only_an_exclusion_matches_everything_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _, body) = index(dir.path());
+        let searcher = index.reader().unwrap().searcher();
         let plan = Plan {
-            must_not: vec![excluded()],
+            must_not: vec![excluded(body)],
             ..Plan::default()
         };
         let everything_but = BooleanQuery::new(vec![
             (Occur::Must, Box::new(tantivy::query::AllQuery)),
-            (Occur::MustNot, excluded()),
+            (Occur::MustNot, excluded(body)),
         ]);
         let ours: Vec<DocAddress> = all_matches(&plan, &searcher)
             .unwrap()

@@ -222,11 +222,26 @@ impl<'a> Literal<'a> {
 
 /// Build the best snippet of `text` around `hits` (sorted by offset).
 pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
-    // The window (in bytes, about SNIPPET_CHARS * 3 for Hangul) that holds
-    // the most distinct terms, then the most occurrences.
-    // In bytes: characters times the text's average bytes per character.
+    // In bytes: characters times the text's average bytes per character
+    // (about SNIPPET_CHARS * 3 for Hangul).
     let width = SNIPPET_CHARS * text.len().div_ceil(text.chars().count().max(1));
-    let mut best_window = (0usize, 0usize, 0usize); // (start index into hits, distinct, count)
+    let (first, distinct, matches) = best_window(hits, width);
+    let (start, end) = match hits.get(first) {
+        Some(hit) => bounds(text, hit.0, width),
+        None => (0, floor_boundary(text, width)),
+    };
+    Snippet {
+        html: marked(text, hits, (start, end)),
+        distinct,
+        matches,
+    }
+}
+
+/// The window of `width` bytes that holds the most distinct terms, then
+/// the most occurrences: the index of its first hit, its distinct terms
+/// and its hits.
+fn best_window(hits: &[Found<'_>], width: usize) -> (usize, usize, usize) {
+    let mut best = (0usize, 0usize, 0usize);
     // A sliding window over the hits, with each term's count in it (a
     // query has few terms: a list beats a map).
     let mut in_window: Vec<(&str, usize)> = Vec::new();
@@ -247,8 +262,8 @@ pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
             }
             j += 1;
         }
-        if (distinct, j - i) > (best_window.1, best_window.2) {
-            best_window = (i, distinct, j - i);
+        if (distinct, j - i) > (best.1, best.2) {
+            best = (i, distinct, j - i);
         }
         // hits[i] leaves the window (it was in it unless the window is empty).
         if j > i
@@ -258,30 +273,36 @@ pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
             distinct -= usize::from(*n == 0);
         }
     }
-    let (start, end) = if hits.is_empty() {
-        (0, floor_boundary(text, width))
-    } else {
-        let first = hits[best_window.0].0;
-        // Start a little before the first match, at a word boundary.
-        let mut s = floor_boundary(text, first.saturating_sub(width / 5));
-        // Just after the first whitespace (which may be wider than a
-        // byte: a no-break space is two).
-        if s > 0
-            && let Some((ws, c)) = text[s..first]
-                .char_indices()
-                .find(|(_, c)| c.is_whitespace())
-        {
-            s += ws + c.len_utf8();
-        }
-        let mut e = floor_boundary(text, s + width);
-        if e < text.len()
-            && let Some(ws) = text[..e].rfind(char::is_whitespace)
-            && ws > first
-        {
-            e = ws;
-        }
-        (s, e)
-    };
+    best
+}
+
+/// The snippet's byte range: from a little before the first match, at a
+/// word boundary, `width` bytes, cut at the last whitespace.
+fn bounds(text: &str, first: usize, width: usize) -> (usize, usize) {
+    let mut s = floor_boundary(text, first.saturating_sub(width / 5));
+    // Just after the first whitespace (which may be wider than a byte: a
+    // no-break space is two).
+    if s > 0
+        && let Some((ws, c)) = text[s..first]
+            .char_indices()
+            .find(|(_, c)| c.is_whitespace())
+    {
+        s += ws + c.len_utf8();
+    }
+    let mut e = floor_boundary(text, s + width);
+    if e < text.len()
+        && let Some(ws) = text[..e].rfind(char::is_whitespace)
+        && ws > first
+    {
+        e = ws;
+    }
+    (s, e)
+}
+
+/// `text[start..end]` escaped, with `<mark>` around the hits in it (one
+/// around hits separated only by spaces: a phrase), an ellipsis where it
+/// is cut, and its whitespace collapsed.
+fn marked(text: &str, hits: &[Found<'_>], (start, end): (usize, usize)) -> String {
     let mut html = String::new();
     if start > 0 {
         html.push('…');
@@ -296,7 +317,6 @@ pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
         if s > at {
             html.push_str(&escape_html(&text[at..s]));
         }
-        // Join marks separated only by spaces: one <mark> per phrase.
         let mut e = e;
         while let Some(&&(ns, ne, _)) = marks.peek() {
             if ns >= e && text[e..ns].chars().all(|c| c == ' ') {
@@ -320,11 +340,7 @@ pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
     if end < text.len() {
         html.push('…');
     }
-    Snippet {
-        html: html.split_whitespace().collect::<Vec<_>>().join(" "),
-        distinct: best_window.1,
-        matches: best_window.2,
-    }
+    html.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -51,37 +51,12 @@ pub fn embed_corpus(
             docs.push((doc.id.clone(), passages::cut(&doc, model.tokenizer())));
         }
     }
-    let mut missing: Vec<([u8; 16], &str)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (_, ps) in &docs {
-        for p in ps {
-            let k = vectors::key(&semantic.name, &p.text);
-            if cache.get(&k).is_none() && seen.insert(k) {
-                missing.push((k, &p.text));
-            }
-        }
-    }
     let mut report = EmbedReport {
         documents: docs.len(),
         passages: docs.iter().map(|(_, p)| p.len()).sum(),
-        embedded: missing.len(),
         ..EmbedReport::default()
     };
-    if !missing.is_empty() {
-        progress.begin("embedding passages", Some(missing.len() as u64));
-        for batch in missing.chunks(BATCH) {
-            let texts: Vec<&str> = batch.iter().map(|(_, t)| *t).collect();
-            report.tokens += texts
-                .iter()
-                .map(|t| model.token_count(t, Kind::Passage))
-                .sum::<usize>();
-            for ((k, _), v) in batch.iter().zip(model.embed_batch(&texts, Kind::Passage)) {
-                cache.insert(*k, Quantised::new(&v));
-            }
-            cache.save()?;
-            progress.advance(batch.len() as u64);
-        }
-    }
+    (report.embedded, report.tokens) = embed_missing(semantic, &mut cache, &docs, progress)?;
     let out: Vec<DocVectors> = docs
         .into_iter()
         .map(|(id, ps)| DocVectors {
@@ -95,24 +70,74 @@ pub fn embed_corpus(
                 .collect(),
         })
         .collect();
+    write_generation(semantic, generation, &out, progress)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Embed the passages the cache does not have (each text once), in
+/// batches, saving the cache after each: how many, and their tokens.
+fn embed_missing(
+    semantic: &Semantic,
+    cache: &mut Cache,
+    docs: &[(String, Vec<Passage>)],
+    progress: &dyn Progress,
+) -> Result<(usize, usize), VectorError> {
+    let model = &semantic.model;
+    let mut missing: Vec<([u8; 16], &str)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (_, ps) in docs {
+        for p in ps {
+            let k = vectors::key(&semantic.name, &p.text);
+            if cache.get(&k).is_none() && seen.insert(k) {
+                missing.push((k, &p.text));
+            }
+        }
+    }
+    let mut tokens = 0;
+    if !missing.is_empty() {
+        progress.begin("embedding passages", Some(missing.len() as u64));
+        for batch in missing.chunks(BATCH) {
+            let texts: Vec<&str> = batch.iter().map(|(_, t)| *t).collect();
+            tokens += texts
+                .iter()
+                .map(|t| model.token_count(t, Kind::Passage))
+                .sum::<usize>();
+            for ((k, _), v) in batch.iter().zip(model.embed_batch(&texts, Kind::Passage)) {
+                cache.insert(*k, Quantised::new(&v));
+            }
+            cache.save()?;
+            progress.advance(batch.len() as u64);
+        }
+    }
+    Ok((missing.len(), tokens))
+}
+
+/// The generation's vector file, and its graph when the passages are
+/// many (else no graph).
+fn write_generation(
+    semantic: &Semantic,
+    generation: &Path,
+    docs: &[DocVectors],
+    progress: &dyn Progress,
+) -> Result<(), VectorError> {
+    let dim = semantic.model.dim();
     vectors::write(
         &generation.join(vectors::FILE_NAME),
         &Header {
             model: semantic.name.clone(),
-            dim: model.dim(),
+            dim,
         },
-        &out,
+        docs,
     )?;
-    let rows: Vec<&[i8]> = out
+    let rows: Vec<&[i8]> = docs
         .iter()
         .flat_map(|d| d.passages.iter().map(|(_, v)| v.values.as_slice()))
         .collect();
     let graph = generation.join(graph::FILE_NAME);
     if rows.len() >= graph::graph_from() {
-        graph::build(&graph, model.dim(), &rows, progress)?;
+        graph::build(&graph, dim, &rows, progress)
     } else {
-        graph::remove(&graph)?;
+        graph::remove(&graph)
     }
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
 }

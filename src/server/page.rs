@@ -666,72 +666,87 @@ pub struct Around<'a> {
     pub parent: Option<(String, String)>,
 }
 
-pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Markup {
-    let engine = site.engine;
+/// The document's facts: source, date, type, countries, topics, event,
+/// the page it was attached to, its file name, its original.
+fn facts(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Markup {
     let t = text(ui);
+    let engine = site.engine;
     let en = &engine.enricher;
-    let event = d.event.as_deref();
+    html! {
+        dl.facts {
+            dt { (t.source) } dd { (d.source) }
+            dt { (t.published) }
+            dd { @match d.published { Some(p) => time datetime=(p) { (p) }, None => (t.undated) } }
+            dt { (t.doc_type) }
+            dd { (badges(ui, engine, d.lang.as_ref().map(|l| l.as_str()), d.doc_type.as_str(), &[])) }
+            @if !d.countries.is_empty() {
+                dt { (t.countries) }
+                dd { @for c in &d.countries {
+                    a.chip href={ "/?country=" (c) "&ui=" (ui.as_str()) } {
+                        span aria-hidden="true" { (flag(c)) " " } (en.countries.label(c, ui))
+                    } " "
+                } }
+            }
+            @if !d.topics.is_empty() {
+                dt { (t.topics) }
+                dd { @for s in &d.topics {
+                    a.chip href={ "/?topic=" (urlencode_path(s)) "&ui=" (ui.as_str()) } { (en.topics.label(s, ui)) } " "
+                } }
+            }
+            @if let Some(e) = d.event.as_deref() {
+                dt { (t.event) }
+                dd { a.chip href={ "/?event=" (urlencode_path(e)) "&ui=" (ui.as_str()) } {
+                    (around.event_label.as_deref().unwrap_or(e))
+                } }
+            }
+            @if let Some((id, title)) = &around.parent {
+                dt { (t.attached_to) }
+                dd { a href={ "/doc/" (urlencode_path(id)) "?ui=" (ui.as_str()) } { (title) } }
+            }
+            @if let Some(name) = &d.file_name {
+                dt { (t.file_name) }
+                dd { (name) }
+            }
+            dt { (t.original) }
+            dd.url { @match (web_url(&d.url), original_href(&d.id, &d.url, site.originals)) {
+                (Some(u), _) => a href=(u) rel="noopener noreferrer" { (u) },
+                (None, Some(href)) => a href=(href) { (file_name(&d.url)) },
+                // A file outside the corpus: its name, not the
+                // server's path.
+                (None, None) => code { (file_name(&d.url)) },
+            } }
+        }
+    }
+}
+
+/// The document's text, page by page (or slide by slide) when it has pages.
+fn body_text(t: &Text, d: &Document) -> Markup {
+    html! {
+        section.text aria-label=(t.text) lang=[d.lang.as_ref().map(|l| l.as_str())] {
+            @if d.pages.is_empty() {
+                @for para in d.body.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
+            } @else {
+                @for (i, page) in d.pages.iter().enumerate() {
+                    section.page id={ "page-" (i + 1) } {
+                        h2 { (page_label(t, d.has_slides(), i + 1)) }
+                        @for para in page.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Markup {
+    let t = text(ui);
     let related = around.related;
     let main = html! {
         main #main.document {
             p.back { a href={ "/?ui=" (ui.as_str()) } { "‹ " (t.new_search) } }
             article aria-labelledby="doc-title" {
                 h1 #doc-title lang=[d.lang.as_ref().map(|l| l.as_str())] { (d.title) }
-                dl.facts {
-                    dt { (t.source) } dd { (d.source) }
-                    dt { (t.published) }
-                    dd { @match d.published { Some(p) => time datetime=(p) { (p) }, None => (t.undated) } }
-                    dt { (t.doc_type) }
-                    dd { (badges(ui, engine, d.lang.as_ref().map(|l| l.as_str()), d.doc_type.as_str(), &[])) }
-                    @if !d.countries.is_empty() {
-                        dt { (t.countries) }
-                        dd { @for c in &d.countries {
-                            a.chip href={ "/?country=" (c) "&ui=" (ui.as_str()) } {
-                                span aria-hidden="true" { (flag(c)) " " } (en.countries.label(c, ui))
-                            } " "
-                        } }
-                    }
-                    @if !d.topics.is_empty() {
-                        dt { (t.topics) }
-                        dd { @for s in &d.topics {
-                            a.chip href={ "/?topic=" (urlencode_path(s)) "&ui=" (ui.as_str()) } { (en.topics.label(s, ui)) } " "
-                        } }
-                    }
-                    @if let Some(e) = event {
-                        dt { (t.event) }
-                        dd { a.chip href={ "/?event=" (urlencode_path(e)) "&ui=" (ui.as_str()) } {
-                            (around.event_label.as_deref().unwrap_or(e))
-                        } }
-                    }
-                    @if let Some((id, title)) = &around.parent {
-                        dt { (t.attached_to) }
-                        dd { a href={ "/doc/" (urlencode_path(id)) "?ui=" (ui.as_str()) } { (title) } }
-                    }
-                    @if let Some(name) = &d.file_name {
-                        dt { (t.file_name) }
-                        dd { (name) }
-                    }
-                    dt { (t.original) }
-                    dd.url { @match (web_url(&d.url), original_href(&d.id, &d.url, site.originals)) {
-                        (Some(u), _) => a href=(u) rel="noopener noreferrer" { (u) },
-                        (None, Some(href)) => a href=(href) { (file_name(&d.url)) },
-                        // A file outside the corpus: its name, not the
-                        // server's path.
-                        (None, None) => code { (file_name(&d.url)) },
-                    } }
-                }
-                section.text aria-label=(t.text) lang=[d.lang.as_ref().map(|l| l.as_str())] {
-                    @if d.pages.is_empty() {
-                        @for para in d.body.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
-                    } @else {
-                        @for (i, page) in d.pages.iter().enumerate() {
-                            section.page id={ "page-" (i + 1) } {
-                                h2 { (page_label(t, d.has_slides(), i + 1)) }
-                                @for para in page.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
-                            }
-                        }
-                    }
-                }
+                (facts(ui, d, around, site))
+                (body_text(t, d))
             }
             @if !related.is_empty() {
                 aside.related aria-labelledby="related-heading" {

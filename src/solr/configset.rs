@@ -171,88 +171,13 @@ fn schema(vector_dim: Option<usize>, ranking: &crate::ranking::Ranking) -> Strin
         ),
         None => String::new(),
     };
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<!-- Written by `egovkb solr configset` ({SCHEMA_VERSION}): edit egovkb, not this file. -->
-<schema name="egovkb" version="1.6">
-  <uniqueKey>id</uniqueKey>
-  <similarity class="solr.SchemaSimilarityFactory"/>
-
-  <fieldType name="string" class="solr.StrField" sortMissingLast="true" docValues="true"/>
-  <fieldType name="pint" class="solr.IntPointField" docValues="true"/>
-  <fieldType name="plong" class="solr.LongPointField" docValues="true"/>
-  <fieldType name="pdate" class="solr.DatePointField" docValues="true"/>
-  <fieldType name="stored_text" class="solr.StrField" indexed="false" docValues="false"/>
-
-  <!-- Korean: nori, compounds kept whole and split (as lindera indexes
-       them), particles and endings dropped, egovkb's terms as its user
-       dictionary. Needs Solr's analysis-extras module. -->
-  <fieldType name="text_ko" class="solr.TextField" positionIncrementGap="100">
-    <analyzer>
-      <tokenizer name="korean" decompoundMode="mixed" outputUnknownUnigrams="false" userDictionary="lang/userdict_ko.txt"/>
-      <filter name="koreanPartOfSpeechStop"/>
-      <filter name="koreanReadingForm"/>
-      <filter name="lowercase"/>
-    </analyzer>
-    {korean}
-  </fieldType>
-  <!-- Spanish: accents folded but ñ kept, stop words, Snowball stemming
-       (as the embedded engine; better than light stemming on the
-       development set). -->
-  <fieldType name="text_es" class="solr.TextField" positionIncrementGap="100">
-    <analyzer>
-      <charFilter name="mapping" mapping="lang/fold_es.txt"/>
-      <tokenizer name="standard"/>
-      <filter name="lowercase"/>
-      <filter name="stop" words="lang/stopwords_es.txt" ignoreCase="true"/>
-      <filter name="snowballPorter" language="Spanish"/>
-    </analyzer>
-    {latin}
-  </fieldType>
-  <!-- English: possessives, stop words, Snowball (Porter2) stemming. -->
-  <fieldType name="text_en" class="solr.TextField" positionIncrementGap="100">
-    <analyzer>
-      <tokenizer name="standard"/>
-      <filter name="englishPossessive"/>
-      <filter name="lowercase"/>
-      <filter name="stop" words="lang/stopwords_en.txt" ignoreCase="true"/>
-      <filter name="snowballPorter" language="English"/>
-    </analyzer>
-    {latin}
-  </fieldType>
-  <!-- Every language at once: words, accents folded (ñ kept), lower case. -->
-  <fieldType name="text_all" class="solr.TextField" positionIncrementGap="100">
-    <analyzer>
-      <charFilter name="mapping" mapping="lang/fold_es.txt"/>
-      <tokenizer name="standard"/>
-      <filter name="lowercase"/>
-    </analyzer>
-    {latin}
-  </fieldType>
-{vectors}
-  <field name="id" type="string" indexed="true" stored="true" required="true"/>
-  <field name="_version_" type="plong" indexed="false" stored="false"/>
-  <field name="kind" type="string" indexed="true" stored="true"/>
-  <field name="url" type="string" indexed="true" stored="true"/>
-  <field name="source" type="string" indexed="true" stored="true"/>
-  <field name="title" type="stored_text" stored="true"/>
-  <field name="doc_type" type="string" indexed="true" stored="true"/>
-  <field name="lang" type="string" indexed="true" stored="true"/>
-  <field name="published" type="pdate" indexed="true" stored="true"/>
-  <field name="year" type="pint" indexed="true" stored="true"/>
-  <field name="country" type="string" indexed="true" stored="true" multiValued="true"/>
-  <field name="topic" type="string" indexed="true" stored="true" multiValued="true"/>
-  <field name="event" type="string" indexed="true" stored="true"/>
-  <field name="parent" type="string" indexed="true" stored="true"/>
-  <field name="file_name" type="stored_text" stored="true"/>
-  <field name="pages" type="stored_text" stored="true" multiValued="true"/>
-  <field name="hash" type="string" indexed="true" stored="true"/>
-{fields}  <field name="text_all" type="text_all" indexed="true" stored="false" multiValued="true"/>
-  <copyField source="title_*" dest="text_all"/>
-  <copyField source="body_*" dest="text_all"/>
-</schema>
-"#
-    )
+    // The schema as XML beside this file; these are its blanks.
+    include_str!("schema.xml")
+        .replace("{schema_version}", SCHEMA_VERSION)
+        .replace("{korean}", &korean)
+        .replace("{latin}", &latin)
+        .replace("{vectors}", &vectors)
+        .replace("{fields}", &fields)
 }
 
 /// A stop word list of our analysis, folded as the Spanish field folds.

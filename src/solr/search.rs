@@ -302,21 +302,30 @@ fn hit(d: &Value, snippet: String) -> Hit {
     }
 }
 
+/// The hits of a select response, each with its highlighted snippet.
+fn hits_of(r: &Value) -> Vec<Hit> {
+    let highlights = &r["highlighting"];
+    r["response"]["docs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let id = d["id"].as_str().unwrap_or("");
+            let snippet = highlights[id]
+                .as_object()
+                .and_then(|fields| fields.values().find_map(|v| v[0].as_str()))
+                .unwrap_or("")
+                .to_string();
+            hit(d, snippet)
+        })
+        .collect()
+}
+
 impl Backend for SolrSearcher {
     fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
         let started = Instant::now();
         let text = req.q.trim();
-        let (countries, topics) = if text.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            self.engine.enricher.concepts_in_query(text)
-        };
-        let interpreted = Interpreted {
-            mode: SearchMode::Lexical,
-            countries,
-            topics,
-            ..Interpreted::default()
-        };
+        let interpreted = self.interpret(text);
         let lang = crate::enrich::lang::detect_query(text);
         let words = self.words_query(lang.as_ref());
         let safe = safe_query(text);
@@ -366,21 +375,7 @@ impl Backend for SolrSearcher {
             params.push(("timeAllowed", ms));
         }
         let r = self.select(&params)?;
-        let highlights = &r["highlighting"];
-        let hits = r["response"]["docs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|d| {
-                let id = d["id"].as_str().unwrap_or("");
-                let snippet = highlights[id]
-                    .as_object()
-                    .and_then(|fields| fields.values().find_map(|v| v[0].as_str()))
-                    .unwrap_or("")
-                    .to_string();
-                hit(d, snippet)
-            })
-            .collect();
+        let hits = hits_of(&r);
         let counts = Self::counts(&r["facets"]);
         Ok(SearchResponse {
             query: req.q.clone(),
@@ -504,6 +499,22 @@ impl Backend for SolrSearcher {
 }
 
 impl SolrSearcher {
+    /// What the query was understood as: the countries and topics it
+    /// names (searched by words only).
+    fn interpret(&self, text: &str) -> Interpreted {
+        let (countries, topics) = if text.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            self.engine.enricher.concepts_in_query(text)
+        };
+        Interpreted {
+            mode: SearchMode::Lexical,
+            countries,
+            topics,
+            ..Interpreted::default()
+        }
+    }
+
     fn generation(&self) -> String {
         format!("solr:{}", self.collection)
     }

@@ -83,6 +83,58 @@ pub struct CompiledDictionary {
     pub entries: Vec<Entry>,
 }
 
+/// Every token's surface: the keys of the double array, each over the
+/// token range it points to.
+fn surfaces(darts: &[u8], lexsize: usize) -> Result<Vec<Option<String>>, String> {
+    let mut slots: Vec<Option<String>> = vec![None; lexsize];
+    for (key, value) in enumerate_darts(darts)? {
+        let start = (value >> 8) as usize;
+        let count = (value & 0xFF) as usize;
+        let surface = String::from_utf8(key).map_err(|_| {
+            "a key is not valid UTF-8 (only UTF-8 dictionaries are supported)".to_string()
+        })?;
+        for slot in slots
+            .get_mut(start..start + count)
+            .ok_or("a key points past the token table")?
+        {
+            *slot = Some(surface.clone());
+        }
+    }
+    Ok(slots)
+}
+
+/// The entries: each token's surface, connection ids, cost and feature
+/// string.
+fn token_entries(
+    slots: Vec<Option<String>>,
+    tokens: &[u8],
+    features: &[u8],
+) -> Result<Vec<Entry>, String> {
+    let mut entries = Vec::with_capacity(slots.len());
+    for (i, surface) in slots.into_iter().enumerate() {
+        let surface = surface.ok_or_else(|| format!("token {i} has no key"))?;
+        let t = i * TOKEN_LEN;
+        let offset = u32_at(tokens, t + 8).unwrap_or(0) as usize;
+        let rest = features
+            .get(offset..)
+            .ok_or_else(|| format!("token {i} has a feature offset past the end"))?;
+        let end = rest
+            .iter()
+            .position(|&c| c == 0)
+            .ok_or("an unterminated feature string")?;
+        let feature = String::from_utf8(rest[..end].to_vec())
+            .map_err(|_| "a feature string is not valid UTF-8".to_string())?;
+        entries.push(Entry {
+            surface,
+            left_id: u16_at(tokens, t).unwrap_or(0),
+            right_id: u16_at(tokens, t + 2).unwrap_or(0),
+            cost: i16_at(tokens, t + 6).unwrap_or(0),
+            feature,
+        });
+    }
+    Ok(entries)
+}
+
 impl CompiledDictionary {
     /// Parse a compiled dictionary, checking the header against the file.
     pub fn parse(file: &Path, b: &[u8]) -> Result<Self, MecabError> {
@@ -136,46 +188,8 @@ impl CompiledDictionary {
         let tokens = &b[HEADER_LEN + dsize..HEADER_LEN + dsize + tsize];
         let features = &b[HEADER_LEN + dsize + tsize..];
 
-        // Every key of the double array, with the token range it points to.
-        let mut slots: Vec<Option<String>> = vec![None; lexsize];
-        for (key, value) in enumerate_darts(darts).map_err(|r| bad(&r))? {
-            let start = (value >> 8) as usize;
-            let count = (value & 0xFF) as usize;
-            let surface = String::from_utf8(key).map_err(|_| {
-                bad("a key is not valid UTF-8 (only UTF-8 dictionaries are supported)")
-            })?;
-            for slot in slots
-                .get_mut(start..start + count)
-                .ok_or_else(|| bad("a key points past the token table"))?
-            {
-                *slot = Some(surface.clone());
-            }
-        }
-        let mut entries = Vec::with_capacity(lexsize);
-        for (i, surface) in slots.into_iter().enumerate() {
-            let surface = surface.ok_or_else(|| bad(&format!("token {i} has no key")))?;
-            let t = i * TOKEN_LEN;
-            let left_id = u16_at(tokens, t).unwrap_or(0);
-            let right_id = u16_at(tokens, t + 2).unwrap_or(0);
-            let cost = i16_at(tokens, t + 6).unwrap_or(0);
-            let offset = u32_at(tokens, t + 8).unwrap_or(0) as usize;
-            let rest = features
-                .get(offset..)
-                .ok_or_else(|| bad(&format!("token {i} has a feature offset past the end")))?;
-            let end = rest
-                .iter()
-                .position(|&c| c == 0)
-                .ok_or_else(|| bad("an unterminated feature string"))?;
-            let feature = String::from_utf8(rest[..end].to_vec())
-                .map_err(|_| bad("a feature string is not valid UTF-8"))?;
-            entries.push(Entry {
-                surface,
-                left_id,
-                right_id,
-                cost,
-                feature,
-            });
-        }
+        let slots = surfaces(darts, lexsize).map_err(|r| bad(&r))?;
+        let entries = token_entries(slots, tokens, features).map_err(|r| bad(&r))?;
         Ok(Self {
             kind,
             lsize,

@@ -206,6 +206,33 @@ impl<F: FnMut(&str)> Progress for F {
 
 /// Install the dictionary unless it is there already. Safe to call from
 /// several processes at once: one builds, the others wait and find it built.
+/// The compiled ko-dic in `binaries` converted to MeCab's source form (in
+/// `work`) and built into a lindera dictionary at `built`.
+fn build(
+    binaries: &Path,
+    work: &Path,
+    built: &Path,
+    progress: &mut dyn Progress,
+) -> Result<mecab::ConversionStats, DictError> {
+    let src = work.join("source");
+    fs::create_dir_all(&src).map_err(io(&src))?;
+    let stats = mecab::convert(binaries, &src, &mut |m: &str| progress.step(m))?;
+    fs::write(src.join("metadata.json"), KO_DIC_METADATA).map_err(io(&src))?;
+    let freq = src.join("context_id_freq.txt");
+    fs::write(&freq, KO_DIC_CONTEXT_FREQ).map_err(io(&freq))?;
+    progress.step("building the lindera dictionary");
+    let metadata =
+        lindera_dictionary::dictionary::metadata::Metadata::load(KO_DIC_METADATA.as_bytes())
+            .map_err(|e| DictError::Build(e.to_string()))?;
+    lindera_dictionary::builder::DictionaryBuilder::new(metadata)
+        .with_context_id_freq(&freq)
+        .build_dictionary(&src, built)
+        .map_err(|e| DictError::Build(e.to_string()))?;
+    // The 144 MB matrix.def is no longer needed.
+    let _ = fs::remove_dir_all(&src);
+    Ok(stats)
+}
+
 pub fn install(opts: &InstallOptions, progress: &mut dyn Progress) -> Result<Outcome, DictError> {
     let root = &opts.root;
     fs::create_dir_all(root).map_err(io(root))?;
@@ -235,26 +262,9 @@ pub fn install(opts: &InstallOptions, progress: &mut dyn Progress) -> Result<Out
     // 1. Obtain and verify the compiled dictionary.
     let (binaries, source_label, source_sha) = obtain(opts, work.path(), progress)?;
 
-    // 2. Convert to MeCab source form.
-    let src = work.path().join("source");
-    fs::create_dir_all(&src).map_err(io(&src))?;
-    let stats = mecab::convert(&binaries, &src, &mut |m: &str| progress.step(m))?;
-    fs::write(src.join("metadata.json"), KO_DIC_METADATA).map_err(io(&src))?;
-    let freq = src.join("context_id_freq.txt");
-    fs::write(&freq, KO_DIC_CONTEXT_FREQ).map_err(io(&freq))?;
-
-    // 3. Build with lindera.
-    progress.step("building the lindera dictionary");
+    // 2-3. Convert to MeCab source form and build with lindera.
     let built = work.path().join(DICT_NAME);
-    let metadata =
-        lindera_dictionary::dictionary::metadata::Metadata::load(KO_DIC_METADATA.as_bytes())
-            .map_err(|e| DictError::Build(e.to_string()))?;
-    lindera_dictionary::builder::DictionaryBuilder::new(metadata)
-        .with_context_id_freq(&freq)
-        .build_dictionary(&src, &built)
-        .map_err(|e| DictError::Build(e.to_string()))?;
-    // The 144 MB matrix.def is no longer needed.
-    let _ = fs::remove_dir_all(&src);
+    let stats = build(&binaries, work.path(), &built, progress)?;
 
     // 4. Licence, credit and manifest, then verify that it loads.
     let licence = binaries.join("COPYING");
