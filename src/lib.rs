@@ -19,6 +19,7 @@ pub mod index;
 pub mod progress;
 pub mod ranking;
 pub mod semantic;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod solr;
 pub mod store;

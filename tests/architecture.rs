@@ -2,7 +2,9 @@
 //! `src/` (ARCHITECTURE.md), neither between files nor between the
 //! crate's top-level modules. A module may use its ancestors' and
 //! descendants' items; every other `crate::` or `super::` path is an edge.
-//! And no function of `src/` (tests included) of 80 lines or more.
+//! No function of `src/` (tests included) of 80 lines or more. And the
+//! engine without HTTP: the web server's crates only in `server/` and the
+//! binary, OpenAPI's derives only behind the `server` feature.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -232,4 +234,35 @@ fn a_long_function_is_measured() {
     let found = functions(&source);
     assert_eq!(found[0], ("short".to_string(), 1, 3));
     assert_eq!(found[1], ("long".to_string(), 5, 92));
+}
+
+#[test]
+fn the_engine_names_no_web_server() {
+    let mut sources = BTreeMap::new();
+    modules(Path::new("src"), &[], &mut sources);
+    let mut found = Vec::new();
+    for (module, source) in &sources {
+        if module.is_empty() || module == "server" || module.starts_with("server::") {
+            continue;
+        }
+        for (n, line) in source.lines().enumerate() {
+            let web = [
+                "axum",
+                "tokio",
+                "tower_http",
+                "maud",
+                "serde_urlencoded",
+                "arc_swap",
+            ]
+            .iter()
+            .any(|c| line.contains(&format!("{c}::")));
+            let openapi =
+                line.contains("utoipa") && !line.contains("cfg_attr(feature = \"server\"");
+            if web || openapi {
+                found.push(format!("{module}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(sources.contains_key("server::page"));
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

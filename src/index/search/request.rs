@@ -33,7 +33,8 @@ impl Sort {
 }
 
 /// How a search ranks: by its words, by meaning, or both fused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SearchMode {
     /// Words and meaning, the two rankings fused (the default with a model).

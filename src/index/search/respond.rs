@@ -19,7 +19,8 @@ use crate::semantic::passages::Span;
 /// Characters of a passage shown as the snippet of a hit found by meaning.
 pub(super) const PASSAGE_SNIPPET_CHARS: usize = 240;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Default, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Interpreted {
     /// How the search ranked (a search without words, or without passage
     /// vectors to search, is lexical whatever was asked).
@@ -38,7 +39,8 @@ pub struct Interpreted {
 }
 
 /// A query word searched as another.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Correction {
     /// The word as the query has it.
     pub word: String,
@@ -48,7 +50,8 @@ pub struct Correction {
 }
 
 /// One result.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Hit {
     pub id: String,
     pub title: String,
@@ -82,7 +85,8 @@ pub struct Hit {
     pub page: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct FacetValue {
     pub value: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,7 +94,8 @@ pub struct FacetValue {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Default, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Facets {
     pub country: Vec<FacetValue>,
     pub topic: Vec<FacetValue>,
@@ -114,7 +119,8 @@ impl Facets {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SearchResponse {
     pub query: String,
     pub interpreted: Interpreted,
@@ -124,7 +130,8 @@ pub struct SearchResponse {
     pub facets: Facets,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Stats {
     pub documents: u64,
     pub generation: String,
@@ -136,7 +143,8 @@ pub struct Stats {
 }
 
 /// Whether searches can rank by meaning.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SemanticStatus {
     pub available: bool,
     /// The model whose vectors are searched.
