@@ -188,7 +188,7 @@ fn main() {
     assert_eq!(report.documents as usize, n);
 
     drop(docs);
-    let searcher = Searcher::open(&dir, engine.clone(), None).expect("open");
+    let searcher = Searcher::open(&dir, engine.clone()).expect("open");
     let queries = corpus::QUERIES;
     // Warm up, then measure.
     for q in queries {

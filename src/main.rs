@@ -727,7 +727,7 @@ fn index(config: &Config, from_scratch: bool) -> Result<()> {
 fn open_searcher(config: &Config) -> Result<(Searcher, Engine)> {
     let engine = engine_with_model(config)?;
     let dir = IndexDir::new(&config.index);
-    let searcher = Searcher::open(&dir, engine.clone(), Some(&config.corpus))?;
+    let searcher = Searcher::open(&dir, engine.clone())?;
     Ok((searcher, engine))
 }
 
@@ -888,7 +888,7 @@ fn serve(config: &Config) -> Result<()> {
         _ => index(config, false)?,
     }
     eprintln!("[4/4] starting the server");
-    let searcher = Searcher::open(&dir, engine, Some(&config.corpus))?;
+    let searcher = Searcher::open(&dir, engine)?;
     let state = egovkb::server::AppState::new(searcher, dir, config.corpus.clone());
     listen(addr, state)
 }
@@ -912,8 +912,7 @@ fn serve_solr(config: &Config, url: &str) -> Result<()> {
     eprintln!("[1/2] Korean dictionary");
     let engine = engine(config)?;
     eprintln!("[2/2] starting the server over the collection {collection} at {url}");
-    let backend =
-        egovkb::solr::search::SolrSearcher::new(url, collection, engine, Some(&config.corpus))?;
+    let backend = egovkb::solr::search::SolrSearcher::new(url, collection, engine)?;
     match backend.health() {
         Ok((_, n, _)) => eprintln!("{n} documents in {collection}"),
         Err(e) => eprintln!("WARNING {e}"),

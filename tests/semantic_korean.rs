@@ -285,7 +285,7 @@ fn kb() -> &'static Kb {
         let engine = common::semantic_engine(Some(&corpus));
         let index = IndexDir::new(&dir.path().join("index"));
         build::rebuild(&index, &store, &engine, &egovkb::progress::Quiet).unwrap();
-        let searcher = Searcher::open(&index, engine, Some(&corpus)).unwrap();
+        let searcher = Searcher::open(&index, engine).unwrap();
         let status = searcher.semantic_status();
         assert!(status.available && status.passages > 0, "{status:?}");
         Kb {

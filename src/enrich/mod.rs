@@ -3,6 +3,7 @@
 //! countries it concerns (gazetteer) and its e-government topics (taxonomy).
 //! What the source said is kept; enrichment only adds.
 
+pub mod events;
 pub mod lang;
 pub mod matcher;
 pub mod vocabulary;
@@ -29,6 +30,8 @@ pub struct Enricher {
     pub analyzers: Analyzers,
     pub countries: Vocabulary,
     pub topics: Vocabulary,
+    /// The labels of the corpus's events (`events.toml`).
+    pub events: events::Events,
 }
 
 /// The text a document is searched and enriched by: its body, or its pages.
@@ -97,6 +100,7 @@ impl Enricher {
         Ok(Self {
             countries: Vocabulary::countries(&analyzers, corpus)?,
             topics: Vocabulary::topics(&analyzers, corpus)?,
+            events: corpus.map(events::Events::load).unwrap_or_default(),
             analyzers,
         })
     }

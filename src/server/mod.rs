@@ -126,10 +126,10 @@ impl AppState {
         }
         let started = std::time::Instant::now();
         let corpus = Some(self.corpus.as_path());
-        let opened = match Searcher::open(dir, served.engine().clone(), corpus) {
+        let opened = match Searcher::open(dir, served.engine().clone()) {
             Err(stale @ crate::index::IndexError::Stale { .. }) => {
                 match served.engine().with_vocabularies_of(corpus) {
-                    Ok(engine) => Searcher::open(dir, engine, corpus),
+                    Ok(engine) => Searcher::open(dir, engine),
                     Err(_) => Err(stale),
                 }
             }
@@ -450,7 +450,10 @@ async fn document_page(
         Ok((doc, related, parent, s)) => {
             let around = page::Around {
                 related: &related,
-                event_label: doc.event.as_deref().map(|e| s.event_label(e, ui)),
+                event_label: doc
+                    .event
+                    .as_deref()
+                    .map(|e| s.engine().enricher.events.label(e, ui)),
                 parent,
             };
             let site = page::Site {

@@ -9,7 +9,6 @@
 //! the next request asks again.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -25,7 +24,7 @@ use crate::enrich::UiLang;
 use crate::index::bits::{Counts, FACETS};
 use crate::index::search::{
     Backend, Hit, Interpreted, SearchError, SearchMode, SearchRequest, SearchResponse,
-    SemanticStatus, Sort, Stats, facets_from, load_event_labels,
+    SemanticStatus, Sort, Stats, facets_from,
 };
 
 /// Names of each country or topic the query names, per language, searched
@@ -44,21 +43,15 @@ pub struct SolrSearcher {
     solr: Solr,
     collection: String,
     engine: Engine,
-    events: HashMap<String, [String; 3]>,
 }
 
 impl SolrSearcher {
     /// Search `collection` of the cluster at `url`, understanding queries
-    /// with `engine`, labelling events from `corpus`'s `events.toml`. A
+    /// with `engine` (which labels the events too). A
     /// request goes to the next node at once when one does not answer, or
     /// has not answered in 5 s; it is tried twice so, briefly: a search
     /// waits for no node that is down.
-    pub fn new(
-        url: &str,
-        collection: &str,
-        engine: Engine,
-        corpus: Option<&Path>,
-    ) -> Result<Self, SolrError> {
+    pub fn new(url: &str, collection: &str, engine: Engine) -> Result<Self, SolrError> {
         let mut solr = Solr::with_timeout(url, Duration::from_secs(5))?;
         solr.retries = 1;
         solr.backoff = Duration::from_millis(100);
@@ -66,7 +59,6 @@ impl SolrSearcher {
             solr,
             collection: collection.to_string(),
             engine,
-            events: corpus.map(load_event_labels).unwrap_or_default(),
         })
     }
 
@@ -383,9 +375,7 @@ impl Backend for SolrSearcher {
             total: r["response"]["numFound"].as_u64().unwrap_or(0) as usize,
             took_ms: started.elapsed().as_millis() as u64,
             hits,
-            facets: facets_from(&counts, req, &self.engine.enricher, &|v| {
-                self.event_label(v, req.ui)
-            }),
+            facets: facets_from(&counts, req, &self.engine.enricher),
         })
     }
 
@@ -470,9 +460,7 @@ impl Backend for SolrSearcher {
             updated: String::new(),
             analysis: format!("solr configset {}", fingerprint()),
             semantic: self.semantic(),
-            facets: facets_from(&counts, &req, &self.engine.enricher, &|v| {
-                self.event_label(v, ui)
-            }),
+            facets: facets_from(&counts, &req, &self.engine.enricher),
         })
     }
 
@@ -491,10 +479,6 @@ impl Backend for SolrSearcher {
 
     fn waits_on_network(&self) -> bool {
         true
-    }
-
-    fn event_label(&self, value: &str, ui: UiLang) -> String {
-        crate::index::search::event_label(&self.events, value, ui)
     }
 }
 

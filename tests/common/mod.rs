@@ -151,7 +151,7 @@ impl TestServer {
 
     /// A server searching with `engine`.
     pub fn start_with_engine(engine: egovkb::engine::Engine, docs: Vec<egovkb::Document>) -> Self {
-        let (state, dir) = server_state_with(engine, docs, None);
+        let (state, dir) = server_state_with(engine, docs);
         Self::serve(state, dir)
     }
 
@@ -212,14 +212,13 @@ pub fn server_state(
     corpus: Option<&std::path::Path>,
 ) -> (std::sync::Arc<egovkb::server::AppState>, tempfile::TempDir) {
     let engine = egovkb::engine::Engine::load(&dict_root(), corpus).expect("engine");
-    server_state_with(engine, docs, corpus)
+    server_state_with(engine, docs)
 }
 
 /// The same, searching with `engine` (with or without a model).
 pub fn server_state_with(
     engine: egovkb::engine::Engine,
     docs: Vec<egovkb::Document>,
-    corpus: Option<&std::path::Path>,
 ) -> (std::sync::Arc<egovkb::server::AppState>, tempfile::TempDir) {
     use egovkb::index::search::Searcher;
     use egovkb::index::{IndexDir, build};
@@ -231,7 +230,7 @@ pub fn server_state_with(
     }
     let index = IndexDir::new(&root.join("index"));
     build::update(&index, &store, &engine, &egovkb::progress::Quiet).unwrap();
-    let searcher = Searcher::open(&index, engine.clone(), corpus).unwrap();
+    let searcher = Searcher::open(&index, engine.clone()).unwrap();
     let state = std::sync::Arc::new(egovkb::server::AppState::new(
         searcher,
         index,

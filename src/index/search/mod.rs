@@ -13,7 +13,7 @@ mod request;
 mod respond;
 mod understand;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -40,7 +40,7 @@ pub use request::{MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort, parse_
 use respond::Page;
 pub use respond::{
     Correction, FacetValue, Facets, Hit, Interpreted, SearchResponse, SemanticStatus, Stats,
-    doc_type_label, event_label, facets_from, load_event_labels,
+    doc_type_label, facets_from,
 };
 use understand::TextQuery;
 
@@ -77,7 +77,6 @@ pub trait Backend: Send + Sync {
     fn health(&self) -> Result<(String, u64, SemanticStatus), SearchError>;
     /// The analysis and vocabularies queries are understood with.
     fn engine(&self) -> &Engine;
-    fn event_label(&self, value: &str, ui: crate::enrich::UiLang) -> String;
     /// Whether a search waits on another machine (then the server runs it
     /// off its serving threads).
     fn waits_on_network(&self) -> bool {
@@ -109,9 +108,6 @@ impl Backend for Searcher {
     fn engine(&self) -> &Engine {
         Searcher::engine(self)
     }
-    fn event_label(&self, value: &str, ui: crate::enrich::UiLang) -> String {
-        Searcher::event_label(self, value, ui)
-    }
 }
 
 /// An open index generation, ready to search.
@@ -120,8 +116,6 @@ pub struct Searcher {
     reader: IndexReader,
     fields: Fields,
     meta: IndexMeta,
-    /// Labels of events, from `<corpus>/events.toml` when there is one.
-    events: HashMap<String, [String; 3]>,
     /// Each segment's facet values as bitsets.
     facet_bits: Arc<FacetBits>,
     /// BM25 statistics per language.
@@ -170,11 +164,7 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
 impl Searcher {
     /// Open the generation in service. Refuses an index built with other
     /// analysis, naming the command that fixes it.
-    pub fn open(
-        dir: &IndexDir,
-        engine: Engine,
-        corpus: Option<&std::path::Path>,
-    ) -> Result<Self, IndexError> {
+    pub fn open(dir: &IndexDir, engine: Engine) -> Result<Self, IndexError> {
         let (generation, mut meta) = dir.in_service(&crate::index::fingerprint(&engine))?;
         // The directory in service is the generation served, whatever its
         // record says (a generation copied under another name keeps the
@@ -205,7 +195,6 @@ impl Searcher {
             reader,
             fields,
             meta,
-            events: corpus.map(load_event_labels).unwrap_or_default(),
             facet_bits,
             stats,
             vectors,

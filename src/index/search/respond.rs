@@ -200,20 +200,6 @@ pub(super) fn lang_label(value: &str, ui: UiLang) -> String {
     )
 }
 
-/// An event's label in `ui`'s language among `events`
-/// ([`load_event_labels`]); its id when it has none.
-pub fn event_label(events: &HashMap<String, [String; 3]>, value: &str, ui: UiLang) -> String {
-    match events.get(value) {
-        Some(labels) => labels[match ui {
-            UiLang::En => 0,
-            UiLang::Es => 1,
-            UiLang::Ko => 2,
-        }]
-        .clone(),
-        None => value.to_string(),
-    }
-}
-
 /// The facets of a response from the counts of every facet (keyed by the
 /// index's field names: `countries`, `topics`, `year`, `doc_type`, `lang`,
 /// `event`), with their labels in the request's interface language; a
@@ -223,7 +209,6 @@ pub fn facets_from(
     counts: &Counts,
     req: &SearchRequest,
     enricher: &crate::enrich::Enricher,
-    event_label: &dyn Fn(&str) -> String,
 ) -> Facets {
     let ui = req.ui;
     let list = |field: &str, selected: &[String], label: &dyn Fn(&str) -> Option<String>| {
@@ -263,7 +248,9 @@ pub fn facets_from(
         year,
         doc_type: list("doc_type", &req.types, &|v| Some(doc_type_label(v, ui))),
         lang: list("lang", &req.langs, &|v| Some(lang_label(v, ui))),
-        event: list("event", &req.events, &|v| Some(event_label(v))),
+        event: list("event", &req.events, &|v| {
+            Some(enricher.events.label(v, ui))
+        }),
     }
 }
 
@@ -322,28 +309,6 @@ pub(super) fn to_hit(doc: Document, score: f32, snippet: String, page: Option<us
         snippet,
         page,
     }
-}
-
-/// `<corpus>/events.toml`: `[events."slug"] en = "…" es = "…" ko = "…"`.
-pub fn load_event_labels(corpus: &std::path::Path) -> HashMap<String, [String; 3]> {
-    let Ok(text) = std::fs::read_to_string(corpus.join("events.toml")) else {
-        return HashMap::new();
-    };
-    let Ok(table) = toml::from_str::<toml::Table>(&text) else {
-        tracing::warn!("events.toml is not valid TOML; event labels fall back to their ids");
-        return HashMap::new();
-    };
-    let mut out = HashMap::new();
-    if let Some(events) = table.get("events").and_then(|e| e.as_table()) {
-        for (slug, labels) in events {
-            let get = |l: &str| labels.get(l).and_then(|v| v.as_str()).map(str::to_string);
-            let en = get("en").unwrap_or_else(|| slug.clone());
-            let es = get("es").unwrap_or_else(|| en.clone());
-            let ko = get("ko").unwrap_or_else(|| en.clone());
-            out.insert(slug.clone(), [en, es, ko]);
-        }
-    }
-    out
 }
 
 impl Searcher {
@@ -424,14 +389,7 @@ impl Searcher {
     }
 
     pub(super) fn facets(&self, counts: &Counts, req: &SearchRequest) -> Facets {
-        facets_from(counts, req, &self.engine.enricher, &|v| {
-            self.event_label(v, req.ui)
-        })
-    }
-
-    /// An event's label in `ui`'s language (its id when it has none).
-    pub fn event_label(&self, value: &str, ui: UiLang) -> String {
-        event_label(&self.events, value, ui)
+        facets_from(counts, req, &self.engine.enricher)
     }
 
     pub(super) fn hit(
