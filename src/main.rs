@@ -13,6 +13,7 @@ use egovkb::config::Config;
 use egovkb::engine::Engine;
 use egovkb::enrich::UiLang;
 use egovkb::index::search::{SearchMode, SearchRequest, SearchResponse, Searcher};
+use egovkb::index::snippet::Highlighted;
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Progress;
 use egovkb::semantic::Semantic;
@@ -732,19 +733,13 @@ fn open_searcher(config: &Config) -> Result<(Searcher, Engine)> {
 }
 
 /// Snippet HTML as terminal text: marks in bold on a terminal.
-fn terminal_text(html: &str, tty: bool) -> String {
-    let (on, off) = if tty {
+fn terminal_text(snippet: &Highlighted, tty: bool) -> String {
+    let marks = if tty {
         ("\x1b[1;33m", "\x1b[0m")
     } else {
         ("", "")
     };
-    html.replace("<mark>", on)
-        .replace("</mark>", off)
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    snippet.render(marks, &|s: &str| s.to_string())
 }
 
 /// The line above a result list: the count, and what the query was

@@ -335,12 +335,20 @@ fn interpreted_countries_and_topics_in_three_languages() {
 fn snippets_mark_terms_and_escape_everything_else() {
     let r = search("alert");
     let hit = r.hits.iter().find(|h| h.id == "en-xss").unwrap();
-    assert!(hit.snippet.contains("&lt;script&gt;"), "{}", hit.snippet);
-    assert!(!hit.snippet.contains("<script>"), "{}", hit.snippet);
     assert!(
-        hit.snippet.contains("<mark>alert</mark>"),
+        hit.snippet.html().contains("&lt;script&gt;"),
         "{}",
-        hit.snippet
+        hit.snippet.html()
+    );
+    assert!(
+        !hit.snippet.html().contains("<script>"),
+        "{}",
+        hit.snippet.html()
+    );
+    assert!(
+        hit.snippet.html().contains("<mark>alert</mark>"),
+        "{}",
+        hit.snippet.html()
     );
     // The title is returned as data (JSON), not as HTML.
     assert_eq!(hit.title, "Security advisory <script>alert(1)</script>");
@@ -352,9 +360,11 @@ fn presentations_name_the_slide_that_matched() {
     let hit = r.hits.iter().find(|h| h.id == "es-bo-slides").unwrap();
     assert_eq!(hit.page, Some(3));
     assert!(
-        hit.snippet.contains("<mark>Interoperabilidad</mark>"),
-        "{}",
         hit.snippet
+            .html()
+            .contains("<mark>Interoperabilidad</mark>"),
+        "{}",
+        hit.snippet.html()
     );
 }
 

@@ -329,9 +329,9 @@ fn a_reindex_of_an_unchanged_corpus_embeds_nothing() {
     let r = searcher.search(&req).unwrap();
     assert_eq!(r.hits[0].id, "library");
     assert!(
-        r.hits[0].snippet.contains("holidays"),
+        r.hits[0].snippet.html().contains("holidays"),
         "{}",
-        r.hits[0].snippet
+        r.hits[0].snippet.html()
     );
 
     // With a graph of the passages (what `egovkb index` builds from

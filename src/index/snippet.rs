@@ -1,6 +1,8 @@
 //! Snippets: the stretch of a document's text (or of one page or slide) that
-//! holds the most of the query's terms, with `<mark>` around them and
-//! everything else HTML-escaped.
+//! holds the most of the query's terms, as data: the text and the ranges
+//! of its matches ([`Highlighted`]). The shells draw it: the page and the
+//! API as HTML (`<mark>` around the matches, everything escaped), the
+//! command line with terminal emphasis.
 
 use std::collections::HashSet;
 
@@ -25,10 +27,140 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// Text with the byte ranges of its highlighted parts (sorted, apart).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Highlighted {
+    pub text: String,
+    pub marks: Vec<(usize, usize)>,
+}
+
+impl Highlighted {
+    /// Text with nothing highlighted.
+    pub fn plain(text: &str) -> Self {
+        Self {
+            text: text.to_string(),
+            marks: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The text with `on` and `off` around each highlighted part, each part
+    /// of it passed through `piece` (an escape, or nothing).
+    pub fn render(&self, (on, off): (&str, &str), piece: &dyn Fn(&str) -> String) -> String {
+        let mut out = String::with_capacity(self.text.len() + self.marks.len() * 16);
+        let mut at = 0;
+        for &(s, e) in &self.marks {
+            out.push_str(&piece(&self.text[at..s]));
+            out.push_str(on);
+            out.push_str(&piece(&self.text[s..e]));
+            out.push_str(off);
+            at = e;
+        }
+        out.push_str(&piece(&self.text[at..]));
+        out
+    }
+
+    /// As HTML: escaped, `<mark>` around each highlighted part.
+    pub fn html(&self) -> String {
+        self.render(("<mark>", "</mark>"), &escape_html)
+    }
+
+    /// From HTML with `<mark>` around highlighted parts (a highlighter's
+    /// answer): other tags dropped, character references read back.
+    pub fn from_html(html: &str) -> Self {
+        let mut out = Self::default();
+        let mut open: Option<usize> = None;
+        let mut rest = html;
+        while let Some(lt) = rest.find('<') {
+            out.text.push_str(&unescape_html(&rest[..lt]));
+            let Some(gt) = rest[lt..].find('>') else {
+                out.text.push_str(&unescape_html(&rest[lt..]));
+                rest = "";
+                break;
+            };
+            match &rest[lt..lt + gt + 1] {
+                "<mark>" => open = Some(out.text.len()),
+                "</mark>" => {
+                    if let Some(s) = open.take()
+                        && s < out.text.len()
+                    {
+                        out.marks.push((s, out.text.len()));
+                    }
+                }
+                _ => {}
+            }
+            rest = &rest[lt + gt + 1..];
+        }
+        out.text.push_str(&unescape_html(rest));
+        out
+    }
+
+    /// Runs of whitespace as one space, none at either end; the ranges
+    /// follow (they begin and end on words, never inside a run).
+    fn collapsed(self) -> Self {
+        let mut text = String::with_capacity(self.text.len());
+        // The new offset of every old one.
+        let mut at = vec![0usize; self.text.len() + 1];
+        let mut pending = false;
+        for (i, c) in self.text.char_indices() {
+            if c.is_whitespace() {
+                pending = !text.is_empty();
+            } else {
+                if pending {
+                    text.push(' ');
+                    pending = false;
+                }
+                for slot in &mut at[i..i + c.len_utf8()] {
+                    *slot = text.len();
+                }
+                text.push(c);
+                continue;
+            }
+            for slot in &mut at[i..i + c.len_utf8()] {
+                *slot = text.len();
+            }
+        }
+        let end = text.len();
+        at[self.text.len()] = end;
+        let marks = self
+            .marks
+            .iter()
+            .map(|&(s, e)| (at[s].min(end), at[e].min(end)))
+            .filter(|(s, e)| s < e)
+            .collect();
+        Self { text, marks }
+    }
+}
+
+/// Read back the character references [`escape_html`] and highlighters
+/// write.
+fn unescape_html(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#x2F;", "/")
+        .replace("&amp;", "&")
+}
+
+/// As its HTML (what the API gives).
+impl serde::Serialize for Highlighted {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.html())
+    }
+}
+
 /// A snippet and how good it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snippet {
-    pub html: String,
+    pub text: Highlighted,
     /// Distinct query terms in the snippet.
     pub distinct: usize,
     /// Matched term occurrences in the snippet.
@@ -231,7 +363,7 @@ pub fn best(text: &str, hits: &[Found<'_>]) -> Snippet {
         None => (0, floor_boundary(text, width)),
     };
     Snippet {
-        html: marked(text, hits, (start, end)),
+        text: marked(text, hits, (start, end)),
         distinct,
         matches,
     }
@@ -299,13 +431,13 @@ fn bounds(text: &str, first: usize, width: usize) -> (usize, usize) {
     (s, e)
 }
 
-/// `text[start..end]` escaped, with `<mark>` around the hits in it (one
-/// around hits separated only by spaces: a phrase), an ellipsis where it
-/// is cut, and its whitespace collapsed.
-fn marked(text: &str, hits: &[Found<'_>], (start, end): (usize, usize)) -> String {
-    let mut html = String::new();
+/// `text[start..end]` with the hits in it highlighted (hits separated
+/// only by spaces as one: a phrase), an ellipsis where it is cut, and its
+/// whitespace collapsed.
+fn marked(text: &str, hits: &[Found<'_>], (start, end): (usize, usize)) -> Highlighted {
+    let mut out = Highlighted::default();
     if start > 0 {
-        html.push('…');
+        out.text.push('…');
     }
     let mut at = start;
     let mut marks = hits
@@ -315,7 +447,7 @@ fn marked(text: &str, hits: &[Found<'_>], (start, end): (usize, usize)) -> Strin
     while let Some(&(s, e, _)) = marks.next() {
         let s = s.max(at);
         if s > at {
-            html.push_str(&escape_html(&text[at..s]));
+            out.text.push_str(&text[at..s]);
         }
         let mut e = e;
         while let Some(&&(ns, ne, _)) = marks.peek() {
@@ -329,23 +461,53 @@ fn marked(text: &str, hits: &[Found<'_>], (start, end): (usize, usize)) -> Strin
                 break;
             }
         }
-        html.push_str("<mark>");
-        html.push_str(&escape_html(&text[s..e]));
-        html.push_str("</mark>");
+        let from = out.text.len();
+        out.text.push_str(&text[s..e]);
+        out.marks.push((from, out.text.len()));
         at = e;
     }
     if end > at {
-        html.push_str(&escape_html(&text[at..end]));
+        out.text.push_str(&text[at..end]);
     }
     if end < text.len() {
-        html.push('…');
+        out.text.push('…');
     }
-    html.split_whitespace().collect::<Vec<_>>().join(" ")
+    out.collapsed()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn highlighted_text_is_data_drawn_as_html_or_for_a_terminal() {
+        let h = Highlighted::from_html(
+            "a &lt;b&gt; <mark>R&amp;D</mark> &#x27;x&#x2F;y&#39; <b>bold</b>",
+        );
+        assert_eq!(h.text, "a <b> R&D 'x/y' bold");
+        assert_eq!(&h.text[h.marks[0].0..h.marks[0].1], "R&D");
+        assert_eq!(
+            h.html(),
+            "a &lt;b&gt; <mark>R&amp;D</mark> &#39;x/y&#39; bold"
+        );
+        assert_eq!(
+            h.render(("[", "]"), &|s| s.to_string()),
+            "a <b> [R&D] 'x/y' bold"
+        );
+        assert_eq!(Highlighted::from_html(&h.html()), h);
+        // Whitespace collapsed, the marks moved with their words.
+        let h = Highlighted {
+            text: "  one\t two  three \n".into(),
+            marks: vec![(2, 5), (7, 10), (12, 17)],
+        }
+        .collapsed();
+        assert_eq!(h.text, "one two three");
+        assert_eq!(h.marks, vec![(0, 3), (4, 7), (8, 13)]);
+        assert_eq!(
+            serde_json::to_string(&h).unwrap(),
+            "\"<mark>one</mark> <mark>two</mark> <mark>three</mark>\""
+        );
+    }
     use crate::analysis::latin::LatinAnalyzer;
 
     fn set(words: &[&str]) -> HashSet<String> {
@@ -358,13 +520,17 @@ mod tests {
         let text = "<script>alert(1)</script> The resident registration of Paraguay";
         let terms = set(&["resid", "registr"]);
         let s = best(text, &analysed(text, &en, &terms));
-        assert!(s.html.contains("&lt;script&gt;"), "{}", s.html);
         assert!(
-            s.html.contains("<mark>resident registration</mark>"),
+            s.text.html().contains("&lt;script&gt;"),
             "{}",
-            s.html
+            s.text.html()
         );
-        assert!(!s.html.contains("<script>"));
+        assert!(
+            s.text.html().contains("<mark>resident registration</mark>"),
+            "{}",
+            s.text.html()
+        );
+        assert!(!s.text.html().contains("<script>"));
         assert_eq!(s.distinct, 2);
     }
 
@@ -378,12 +544,13 @@ mod tests {
         let terms = set(&["paraguay", "resid", "registr"]);
         let s = best(&text, &analysed(&text, &en, &terms));
         assert!(
-            s.html
+            s.text
+                .html()
                 .contains("<mark>Paraguay</mark> and <mark>resident registration</mark>"),
             "{}",
-            s.html
+            s.text.html()
         );
-        assert!(s.html.starts_with('…'));
+        assert!(s.text.html().starts_with('…'));
     }
 
     #[test]
@@ -392,14 +559,19 @@ mod tests {
         let terms = set(&["registr", "civil", "paraguay", "y"]);
         let s = best(text, &Stems::new(&terms).find(text));
         assert!(
-            s.html
+            s.text
+                .html()
                 .contains("<mark>Registros civiles de Paraguay y</mark>")
-                || s.html.contains("<mark>Registros civiles</mark>"),
+                || s.text.html().contains("<mark>Registros civiles</mark>"),
             "{}",
-            s.html
+            s.text.html()
         );
-        assert!(s.html.contains("<mark>registro</mark>"), "{}", s.html);
-        assert!(!s.html.contains("<mark>Los</mark>"));
+        assert!(
+            s.text.html().contains("<mark>registro</mark>"),
+            "{}",
+            s.text.html()
+        );
+        assert!(!s.text.html().contains("<mark>Los</mark>"));
     }
 
     #[test]
@@ -407,9 +579,21 @@ mod tests {
         let text = "행정안전부는 KONEPS와 주민등록 제도를 소개했다";
         let terms = set(&["주민", "등록", "koneps", "부"]);
         let s = best(text, &Literal::new(&terms).find(text));
-        assert!(s.html.contains("<mark>KONEPS</mark>"), "{}", s.html);
-        assert!(s.html.contains("<mark>주민등록</mark>"), "{}", s.html);
-        assert!(!s.html.contains("<mark>부</mark>"), "{}", s.html);
+        assert!(
+            s.text.html().contains("<mark>KONEPS</mark>"),
+            "{}",
+            s.text.html()
+        );
+        assert!(
+            s.text.html().contains("<mark>주민등록</mark>"),
+            "{}",
+            s.text.html()
+        );
+        assert!(
+            !s.text.html().contains("<mark>부</mark>"),
+            "{}",
+            s.text.html()
+        );
     }
 
     proptest::proptest! {
@@ -460,7 +644,7 @@ mod tests {
             for hits in [Stems::new(&terms).find(&text), Literal::new(&terms).find(&text)] {
                 let s = best(&text, &hits);
                 proptest::prop_assert!(s.distinct <= terms.len());
-                proptest::prop_assert!(!s.html.contains('<') || s.html.contains("<mark>"));
+                proptest::prop_assert!(!s.text.html().contains('<') || s.text.html().contains("<mark>"));
             }
         }
     }
@@ -475,7 +659,11 @@ mod tests {
         let text = format!("{filler}{long}\u{a0}boxeo y rugby. {filler} boxeo");
         let terms = set(&["boxeo"]);
         let s = best(&text, &Stems::new(&terms).find(&text));
-        assert!(s.html.contains("<mark>boxeo</mark>"), "{}", s.html);
+        assert!(
+            s.text.html().contains("<mark>boxeo</mark>"),
+            "{}",
+            s.text.html()
+        );
     }
 
     #[test]
@@ -484,7 +672,7 @@ mod tests {
         let text = format!("{long} b {long} b");
         let terms = set(&[long.as_str(), "b"]);
         let s = best(&text, &Stems::new(&terms).find(&text));
-        assert_eq!((s.distinct, s.matches), (1, 1), "{}", s.html);
+        assert_eq!((s.distinct, s.matches), (1, 1), "{}", s.text.html());
     }
 
     #[test]
@@ -507,7 +695,7 @@ mod tests {
             "Short text & more",
             &analysed("Short text & more", &en, &terms),
         );
-        assert_eq!(s.html, "Short text &amp; more");
+        assert_eq!(s.text.html(), "Short text &amp; more");
         assert_eq!(s.distinct, 0);
     }
 }

@@ -528,7 +528,7 @@ fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
                 }
                 @if !h.snippet.is_empty() {
                     // The engine escapes the text and adds only <mark>.
-                    p.snippet lang=[h.lang.as_deref()] { (PreEscaped(&h.snippet)) }
+                    p.snippet lang=[h.lang.as_deref()] { (PreEscaped(h.snippet.html())) }
                 }
                 p.links {
                     @if let Some(p) = h.page {

@@ -26,6 +26,7 @@ use crate::index::search::{
     Backend, Hit, Interpreted, SearchError, SearchMode, SearchRequest, SearchResponse,
     SemanticStatus, Sort, Stats, facets_from,
 };
+use crate::index::snippet::Highlighted;
 
 /// Names of each country or topic the query names, per language, searched
 /// beside the query (the first few of each language are the main ones).
@@ -273,7 +274,7 @@ fn day(v: &Value) -> Option<String> {
 }
 
 /// A hit from a Solr document and its snippet.
-fn hit(d: &Value, snippet: String) -> Hit {
+fn hit(d: &Value, snippet: Highlighted) -> Hit {
     Hit {
         id: text(d, "id").unwrap_or_default(),
         title: text(d, "title").unwrap_or_default(),
@@ -306,9 +307,8 @@ fn hits_of(r: &Value) -> Vec<Hit> {
             let snippet = highlights[id]
                 .as_object()
                 .and_then(|fields| fields.values().find_map(|v| v[0].as_str()))
-                .unwrap_or("")
-                .to_string();
-            hit(d, snippet)
+                .unwrap_or("");
+            hit(d, Highlighted::from_html(snippet))
         })
         .collect()
 }
@@ -437,7 +437,7 @@ impl Backend for SolrSearcher {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|d| hit(d, String::new()))
+            .map(|d| hit(d, Highlighted::default()))
             .collect())
     }
 

@@ -13,7 +13,7 @@ use crate::document::Document;
 use crate::enrich::{UiLang, searchable_text};
 use crate::index::bits::{self, Counts};
 use crate::index::matching::Plan;
-use crate::index::snippet::{self, escape_html};
+use crate::index::snippet::{self, Highlighted};
 use crate::semantic::passages::Span;
 
 /// Characters of a passage shown as the snippet of a hit found by meaning.
@@ -79,7 +79,10 @@ pub struct Hit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     pub score: f32,
-    pub snippet: String,
+    /// The text around the matches, the matches highlighted; HTML in JSON
+    /// (`<mark>` around the matches, the rest escaped).
+    #[cfg_attr(feature = "server", schema(value_type = String))]
+    pub snippet: Highlighted,
     /// The page or slide (from 1) where the best match lies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
@@ -290,7 +293,7 @@ impl Hit {
     }
 }
 
-pub(super) fn to_hit(doc: Document, score: f32, snippet: String, page: Option<usize>) -> Hit {
+pub(super) fn to_hit(doc: Document, score: f32, snippet: Highlighted, page: Option<usize>) -> Hit {
     Hit {
         id: doc.id,
         title: doc.title,
@@ -385,7 +388,7 @@ impl Searcher {
                 + " …";
         }
         let page = span.page.map(|p| p as usize);
-        Some(to_hit(doc, score, snippet::escape_html(&shown), page))
+        Some(to_hit(doc, score, Highlighted::plain(&shown), page))
     }
 
     pub(super) fn facets(&self, counts: &Counts, req: &SearchRequest) -> Facets {
@@ -405,10 +408,14 @@ impl Searcher {
     }
 
     /// The snippet of a document, and the page it comes from.
-    pub(super) fn snippet(&self, doc: &Document, marks: &Marks<'_>) -> (String, Option<usize>) {
+    pub(super) fn snippet(
+        &self,
+        doc: &Document,
+        marks: &Marks<'_>,
+    ) -> (Highlighted, Option<usize>) {
         let name = AnalyzerName::for_lang(doc.lang.as_ref().map(|l| l.as_str()).unwrap_or(""));
         let Some(analyzer) = self.analyzer(name) else {
-            return (escape_html(&doc.title), None);
+            return (Highlighted::plain(&doc.title), None);
         };
         let find = |text: &str| {
             let hits = match marks.get(&name) {
@@ -429,7 +436,7 @@ impl Searcher {
             if let Some((i, s)) = best
                 && s.distinct > 0
             {
-                return (s.html, Some(i + 1));
+                return (s.text, Some(i + 1));
             }
         }
         // The hit shows its title above the snippet: a text that opens with
@@ -441,7 +448,7 @@ impl Searcher {
             .strip_prefix(title)
             .filter(|rest| !title.is_empty() && !rest.trim().is_empty())
             .unwrap_or(&text);
-        (find(body.trim_start()).html, None)
+        (find(body.trim_start()).text, None)
     }
 
     /// Counts per facet over the whole index, and what the index is.
