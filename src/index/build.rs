@@ -55,16 +55,6 @@ fn hangul_only(text: &str) -> String {
         .collect()
 }
 
-/// The text view of a document in `lang`.
-fn view_of(fields: &Fields, lang: Option<&Lang>) -> TextView {
-    match lang.map(|l| l.as_str()) {
-        Some("ko") => fields.ko,
-        Some("es") => fields.es,
-        Some("en") => fields.en,
-        _ => fields.other,
-    }
-}
-
 /// A document's title and searchable text analysed for the view of its
 /// language (in index mode), once, for the index and for enrichment.
 pub struct Analysed {
@@ -75,7 +65,7 @@ pub struct Analysed {
 
 impl Analysed {
     pub fn of(engine: &Engine, fields: &Fields, doc: &Document, lang: Option<&Lang>) -> Self {
-        let view = view_of(fields, lang);
+        let view = fields.view(AnalyzerName::for_lang(lang.map_or("", |l| l.as_str())));
         Self {
             view,
             title: analyse(engine, view.analyzer, &doc.title),

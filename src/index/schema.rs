@@ -97,6 +97,17 @@ pub fn build() -> (Schema, Fields) {
 }
 
 impl Fields {
+    /// The view a language's analyzer writes: the one mapping from a
+    /// language (`AnalyzerName::for_lang`) to its fields.
+    pub fn view(&self, analyzer: AnalyzerName) -> TextView {
+        match analyzer {
+            AnalyzerName::Korean => self.ko,
+            AnalyzerName::Spanish => self.es,
+            AnalyzerName::English => self.en,
+            AnalyzerName::Other => self.other,
+        }
+    }
+
     /// Resolve the fields of an opened index's schema.
     pub fn of(schema: &Schema) -> tantivy::Result<Self> {
         let (expected, fields) = build();

@@ -35,12 +35,7 @@ pub struct SyncReport {
 
 /// The view a language's text goes to.
 pub(super) fn view(lang: Option<&str>) -> &'static str {
-    match lang {
-        Some("ko") => "ko",
-        Some("es") => "es",
-        Some("en") => "en",
-        _ => "other",
-    }
+    crate::analysis::AnalyzerName::for_lang(lang.unwrap_or("")).as_str()
 }
 
 /// A document, enriched, as the collection holds it, with its hash.

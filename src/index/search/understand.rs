@@ -100,12 +100,10 @@ impl Searcher {
             return self.ranking().all_languages;
         }
         let Some(lang) = lang else { return 1.0 };
-        let own = match lang.as_str() {
-            "ko" => self.fields.ko.title,
-            "es" => self.fields.es.title,
-            "en" => self.fields.en.title,
-            _ => self.fields.other.title,
-        };
+        let own = self
+            .fields
+            .view(AnalyzerName::for_lang(lang.as_str()))
+            .title;
         if view.title == own {
             1.0
         } else {
@@ -364,7 +362,7 @@ impl Searcher {
             }
             for (analyzer, words) in vocabulary.phrases(key) {
                 if let [word] = words.as_slice() {
-                    out.push(term_query(self.view_of(*analyzer).body, word));
+                    out.push(term_query(self.fields.view(*analyzer).body, word));
                 }
             }
         }
@@ -391,16 +389,6 @@ impl Searcher {
                     .map(move |(k, f)| (v, k, f))
             })
             .collect()
-    }
-
-    /// The view a language's analyzer writes.
-    pub(super) fn view_of(&self, analyzer: AnalyzerName) -> TextView {
-        match analyzer {
-            AnalyzerName::Korean => self.fields.ko,
-            AnalyzerName::Spanish => self.fields.es,
-            AnalyzerName::English => self.fields.en,
-            AnalyzerName::Other => self.fields.other,
-        }
     }
 
     /// The text part of a query: words ranked, phrases required (or, when
@@ -621,7 +609,7 @@ impl Searcher {
             if repeats_query || !seen.insert((*analyzer, word.clone())) {
                 continue;
             }
-            let view = self.view_of(*analyzer);
+            let view = self.fields.view(*analyzer);
             let weight = self.ranking().expansion * self.view_weight(&view, lang);
             b.parts.add(Term::from_field_text(view.body, word), weight);
             b.terms.entry(*analyzer).or_default().insert(word.clone());
