@@ -12,7 +12,7 @@ use egovkb::analysis::{self, AnalyzerName, Analyzers, Mode, dict};
 use egovkb::config::Config;
 use egovkb::engine::Engine;
 use egovkb::enrich::UiLang;
-use egovkb::index::search::{SearchMode, SearchRequest, SearchResponse, Searcher};
+use egovkb::index::search::{self, SearchMode, SearchRequest, SearchResponse, Searcher};
 use egovkb::index::snippet::Highlighted;
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Progress;
@@ -46,26 +46,27 @@ struct Cli {
     command: Command,
 }
 
-/// `egovkb search`: the query and its filters.
+/// `egovkb search`: the query and its filters, checked and put in their
+/// normal forms as they are read (as the HTTP API does).
 #[derive(clap::Args)]
 struct SearchArgs {
     /// The query: words, "quoted phrases", -exclusions. Empty: browse.
     #[arg(default_value = "")]
     query: String,
     /// Only documents about this country (ISO code); repeat for several.
-    #[arg(long = "country")]
+    #[arg(long = "country", value_parser = search::country_code)]
     countries: Vec<String>,
     /// Only documents on this topic (slug); repeat for several.
     #[arg(long = "topic")]
     topics: Vec<String>,
     /// A year (2018) or a range (2015..2019).
-    #[arg(long)]
-    year: Option<String>,
+    #[arg(long, value_parser = search::parse_years)]
+    year: Option<(u32, u32)>,
     /// Document type (notice, press_release, presentation, report, course_material, other).
-    #[arg(long = "type")]
+    #[arg(long = "type", value_parser = search::doc_type)]
     types: Vec<String>,
     /// Document language (ko, es, en, ...).
-    #[arg(long = "lang")]
+    #[arg(long = "lang", value_parser = search::lang_code)]
     langs: Vec<String>,
     /// The course or meeting documents belong to.
     #[arg(long = "event")]
@@ -73,49 +74,49 @@ struct SearchArgs {
     #[arg(long)]
     sort: Option<SortArg>,
     /// hybrid (words and meaning; the default with a model), lexical or semantic.
-    #[arg(long)]
-    mode: Option<String>,
+    #[arg(long, value_parser = search_mode)]
+    mode: Option<SearchMode>,
     #[arg(long, default_value_t = 10)]
     limit: usize,
     #[arg(long, default_value_t = 0)]
     offset: usize,
-    /// Language of facet labels.
-    #[arg(long, default_value = "en")]
-    ui_lang: String,
+    /// Language of facet labels (en, es, ko).
+    #[arg(long, default_value = "en", value_parser = ui_lang)]
+    ui_lang: UiLang,
     /// Print the JSON search response.
     #[arg(long)]
     json: bool,
 }
 
+fn search_mode(s: &str) -> Result<SearchMode, String> {
+    SearchMode::parse(s).ok_or_else(|| format!("`{s}`: hybrid, lexical or semantic"))
+}
+
+fn ui_lang(s: &str) -> Result<UiLang, String> {
+    UiLang::parse(s).ok_or_else(|| format!("`{s}`: en, es or ko"))
+}
+
 impl SearchArgs {
-    /// The request, with the same checks and normal forms as the HTTP
-    /// API's.
-    fn request(self) -> Result<SearchRequest> {
-        let mut params = vec![("q".to_string(), self.query)];
-        let named = |name: &str, values: Vec<String>| {
-            values
-                .into_iter()
-                .map(|v| (name.to_string(), v))
-                .collect::<Vec<_>>()
-        };
-        params.extend(named("country", self.countries));
-        params.extend(named("topic", self.topics));
-        params.extend(named("year", self.year.into_iter().collect()));
-        params.extend(named("type", self.types));
-        params.extend(named("lang", self.langs));
-        params.extend(named("event", self.events));
-        if let Some(s) = self.sort {
-            let s = match s {
-                SortArg::Relevance => "relevance",
-                SortArg::Date => "date",
-            };
-            params.push(("sort".into(), s.into()));
+    /// The request (its limits are checked by the search).
+    fn request(self) -> SearchRequest {
+        SearchRequest {
+            q: self.query,
+            countries: self.countries,
+            topics: self.topics,
+            years: self.year,
+            types: self.types,
+            langs: self.langs,
+            events: self.events,
+            sort: self.sort.map(|s| match s {
+                SortArg::Relevance => search::Sort::Relevance,
+                SortArg::Date => search::Sort::Date,
+            }),
+            mode: self.mode,
+            limit: self.limit,
+            offset: self.offset,
+            ui: self.ui_lang,
+            time_limit: None,
         }
-        params.extend(named("mode", self.mode.into_iter().collect()));
-        params.push(("limit".into(), self.limit.to_string()));
-        params.push(("offset".into(), self.offset.to_string()));
-        params.push(("ui_lang".into(), self.ui_lang));
-        SearchRequest::from_params(&params).map_err(anyhow::Error::msg)
     }
 }
 
@@ -403,7 +404,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Reindex => index(&config, true),
         Command::Search(args) => {
             let json = args.json;
-            search(&config, &args.request()?, json)
+            search(&config, &args.request(), json)
         }
         Command::Stats { json } => stats(&config, json),
         Command::Serve { .. } => match config.serve.solr.clone() {

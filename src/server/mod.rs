@@ -6,6 +6,7 @@
 
 mod openapi;
 mod page;
+mod params;
 mod text;
 
 use std::net::SocketAddr;
@@ -285,7 +286,7 @@ async fn search(
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let mut req = SearchRequest::from_params(&params).map_err(ApiError::bad_request)?;
+    let mut req = params::search_request(&params).map_err(ApiError::bad_request)?;
     req.time_limit = Some(SEARCH_TIME_LIMIT);
     let mut response = searching(&state, move |s| s.search(&req)).await?;
     state.locate(&mut response.hits);

@@ -65,7 +65,7 @@ impl PageQuery {
         let query = Self { params, page, ui };
         let request = match error {
             Some(e) => Err(e),
-            None => SearchRequest::from_params(&query.params).map(|mut r| {
+            None => super::params::search_request(&query.params).map(|mut r| {
                 r.ui = ui;
                 r.limit = PAGE_SIZE;
                 r.offset = (page - 1) * PAGE_SIZE;

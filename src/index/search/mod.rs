@@ -36,7 +36,10 @@ use crate::semantic::search::VectorIndex;
 
 use execute::{Meaning, RESCORE_WINDOW};
 use fusion::FUSION_WINDOW;
-pub use request::{MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort, parse_years};
+pub use request::{
+    MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort, country_code, doc_type, lang_code,
+    parse_years,
+};
 use respond::Page;
 pub use respond::{
     Correction, FacetValue, Facets, Hit, Interpreted, SearchResponse, SemanticStatus, Stats,

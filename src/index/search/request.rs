@@ -135,71 +135,36 @@ pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
     }
 }
 
-impl SearchRequest {
-    /// Build a request from `name=value` pairs (an HTTP query string: a
-    /// repeated name gives several values). Unknown names are refused, so
-    /// that a typo does not silently search for something else.
-    pub fn from_params(params: &[(String, String)]) -> Result<Self, String> {
-        let mut req = SearchRequest::default();
-        for (name, value) in params {
-            let value = value.trim();
-            let number = |what: &str| -> Result<usize, String> {
-                value
-                    .parse::<usize>()
-                    .map_err(|_| format!("{what} must be a whole number, not `{value}`"))
-            };
-            match name.as_str() {
-                "q" => req.q = value.to_string(),
-                "country" => {
-                    if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
-                        return Err(format!(
-                            "country must be an ISO 3166-1 code such as PY, not `{value}`"
-                        ));
-                    }
-                    req.countries.push(value.to_ascii_uppercase())
-                }
-                "topic" => req.topics.push(value.to_string()),
-                "year" => req.years = Some(parse_years(value)?),
-                "type" => {
-                    let Some(t) = DocType::parse(value) else {
-                        let known: Vec<&str> = DocType::ALL.iter().map(|t| t.as_str()).collect();
-                        return Err(format!(
-                            "type must be one of {}, not `{value}`",
-                            known.join(", ")
-                        ));
-                    };
-                    req.types.push(t.as_str().to_string())
-                }
-                "lang" => {
-                    let Some(l) = Lang::parse(value) else {
-                        return Err(format!(
-                            "lang must be a language code such as es, not `{value}`"
-                        ));
-                    };
-                    req.langs.push(l.as_str().to_string())
-                }
-                "event" => req.events.push(value.to_string()),
-                "sort" => {
-                    req.sort = Some(Sort::parse(value).ok_or_else(|| {
-                        format!("sort must be `relevance` or `date`, not `{value}`")
-                    })?)
-                }
-                "mode" => {
-                    req.mode = Some(SearchMode::parse(value).ok_or_else(|| {
-                        format!("mode must be `hybrid`, `lexical` or `semantic`, not `{value}`")
-                    })?)
-                }
-                "limit" => req.limit = number("limit")?,
-                "offset" => req.offset = number("offset")?,
-                "ui_lang" | "ui" => {
-                    req.ui = UiLang::parse(value)
-                        .ok_or_else(|| format!("ui_lang must be en, es or ko, not `{value}`"))?
-                }
-                other => return Err(format!("unknown parameter `{other}`")),
-            }
-        }
-        Ok(req)
+/// A country filter's value in its normal form (upper case), or why it
+/// is not an ISO 3166-1 code.
+pub fn country_code(value: &str) -> Result<String, String> {
+    if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(format!(
+            "country must be an ISO 3166-1 code such as PY, not `{value}`"
+        ));
     }
+    Ok(value.to_ascii_uppercase())
+}
+
+/// A document type filter's value in its normal form, or the types there are.
+pub fn doc_type(value: &str) -> Result<String, String> {
+    match DocType::parse(value) {
+        Some(t) => Ok(t.as_str().to_string()),
+        None => {
+            let known: Vec<&str> = DocType::ALL.iter().map(|t| t.as_str()).collect();
+            Err(format!(
+                "type must be one of {}, not `{value}`",
+                known.join(", ")
+            ))
+        }
+    }
+}
+
+/// A language filter's value in its normal form.
+pub fn lang_code(value: &str) -> Result<String, String> {
+    Lang::parse(value)
+        .map(|l| l.as_str().to_string())
+        .ok_or_else(|| format!("lang must be a language code such as es, not `{value}`"))
 }
 
 impl SearchRequest {
