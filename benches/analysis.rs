@@ -59,7 +59,8 @@ fn throughput(name: &str, analyzer: &dyn Analyzer, text: &str) {
 fn main() {
     // Install from the kept package into a fresh folder: convert + build.
     let root = dict::default_dict_root();
-    let package = dict::obtain_package(&root, &mut |_: &str| {}).expect("dictionary package");
+    let package =
+        dict::obtain_package(&root, &egovkb::progress::Quiet).expect("dictionary package");
     let fresh = tempfile::tempdir().unwrap();
     let t = Instant::now();
     dict::install(
@@ -68,7 +69,7 @@ fn main() {
             from: Some(package),
             force: false,
         },
-        &mut |_: &str| {},
+        &egovkb::progress::Quiet,
     )
     .expect("install");
     let install = t.elapsed();

@@ -35,7 +35,7 @@ fn main() {
             root: root.clone(),
             ..Default::default()
         },
-        &mut |_: &str| {},
+        &egovkb::progress::Quiet,
     )
     .expect("dictionary");
     println!("| space penalty | MRR@10 | Recall@10 | queries |");

@@ -142,7 +142,7 @@ fn main() {
             root: root.clone(),
             ..Default::default()
         },
-        &mut |_: &str| {},
+        &egovkb::progress::Quiet,
     )
     .expect("dictionary");
     let engine = Engine::load(&root, None).expect("engine");

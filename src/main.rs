@@ -497,6 +497,7 @@ impl Bar {
 
 impl Progress for Bar {
     fn begin(&self, label: &str, total: Option<u64>) {
+        tracing::info!("{label}");
         match total {
             Some(n) => {
                 self.0.set_length(n);
@@ -945,14 +946,10 @@ fn ensure_dictionary(config: &Config, from: Option<PathBuf>, force: bool) -> Res
 }
 
 /// Run an install, its steps shown on a spinner (and logged).
-fn with_steps<T>(work: impl FnOnce(&mut dyn dict::Progress) -> T) -> T {
-    let pb = spinner();
-    let mut step = |m: &str| {
-        tracing::info!("{m}");
-        pb.set_message(m.to_string());
-    };
-    let out = work(&mut step);
-    pb.finish_and_clear();
+fn with_steps<T>(work: impl FnOnce(&dyn Progress) -> T) -> T {
+    let bar = Bar::new();
+    let out = work(&bar);
+    bar.0.finish_and_clear();
     out
 }
 

@@ -7,6 +7,10 @@ pub trait Progress: Sync {
     fn begin(&self, _label: &str, _total: Option<u64>) {}
     /// `n` more steps done.
     fn advance(&self, _n: u64) {}
+    /// A stage without a count (installs say what they are doing).
+    fn step(&self, message: &str) {
+        self.begin(message, None)
+    }
 }
 
 /// Reports nothing.

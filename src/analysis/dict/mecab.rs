@@ -468,7 +468,7 @@ pub struct ConversionStats {
 pub fn convert(
     from: &Path,
     to: &Path,
-    progress: &mut dyn FnMut(&str),
+    progress: &dyn crate::progress::Progress,
 ) -> Result<ConversionStats, MecabError> {
     let read = |name: &str| -> Result<(PathBuf, Vec<u8>), MecabError> {
         let p = from.join(name);
@@ -482,7 +482,7 @@ pub fn convert(
     };
     let finish = |p: &Path, mut w: BufWriter<File>| w.flush().map_err(io_err(p));
 
-    progress("reading sys.dic");
+    progress.step("reading sys.dic");
     let (p, b) = read("sys.dic")?;
     let sys = CompiledDictionary::parse(&p, &b)?;
     drop(b);
@@ -495,12 +495,12 @@ pub fn convert(
             format!("charset {}, expected UTF-8", sys.charset),
         ));
     }
-    progress("writing the lexicon (CSV)");
+    progress.step("writing the lexicon (CSV)");
     let (op, mut w) = create("lex.csv")?;
     sys.write_csv(&mut w).map_err(io_err(&op))?;
     finish(&op, w)?;
 
-    progress("reading unk.dic");
+    progress.step("reading unk.dic");
     let (p, b) = read("unk.dic")?;
     let unk = CompiledDictionary::parse(&p, &b)?;
     if unk.kind != 2 {
@@ -510,14 +510,14 @@ pub fn convert(
     unk.write_csv(&mut w).map_err(io_err(&op))?;
     finish(&op, w)?;
 
-    progress("reading char.bin");
+    progress.step("reading char.bin");
     let (p, b) = read("char.bin")?;
     let chars = CharTable::parse(&p, &b)?;
     let (op, mut w) = create("char.def")?;
     chars.write_def(&mut w).map_err(io_err(&op))?;
     finish(&op, w)?;
 
-    progress("writing the connection matrix");
+    progress.step("writing the connection matrix");
     let (p, b) = read("matrix.bin")?;
     let matrix = Matrix::parse(&p, &b)?;
     drop(b);

