@@ -162,7 +162,8 @@ fn synthetic() {
         let t = Instant::now();
         graph::build(&path, 384, &values, &Quiet).expect("building the graph");
         let built = t.elapsed().as_secs_f64();
-        let g = Graph::open(&path, 384, n)
+        let digest = graph::rows_digest(values.iter().copied());
+        let g = Graph::open(&path, 384, n, &digest)
             .expect("reading")
             .expect("a graph");
         let (mut t_exact, mut t_graph, mut found) = (Vec::new(), Vec::new(), 0);

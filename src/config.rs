@@ -153,7 +153,10 @@ impl Config {
             model_root: model::default_model_root(),
             serve: Serve {
                 addr: given.addr.or(file.serve.addr).unwrap_or(DEFAULT_ADDR),
-                solr: given.solr.or(file.serve.solr.map(Nodes::joined)),
+                solr: given
+                    .solr
+                    .or(file.serve.solr.map(Nodes::joined))
+                    .filter(|nodes| !nodes.trim().is_empty()),
                 collection: given
                     .collection
                     .or(file.serve.collection)

@@ -4,7 +4,9 @@
 //! process only reads it.
 //!
 //! ```text
-//! index/gen-000007/vectors.hnsw   usearch's graph, then its length (8 bytes), SHA-256 (32), "EGH1"
+//! index/gen-000007/vectors.hnsw   usearch's graph, its length (8 bytes), the SHA-256 of
+//!                                 the passages' values it was built from (32), its own
+//!                                 SHA-256 (32), "EGH2"
 //! ```
 //!
 //! The graph's key of a passage is its place in the generation's vector
@@ -24,7 +26,7 @@ use crate::progress::Progress;
 
 /// The file of a generation.
 pub const FILE_NAME: &str = "vectors.hnsw";
-const MAGIC: &[u8; 4] = b"EGH1";
+const MAGIC: &[u8; 4] = b"EGH2";
 /// Passages from which `index` builds a graph (below, every passage is
 /// compared; BENCHMARKS.md, "Vectors").
 pub const GRAPH_FROM: usize = 60_000;
@@ -45,6 +47,17 @@ pub fn graph_from() -> usize {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(GRAPH_FROM)
+}
+
+/// The SHA-256 of passages' values, in order: what ties a graph to the
+/// vectors it was built from.
+pub fn rows_digest<'a>(rows: impl IntoIterator<Item = &'a [i8]>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for row in rows {
+        let bytes: Vec<u8> = row.iter().map(|&v| v as u8).collect();
+        h.update(&bytes);
+    }
+    h.finalize().into()
 }
 
 /// A generation's graph, loaded.
@@ -112,7 +125,10 @@ pub fn build(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or(Ok(())))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a linking thread failed".to_string()))
+            })
             .collect()
     });
     for r in results {
@@ -120,6 +136,8 @@ pub fn build(
     }
     let mut bytes = vec![0u8; index.serialized_length()];
     index.save_to_buffer(&mut bytes).map_err(failed(path))?;
+    bytes.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&rows_digest(rows.iter().copied()));
     let digest = Sha256::digest(&bytes);
     let dir = path.parent().unwrap_or(Path::new("."));
     let io = |source| VectorError::Io {
@@ -128,8 +146,6 @@ pub fn build(
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     tmp.write_all(&bytes).map_err(io)?;
-    tmp.write_all(&(bytes.len() as u64).to_le_bytes())
-        .map_err(io)?;
     tmp.write_all(&digest).map_err(io)?;
     tmp.write_all(MAGIC).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
@@ -140,8 +156,14 @@ pub fn build(
 impl Graph {
     /// Read the graph at `path`, checked whole (length and SHA-256) before
     /// usearch sees it; `Ok(None)` when there is none, an error when it is
-    /// damaged or is not of `passages` vectors of `dim` values.
-    pub fn open(path: &Path, dim: usize, passages: usize) -> Result<Option<Self>, VectorError> {
+    /// damaged or was not built from `passages` vectors of `dim` values
+    /// whose [`rows_digest`] is `rows`.
+    pub fn open(
+        path: &Path,
+        dim: usize,
+        passages: usize,
+        rows: &[u8; 32],
+    ) -> Result<Option<Self>, VectorError> {
         let mut bytes = Vec::new();
         match File::open(path) {
             Ok(mut f) => f
@@ -162,18 +184,22 @@ impl Graph {
             path: path.to_path_buf(),
             reason: reason.to_string(),
         };
-        let trailer = 8 + 32 + MAGIC.len();
+        let trailer = 8 + 32 + 32 + MAGIC.len();
         if bytes.len() < trailer || !bytes.ends_with(MAGIC) {
             return Err(corrupt("not a graph file, or truncated"));
         }
         let body = bytes.len() - trailer;
+        let checked = body + 8 + 32;
+        if Sha256::digest(&bytes[..checked]).as_slice() != &bytes[checked..checked + 32] {
+            return Err(corrupt("graph checksum mismatch"));
+        }
         let mut len = [0u8; 8];
         len.copy_from_slice(&bytes[body..body + 8]);
         if u64::from_le_bytes(len) != body as u64 {
             return Err(corrupt("truncated graph"));
         }
-        if Sha256::digest(&bytes[..body]).as_slice() != &bytes[body + 8..body + 40] {
-            return Err(corrupt("graph checksum mismatch"));
+        if &bytes[body + 8..checked] != rows.as_slice() {
+            return Err(corrupt("graph of other vectors"));
         }
         let index = Index::new(&options(dim)).map_err(failed(path))?;
         index
@@ -249,7 +275,8 @@ mod tests {
         let values = rows(500);
         let refs: Vec<&[i8]> = values.iter().map(Vec::as_slice).collect();
         build(&path, 16, &refs, &crate::progress::Quiet).unwrap();
-        let graph = Graph::open(&path, 16, 500).unwrap().unwrap();
+        let digest = rows_digest(refs.iter().copied());
+        let graph = Graph::open(&path, 16, 500, &digest).unwrap().unwrap();
         // A passage's own vector finds itself first.
         let keys = graph.search(&values[42], 5, &|_| true).unwrap();
         assert_eq!(keys.first(), Some(&42));
@@ -259,26 +286,35 @@ mod tests {
         assert!(keys.iter().all(|k| k % 2 == 1));
         assert!(graph.memory() > 500 * 16);
 
-        // Of other vectors: refused.
+        // Of other vectors (another count, or other values): refused.
         assert!(matches!(
-            Graph::open(&path, 16, 499),
+            Graph::open(&path, 16, 499, &digest),
             Err(VectorError::Corrupt { .. })
         ));
+        let other = rows_digest(refs[1..].iter().copied());
+        let err = Graph::open(&path, 16, 500, &other)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("other vectors"), "{err}");
         // A byte changed, or the file cut short: refused before usearch
         // reads it.
         let bytes = fs::read(&path).unwrap();
         let mut changed = bytes.clone();
         changed[100] ^= 1;
         fs::write(&path, &changed).unwrap();
-        let err = Graph::open(&path, 16, 500).err().unwrap().to_string();
+        let err = Graph::open(&path, 16, 500, &digest)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("checksum"), "{err}");
         fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        assert!(Graph::open(&path, 16, 500).is_err());
+        assert!(Graph::open(&path, 16, 500, &digest).is_err());
         fs::write(&path, b"").unwrap();
-        assert!(Graph::open(&path, 16, 500).is_err());
+        assert!(Graph::open(&path, 16, 500, &digest).is_err());
         // None at all: no graph, no error; removing it twice is fine.
         remove(&path).unwrap();
         remove(&path).unwrap();
-        assert!(Graph::open(&path, 16, 500).unwrap().is_none());
+        assert!(Graph::open(&path, 16, 500, &digest).unwrap().is_none());
     }
 }

@@ -19,6 +19,17 @@ use super::vectors::{self, Quantised, VectorError};
 /// Passages asked of the graph per document wanted (a document has two
 /// on average, and its best one is what counts).
 const PASSAGES_PER_DOCUMENT: usize = 3;
+/// Walks of the graph, each asking twice as many passages, before every
+/// passage is compared instead.
+const WALKS: usize = 3;
+
+/// The distinct documents of `found` that `accept` accepts.
+fn distinct(found: &[(DocAddress, f32, usize)], accept: &dyn Fn(DocAddress) -> bool) -> usize {
+    let mut docs: Vec<DocAddress> = found.iter().map(|f| f.0).filter(|&a| accept(a)).collect();
+    docs.sort_unstable();
+    docs.dedup();
+    docs.len()
+}
 
 /// A generation's vectors in memory, row by row, each row a passage of a
 /// live document of the opened tantivy searcher, in document order.
@@ -33,6 +44,9 @@ pub struct VectorIndex {
     /// The row of each graph key (a passage's place in the vector file;
     /// `u32::MAX` for a document no longer live).
     key_rows: Vec<u32>,
+    /// The SHA-256 of the file's passages, in its order: the graph must
+    /// have been built from them.
+    file_digest: [u8; 32],
 }
 
 /// A document found by meaning: its best passage and that passage's
@@ -91,6 +105,10 @@ impl VectorIndex {
             rows: Vec::new(),
             graph: None,
             key_rows: vec![u32::MAX; keys],
+            file_digest: graph::rows_digest(
+                docs.iter()
+                    .flat_map(|d| d.passages.iter().map(|(_, v)| v.values.as_slice())),
+            ),
         };
         let mut id = String::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
@@ -130,7 +148,7 @@ impl VectorIndex {
     /// exists; an error (and the index as it was) when it is damaged.
     #[allow(clippy::result_large_err)]
     pub fn with_graph(mut self, path: &Path) -> Result<Self, (Self, VectorError)> {
-        match Graph::open(path, self.dim, self.key_rows.len()) {
+        match Graph::open(path, self.dim, self.key_rows.len(), &self.file_digest) {
             Ok(g) => {
                 self.graph = g;
                 Ok(self)
@@ -245,27 +263,30 @@ impl VectorIndex {
                 .filter(|&r| r != u32::MAX)
                 .map(|r| r as usize)
         };
-        let count = k * PASSAGES_PER_DOCUMENT;
-        let hits = |keys: Vec<u64>| -> Vec<(DocAddress, f32, usize)> {
-            keys.into_iter()
-                .filter_map(row)
-                .map(|r| (self.rows[r].0, self.similarity(r, q), r))
-                .collect()
+        // Asked again for twice as many passages while fewer than `k`
+        // documents come back (a few long documents can hold the nearest
+        // passages); after that, every passage is compared instead.
+        let walk = |accept: &dyn Fn(DocAddress) -> bool| -> Option<Vec<(DocAddress, f32, usize)>> {
+            let mut count = k * PASSAGES_PER_DOCUMENT;
+            for _ in 0..WALKS {
+                let found: Vec<(DocAddress, f32, usize)> = graph
+                    .search(&q.values, count, &|key| {
+                        row(key).is_some_and(|r| accept(self.rows[r].0))
+                    })?
+                    .into_iter()
+                    .filter_map(row)
+                    .map(|r| (self.rows[r].0, self.similarity(r, q), r))
+                    .collect();
+                if distinct(&found, &|_| true) >= k || count >= key_rows.len() {
+                    return Some(found);
+                }
+                count *= 2;
+            }
+            None
         };
-        let mut found = hits(graph.search(&q.values, count, &|key| {
-            row(key).is_some_and(|r| keep(self.rows[r].0))
-        })?);
-        let passing = |found: &[(DocAddress, f32, usize)]| {
-            let mut docs: Vec<DocAddress> =
-                found.iter().map(|f| f.0).filter(|&a| passes(a)).collect();
-            docs.sort_unstable();
-            docs.dedup();
-            docs.len()
-        };
-        if passing(&found) < k {
-            found.extend(hits(graph.search(&q.values, count, &|key| {
-                row(key).is_some_and(|r| keep(self.rows[r].0) && passes(self.rows[r].0))
-            })?));
+        let mut found = walk(keep)?;
+        if distinct(&found, passes) < k {
+            found.extend(walk(&|a| keep(a) && passes(a))?);
         }
         // Per document, its best row found.
         found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
@@ -352,6 +373,12 @@ mod tests {
 
     /// 3,000 documents of one passage each, of which ten lie near `query`.
     fn index(query: &[f32]) -> VectorIndex {
+        index_of(query, 1)
+    }
+
+    /// 3,000 passages, `per_doc` to a document, the passages of ten
+    /// documents near `query`.
+    fn index_of(query: &[f32], per_doc: u32) -> VectorIndex {
         let dim = query.len();
         let mut seed = 7;
         let mut index = VectorIndex {
@@ -362,9 +389,11 @@ mod tests {
             rows: Vec::new(),
             graph: None,
             key_rows: (0..3_000).collect(),
+            file_digest: [0; 32],
         };
-        for doc in 0..3_000u32 {
-            let v: Vec<f32> = if doc % 300 == 7 {
+        for passage in 0..3_000u32 {
+            let doc = passage / per_doc;
+            let v: Vec<f32> = if doc % (300 / per_doc) == 7 {
                 query.iter().map(|q| q + 0.05 * noise(&mut seed)).collect()
             } else {
                 (0..dim).map(|_| noise(&mut seed)).collect()
@@ -379,7 +408,31 @@ mod tests {
             };
             index.rows.push((DocAddress::new(0, doc), span));
         }
+        index.file_digest = graph::rows_digest((0..index.rows.len()).map(|r| index.row(r)));
         index
+    }
+
+    #[test]
+    fn long_documents_do_not_leave_the_graph_short_of_documents() {
+        let mut seed = 13;
+        let query = unit((0..384).map(|_| noise(&mut seed)).collect());
+        let exact = index_of(&query, 10);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(graph::FILE_NAME);
+        let rows: Vec<&[i8]> = (0..exact.rows.len()).map(|r| exact.row(r)).collect();
+        graph::build(&path, 384, &rows, &crate::progress::Quiet).unwrap();
+        let walked = index_of(&query, 10)
+            .with_graph(&path)
+            .map_err(|e| e.1)
+            .unwrap();
+        let q = exact.prepare(&query).unwrap();
+        let all = |_| true;
+        // The 30 passages nearest are those of three documents: the graph
+        // is asked again until ten documents come back.
+        let want = exact.nearest(&q, &all, &all, 10);
+        let got = walked.nearest(&q, &all, &all, 10);
+        assert_eq!(got.all.len(), 10);
+        assert_eq!(got.all, want.all);
     }
 
     #[test]

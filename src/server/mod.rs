@@ -105,7 +105,8 @@ impl AppState {
     /// if it was updated in place since (`egovkb index` adds to it). A
     /// generation built with edited vocabularies (`egovkb reindex` after a
     /// change to the corpus's gazetteer or taxonomy) is opened with them,
-    /// loaded again: query understanding follows the index.
+    /// loaded again: query understanding follows the index. Event labels
+    /// are read again with every new generation.
     pub fn refresh(&self) -> Option<String> {
         let Served::Index {
             searcher,
@@ -126,15 +127,21 @@ impl AppState {
             return None;
         }
         let started = std::time::Instant::now();
-        let corpus = Some(self.corpus.as_path());
-        let opened = match Searcher::open(dir, served.engine().clone()) {
-            Err(stale @ crate::index::IndexError::Stale { .. }) => {
-                match served.engine().with_vocabularies_of(corpus) {
-                    Ok(engine) => Searcher::open(dir, engine),
-                    Err(_) => Err(stale),
+        // The corpus's vocabularies and event labels read again: a
+        // generation built with edited ones is searched with them, and an
+        // edited `events.toml` shows. When the index was built with the
+        // vocabularies served (they were edited since), it keeps them.
+        let opened = match served
+            .engine()
+            .with_vocabularies_of(Some(self.corpus.as_path()))
+        {
+            Ok(engine) => match Searcher::open(dir, engine) {
+                Err(crate::index::IndexError::Stale { .. }) => {
+                    Searcher::open(dir, served.engine().clone())
                 }
-            }
-            other => other,
+                other => other,
+            },
+            Err(_) => Searcher::open(dir, served.engine().clone()),
         };
         match opened {
             Ok(s) => {

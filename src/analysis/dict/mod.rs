@@ -195,8 +195,6 @@ pub struct InstallOptions {
     pub force: bool,
 }
 
-/// Install the dictionary unless it is there already. Safe to call from
-/// several processes at once: one builds, the others wait and find it built.
 /// The compiled ko-dic in `binaries` converted to MeCab's source form (in
 /// `work`) and built into a lindera dictionary at `built`.
 fn build(
@@ -224,6 +222,8 @@ fn build(
     Ok(stats)
 }
 
+/// Install the dictionary unless it is there already. Safe to call from
+/// several processes at once: one builds, the others wait and find it built.
 pub fn install(opts: &InstallOptions, progress: &dyn Progress) -> Result<Outcome, DictError> {
     let root = &opts.root;
     fs::create_dir_all(root).map_err(io(root))?;

@@ -138,6 +138,7 @@ pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
 /// A country filter's value in its normal form (upper case), or why it
 /// is not an ISO 3166-1 code.
 pub fn country_code(value: &str) -> Result<String, String> {
+    let value = value.trim();
     if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
         return Err(format!(
             "country must be an ISO 3166-1 code such as PY, not `{value}`"
@@ -148,6 +149,7 @@ pub fn country_code(value: &str) -> Result<String, String> {
 
 /// A document type filter's value in its normal form, or the types there are.
 pub fn doc_type(value: &str) -> Result<String, String> {
+    let value = value.trim();
     match DocType::parse(value) {
         Some(t) => Ok(t.as_str().to_string()),
         None => {
@@ -162,6 +164,7 @@ pub fn doc_type(value: &str) -> Result<String, String> {
 
 /// A language filter's value in its normal form.
 pub fn lang_code(value: &str) -> Result<String, String> {
+    let value = value.trim();
     Lang::parse(value)
         .map(|l| l.as_str().to_string())
         .ok_or_else(|| format!("lang must be a language code such as es, not `{value}`"))
