@@ -290,6 +290,35 @@ fn a_reindex_with_edited_vocabularies_is_served_without_a_restart() {
     assert_eq!(state.refresh(), None);
 }
 
+/// An admin labels an event in the corpus's `events.toml` (which changes
+/// no vocabulary) and runs `index`: the running server labels it with the
+/// next generation.
+#[test]
+fn an_event_label_is_served_with_the_next_generation() {
+    let (state, dir) = common::server_state(docs(), None);
+    let corpus = dir.path().join("corpus");
+    let label = |state: &egovkb::server::AppState| {
+        let backend = state.backend();
+        let label = backend
+            .engine()
+            .enricher
+            .events
+            .label("2019-05-course", egovkb::enrich::UiLang::En);
+        label
+    };
+    assert_eq!(label(&state), "2019-05-course");
+    std::fs::write(
+        corpus.join("events.toml"),
+        "[events.\"2019-05-course\"]\nen = \"E-government course, May 2019\"\n",
+    )
+    .unwrap();
+    let index = IndexDir::new(&dir.path().join("index"));
+    let store = Store::open(&corpus).unwrap();
+    build::rebuild(&index, &store, &engine(), &Quiet).unwrap();
+    assert!(state.refresh().is_some());
+    assert_eq!(label(&state), "E-government course, May 2019");
+}
+
 #[test]
 fn a_new_generation_is_served_without_a_restart() {
     let s = server();
