@@ -299,12 +299,11 @@ fn an_event_label_is_served_with_the_next_generation() {
     let corpus = dir.path().join("corpus");
     let label = |state: &egovkb::server::AppState| {
         let backend = state.backend();
-        let label = backend
+        backend
             .engine()
             .enricher
             .events
-            .label("2019-05-course", egovkb::enrich::UiLang::En);
-        label
+            .label("2019-05-course", egovkb::enrich::UiLang::En)
     };
     assert_eq!(label(&state), "2019-05-course");
     std::fs::write(
