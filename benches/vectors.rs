@@ -59,7 +59,7 @@ fn main() {
     };
     let exact = open().without_graph();
     let walked = open()
-        .with_graph(&graph_file)
+        .with_graph(&graph_file, &graph::rows_digest(rows.iter().copied()))
         .map_err(|e| e.1)
         .expect("reading the graph");
     assert!(walked.has_graph());

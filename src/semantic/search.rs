@@ -44,9 +44,6 @@ pub struct VectorIndex {
     /// The row of each graph key (a passage's place in the vector file;
     /// `u32::MAX` for a document no longer live).
     key_rows: Vec<u32>,
-    /// The SHA-256 of the file's passages, in its order: the graph must
-    /// have been built from them.
-    file_digest: [u8; 32],
 }
 
 /// A document found by meaning: its best passage and that passage's
@@ -105,10 +102,6 @@ impl VectorIndex {
             rows: Vec::new(),
             graph: None,
             key_rows: vec![u32::MAX; keys],
-            file_digest: graph::rows_digest(
-                docs.iter()
-                    .flat_map(|d| d.passages.iter().map(|(_, v)| v.values.as_slice())),
-            ),
         };
         let mut id = String::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
@@ -138,17 +131,29 @@ impl VectorIndex {
             }
         }
         let graph = generation.join(graph::FILE_NAME);
-        Ok(Some(index.with_graph(&graph).unwrap_or_else(|(index, e)| {
-            tracing::warn!(error = %e, "the vectors' graph is not used; every passage is compared");
-            index
-        })))
+        if !graph.exists() {
+            return Ok(Some(index));
+        }
+        // What ties the graph to these vectors: read only when there is one
+        // (hashing every passage is not free).
+        let digest = graph::rows_digest(
+            docs.iter()
+                .flat_map(|d| d.passages.iter().map(|(_, v)| v.values.as_slice())),
+        );
+        Ok(Some(index.with_graph(&graph, &digest).unwrap_or_else(
+            |(index, e)| {
+                tracing::warn!(error = %e, "the vectors' graph is not used; every passage is compared");
+                index
+            },
+        )))
     }
 
-    /// Walk the graph at `path` (of this generation's vectors) when it
-    /// exists; an error (and the index as it was) when it is damaged.
+    /// Walk the graph at `path` when it exists and was built from vectors
+    /// whose [`graph::rows_digest`] (in the file's order) is `rows`; an
+    /// error (and the index as it was) when it is damaged or of others.
     #[allow(clippy::result_large_err)]
-    pub fn with_graph(mut self, path: &Path) -> Result<Self, (Self, VectorError)> {
-        match Graph::open(path, self.dim, self.key_rows.len(), &self.file_digest) {
+    pub fn with_graph(mut self, path: &Path, rows: &[u8; 32]) -> Result<Self, (Self, VectorError)> {
+        match Graph::open(path, self.dim, self.key_rows.len(), rows) {
             Ok(g) => {
                 self.graph = g;
                 Ok(self)
@@ -389,7 +394,6 @@ mod tests {
             rows: Vec::new(),
             graph: None,
             key_rows: (0..3_000).collect(),
-            file_digest: [0; 32],
         };
         for passage in 0..3_000u32 {
             let doc = passage / per_doc;
@@ -408,7 +412,6 @@ mod tests {
             };
             index.rows.push((DocAddress::new(0, doc), span));
         }
-        index.file_digest = graph::rows_digest((0..index.rows.len()).map(|r| index.row(r)));
         index
     }
 
@@ -421,8 +424,9 @@ mod tests {
         let path = dir.path().join(graph::FILE_NAME);
         let rows: Vec<&[i8]> = (0..exact.rows.len()).map(|r| exact.row(r)).collect();
         graph::build(&path, 384, &rows, &crate::progress::Quiet).unwrap();
+        let digest = graph::rows_digest(rows.iter().copied());
         let walked = index_of(&query, 10)
-            .with_graph(&path)
+            .with_graph(&path, &digest)
             .map_err(|e| e.1)
             .unwrap();
         let q = exact.prepare(&query).unwrap();
@@ -445,7 +449,8 @@ mod tests {
         let path = dir.path().join(graph::FILE_NAME);
         let rows: Vec<&[i8]> = (0..walked.rows.len()).map(|r| walked.row(r)).collect();
         graph::build(&path, 384, &rows, &crate::progress::Quiet).unwrap();
-        let walked = walked.with_graph(&path).map_err(|e| e.1).unwrap();
+        let digest = graph::rows_digest(rows.iter().copied());
+        let walked = walked.with_graph(&path, &digest).map_err(|e| e.1).unwrap();
         assert!(walked.has_graph() && !exact.has_graph());
         let q = exact.prepare(&query).unwrap();
         let all = |_| true;
