@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use egovkb::analysis::{AnalyzerName, Mode};
 use egovkb::engine::Engine;
+use egovkb::index::facet::{Facet, Filters};
 use egovkb::index::search::{SearchRequest, Searcher};
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Quiet;
@@ -208,8 +209,11 @@ fn main() {
             };
             // Every third search also filters (disjunctive facets recount).
             if (round + i) % 3 == 0 {
-                req.langs = vec!["en".into(), "es".into()];
-                req.years = Some((2017, 2022));
+                req.filters = Filters::default()
+                    .with(Facet::Lang, "en")
+                    .and_then(|f| f.with(Facet::Lang, "es"))
+                    .unwrap()
+                    .with_years((2017, 2022));
             }
             let t = Instant::now();
             let r = searcher.search(&req).unwrap();

@@ -7,7 +7,7 @@ searches, or compare two recordings: a refactoring must not change them.
     python3 eval/responses.py compare before.jsonl after.jsonl
 
 The searches are the load benchmark's queries (plain, second page, with
-filters, by date) and, with --eval DIR (the open benchmark, ../shared/eval),
+filters of every facet, by date, labels in each interface language) and, with --eval DIR (the open benchmark, ../shared/eval),
 the first questions of each of its sets; each in the modes given with
 --modes (default: the server's default only). Each response is kept
 whole but for `took_ms`, the one field that differs by run.
@@ -52,7 +52,11 @@ def searches(eval_dir, per_set, modes):
         else:
             base.append([("q", q), ("type", "notice"), ("country", "PY")])
         base.append([("q", q), ("sort", "date")])
+        base.append([("q", q), ("topic", "e-procurement"),
+                     ("ui_lang", ["es", "ko"][i % 2])])
     base.append([])
+    base.append([("year", "2019"), ("ui_lang", "ko")])
+    base.append([("event", "2018-06-advanced-egov-course")])
     base.append([("q", '"registro civil" -Paraguay')])
     if eval_dir:
         for s in SETS:

@@ -12,6 +12,7 @@ use egovkb::analysis::{self, AnalyzerName, Analyzers, Mode, dict};
 use egovkb::config::Config;
 use egovkb::engine::Engine;
 use egovkb::enrich::UiLang;
+use egovkb::index::facet::{Facet, Filters, Kind};
 use egovkb::index::search::{self, SearchMode, SearchRequest, SearchResponse, Searcher};
 use egovkb::index::snippet::Highlighted;
 use egovkb::index::{IndexDir, build};
@@ -53,24 +54,8 @@ struct SearchArgs {
     /// The query: words, "quoted phrases", -exclusions. Empty: browse.
     #[arg(default_value = "")]
     query: String,
-    /// Only documents about this country (ISO code); repeat for several.
-    #[arg(long = "country", value_parser = search::country_code)]
-    countries: Vec<String>,
-    /// Only documents on this topic (slug); repeat for several.
-    #[arg(long = "topic")]
-    topics: Vec<String>,
-    /// A year (2018) or a range (2015..2019).
-    #[arg(long, value_parser = search::parse_years)]
-    year: Option<(u32, u32)>,
-    /// Document type (notice, press_release, presentation, report, course_material, other).
-    #[arg(long = "type", value_parser = search::doc_type)]
-    types: Vec<String>,
-    /// Document language (ko, es, en, ...).
-    #[arg(long = "lang", value_parser = search::lang_code)]
-    langs: Vec<String>,
-    /// The course or meeting documents belong to.
-    #[arg(long = "event")]
-    events: Vec<String>,
+    #[command(flatten)]
+    filters: FacetFilters,
     #[arg(long)]
     sort: Option<SortArg>,
     /// hybrid (words and meaning; the default with a model), lexical or semantic.
@@ -101,12 +86,7 @@ impl SearchArgs {
     fn request(self) -> SearchRequest {
         SearchRequest {
             q: self.query,
-            countries: self.countries,
-            topics: self.topics,
-            years: self.year,
-            types: self.types,
-            langs: self.langs,
-            events: self.events,
+            filters: self.filters.0,
             sort: self.sort.map(|s| match s {
                 SortArg::Relevance => search::Sort::Relevance,
                 SortArg::Date => search::Sort::Date,
@@ -117,6 +97,56 @@ impl SearchArgs {
             ui: self.ui_lang,
             time_limit: None,
         }
+    }
+}
+
+/// One option per facet (`--country`, `--type`, `--year`…, from the
+/// facets' specs), each value checked and put in its normal form as it is
+/// read.
+struct FacetFilters(Filters);
+
+impl clap::FromArgMatches for FacetFilters {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut filters = Filters::default();
+        for facet in Facet::ALL {
+            for value in m
+                .get_many::<String>(facet.spec().param)
+                .into_iter()
+                .flatten()
+            {
+                filters.add(facet, value).map_err(|e| {
+                    clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{e}\n"))
+                })?;
+            }
+        }
+        Ok(Self(filters))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for FacetFilters {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        Facet::ALL.into_iter().fold(cmd, |cmd, facet| {
+            let spec = facet.spec();
+            let check = move |v: &str| Filters::default().add(facet, v).map(|()| v.to_string());
+            let arg = clap::Arg::new(spec.param)
+                .long(spec.param)
+                .value_name("VALUE")
+                .help(spec.help)
+                .value_parser(check);
+            cmd.arg(match spec.kind {
+                Kind::Values(_) => arg.action(clap::ArgAction::Append),
+                Kind::Years => arg.action(clap::ArgAction::Set),
+            })
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
 
@@ -804,7 +834,8 @@ fn print_results(r: &SearchResponse, offset: usize) {
         println!();
     }
     let f = &r.facets;
-    for (name, values) in f.groups() {
+    for (facet, values) in f.iter() {
+        let name = facet.spec().param;
         if values.is_empty() {
             continue;
         }
@@ -848,7 +879,8 @@ fn stats(config: &Config, json: bool) -> Result<()> {
         stats.documents, stats.generation, stats.updated
     );
     println!("corpus: {corpus} documents in {}", config.corpus.display());
-    for (name, values) in stats.facets.groups() {
+    for (facet, values) in stats.facets.iter() {
+        let name = facet.spec().param;
         let shown: Vec<String> = values
             .iter()
             .map(|v| format!("{} {}", v.value, v.count))

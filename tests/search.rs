@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use egovkb::document::{DocType, Document, Lang};
 use egovkb::engine::Engine;
 use egovkb::enrich::UiLang;
+use egovkb::index::facet::{Facet, Filters};
 use egovkb::index::search::{SearchError, SearchRequest, SearchResponse, Searcher, Sort};
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Quiet;
@@ -210,7 +211,10 @@ fn an_english_query_finds_korean_and_spanish_documents() {
             ids(&r)
         );
     }
-    let py = r.facets.country.iter().find(|v| v.value == "PY").unwrap();
+    let py = r.facets[Facet::Country]
+        .iter()
+        .find(|v| v.value == "PY")
+        .unwrap();
     assert_eq!(py.label.as_deref(), Some("Paraguay"));
     assert!(py.count >= 3);
 }
@@ -377,53 +381,57 @@ fn req(q: &str) -> SearchRequest {
 }
 
 type Hit = egovkb::index::search::Hit;
-/// Sets some filters of a request.
-type Filters = dyn Fn(&mut SearchRequest);
+/// A hit's values of a facet, read from the hit (the reference the
+/// engine's counts are checked against).
+fn hit_values(h: &Hit, facet: Facet) -> Vec<String> {
+    match facet {
+        Facet::Country => h.countries.clone(),
+        Facet::Topic => h.topics.clone(),
+        Facet::Year => h.published.iter().map(|p| p[..4].to_string()).collect(),
+        Facet::DocType => vec![h.doc_type.clone()],
+        Facet::Lang => h.lang.iter().cloned().collect(),
+        Facet::Event => h.event.iter().cloned().collect(),
+    }
+}
 
 /// Whether a hit passes the request's filters, all but `except`'s.
-fn keep(h: &Hit, r: &SearchRequest, except: &str) -> bool {
-    let year = h
-        .published
-        .as_ref()
-        .and_then(|p| p[..4].parse::<u32>().ok());
-    (except == "country"
-        || r.countries.is_empty()
-        || h.countries.iter().any(|c| r.countries.contains(c)))
-        && (except == "topic"
-            || r.topics.is_empty()
-            || h.topics.iter().any(|t| r.topics.contains(t)))
-        && (except == "doc_type" || r.types.is_empty() || r.types.contains(&h.doc_type))
-        && (except == "lang"
-            || r.langs.is_empty()
-            || h.lang.as_ref().is_some_and(|l| r.langs.contains(l)))
-        && (except == "event"
-            || r.events.is_empty()
-            || h.event.as_ref().is_some_and(|e| r.events.contains(e)))
-        && (except == "year"
-            || r.years
-                .is_none_or(|(a, b)| year.is_some_and(|y| y >= a && y <= b)))
+fn keep(h: &Hit, r: &SearchRequest, except: Option<Facet>) -> bool {
+    Facet::ALL
+        .into_iter()
+        .filter(|&f| Some(f) != except)
+        .all(|f| {
+            let values = hit_values(h, f);
+            if f == Facet::Year {
+                return r.filters.years().is_none_or(|(a, b)| {
+                    values
+                        .iter()
+                        .any(|y| y.parse::<u32>().is_ok_and(|y| y >= a && y <= b))
+                });
+            }
+            let asked = r.filters.values(f);
+            asked.is_empty() || values.iter().any(|v| asked.contains(v))
+        })
 }
 
 /// Facet counts computed by hand over the documents the text matches.
-fn brute_force(all: &[Hit], r: &SearchRequest) -> HashMap<&'static str, HashMap<String, u64>> {
-    let mut out: HashMap<&'static str, HashMap<String, u64>> = HashMap::new();
-    for facet in ["country", "topic", "year", "doc_type", "lang", "event"] {
+fn brute_force(all: &[Hit], r: &SearchRequest) -> HashMap<Facet, HashMap<String, u64>> {
+    let mut out: HashMap<Facet, HashMap<String, u64>> = HashMap::new();
+    for facet in Facet::ALL {
         let counts = out.entry(facet).or_default();
-        for h in all.iter().filter(|h| keep(h, r, facet)) {
-            let values: Vec<String> = match facet {
-                "country" => h.countries.clone(),
-                "topic" => h.topics.clone(),
-                "year" => h.published.iter().map(|p| p[..4].to_string()).collect(),
-                "doc_type" => vec![h.doc_type.clone()],
-                "lang" => h.lang.iter().cloned().collect(),
-                _ => h.event.iter().cloned().collect(),
-            };
-            for v in values {
+        for h in all.iter().filter(|h| keep(h, r, Some(facet))) {
+            for v in hit_values(h, facet) {
                 *counts.entry(v).or_default() += 1;
             }
         }
     }
     out
+}
+
+/// Sets some filters of a request.
+fn filtered(r: &mut SearchRequest, filters: &[(Facet, &str)]) {
+    for (f, v) in filters {
+        r.filters.add(*f, v).unwrap();
+    }
 }
 
 #[test]
@@ -437,46 +445,40 @@ fn facet_counts_equal_a_brute_force_count() {
         "services",
     ] {
         let all = s.search(&req(q)).unwrap().hits;
-        let combos: Vec<Box<Filters>> = vec![
-            Box::new(|_| {}),
-            Box::new(|r| r.countries = vec!["PY".into()]),
-            Box::new(|r| r.countries = vec!["PY".into(), "KR".into()]),
-            Box::new(|r| {
-                r.langs = vec!["es".into(), "ko".into()];
-                r.types = vec!["notice".into(), "presentation".into()];
-            }),
-            Box::new(|r| r.years = Some((2018, 2019))),
-            Box::new(|r| {
-                r.topics = vec!["resident-registration".into()];
-                r.years = Some((2015, 2020));
-                r.events = vec!["2018-06-advanced-egov-course".into()];
-            }),
+        let combos: &[&[(Facet, &str)]] = &[
+            &[],
+            &[(Facet::Country, "PY")],
+            &[(Facet::Country, "PY"), (Facet::Country, "KR")],
+            &[
+                (Facet::Lang, "es"),
+                (Facet::Lang, "ko"),
+                (Facet::DocType, "notice"),
+                (Facet::DocType, "presentation"),
+            ],
+            &[(Facet::Year, "2018..2019")],
+            &[
+                (Facet::Topic, "resident-registration"),
+                (Facet::Year, "2015..2020"),
+                (Facet::Event, "2018-06-advanced-egov-course"),
+            ],
         ];
         for set in combos {
             let mut r = req(q);
-            set(&mut r);
+            filtered(&mut r, set);
             let got = s.search(&r).unwrap();
             let expected = brute_force(&all, &r);
-            let facets = [
-                ("country", &got.facets.country),
-                ("topic", &got.facets.topic),
-                ("year", &got.facets.year),
-                ("doc_type", &got.facets.doc_type),
-                ("lang", &got.facets.lang),
-                ("event", &got.facets.event),
-            ];
-            for (name, values) in facets {
+            for (name, values) in got.facets.iter() {
                 let counted: HashMap<String, u64> = values
                     .iter()
                     .filter(|v| v.count > 0)
                     .map(|v| (v.value.clone(), v.count))
                     .collect();
                 assert_eq!(
-                    counted, expected[name],
-                    "query {q:?}, facet {name}, request {r:?}"
+                    counted, expected[&name],
+                    "query {q:?}, facet {name:?}, request {r:?}"
                 );
             }
-            let total = all.iter().filter(|h| keep(h, &r, "")).count();
+            let total = all.iter().filter(|h| keep(h, &r, None)).count();
             assert_eq!(got.total, total, "query {q:?}, request {r:?}");
         }
     }
@@ -495,7 +497,7 @@ fn browsing_and_sorting_by_date() {
     let s = &fixture().searcher;
     let r = s
         .search(&SearchRequest {
-            countries: vec!["PY".into()],
+            filters: Filters::default().with(Facet::Country, "PY").unwrap(),
             ..SearchRequest::default()
         })
         .unwrap();
@@ -541,7 +543,10 @@ fn labels_follow_the_interface_language() {
             ..SearchRequest::default()
         })
         .unwrap();
-    let py = r.facets.country.iter().find(|v| v.value == "PY").unwrap();
+    let py = r.facets[Facet::Country]
+        .iter()
+        .find(|v| v.value == "PY")
+        .unwrap();
     assert_eq!(py.label.as_deref(), Some("파라과이"));
     let r = s
         .search(&SearchRequest {
@@ -550,9 +555,7 @@ fn labels_follow_the_interface_language() {
             ..SearchRequest::default()
         })
         .unwrap();
-    let notice = r
-        .facets
-        .doc_type
+    let notice = r.facets[Facet::DocType]
         .iter()
         .find(|v| v.value == "notice")
         .unwrap();
@@ -1040,9 +1043,7 @@ fn the_search_command_prints_hits_facets_and_what_it_understood() {
         .lines()
         .find(|l| l.trim_start().starts_with("country:"))
         .unwrap_or_else(|| panic!("no country facet in\n{text}"));
-    let py = expected
-        .facets
-        .country
+    let py = expected.facets[Facet::Country]
         .iter()
         .find(|v| v.value == "PY")
         .unwrap();
@@ -1127,7 +1128,7 @@ fn a_reindex_adds_documents_in_corpus_order_so_ties_keep_their_order() {
         let r = s
             .search(&SearchRequest {
                 sort: Some(Sort::Date),
-                years: Some((2021, 2021)),
+                filters: Filters::default().with_years((2021, 2021)),
                 limit: 50,
                 ..SearchRequest::default()
             })

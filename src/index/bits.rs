@@ -15,25 +15,16 @@ use tantivy::index::SegmentId;
 use tantivy::{DocAddress, SegmentOrdinal, SegmentReader};
 
 use super::bitset::Bits;
+use super::facet::{Facet, Filters, Kind, PerFacet};
 use super::matching::{Plan, Prepared};
 
-/// Counts per value, per facet field name.
-pub type Counts = HashMap<String, HashMap<String, u64>>;
-
-/// The facets: API name and fast field name.
-pub const FACETS: [(&str, &str); 6] = [
-    ("country", "countries"),
-    ("topic", "topics"),
-    ("year", "year"),
-    ("doc_type", "doc_type"),
-    ("lang", "lang"),
-    ("event", "event"),
-];
+/// Counts per value, per facet.
+pub type Counts = PerFacet<HashMap<String, u64>>;
 
 /// One segment's facet values as bitsets.
 pub struct SegmentFacets {
-    /// Per facet (order of `FACETS`): each value present and its documents.
-    values: Vec<Vec<(String, Bits)>>,
+    /// Per facet: each value present and its documents.
+    values: PerFacet<Vec<(String, Bits)>>,
     /// The documents not deleted.
     alive: Bits,
     max_doc: u32,
@@ -43,10 +34,11 @@ impl SegmentFacets {
     fn build(reader: &SegmentReader) -> tantivy::Result<Self> {
         let max_doc = reader.max_doc();
         let fast = reader.fast_fields();
-        let mut values = Vec::new();
-        for (_, field) in FACETS {
-            let mut out = Vec::new();
-            if field == "year" {
+        let mut values: PerFacet<Vec<(String, Bits)>> = PerFacet::default();
+        for facet in Facet::ALL {
+            let field = facet.spec().field;
+            let out = &mut values[facet];
+            if let Kind::Years = facet.spec().kind {
                 let col: Column<u64> = fast.u64(field)?;
                 let mut by_year: HashMap<u64, Bits> = HashMap::new();
                 for doc in 0..max_doc {
@@ -76,7 +68,6 @@ impl SegmentFacets {
                     }
                 }
             }
-            values.push(out);
         }
         let mut alive = Bits::empty(max_doc);
         for doc in 0..max_doc {
@@ -91,10 +82,10 @@ impl SegmentFacets {
         })
     }
 
-    /// The documents with any of `wanted` as their value of facet `i`.
-    fn any_of(&self, i: usize, wanted: &[String]) -> Bits {
+    /// The documents with any of `wanted` as their value of `facet`.
+    fn any_of(&self, facet: Facet, wanted: &[String]) -> Bits {
         let mut out = Bits::empty(self.max_doc);
-        for (value, bits) in &self.values[i] {
+        for (value, bits) in &self.values[facet] {
             if wanted.iter().any(|w| w == value) {
                 out.or_with(bits);
             }
@@ -102,21 +93,16 @@ impl SegmentFacets {
         out
     }
 
-    /// The documents whose year lies in `[a, b]`.
-    fn years(&self, (a, b): (u32, u32)) -> Bits {
-        let i = facet_index("year");
+    /// The documents whose `facet` (a facet of years) lies in `[a, b]`.
+    fn years(&self, facet: Facet, (a, b): (u32, u32)) -> Bits {
         let mut out = Bits::empty(self.max_doc);
-        for (value, bits) in &self.values[i] {
+        for (value, bits) in &self.values[facet] {
             if value.parse::<u32>().is_ok_and(|y| (a..=b).contains(&y)) {
                 out.or_with(bits);
             }
         }
         out
     }
-}
-
-fn facet_index(name: &str) -> usize {
-    FACETS.iter().position(|(n, _)| *n == name).unwrap_or(0)
 }
 
 /// Every segment's facet bitsets, for one open generation.
@@ -142,41 +128,23 @@ impl FacetBits {
     }
 }
 
-/// The filters of a search, facet by facet (`None`: not filtered).
-#[derive(Clone, Debug, Default)]
-pub struct Filters {
-    /// Selected values per facet in the order of `FACETS` (the year's slot unused).
-    pub values: [Option<Vec<String>>; 6],
-    pub years: Option<(u32, u32)>,
-}
-
 impl Filters {
-    pub fn is_active(&self, i: usize) -> bool {
-        if FACETS[i].0 == "year" {
-            self.years.is_some()
-        } else {
-            self.values[i].is_some()
-        }
-    }
-
     /// Each facet's filter as a bitset (`None` where there is none).
-    fn bitsets(&self, seg: &SegmentFacets) -> Vec<Option<Bits>> {
-        (0..FACETS.len())
-            .map(|i| {
-                if FACETS[i].0 == "year" {
-                    self.years.map(|r| seg.years(r))
-                } else {
-                    self.values[i].as_ref().map(|v| seg.any_of(i, v))
-                }
-            })
-            .collect()
+    fn bitsets(&self, seg: &SegmentFacets) -> PerFacet<Option<Bits>> {
+        PerFacet::from_fn(|facet| match facet.spec().kind {
+            Kind::Years => self.years().map(|r| seg.years(facet, r)),
+            Kind::Values(_) => {
+                let v = self.values(facet);
+                (!v.is_empty()).then(|| seg.any_of(facet, v))
+            }
+        })
     }
 
     /// All filters but facet `except`'s, ANDed; `None` when that is no filter.
-    fn all_but(per_facet: &[Option<Bits>], except: Option<usize>) -> Option<Bits> {
+    fn all_but(per_facet: &PerFacet<Option<Bits>>, except: Option<Facet>) -> Option<Bits> {
         let mut out: Option<Bits> = None;
-        for (i, b) in per_facet.iter().enumerate() {
-            if Some(i) == except {
+        for (facet, b) in per_facet.iter() {
+            if Some(facet) == except {
                 continue;
             }
             if let Some(b) = b {
@@ -228,7 +196,7 @@ impl Ord for Ranked {
 /// bitsets.
 pub struct SegmentFruit {
     facets: Arc<SegmentFacets>,
-    per_facet: Vec<Option<Bits>>,
+    per_facet: PerFacet<Option<Bits>>,
     matched: Bits,
 }
 
@@ -351,8 +319,7 @@ impl Fruits {
             s.facets.alive.contains(addr.doc_id)
                 && s.per_facet
                     .iter()
-                    .flatten()
-                    .all(|bits| bits.contains(addr.doc_id))
+                    .all(|(_, bits)| bits.as_ref().is_none_or(|b| b.contains(addr.doc_id)))
         })
     }
 
@@ -408,19 +375,19 @@ pub fn outcome(fruits: Fruits, filters: &Filters, order: Order) -> Outcome {
         })
         .collect();
     let mut total = 0u64;
-    let mut counts = Counts::new();
+    let mut counts = Counts::default();
     for f in &fruits {
         let mut passing = f.matched.clone();
         if let Some(all) = Filters::all_but(&f.per_facet, None) {
             passing.and_with(&all);
         }
         total += passing.count();
-        for (i, (_, field)) in FACETS.iter().enumerate() {
+        for facet in Facet::ALL {
             // A facet with a filter is counted without it (disjunctive).
             let own;
-            let candidates = if filters.is_active(i) {
+            let candidates = if filters.is_active(facet) {
                 let mut c = f.matched.clone();
-                if let Some(others) = Filters::all_but(&f.per_facet, Some(i)) {
+                if let Some(others) = Filters::all_but(&f.per_facet, Some(facet)) {
                     c.and_with(&others);
                 }
                 own = c;
@@ -428,8 +395,8 @@ pub fn outcome(fruits: Fruits, filters: &Filters, order: Order) -> Outcome {
             } else {
                 &passing
             };
-            let target = counts.entry((*field).to_string()).or_default();
-            for (value, bits) in &f.facets.values[i] {
+            let target = &mut counts[facet];
+            for (value, bits) in &f.facets.values[facet] {
                 let n = candidates.count_and(bits);
                 if n > 0 {
                     *target.entry(value.clone()).or_default() += n;

@@ -14,6 +14,7 @@
 pub mod bits;
 pub mod bitset;
 pub mod build;
+pub mod facet;
 pub mod matching;
 pub mod query;
 pub mod schema;

@@ -2,40 +2,84 @@
 //! handlers' annotations and the response types themselves, so it cannot
 //! drift from what the server does.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr, Required};
+use utoipa::{IntoParams, OpenApi, PartialSchema, ToSchema};
 
 use crate::document::{DocType, Document, Lang};
+use crate::index::facet::{Facet, Kind};
 use crate::index::search::{
     FacetValue, Facets, Hit, Interpreted, SearchMode, SearchResponse, SemanticStatus, Stats,
 };
 
 /// The parameters of `GET /api/search` (described here; the handler reads
 /// them as name/value pairs so that repeated names give several values and
-/// unknown names are refused).
+/// unknown names are refused): the text, one per facet, then the options.
+pub struct SearchParams;
+
+impl IntoParams for SearchParams {
+    fn into_params(place: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = QueryText::into_params(&place);
+        params.extend(Facet::ALL.into_iter().map(facet_param));
+        params.extend(SearchOptions::into_params(&place));
+        params
+    }
+}
+
+/// The parameters of the web page: those of the search, but years as the
+/// form's two fields, and paging by page.
+pub struct PageParams;
+
+impl IntoParams for PageParams {
+    fn into_params(place: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = QueryText::into_params(&place);
+        params.extend(
+            Facet::ALL
+                .into_iter()
+                .filter(|f| matches!(f.spec().kind, Kind::Values(_)))
+                .map(facet_param),
+        );
+        params.extend(PageOptions::into_params(&place));
+        params
+    }
+}
+
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
-pub struct SearchParams {
+struct QueryText {
     /// Free text: words, "quoted phrases", -exclusions. Empty with filters: browse, newest first.
     q: Option<String>,
-    /// ISO 3166-1 alpha-2 country codes; several are OR-ed.
-    country: Option<Vec<String>>,
-    /// Topic slugs (`resident-registration`); several are OR-ed.
-    topic: Option<Vec<String>>,
-    /// A year (`2018`) or an inclusive range (`2015..2019`, `2015..`, `..2019`).
-    year: Option<String>,
-    /// Document types (`notice`, `press_release`, `presentation`, `report`, `course_material`, `other`).
-    #[param(rename = "type")]
-    r#type: Option<Vec<String>>,
-    /// Document languages (ISO 639-1).
-    lang: Option<Vec<String>>,
-    /// Events (course or meeting ids).
-    event: Option<Vec<String>>,
+}
+
+/// A facet's filter parameter, from its spec: several values, or one
+/// range of years.
+fn facet_param(facet: Facet) -> Parameter {
+    let spec = facet.spec();
+    let schema = match spec.kind {
+        Kind::Values(_) => Vec::<String>::schema(),
+        Kind::Years => String::schema(),
+    };
+    ParameterBuilder::new()
+        .name(spec.param)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(spec.help))
+        .schema(Some(schema))
+        .build()
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct SearchOptions {
     /// `relevance` (default with text) or `date` (newest first; default without text).
     sort: Option<String>,
     /// `hybrid` (words and meaning fused; the default when the index has
@@ -51,18 +95,10 @@ pub struct SearchParams {
     ui_lang: Option<String>,
 }
 
-/// The parameters of the web page: those of the search, plus paging by page.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
-pub struct PageParams {
-    q: Option<String>,
-    country: Option<Vec<String>>,
-    topic: Option<Vec<String>>,
-    #[param(rename = "type")]
-    r#type: Option<Vec<String>>,
-    lang: Option<Vec<String>>,
-    event: Option<Vec<String>>,
+struct PageOptions {
     /// Year range start (the form's field).
     from: Option<u32>,
     /// Year range end.
@@ -72,6 +108,28 @@ pub struct PageParams {
     page: Option<usize>,
     /// Interface language `en`, `es` or `ko` (default: from Accept-Language).
     ui: Option<String>,
+}
+
+/// The schema of [`Facets`]: one property per facet, each a list of
+/// values with their counts.
+impl PartialSchema for Facets {
+    fn schema() -> RefOr<Schema> {
+        let values = || ArrayBuilder::new().items(Ref::from_schema_name(FacetValue::name()));
+        let mut object = ObjectBuilder::new()
+            .description(Some("Every facet's values with their counts, by facet."));
+        for f in Facet::ALL {
+            object = object
+                .property(f.spec().name, values())
+                .required(f.spec().name);
+        }
+        RefOr::T(Schema::Object(object.build()))
+    }
+}
+
+impl ToSchema for Facets {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Facets")
+    }
 }
 
 /// `{"error": {"code", "message"}}`, with a 4xx status for bad input.

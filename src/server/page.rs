@@ -11,14 +11,23 @@ use super::text::{Text, text};
 use crate::document::Document;
 use crate::engine::Engine;
 use crate::enrich::UiLang;
+use crate::index::facet::{Facet, Kind, doc_type_label};
 use crate::index::search::{FacetValue, Hit, MAX_OFFSET, SearchRequest, SearchResponse};
 
 /// Results per page.
 pub const PAGE_SIZE: usize = 10;
 /// Facet values shown before "More".
 const FACET_SHOWN: usize = 8;
-/// The filter parameters, in the order the page shows them.
-const FILTERS: [&str; 6] = ["country", "topic", "year", "type", "lang", "event"];
+
+/// Whether a parameter is a facet's filter.
+fn is_filter(name: &str) -> bool {
+    Facet::from_param(name).is_some()
+}
+
+/// Whether a parameter is a filter that takes one value (a range of years).
+fn takes_one(name: &str) -> bool {
+    Facet::from_param(name).is_some_and(|f| matches!(f.spec().kind, Kind::Years))
+}
 
 /// What the page's URL asks for: the search parameters (as `/api/search`
 /// takes them, without paging), the result page and the interface language.
@@ -116,8 +125,8 @@ impl PageQuery {
     /// With `name=value` added (for year, which takes one value: replaced).
     fn with(&self, name: &str, value: &str) -> String {
         let mut p = self.params.clone();
-        if name == "year" {
-            p.retain(|(n, _)| n != "year");
+        if takes_one(name) {
+            p.retain(|(n, _)| n != name);
         }
         if !p.iter().any(|(n, v)| n == name && v == value) {
             p.push((name.into(), value.into()));
@@ -144,7 +153,7 @@ impl PageQuery {
         let p: Vec<_> = self
             .params
             .iter()
-            .filter(|(n, _)| !FILTERS.contains(&n.as_str()))
+            .filter(|(n, _)| !is_filter(n))
             .cloned()
             .collect();
         self.href_of(&p, 1)
@@ -296,7 +305,8 @@ fn search_form(t: &Text, q: &PageQuery, sort: Option<&str>, meaning: bool) -> Ma
     }
 }
 
-fn facet_group(t: &Text, q: &PageQuery, name: &str, values: &[FacetValue]) -> Markup {
+fn facet_group(t: &Text, q: &PageQuery, facet: Facet, values: &[FacetValue]) -> Markup {
+    let name = facet.spec().param;
     let label_of = |v: &FacetValue| v.label.clone().unwrap_or_else(|| v.value.clone());
     let selected = |v: &FacetValue| q.has(name, &v.value);
     let (shown, rest): (Vec<_>, Vec<_>) = values
@@ -309,7 +319,7 @@ fn facet_group(t: &Text, q: &PageQuery, name: &str, values: &[FacetValue]) -> Ma
                 label {
                     input type="checkbox" form="search" name=(name) value=(v.value) checked[selected(v)];
                     " "
-                    @if name == "country" { span.flag aria-hidden="true" { (flag(&v.value)) } " " }
+                    @if facet == Facet::Country { span.flag aria-hidden="true" { (flag(&v.value)) } " " }
                     span.label { (label_of(v)) }
                     " "
                     span.count { (v.count) }
@@ -319,7 +329,7 @@ fn facet_group(t: &Text, q: &PageQuery, name: &str, values: &[FacetValue]) -> Ma
     };
     html! {
         fieldset.facet data-facet=(name) {
-            legend { (t.facet(name)) }
+            legend { (facet.title(q.ui)) }
             ul { @for (_, v) in &shown { (item(v)) } }
             @if !rest.is_empty() {
                 details {
@@ -349,7 +359,7 @@ fn year_group(t: &Text, q: &PageQuery, values: &[FacetValue]) -> Markup {
     };
     html! {
         fieldset.facet data-facet="year" {
-            legend { (t.year) }
+            legend { (Facet::Year.title(q.ui)) }
             div.year-range {
                 label { (t.year_from) " " input type="number" form="search" name="from" min="1900" max="2100" value=(show(&from)); }
                 label { (t.year_to) " " input type="number" form="search" name="to" min="1900" max="2100" value=(show(&to)); }
@@ -370,11 +380,14 @@ fn filters_aside(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {
             // script folds it so that the results come first.
             details.filter-box open {
                 summary { h2 { (t.filters) } }
-                @for (name, values) in r.facets.groups() {
-                    @if name == "year" {
-                        @if !values.is_empty() || q.value("year").is_some() { (year_group(t, q, values)) }
-                    } @else if !values.is_empty() {
-                        (facet_group(t, q, name, values))
+                @for (facet, values) in r.facets.iter() {
+                    @match facet.spec().kind {
+                        Kind::Years => {
+                            @if !values.is_empty() || q.value(facet.spec().param).is_some() { (year_group(t, q, values)) }
+                        }
+                        Kind::Values(_) => {
+                            @if !values.is_empty() { (facet_group(t, q, facet, values)) }
+                        }
                     }
                 }
                 button.apply type="submit" form="search" { (t.apply) }
@@ -386,7 +399,10 @@ fn filters_aside(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {
 /// The label of a selected filter value, from the facets (selected values
 /// are always among them); a year range as `2015–2019`.
 fn filter_label(r: &SearchResponse, name: &str, value: &str) -> String {
-    if name == "year" {
+    let Some(facet) = Facet::from_param(name) else {
+        return value.to_string();
+    };
+    if let Kind::Years = facet.spec().kind {
         return match value.split_once("..") {
             Some((a, b)) if a == b => a.to_string(),
             Some((a, b)) => {
@@ -402,11 +418,9 @@ fn filter_label(r: &SearchResponse, name: &str, value: &str) -> String {
             None => value.to_string(),
         };
     }
-    r.facets
-        .groups()
+    r.facets[facet]
         .iter()
-        .find(|(n, _)| *n == name)
-        .and_then(|(_, values)| values.iter().find(|v| v.value == value))
+        .find(|v| v.value == value)
         .and_then(|v| v.label.clone())
         .unwrap_or_else(|| value.to_string())
 }
@@ -415,7 +429,7 @@ fn active_filters(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {
     let active: Vec<(&str, &str)> = q
         .params
         .iter()
-        .filter(|(n, _)| FILTERS.contains(&n.as_str()))
+        .filter(|(n, _)| is_filter(n))
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     html! {
@@ -424,7 +438,7 @@ fn active_filters(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {
                 span.heading { (t.active_filters) ": " }
                 @for (name, value) in &active {
                     a.chip.on href=(q.without(name, value)) title=(t.remove_filter) {
-                        span.kind { (t.facet(name)) ": " }
+                        span.kind { (Facet::from_param(name).map_or("", |f| f.title(q.ui))) ": " }
                         (filter_label(r, name, value))
                         span aria-hidden="true" { " ×" }
                         span.visually-hidden { " (" (t.remove_filter) ")" }
@@ -503,7 +517,7 @@ fn badges(
 ) -> Markup {
     html! {
         @if let Some(l) = lang { span.badge.lang { (l) } }
-        span.badge.kind { (crate::index::search::doc_type_label(doc_type, ui)) }
+        span.badge.kind { (doc_type_label(doc_type, ui)) }
         @for c in countries {
             span.badge.country title=(engine.enricher.countries.label(c, ui)) {
                 span aria-hidden="true" { (flag(c)) " " } (c)
@@ -677,7 +691,7 @@ fn facts(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Markup {
             dt { (t.source) } dd { (d.source) }
             dt { (t.published) }
             dd { @match d.published { Some(p) => time datetime=(p) { (p) }, None => (t.undated) } }
-            dt { (t.doc_type) }
+            dt { (Facet::DocType.title(ui)) }
             dd { (badges(ui, engine, d.lang.as_ref().map(|l| l.as_str()), d.doc_type.as_str(), &[])) }
             @if !d.countries.is_empty() {
                 dt { (t.countries) }
@@ -694,7 +708,7 @@ fn facts(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Markup {
                 } }
             }
             @if let Some(e) = d.event.as_deref() {
-                dt { (t.event) }
+                dt { (Facet::Event.title(ui)) }
                 dd { a.chip href={ "/?event=" (urlencode_path(e)) "&ui=" (ui.as_str()) } {
                     (around.event_label.as_deref().unwrap_or(e))
                 } }
@@ -800,8 +814,8 @@ mod tests {
         );
         let req = req.unwrap();
         assert_eq!(q.ui, UiLang::Es);
-        assert_eq!(req.countries, ["PY", "BO"]);
-        assert_eq!(req.years, Some((2016, 2100)));
+        assert_eq!(req.filters.values(Facet::Country), ["PY", "BO"]);
+        assert_eq!(req.filters.years(), Some((2016, 2100)));
         assert_eq!(req.sort, None);
         assert_eq!((req.offset, req.limit), (20, PAGE_SIZE));
         // Links keep the state, drop paging when the filters change.

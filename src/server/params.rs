@@ -2,9 +2,8 @@
 //! parameters, with the engine's normal forms and checks.
 
 use crate::enrich::UiLang;
-use crate::index::search::{
-    SearchMode, SearchRequest, Sort, country_code, doc_type, lang_code, parse_years,
-};
+use crate::index::facet::Facet;
+use crate::index::search::{SearchMode, SearchRequest, Sort};
 
 /// A request from `name=value` pairs (an HTTP query string: a repeated
 /// name gives several values). Unknown names are refused, so that a typo
@@ -20,12 +19,6 @@ pub fn search_request(params: &[(String, String)]) -> Result<SearchRequest, Stri
         };
         match name.as_str() {
             "q" => req.q = value.to_string(),
-            "country" => req.countries.push(country_code(value)?),
-            "topic" => req.topics.push(value.to_string()),
-            "year" => req.years = Some(parse_years(value)?),
-            "type" => req.types.push(doc_type(value)?),
-            "lang" => req.langs.push(lang_code(value)?),
-            "event" => req.events.push(value.to_string()),
             "sort" => {
                 req.sort =
                     Some(Sort::parse(value).ok_or_else(|| {
@@ -43,7 +36,10 @@ pub fn search_request(params: &[(String, String)]) -> Result<SearchRequest, Stri
                 req.ui = UiLang::parse(value)
                     .ok_or_else(|| format!("ui_lang must be en, es or ko, not `{value}`"))?
             }
-            other => return Err(format!("unknown parameter `{other}`")),
+            other => match Facet::from_param(other) {
+                Some(facet) => req.filters.add(facet, value)?,
+                None => return Err(format!("unknown parameter `{other}`")),
+            },
         }
     }
     Ok(req)
@@ -76,12 +72,11 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(r.q, "registro civil");
-        assert_eq!(r.countries, ["PY", "BO"]);
-        assert_eq!(r.years, Some((2015, 2019)));
-        assert_eq!(
-            (r.types.as_slice(), r.langs.as_slice()),
-            (&["press_release".to_string()][..], &["es".to_string()][..])
-        );
+        let f = &r.filters;
+        assert_eq!(f.values(Facet::Country), ["PY", "BO"]);
+        assert_eq!(f.years(), Some((2015, 2019)));
+        assert_eq!(f.values(Facet::DocType), ["press_release"]);
+        assert_eq!(f.values(Facet::Lang), ["es"]);
         assert_eq!(r.mode, Some(SearchMode::Semantic));
         assert_eq!((r.ui, r.limit), (UiLang::Ko, 20));
     }

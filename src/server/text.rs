@@ -14,12 +14,6 @@ pub struct Text {
     pub interface_language: &'static str,
     pub filters: &'static str,
     pub apply: &'static str,
-    pub country: &'static str,
-    pub topic: &'static str,
-    pub year: &'static str,
-    pub doc_type: &'static str,
-    pub lang: &'static str,
-    pub event: &'static str,
     pub year_from: &'static str,
     pub year_to: &'static str,
     pub more: &'static str,
@@ -81,12 +75,6 @@ const EN: Text = Text {
     interface_language: "Interface language",
     filters: "Filters",
     apply: "Apply filters",
-    country: "Country",
-    topic: "Topic",
-    year: "Year",
-    doc_type: "Document type",
-    lang: "Language",
-    event: "Event",
     year_from: "From",
     year_to: "To",
     more: "More",
@@ -141,12 +129,6 @@ const ES: Text = Text {
     interface_language: "Idioma de la interfaz",
     filters: "Filtros",
     apply: "Aplicar filtros",
-    country: "País",
-    topic: "Tema",
-    year: "Año",
-    doc_type: "Tipo de documento",
-    lang: "Idioma",
-    event: "Evento",
     year_from: "Desde",
     year_to: "Hasta",
     more: "Más",
@@ -201,12 +183,6 @@ const KO: Text = Text {
     interface_language: "화면 언어",
     filters: "필터",
     apply: "필터 적용",
-    country: "국가",
-    topic: "주제",
-    year: "연도",
-    doc_type: "문서 유형",
-    lang: "언어",
-    event: "행사",
     year_from: "시작",
     year_to: "끝",
     more: "더 보기",
@@ -257,20 +233,6 @@ pub fn text(ui: UiLang) -> &'static Text {
         UiLang::En => &EN,
         UiLang::Es => &ES,
         UiLang::Ko => &KO,
-    }
-}
-
-impl Text {
-    /// The heading of a facet group by its parameter name.
-    pub fn facet(&self, name: &str) -> &'static str {
-        match name {
-            "country" => self.country,
-            "topic" => self.topic,
-            "year" => self.year,
-            "type" => self.doc_type,
-            "lang" => self.lang,
-            _ => self.event,
-        }
     }
 }
 

@@ -19,9 +19,8 @@ use crate::analysis::AnalyzerName;
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::UiLang;
-// The facets: API name (the Solr field too) and the embedded index's
-// field name, which `facets_from` reads counts by.
-use crate::index::bits::{Counts, FACETS};
+use crate::index::bits::Counts;
+use crate::index::facet::{Facet, Kind};
 use crate::index::search::{
     Backend, Hit, Interpreted, SearchError, SearchMode, SearchRequest, SearchResponse,
     SemanticStatus, Sort, Stats, facets_from,
@@ -154,28 +153,32 @@ impl SolrSearcher {
     /// it out.
     fn filters(req: &SearchRequest) -> Vec<String> {
         let mut fq = vec!["kind:document".to_string()];
-        let any = |field: &str, values: &[String]| -> Option<String> {
-            (!values.is_empty()).then(|| {
-                let values: Vec<String> = values.iter().map(|v| quoted(v)).collect();
-                format!("{{!tag={field}}}{field}:({})", values.join(" OR "))
-            })
-        };
-        fq.extend(any("country", &req.countries));
-        fq.extend(any("topic", &req.topics));
-        fq.extend(any("doc_type", &req.types));
-        fq.extend(any("lang", &req.langs));
-        fq.extend(any("event", &req.events));
-        if let Some((from, to)) = req.years {
-            fq.push(format!("{{!tag=year}}year:[{from} TO {to}]"));
+        for facet in Facet::ALL {
+            let field = facet.spec().name;
+            match facet.spec().kind {
+                Kind::Values(_) => {
+                    let values = req.filters.values(facet);
+                    if !values.is_empty() {
+                        let values: Vec<String> = values.iter().map(|v| quoted(v)).collect();
+                        fq.push(format!("{{!tag={field}}}{field}:({})", values.join(" OR ")));
+                    }
+                }
+                Kind::Years => {
+                    if let Some((from, to)) = req.filters.years() {
+                        fq.push(format!("{{!tag={field}}}{field}:[{from} TO {to}]"));
+                    }
+                }
+            }
         }
         fq
     }
 
     /// The JSON facets, every one without its own filter.
     fn facet_request() -> String {
-        let facets: serde_json::Map<String, Value> = FACETS
+        let facets: serde_json::Map<String, Value> = Facet::ALL
             .iter()
-            .map(|(name, _)| {
+            .map(|f| {
+                let name = f.spec().name;
                 (
                     name.to_string(),
                     json!({"type": "terms", "field": name, "limit": -1, "mincount": 1,
@@ -188,10 +191,14 @@ impl SolrSearcher {
 
     /// Solr's facet answer as the counts [`facets_from`] reads.
     fn counts(facets: &Value) -> Counts {
-        let mut counts = Counts::new();
-        for (name, field) in FACETS {
-            let values = counts.entry(field.to_string()).or_default();
-            for b in facets[name]["buckets"].as_array().into_iter().flatten() {
+        let mut counts = Counts::default();
+        for facet in Facet::ALL {
+            let values = &mut counts[facet];
+            for b in facets[facet.spec().name]["buckets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
                 let value = match &b["val"] {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),

@@ -36,14 +36,11 @@ use crate::semantic::search::VectorIndex;
 
 use execute::{Meaning, RESCORE_WINDOW};
 use fusion::FUSION_WINDOW;
-pub use request::{
-    MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort, country_code, doc_type, lang_code,
-    parse_years,
-};
+pub use request::{MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort};
 use respond::Page;
 pub use respond::{
     Correction, FacetValue, Facets, Hit, Interpreted, SearchResponse, SemanticStatus, Stats,
-    doc_type_label, facets_from,
+    facets_from,
 };
 use understand::TextQuery;
 
@@ -273,8 +270,8 @@ impl Searcher {
         // One pass over what the text matches (everything, to browse):
         // hits that pass the filters, and the bitsets that every count,
         // disjunctive facets included, is computed from.
-        let filters = req.bit_filters();
-        let mut fruits = bits::run(searcher, &plan, &self.facet_bits, &filters, order, keep)?;
+        let filters = &req.filters;
+        let mut fruits = bits::run(searcher, &plan, &self.facet_bits, filters, order, keep)?;
         in_time()?;
         let found = match (&query_vector, &self.vectors) {
             (Some(v), Ok(vectors)) => self.by_meaning(
@@ -292,7 +289,7 @@ impl Searcher {
             mut ranked,
             total,
             counts,
-        } = bits::outcome(fruits, &filters, order);
+        } = bits::outcome(fruits, filters, order);
         if rescore {
             let window = rescored.min(ranked.len());
             Self::rescore(searcher, &mut ranked[..window], &text.rescoring, &in_time)?;

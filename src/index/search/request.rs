@@ -4,9 +4,8 @@
 use serde::Serialize;
 
 use super::SearchError;
-use crate::document::{DocType, Lang};
 use crate::enrich::UiLang;
-use crate::index::bits;
+use crate::index::facet::Filters;
 use crate::index::query::MAX_QUERY_CHARS;
 
 /// Most hits a page may ask for.
@@ -70,13 +69,7 @@ impl SearchMode {
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
     pub q: String,
-    pub countries: Vec<String>,
-    pub topics: Vec<String>,
-    /// Inclusive year range.
-    pub years: Option<(u32, u32)>,
-    pub types: Vec<String>,
-    pub langs: Vec<String>,
-    pub events: Vec<String>,
+    pub filters: Filters,
     /// `None`: by relevance, or by date when there is no text.
     pub sort: Option<Sort>,
     /// `None`: hybrid when the index has passage vectors, else lexical.
@@ -93,12 +86,7 @@ impl Default for SearchRequest {
     fn default() -> Self {
         Self {
             q: String::new(),
-            countries: Vec::new(),
-            topics: Vec::new(),
-            years: None,
-            types: Vec::new(),
-            langs: Vec::new(),
-            events: Vec::new(),
+            filters: Filters::default(),
             sort: None,
             mode: None,
             limit: 10,
@@ -109,84 +97,7 @@ impl Default for SearchRequest {
     }
 }
 
-/// Parse `2018` or `2015..2019` (either end may be left open: `2015..`).
-pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("year `{s}`: give a year (2018) or a range (2015..2019)");
-    let year = |y: &str| -> Result<u32, String> {
-        let y: u32 = y.trim().parse().map_err(|_| bad())?;
-        i32::try_from(y)
-            .is_ok_and(crate::dates::plausible)
-            .then_some(y)
-            .ok_or_else(bad)
-    };
-    match s.split_once("..") {
-        Some((a, b)) => {
-            let a = if a.trim().is_empty() { 1900 } else { year(a)? };
-            let b = if b.trim().is_empty() { 2100 } else { year(b)? };
-            if a > b {
-                return Err(format!("year range `{s}` ends before it starts"));
-            }
-            Ok((a, b))
-        }
-        None => {
-            let y = year(s)?;
-            Ok((y, y))
-        }
-    }
-}
-
-/// A country filter's value in its normal form (upper case), or why it
-/// is not an ISO 3166-1 code.
-pub fn country_code(value: &str) -> Result<String, String> {
-    let value = value.trim();
-    if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
-        return Err(format!(
-            "country must be an ISO 3166-1 code such as PY, not `{value}`"
-        ));
-    }
-    Ok(value.to_ascii_uppercase())
-}
-
-/// A document type filter's value in its normal form, or the types there are.
-pub fn doc_type(value: &str) -> Result<String, String> {
-    let value = value.trim();
-    match DocType::parse(value) {
-        Some(t) => Ok(t.as_str().to_string()),
-        None => {
-            let known: Vec<&str> = DocType::ALL.iter().map(|t| t.as_str()).collect();
-            Err(format!(
-                "type must be one of {}, not `{value}`",
-                known.join(", ")
-            ))
-        }
-    }
-}
-
-/// A language filter's value in its normal form.
-pub fn lang_code(value: &str) -> Result<String, String> {
-    let value = value.trim();
-    Lang::parse(value)
-        .map(|l| l.as_str().to_string())
-        .ok_or_else(|| format!("lang must be a language code such as es, not `{value}`"))
-}
-
 impl SearchRequest {
-    /// The request's filters, facet by facet, for the bitset pass.
-    pub(super) fn bit_filters(&self) -> bits::Filters {
-        let some = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
-        bits::Filters {
-            values: [
-                some(&self.countries),
-                some(&self.topics),
-                None,
-                some(&self.types),
-                some(&self.langs),
-                some(&self.events),
-            ],
-            years: self.years,
-        }
-    }
-
     /// Refuse a request past the limits (query length, page, filters).
     pub(super) fn check(&self) -> Result<(), SearchError> {
         if self.q.chars().count() > MAX_QUERY_CHARS {
@@ -204,20 +115,6 @@ impl SearchRequest {
                 "offset must be at most {MAX_OFFSET}"
             )));
         }
-        let too_many = [
-            &self.countries,
-            &self.topics,
-            &self.types,
-            &self.langs,
-            &self.events,
-        ]
-        .iter()
-        .any(|v| v.len() > 50 || v.iter().any(|s| s.len() > 200));
-        if too_many {
-            return Err(SearchError::BadRequest(
-                "too many or too long filter values".into(),
-            ));
-        }
-        Ok(())
+        self.filters.check().map_err(SearchError::BadRequest)
     }
 }

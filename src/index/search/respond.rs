@@ -12,6 +12,7 @@ use crate::analysis::AnalyzerName;
 use crate::document::Document;
 use crate::enrich::{UiLang, searchable_text};
 use crate::index::bits::{self, Counts};
+use crate::index::facet::{Filters, Kind, PerFacet};
 use crate::index::matching::Plan;
 use crate::index::snippet::{self, Highlighted};
 use crate::semantic::passages::Span;
@@ -97,30 +98,9 @@ pub struct FacetValue {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
-pub struct Facets {
-    pub country: Vec<FacetValue>,
-    pub topic: Vec<FacetValue>,
-    pub year: Vec<FacetValue>,
-    pub doc_type: Vec<FacetValue>,
-    pub lang: Vec<FacetValue>,
-    pub event: Vec<FacetValue>,
-}
-
-impl Facets {
-    /// Each facet with its name, in display order.
-    pub fn groups(&self) -> [(&'static str, &[FacetValue]); 6] {
-        [
-            ("country", &self.country),
-            ("topic", &self.topic),
-            ("year", &self.year),
-            ("type", &self.doc_type),
-            ("lang", &self.lang),
-            ("event", &self.event),
-        ]
-    }
-}
+/// Every facet's values with their counts (its OpenAPI schema is written
+/// from the facets' specs in `server::openapi`).
+pub type Facets = PerFacet<Vec<FacetValue>>;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -164,97 +144,43 @@ pub struct SemanticStatus {
     pub reason: Option<String>,
 }
 
-/// One of three labels, by interface language.
-pub(super) fn by_ui(ui: UiLang, (en, es, ko): (&str, &str, &str)) -> String {
-    match ui {
-        UiLang::En => en,
-        UiLang::Es => es,
-        UiLang::Ko => ko,
-    }
-    .to_string()
-}
-
-pub fn doc_type_label(value: &str, ui: UiLang) -> String {
-    by_ui(
-        ui,
-        match value {
-            "notice" => ("Notice", "Aviso", "공지"),
-            "press_release" => ("Press release", "Comunicado de prensa", "보도자료"),
-            "presentation" => ("Presentation", "Presentación", "발표자료"),
-            "report" => ("Report", "Informe", "보고서"),
-            "course_material" => ("Course material", "Material de curso", "교육자료"),
-            "other" => ("Other", "Otro", "기타"),
-            v => (v, v, v),
-        },
-    )
-}
-
-pub(super) fn lang_label(value: &str, ui: UiLang) -> String {
-    by_ui(
-        ui,
-        match value {
-            "ko" => ("Korean", "Coreano", "한국어"),
-            "es" => ("Spanish", "Español", "스페인어"),
-            "en" => ("English", "Inglés", "영어"),
-            "pt" => ("Portuguese", "Portugués", "포르투갈어"),
-            "fr" => ("French", "Francés", "프랑스어"),
-            v => (v, v, v),
-        },
-    )
-}
-
-/// The facets of a response from the counts of every facet (keyed by the
-/// index's field names: `countries`, `topics`, `year`, `doc_type`, `lang`,
-/// `event`), with their labels in the request's interface language; a
-/// selected value stays visible even when nothing matches it. Most
-/// frequent first, years newest first.
+/// The facets of a response from the counts of every facet, with their
+/// labels in the request's interface language; a selected value stays
+/// visible even when nothing matches it. Most frequent first, years newest
+/// first.
 pub fn facets_from(
     counts: &Counts,
     req: &SearchRequest,
     enricher: &crate::enrich::Enricher,
 ) -> Facets {
-    let ui = req.ui;
-    let list = |field: &str, selected: &[String], label: &dyn Fn(&str) -> Option<String>| {
-        let mut values: Vec<FacetValue> = counts
-            .get(field)
-            .map(|m| {
-                m.iter()
-                    .map(|(v, n)| FacetValue {
-                        value: v.clone(),
-                        label: label(v),
-                        count: *n,
-                    })
-                    .collect()
+    PerFacet::from_fn(|facet| {
+        let spec = facet.spec();
+        let label = |v: &str| (spec.label)(enricher, v, req.ui);
+        let mut values: Vec<FacetValue> = counts[facet]
+            .iter()
+            .map(|(v, n)| FacetValue {
+                value: v.clone(),
+                label: label(v),
+                count: *n,
             })
-            .unwrap_or_default();
-        for s in selected {
-            if !values.iter().any(|v| v.value == *s) {
-                values.push(FacetValue {
-                    value: s.clone(),
-                    label: label(s),
-                    count: 0,
-                });
+            .collect();
+        match spec.kind {
+            Kind::Years => values.sort_by(|a, b| b.value.cmp(&a.value)),
+            Kind::Values(_) => {
+                for s in req.filters.values(facet) {
+                    if !values.iter().any(|v| v.value == *s) {
+                        values.push(FacetValue {
+                            value: s.clone(),
+                            label: label(s),
+                            count: 0,
+                        });
+                    }
+                }
+                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
             }
         }
-        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
         values
-    };
-    let mut year = list("year", &[], &|_| None);
-    year.sort_by(|a, b| b.value.cmp(&a.value));
-    Facets {
-        country: list("countries", &req.countries, &|v| {
-            Some(enricher.countries.label(v, ui).to_string())
-        }),
-        topic: list("topics", &req.topics, &|v| {
-            Some(enricher.topics.label(v, ui).to_string())
-        }),
-        year,
-        doc_type: list("doc_type", &req.types, &|v| Some(doc_type_label(v, ui))),
-        lang: list("lang", &req.langs, &|v| Some(lang_label(v, ui))),
-        event: list("event", &req.events, &|v| {
-            Some(enricher.events.label(v, ui))
-        }),
-    }
+    })
 }
 
 /// How a search finds its terms in a hit's text, per analyzer: built once
@@ -454,7 +380,7 @@ impl Searcher {
     /// Counts per facet over the whole index, and what the index is.
     pub fn stats(&self, ui: UiLang) -> Result<Stats, SearchError> {
         let searcher = self.reader.searcher();
-        let none = bits::Filters::default();
+        let none = Filters::default();
         let fruits = bits::run(
             &searcher,
             &Plan::default(),

@@ -8,6 +8,7 @@
 use maud::{Markup, html};
 
 use super::{PageQuery, flag};
+use crate::index::facet::Facet;
 use crate::index::search::{FacetValue, SearchResponse};
 use crate::server::text::Text;
 
@@ -26,15 +27,8 @@ const COUNTRY_BAR: f64 = 220.0;
 /// Both charts, when the results span more than one year or name a
 /// country.
 pub(super) fn charts(t: &Text, q: &PageQuery, r: &SearchResponse) -> Markup {
-    let facet = |name: &str| -> &[FacetValue] {
-        r.facets
-            .groups()
-            .into_iter()
-            .find(|(n, _)| *n == name)
-            .map_or(&[], |(_, v)| v)
-    };
-    let years = years(facet("year"));
-    let countries = facet("country");
+    let years = years(&r.facets[Facet::Year]);
+    let countries = &r.facets[Facet::Country];
     html! {
         @if years.len() > 1 || !countries.is_empty() {
             section.charts aria-label=(format!("{} · {}", t.by_year, t.by_country)) {
