@@ -1,13 +1,16 @@
 //! A stored document by id, and the documents related to it.
 
+use std::collections::BTreeMap;
+
 use tantivy::Term;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, MoreLikeThisQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, OwnedValue};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
 
 use super::request::MAX_LIMIT;
 use super::respond::{Hit, Marks, to_hit};
 use super::{SearchError, Searcher, term_query};
+use crate::analysis::AnalyzerName;
 use crate::document::Document;
 use crate::enrich::searchable_text;
 
@@ -36,31 +39,26 @@ impl Searcher {
         }
         let doc = self.document(id)?;
         let f = &self.fields;
-        let view = match doc.lang.as_ref().map(|l| l.as_str()) {
-            Some("ko") => f.ko,
-            Some("es") => f.es,
-            Some("en") => f.en,
-            _ => f.other,
-        };
-        // The fields read terms analysed beforehand ([`super::terms`]), so
-        // the document's text goes to them analysed, as it was indexed.
+        let view = f.view(AnalyzerName::for_lang(
+            doc.lang.as_ref().map_or("", |l| l.as_str()),
+        ));
         let body: String = searchable_text(&doc).chars().take(20_000).collect();
-        let encoded = |text: &str| {
-            let terms = crate::index::build::analyse(&self.engine, view.analyzer, text);
-            OwnedValue::Str(crate::index::terms::encode(
-                terms.iter().map(crate::index::terms::pair),
-            ))
-        };
-        let mlt = MoreLikeThisQuery::builder()
-            .with_min_doc_frequency(1)
-            .with_max_doc_frequency(u64::MAX)
-            .with_min_term_frequency(1)
-            .with_max_query_terms(30)
-            .with_document_fields(vec![
-                (view.title, vec![encoded(&doc.title)]),
-                (view.body, vec![encoded(&body)]),
-            ]);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Should, Box::new(mlt))];
+        let searcher = self.reader.searcher();
+        let telling = self.telling_terms(
+            &searcher,
+            view.analyzer,
+            &[(view.title, &doc.title), (view.body, &body)],
+        )?;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = telling
+            .into_iter()
+            .map(|(term, boost)| -> (Occur, Box<dyn Query>) {
+                let query = TermQuery::new(term, IndexRecordOption::Basic);
+                (
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), boost)),
+                )
+            })
+            .collect();
         for t in &doc.topics {
             clauses.push((
                 Occur::Should,
@@ -80,7 +78,6 @@ impl Searcher {
             ));
         }
         clauses.push((Occur::MustNot, term_query(f.id, &doc.id)));
-        let searcher = self.reader.searcher();
         let top = searcher.search(
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(limit).order_by_score(),
@@ -94,4 +91,42 @@ impl Searcher {
             })
             .collect())
     }
+
+    /// A document's most telling terms, as Lucene's MoreLikeThis chooses
+    /// them: each term of its texts (analysed as they were indexed) scored
+    /// by its frequency in them times its rarity in the index, the best
+    /// [`RELATED_TERMS`], each boosted by its score over the best one's.
+    /// Ties go to the field and the term, so that every process asks the
+    /// same question.
+    fn telling_terms(
+        &self,
+        searcher: &tantivy::Searcher,
+        analyzer: AnalyzerName,
+        texts: &[(Field, &str)],
+    ) -> Result<Vec<(Term, f32)>, SearchError> {
+        let mut frequencies: BTreeMap<Term, u32> = BTreeMap::new();
+        for (field, text) in texts {
+            for t in crate::index::build::analyse(&self.engine, analyzer, text) {
+                *frequencies
+                    .entry(Term::from_field_text(*field, &t.text))
+                    .or_default() += 1;
+            }
+        }
+        let documents = searcher.num_docs() as f32;
+        let mut scored = Vec::with_capacity(frequencies.len());
+        for (term, tf) in frequencies {
+            let df = searcher.doc_freq(&term)? as f32;
+            if df > 0.0 {
+                let idf = (1.0 + (documents - df + 0.5) / (df + 0.5)).ln();
+                scored.push((term, tf as f32 * idf));
+            }
+        }
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        scored.truncate(RELATED_TERMS);
+        let best = scored.first().map_or(1.0, |t| t.1);
+        Ok(scored.into_iter().map(|(t, s)| (t, s / best)).collect())
+    }
 }
+
+/// At most this many of a document's terms ask for documents like it.
+const RELATED_TERMS: usize = 30;
