@@ -6,8 +6,10 @@
 //! parameters, the command line, the page and OpenAPI) reads this table, and
 //! keeps per-facet data in a [`PerFacet`] map keyed by it.
 //!
-//! A new facet is a document field, its index field (and Solr's), one
-//! variant here and its spec.
+//! A new facet of values is a document field, its index field (and
+//! Solr's), one variant here and its spec. Years are one facet, the year of
+//! publication: a filter holds one range of them, which the page's
+//! `from`/`to` fields set.
 
 use std::ops::{Index, IndexMut};
 
@@ -34,7 +36,8 @@ pub enum Kind {
     /// documents having any of the values asked, each value first put in
     /// its normal form or refused with the reason.
     Values(fn(&str) -> Result<String, String>),
-    /// Years: a filter is one range (`2018`, `2015..2019`); values are
+    /// Years (the year of publication; only [`Facet::Year`] is of this
+    /// kind): a filter is one range (`2018`, `2015..2019`); values are
     /// listed newest first.
     Years,
 }
@@ -58,62 +61,65 @@ pub struct Spec {
     pub label: fn(&Enricher, &str, UiLang) -> Option<String>,
 }
 
-const SPECS: [Spec; Facet::COUNT] = [
-    Spec {
-        name: "country",
-        param: "country",
-        field: "countries",
-        kind: Kind::Values(country_code),
-        title: ["Country", "País", "국가"],
-        help: "ISO 3166-1 alpha-2 country codes (`PY`); several are OR-ed.",
-        label: |e, v, ui| Some(e.countries.label(v, ui).to_string()),
-    },
-    Spec {
-        name: "topic",
-        param: "topic",
-        field: "topics",
-        kind: Kind::Values(word),
-        title: ["Topic", "Tema", "주제"],
-        help: "Topic slugs (`resident-registration`); several are OR-ed.",
-        label: |e, v, ui| Some(e.topics.label(v, ui).to_string()),
-    },
-    Spec {
-        name: "year",
-        param: "year",
-        field: "year",
-        kind: Kind::Years,
-        title: ["Year", "Año", "연도"],
-        help: "A year (`2018`) or an inclusive range (`2015..2019`, `2015..`, `..2019`).",
-        label: |_, _, _| None,
-    },
-    Spec {
-        name: "doc_type",
-        param: "type",
-        field: "doc_type",
-        kind: Kind::Values(doc_type),
-        title: ["Document type", "Tipo de documento", "문서 유형"],
-        help: "Document types (`notice`, `press_release`, `presentation`, `report`, `course_material`, `other`); several are OR-ed.",
-        label: |_, v, ui| Some(doc_type_label(v, ui)),
-    },
-    Spec {
-        name: "lang",
-        param: "lang",
-        field: "lang",
-        kind: Kind::Values(lang_code),
-        title: ["Language", "Idioma", "언어"],
-        help: "Document languages (ISO 639-1: `ko`, `es`, `en`…); several are OR-ed.",
-        label: |_, v, ui| Some(lang_label(v, ui)),
-    },
-    Spec {
-        name: "event",
-        param: "event",
-        field: "event",
-        kind: Kind::Values(word),
-        title: ["Event", "Evento", "행사"],
-        help: "Events: the courses or meetings documents belong to (ids); several are OR-ed.",
-        label: |e, v, ui| Some(e.events.label(v, ui)),
-    },
-];
+static COUNTRY: Spec = Spec {
+    name: "country",
+    param: "country",
+    field: "countries",
+    kind: Kind::Values(country_code),
+    title: ["Country", "País", "국가"],
+    help: "ISO 3166-1 alpha-2 country codes (`PY`); several are OR-ed.",
+    label: |e, v, ui| Some(e.countries.label(v, ui).to_string()),
+};
+
+static TOPIC: Spec = Spec {
+    name: "topic",
+    param: "topic",
+    field: "topics",
+    kind: Kind::Values(word),
+    title: ["Topic", "Tema", "주제"],
+    help: "Topic slugs (`resident-registration`); several are OR-ed.",
+    label: |e, v, ui| Some(e.topics.label(v, ui).to_string()),
+};
+
+static YEAR: Spec = Spec {
+    name: "year",
+    param: "year",
+    field: "year",
+    kind: Kind::Years,
+    title: ["Year", "Año", "연도"],
+    help: "A year (`2018`) or an inclusive range (`2015..2019`, `2015..`, `..2019`).",
+    label: |_, _, _| None,
+};
+
+static DOC_TYPE: Spec = Spec {
+    name: "doc_type",
+    param: "type",
+    field: "doc_type",
+    kind: Kind::Values(doc_type),
+    title: ["Document type", "Tipo de documento", "문서 유형"],
+    help: "Document types (`notice`, `press_release`, `presentation`, `report`, `course_material`, `other`); several are OR-ed.",
+    label: |_, v, ui| Some(doc_type_label(v, ui)),
+};
+
+static LANG: Spec = Spec {
+    name: "lang",
+    param: "lang",
+    field: "lang",
+    kind: Kind::Values(lang_code),
+    title: ["Language", "Idioma", "언어"],
+    help: "Document languages (ISO 639-1: `ko`, `es`, `en`…); several are OR-ed.",
+    label: |_, v, ui| Some(lang_label(v, ui)),
+};
+
+static EVENT: Spec = Spec {
+    name: "event",
+    param: "event",
+    field: "event",
+    kind: Kind::Values(word),
+    title: ["Event", "Evento", "행사"],
+    help: "Events: the courses or meetings documents belong to (ids); several are OR-ed.",
+    label: |e, v, ui| Some(e.events.label(v, ui)),
+};
 
 impl Facet {
     pub const COUNT: usize = 6;
@@ -128,8 +134,15 @@ impl Facet {
         Facet::Event,
     ];
 
-    pub fn spec(self) -> &'static Spec {
-        &SPECS[self as usize]
+    pub const fn spec(self) -> &'static Spec {
+        match self {
+            Facet::Country => &COUNTRY,
+            Facet::Topic => &TOPIC,
+            Facet::Year => &YEAR,
+            Facet::DocType => &DOC_TYPE,
+            Facet::Lang => &LANG,
+            Facet::Event => &EVENT,
+        }
     }
 
     /// The facet a query-string parameter or option names.
@@ -262,7 +275,7 @@ impl Filters {
 }
 
 /// Parse `2018` or `2015..2019` (either end may be left open: `2015..`).
-pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
+fn parse_years(s: &str) -> Result<(u32, u32), String> {
     let bad = || format!("year `{s}`: give a year (2018) or a range (2015..2019)");
     let year = |y: &str| -> Result<u32, String> {
         let y: u32 = y.trim().parse().map_err(|_| bad())?;
@@ -289,7 +302,7 @@ pub fn parse_years(s: &str) -> Result<(u32, u32), String> {
 
 /// A country filter's value in its normal form (upper case), or why it
 /// is not an ISO 3166-1 code.
-pub fn country_code(value: &str) -> Result<String, String> {
+fn country_code(value: &str) -> Result<String, String> {
     let value = value.trim();
     if value.len() != 2 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
         return Err(format!(
@@ -300,7 +313,7 @@ pub fn country_code(value: &str) -> Result<String, String> {
 }
 
 /// A document type filter's value in its normal form, or the types there are.
-pub fn doc_type(value: &str) -> Result<String, String> {
+fn doc_type(value: &str) -> Result<String, String> {
     let value = value.trim();
     match DocType::parse(value) {
         Some(t) => Ok(t.as_str().to_string()),
@@ -315,7 +328,7 @@ pub fn doc_type(value: &str) -> Result<String, String> {
 }
 
 /// A language filter's value in its normal form.
-pub fn lang_code(value: &str) -> Result<String, String> {
+fn lang_code(value: &str) -> Result<String, String> {
     let value = value.trim();
     Lang::parse(value)
         .map(|l| l.as_str().to_string())
@@ -352,7 +365,7 @@ pub fn doc_type_label(value: &str, ui: UiLang) -> String {
     )
 }
 
-pub fn lang_label(value: &str, ui: UiLang) -> String {
+fn lang_label(value: &str, ui: UiLang) -> String {
     by_ui(
         ui,
         match value {

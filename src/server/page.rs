@@ -19,6 +19,11 @@ pub const PAGE_SIZE: usize = 10;
 /// Facet values shown before "More".
 const FACET_SHOWN: usize = 8;
 
+/// The parameters of the facets the page draws apart: the year (a range
+/// of two fields, a chart) and the country (flags, a chart).
+const YEAR: &str = Facet::Year.spec().param;
+const COUNTRY: &str = Facet::Country.spec().param;
+
 /// Whether a parameter is a facet's filter.
 fn is_filter(name: &str) -> bool {
     Facet::from_param(name).is_some()
@@ -68,8 +73,8 @@ impl PageQuery {
             }
         }
         if !from.is_empty() || !to.is_empty() {
-            params.retain(|(n, _)| n != "year");
-            params.push(("year".into(), format!("{from}..{to}")));
+            params.retain(|(n, _)| n != YEAR);
+            params.push((YEAR.into(), format!("{from}..{to}")));
         }
         let query = Self { params, page, ui };
         let request = match error {
@@ -344,7 +349,7 @@ fn facet_group(t: &Text, q: &PageQuery, facet: Facet, values: &[FacetValue]) -> 
 /// The year facet: links that pick one year, and a range the form submits.
 fn year_group(t: &Text, q: &PageQuery, values: &[FacetValue]) -> Markup {
     let (from, to) = q
-        .value("year")
+        .value(YEAR)
         .map(|y| match y.split_once("..") {
             Some((a, b)) => (a.to_string(), b.to_string()),
             None => (y.to_string(), y.to_string()),
@@ -358,7 +363,7 @@ fn year_group(t: &Text, q: &PageQuery, values: &[FacetValue]) -> Markup {
         }
     };
     html! {
-        fieldset.facet data-facet="year" {
+        fieldset.facet data-facet=(YEAR) {
             legend { (Facet::Year.title(q.ui)) }
             div.year-range {
                 label { (t.year_from) " " input type="number" form="search" name="from" min="1900" max="2100" value=(show(&from)); }
@@ -366,7 +371,7 @@ fn year_group(t: &Text, q: &PageQuery, values: &[FacetValue]) -> Markup {
             }
             ul.years {
                 @for v in values.iter().take(12) {
-                    li { a href=(q.with("year", &v.value)) { (v.value) " " span.count { (v.count) } } }
+                    li { a href=(q.with(YEAR, &v.value)) { (v.value) " " span.count { (v.count) } } }
                 }
             }
         }
@@ -458,7 +463,7 @@ fn understood(t: &Text, q: &PageQuery, r: &SearchResponse, engine: &Engine) -> M
         .iter()
         .map(|c| {
             (
-                "country",
+                COUNTRY,
                 c.as_str(),
                 format!("{} {}", flag(c), en.countries.label(c, q.ui)),
             )

@@ -92,9 +92,10 @@ impl Searcher {
             .collect())
     }
 
-    /// A document's most telling terms, as Lucene's MoreLikeThis chooses
+    /// A document's most telling terms, as tantivy's MoreLikeThis chooses
     /// them: each term of its texts (analysed as they were indexed) scored
-    /// by its frequency in them times its rarity in the index, the best
+    /// by its frequency in them times its rarity in the index (BM25's
+    /// idf), the best
     /// [`RELATED_TERMS`], each boosted by its score over the best one's.
     /// Ties go to the field and the term, so that every process asks the
     /// same question.
@@ -112,14 +113,21 @@ impl Searcher {
                     .or_default() += 1;
             }
         }
-        let documents = searcher.num_docs() as f32;
+        // Deleted documents too, as the document frequencies count them.
+        let documents: u64 = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| u64::from(r.max_doc()))
+            .sum();
         let mut scored = Vec::with_capacity(frequencies.len());
         for (term, tf) in frequencies {
-            let df = searcher.doc_freq(&term)? as f32;
-            if df > 0.0 {
-                let idf = (1.0 + (documents - df + 0.5) / (df + 0.5)).ln();
-                scored.push((term, tf as f32 * idf));
+            let df = searcher.doc_freq(&term)?;
+            if df == 0 || df > documents {
+                continue;
             }
+            let (n, df) = (documents as f32, df as f32);
+            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            scored.push((term, tf as f32 * idf));
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         scored.truncate(RELATED_TERMS);

@@ -7,7 +7,7 @@
 
 use maud::{Markup, html};
 
-use super::{PageQuery, flag};
+use super::{COUNTRY, PageQuery, YEAR, flag};
 use crate::index::facet::Facet;
 use crate::index::search::{FacetValue, SearchResponse};
 use crate::server::text::Text;
@@ -62,7 +62,7 @@ fn years(values: &[FacetValue]) -> Vec<(i32, u64)> {
 
 /// The years the query's year filter covers (`2019`, `2017..2022`).
 fn selected_years(q: &PageQuery) -> Option<(i32, i32)> {
-    let v = q.value("year")?;
+    let v = q.value(YEAR)?;
     let (a, b) = v.split_once("..").unwrap_or((v, v));
     Some((a.parse().unwrap_or(i32::MIN), b.parse().unwrap_or(i32::MAX)))
 }
@@ -74,7 +74,7 @@ fn year_chart(t: &Text, q: &PageQuery, years: &[(i32, u64)]) -> Markup {
     // A label every `step` years when they would crowd.
     let step = years.len().div_ceil(14).max(1);
     let selected = selected_years(q);
-    let single = q.value("year").filter(|v| !v.contains(".."));
+    let single = q.value(YEAR).filter(|v| !v.contains(".."));
     html! {
         figure.chart.years {
             figcaption #chart-years { (t.by_year) }
@@ -88,9 +88,9 @@ fn year_chart(t: &Text, q: &PageQuery, years: &[(i32, u64)]) -> Markup {
                     @let name = format!("{year}: {count} {}", t.results);
                     @if count > 0 {
                         @let href = if single == Some(year.to_string().as_str()) {
-                            q.without("year", &year.to_string())
+                            q.without(YEAR, &year.to_string())
                         } else {
-                            q.with("year", &year.to_string())
+                            q.with(YEAR, &year.to_string())
                         };
                         a.bar.on[on] href=(href) aria-label=(name) data-year=(year) data-count=(count) {
                             title { (name) }
@@ -126,9 +126,9 @@ fn country_chart(t: &Text, q: &PageQuery, values: &[FacetValue]) -> Markup {
                     @let label = v.label.clone().unwrap_or_else(|| v.value.clone());
                     @let short = shorten(&label, 20);
                     @let w = (v.count as f64 / most * COUNTRY_BAR).round().max(2.0);
-                    @let on = q.has("country", &v.value);
+                    @let on = q.has(COUNTRY, &v.value);
                     @let name = format!("{label}: {} {}", v.count, t.results);
-                    @let href = if on { q.without("country", &v.value) } else { q.with("country", &v.value) };
+                    @let href = if on { q.without(COUNTRY, &v.value) } else { q.with(COUNTRY, &v.value) };
                     a.bar.on[on] href=(href) aria-label=(name) data-country=(v.value) data-count=(v.count) {
                         title { (name) }
                         rect.hit x="0" y=(y) width=(width) height=(COUNTRY_ROW) {}
