@@ -34,6 +34,15 @@ fn takes_one(name: &str) -> bool {
     Facet::from_param(name).is_some_and(|f| matches!(f.spec().kind, Kind::Years))
 }
 
+/// A filter value as the facets list it (`py` → `PY`), so that the page
+/// ticks its box and its chip removes it; any other value as given.
+fn normal_form(name: &str, value: &str) -> String {
+    match Facet::from_param(name).map(|f| f.spec().kind) {
+        Some(Kind::Values(normal)) => normal(value).unwrap_or_else(|_| value.to_string()),
+        _ => value.to_string(),
+    }
+}
+
 /// What the page's URL asks for: the search parameters (as `/api/search`
 /// takes them, without paging), the result page and the interface language.
 #[derive(Debug, Clone)]
@@ -69,7 +78,7 @@ impl PageQuery {
                 "limit" | "offset" => {}
                 "q" => params.push((name.clone(), value.to_string())),
                 _ if value.is_empty() => {}
-                _ => params.push((name.clone(), value.to_string())),
+                _ => params.push((name.clone(), normal_form(name, value))),
             }
         }
         if !from.is_empty() || !to.is_empty() {
@@ -808,7 +817,7 @@ mod tests {
             &pairs(&[
                 ("q", "registro civil"),
                 ("country", "PY"),
-                ("country", "BO"),
+                ("country", "bo"),
                 ("from", "2016"),
                 ("to", ""),
                 ("sort", ""),
@@ -831,6 +840,13 @@ mod tests {
         assert!(q.at_page(4).ends_with("&ui=es&page=4"));
         assert!(q.with("year", "2018").contains("year=2018"));
         assert!(!q.with("year", "2018").contains("2016"));
+        // A value in another form than the facets list it (`bo`) is
+        // ticked and removable as theirs (`BO`).
+        assert!(q.has("country", "BO"));
+        assert_eq!(
+            q.without("country", "BO"),
+            "/?q=registro+civil&country=PY&year=2016..&ui=es"
+        );
     }
 
     #[test]
