@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use egovkb::analysis::{AnalyzerName, Mode};
 use egovkb::engine::Engine;
 use egovkb::index::facet::{Facet, Filters};
-use egovkb::index::search::{SearchRequest, Searcher};
+use egovkb::index::search::{SearchRequest, TantivySearcher};
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Quiet;
 use egovkb::store::Store;
@@ -189,7 +189,7 @@ fn main() {
     assert_eq!(report.documents as usize, n);
 
     drop(docs);
-    let searcher = Searcher::open(&dir, engine.clone()).expect("open");
+    let searcher = TantivySearcher::open(&dir, engine.clone()).expect("open");
     let queries = corpus::QUERIES;
     // Warm up, then measure.
     for q in queries {

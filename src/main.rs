@@ -13,7 +13,7 @@ use egovkb::config::Config;
 use egovkb::engine::Engine;
 use egovkb::enrich::UiLang;
 use egovkb::index::facet::{Facet, Filters, Kind};
-use egovkb::index::search::{self, SearchMode, SearchRequest, SearchResponse, Searcher};
+use egovkb::index::search::{self, SearchMode, SearchRequest, SearchResponse, TantivySearcher};
 use egovkb::index::snippet::Highlighted;
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Progress;
@@ -194,11 +194,9 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Write every document of the corpus to standard output.
-    Export {
-        #[arg(long, default_value = "jsonl")]
-        format: ExportFormat,
-    },
+    /// Write every document of the corpus to standard output, one JSON
+    /// document a line.
+    Export,
     /// Bring the index up to date with the corpus (incremental).
     Index,
     /// Rebuild the index from scratch into a new generation, then switch to it.
@@ -319,11 +317,6 @@ enum ModelCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum ExportFormat {
-    Jsonl,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
 enum SortArg {
     Relevance,
     Date,
@@ -429,7 +422,7 @@ fn run(cli: Cli) -> Result<()> {
             crawl(&config, sources, &only, reextract, &opts)
         }
         Command::Import { paths } => import(&config, &paths),
-        Command::Export { format: _ } => export(&config),
+        Command::Export => export(&config),
         Command::Index => index(&config, false),
         Command::Reindex => index(&config, true),
         Command::Search(args) => {
@@ -757,10 +750,10 @@ fn index(config: &Config, from_scratch: bool) -> Result<()> {
     Ok(())
 }
 
-fn open_searcher(config: &Config) -> Result<(Searcher, Engine)> {
+fn open_searcher(config: &Config) -> Result<(TantivySearcher, Engine)> {
     let engine = engine_with_model(config)?;
     let dir = IndexDir::new(&config.index);
-    let searcher = Searcher::open(&dir, engine.clone())?;
+    let searcher = TantivySearcher::open(&dir, engine.clone())?;
     Ok((searcher, engine))
 }
 
@@ -917,7 +910,7 @@ fn serve(config: &Config) -> Result<()> {
         _ => index(config, false)?,
     }
     eprintln!("[4/4] starting the server");
-    let searcher = Searcher::open(&dir, engine)?;
+    let searcher = TantivySearcher::open(&dir, engine)?;
     let state = egovkb::server::AppState::new(searcher, dir, config.corpus.clone());
     listen(addr, state)
 }

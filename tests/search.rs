@@ -12,7 +12,7 @@ use egovkb::document::{DocType, Document, Lang};
 use egovkb::engine::Engine;
 use egovkb::enrich::UiLang;
 use egovkb::index::facet::{Facet, Filters};
-use egovkb::index::search::{SearchError, SearchRequest, SearchResponse, Searcher, Sort};
+use egovkb::index::search::{SearchError, SearchRequest, SearchResponse, Sort, TantivySearcher};
 use egovkb::index::{IndexDir, build};
 use egovkb::progress::Quiet;
 use egovkb::store::Store;
@@ -153,7 +153,7 @@ pub fn corpus() -> Vec<Document> {
 
 struct Fixture {
     _dir: tempfile::TempDir,
-    searcher: Searcher,
+    searcher: TantivySearcher,
 }
 
 fn engine() -> Engine {
@@ -175,7 +175,7 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let (_, index) = build_index(dir.path(), &corpus());
-        let searcher = Searcher::open(&index, engine()).expect("open");
+        let searcher = TantivySearcher::open(&index, engine()).expect("open");
         Fixture {
             _dir: dir,
             searcher,
@@ -285,7 +285,7 @@ fn korean_scores_do_not_depend_on_other_languages() {
     let scores = |docs: &[Document]| -> Vec<(String, f32)> {
         let dir = tempfile::tempdir().unwrap();
         let (_, index) = build_index(dir.path(), docs);
-        let searcher = Searcher::open(&index, engine()).expect("open");
+        let searcher = TantivySearcher::open(&index, engine()).expect("open");
         let r = searcher.search(&req("입찰 절차 교육 표준")).unwrap();
         r.hits.into_iter().map(|h| (h.id, h.score)).collect()
     };
@@ -797,7 +797,7 @@ fn index_is_incremental() {
     let r = build::update(&index, &store, &engine, &Quiet).unwrap();
     assert_eq!((r.added, r.updated, r.deleted, r.unchanged), (1, 1, 1, 3));
     assert_eq!(r.documents, 5);
-    let s = Searcher::open(&index, engine).unwrap();
+    let s = TantivySearcher::open(&index, engine).unwrap();
     assert_eq!(s.document(&docs[0].id).unwrap().title, changed.title);
     assert!(s.document(&docs[1].id).is_err());
 }
@@ -851,7 +851,10 @@ fn an_index_built_with_other_analysis_says_to_reindex() {
     let mut meta: serde_json::Value = serde_json::from_str(&text).unwrap();
     meta["analysis"] = "analysis-v0/old".into();
     std::fs::write(&meta_path, meta.to_string()).unwrap();
-    let err = Searcher::open(&index, engine()).err().unwrap().to_string();
+    let err = TantivySearcher::open(&index, engine())
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("egovkb reindex"), "{err}");
     let err = build::update(&index, &store, &engine(), &Quiet)
         .unwrap_err()
@@ -860,7 +863,7 @@ fn an_index_built_with_other_analysis_says_to_reindex() {
     // A reindex fixes it.
     let r = build::rebuild(&index, &store, &engine(), &Quiet).unwrap();
     assert_eq!(r.documents, 2);
-    assert!(Searcher::open(&index, engine()).is_ok());
+    assert!(TantivySearcher::open(&index, engine()).is_ok());
     assert_ne!(index.current().unwrap(), generation);
     assert!(
         !index.path_of(&generation).exists(),
@@ -911,7 +914,7 @@ fn a_killed_reindex_leaves_the_old_generation_serving() {
         "the reindex finished before it was killed"
     );
     assert_eq!(index.current().as_deref(), Some(first.as_str()));
-    let s = Searcher::open(&index, engine()).unwrap();
+    let s = TantivySearcher::open(&index, engine()).unwrap();
     let r = s.search(&req("Paraguay")).unwrap();
     assert!(r.total >= 3);
     // The next reindex cleans up and completes.
@@ -979,7 +982,7 @@ fn words_near_each_other_rank_higher() {
     let dir = tempfile::tempdir().unwrap();
     let (_, index) = build_index(dir.path(), &docs);
     let top = |engine: Engine, q: &str| {
-        let r = Searcher::open(&index, engine)
+        let r = TantivySearcher::open(&index, engine)
             .unwrap()
             .search(&SearchRequest {
                 q: q.into(),
@@ -1149,7 +1152,7 @@ fn a_reindex_adds_documents_in_corpus_order_so_ties_keep_their_order() {
         .collect();
     assert_eq!(rebuild(), corpus_order);
     let browse = || {
-        let s = Searcher::open(&index, engine()).unwrap();
+        let s = TantivySearcher::open(&index, engine()).unwrap();
         let r = s
             .search(&SearchRequest {
                 sort: Some(Sort::Date),
@@ -1197,7 +1200,7 @@ fn every_page_is_cut_from_one_ranking() {
         ));
     }
     let (_, index) = build_index(dir.path(), &docs);
-    let s = Searcher::open(&index, engine()).unwrap();
+    let s = TantivySearcher::open(&index, engine()).unwrap();
     let page = |offset: usize, limit: usize| {
         let r = s
             .search(&SearchRequest {

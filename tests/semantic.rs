@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use egovkb::index::search::{SearchMode, SearchRequest, Searcher};
+use egovkb::index::search::{SearchMode, SearchRequest, TantivySearcher};
 use egovkb::index::{IndexDir, build};
 use egovkb::semantic::install;
 use egovkb::semantic::{Kind, Model};
@@ -320,7 +320,7 @@ fn a_reindex_of_an_unchanged_corpus_embeds_nothing() {
     assert_eq!(update.embedding.unwrap().embedded, 1);
 
     // The new generation is searched by meaning, with the changed text.
-    let searcher = Searcher::open(&index, engine).unwrap();
+    let searcher = TantivySearcher::open(&index, engine).unwrap();
     let req = SearchRequest {
         q: "¿La biblioteca cierra en días festivos?".into(),
         mode: Some(SearchMode::Semantic),
@@ -348,7 +348,7 @@ fn a_reindex_of_an_unchanged_corpus_embeds_nothing() {
         .flat_map(|d| d.passages.iter().map(|(_, v)| v.values.as_slice()))
         .collect();
     egovkb::semantic::graph::build(&graph_file, 384, &rows, &quiet).unwrap();
-    let walked = Searcher::open(&index, common::semantic_engine(None)).unwrap();
+    let walked = TantivySearcher::open(&index, common::semantic_engine(None)).unwrap();
     assert!(walked.semantic_status().graph);
     let by_graph = walked.search(&req).unwrap();
     let ids = |r: &egovkb::index::search::SearchResponse| {
@@ -357,7 +357,7 @@ fn a_reindex_of_an_unchanged_corpus_embeds_nothing() {
     assert_eq!(ids(&by_graph), ids(&r));
     let bytes = std::fs::read(&graph_file).unwrap();
     std::fs::write(&graph_file, &bytes[..bytes.len() - 1]).unwrap();
-    let exact = Searcher::open(&index, common::semantic_engine(None)).unwrap();
+    let exact = TantivySearcher::open(&index, common::semantic_engine(None)).unwrap();
     let status = exact.semantic_status();
     assert!(status.available && !status.graph);
     assert_eq!(ids(&exact.search(&req).unwrap()), ids(&r));
@@ -367,7 +367,7 @@ fn a_reindex_of_an_unchanged_corpus_embeds_nothing() {
     let vectors = generation.join("vectors");
     let bytes = std::fs::read(&vectors).unwrap();
     std::fs::write(&vectors, &bytes[..bytes.len() / 2]).unwrap();
-    let searcher = Searcher::open(&index, common::semantic_engine(None)).unwrap();
+    let searcher = TantivySearcher::open(&index, common::semantic_engine(None)).unwrap();
     assert!(!searcher.semantic_status().available);
     let r = searcher.search(&req).unwrap();
     assert_eq!(r.interpreted.mode, SearchMode::Lexical);

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use egovkb::index::search::{SearchMode, SearchRequest, Searcher};
+use egovkb::index::search::{SearchMode, SearchRequest, TantivySearcher};
 use egovkb::index::{IndexDir, build};
 
 /// A query and the documents (file names in `corpus/originals/`) that
@@ -247,7 +247,7 @@ const TO_KOREAN: &[Case] = &[
 /// The bundled knowledge base, imported as `serve` imports it and indexed
 /// with the model, once for every test here.
 struct Kb {
-    searcher: Searcher,
+    searcher: TantivySearcher,
     /// The file name of every document.
     files: BTreeSet<String>,
     _dir: tempfile::TempDir,
@@ -285,7 +285,7 @@ fn kb() -> &'static Kb {
         let engine = common::semantic_engine(Some(&corpus));
         let index = IndexDir::new(&dir.path().join("index"));
         build::rebuild(&index, &store, &engine, &egovkb::progress::Quiet).unwrap();
-        let searcher = Searcher::open(&index, engine).unwrap();
+        let searcher = TantivySearcher::open(&index, engine).unwrap();
         let status = searcher.semantic_status();
         assert!(status.available && status.passages > 0, "{status:?}");
         Kb {

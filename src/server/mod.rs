@@ -26,7 +26,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::enrich::UiLang;
 use crate::index::IndexDir;
-use crate::index::search::{Backend, SearchError, SearchRequest, SearchResponse, Searcher, Stats};
+use crate::index::search::{
+    Backend, SearchError, SearchRequest, SearchResponse, Stats, TantivySearcher,
+};
 
 /// How often the server looks for a new index generation.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
@@ -51,7 +53,7 @@ enum Served {
     /// The embedded index: its generation in service, swapped when a new
     /// one is put in service.
     Index {
-        searcher: ArcSwap<Searcher>,
+        searcher: ArcSwap<TantivySearcher>,
         dir: IndexDir,
         /// The generation (and its update) that could not be opened: tried
         /// again, and reported again, only once it changes.
@@ -62,7 +64,7 @@ enum Served {
 }
 
 impl AppState {
-    pub fn new(searcher: Searcher, dir: IndexDir, corpus: PathBuf) -> Self {
+    pub fn new(searcher: TantivySearcher, dir: IndexDir, corpus: PathBuf) -> Self {
         Self {
             served: Served::Index {
                 searcher: ArcSwap::from_pointee(searcher),
@@ -135,13 +137,13 @@ impl AppState {
             .engine()
             .with_vocabularies_of(Some(self.corpus.as_path()))
         {
-            Ok(engine) => match Searcher::open(dir, engine) {
+            Ok(engine) => match TantivySearcher::open(dir, engine) {
                 Err(crate::index::IndexError::Stale { .. }) => {
-                    Searcher::open(dir, served.engine().clone())
+                    TantivySearcher::open(dir, served.engine().clone())
                 }
                 other => other,
             },
-            Err(_) => Searcher::open(dir, served.engine().clone()),
+            Err(_) => TantivySearcher::open(dir, served.engine().clone()),
         };
         match opened {
             Ok(s) => {

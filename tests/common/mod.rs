@@ -221,7 +221,7 @@ pub fn server_state_with(
     engine: egovkb::engine::Engine,
     docs: Vec<egovkb::Document>,
 ) -> (std::sync::Arc<egovkb::server::AppState>, tempfile::TempDir) {
-    use egovkb::index::search::Searcher;
+    use egovkb::index::search::TantivySearcher;
     use egovkb::index::{IndexDir, build};
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
@@ -231,7 +231,7 @@ pub fn server_state_with(
     }
     let index = IndexDir::new(&root.join("index"));
     build::update(&index, &store, &engine, &egovkb::progress::Quiet).unwrap();
-    let searcher = Searcher::open(&index, engine.clone()).unwrap();
+    let searcher = TantivySearcher::open(&index, engine.clone()).unwrap();
     let state = std::sync::Arc::new(egovkb::server::AppState::new(
         searcher,
         index,

@@ -11,7 +11,7 @@ use tantivy::query::{EnableScoring, Scorer};
 
 use super::request::{SearchMode, SearchRequest};
 use super::understand::TextQuery;
-use super::{SearchError, Searcher, hangul_word};
+use super::{SearchError, TantivySearcher, hangul_word};
 use crate::index::bits::{self};
 use crate::index::matching::Plan;
 use crate::semantic::search::{QueryVector, SemanticHit, VectorIndex};
@@ -46,7 +46,7 @@ impl Meaning<'_> {
     }
 }
 
-impl Searcher {
+impl TantivySearcher {
     /// What the one pass matches and scores: the text's terms with their
     /// BM25 weights (Korean and Latin-script terms with their own
     /// parameters), its phrases and its exclusions, moved out of `text`.

@@ -11,7 +11,7 @@ use super::execute::Meaning;
 use super::request::SearchMode;
 use super::respond::Interpreted;
 use super::understand::TextQuery;
-use super::{SearchError, Searcher};
+use super::{SearchError, TantivySearcher};
 use crate::analysis::Mode;
 use crate::document::Lang;
 use crate::index::bits;
@@ -115,7 +115,7 @@ pub(super) fn by_day(
     all.into_iter().map(|a| (0.0, a)).collect()
 }
 
-impl Searcher {
+impl TantivySearcher {
     /// The ranking joined with the documents found by meaning: fused by
     /// score (then the shared roots, in hybrid mode), or merged by date.
     pub(super) fn with_meaning(

@@ -4,7 +4,7 @@
 //! (`execute`: one pass for hits and disjunctive facet counts, bonuses over
 //! the best, documents found by meaning), fusion of words and meaning
 //! (`fusion`), the response (`respond`: hits, snippets, facets, labels) and
-//! related documents (`related`). [`Searcher::search`] runs them in order.
+//! related documents (`related`). [`TantivySearcher::search`] runs them in order.
 
 mod execute;
 mod fusion;
@@ -65,7 +65,7 @@ pub enum SearchError {
 }
 
 /// What the server asks of a search engine: the embedded index
-/// ([`Searcher`]) or a SolrCloud collection (the `solr` module). Both
+/// ([`TantivySearcher`]) or a SolrCloud collection (the `solr` module). Both
 /// answer with the same types, so the API and the page do not know which.
 pub trait Backend: Send + Sync {
     fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError>;
@@ -84,18 +84,18 @@ pub trait Backend: Send + Sync {
     }
 }
 
-impl Backend for Searcher {
+impl Backend for TantivySearcher {
     fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
-        Searcher::search(self, req)
+        TantivySearcher::search(self, req)
     }
     fn document(&self, id: &str) -> Result<Document, SearchError> {
-        Searcher::document(self, id)
+        TantivySearcher::document(self, id)
     }
     fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
-        Searcher::related(self, id, limit)
+        TantivySearcher::related(self, id, limit)
     }
     fn stats(&self, ui: crate::enrich::UiLang) -> Result<Stats, SearchError> {
-        Searcher::stats(self, ui)
+        TantivySearcher::stats(self, ui)
     }
     fn health(&self) -> Result<(String, u64, SemanticStatus), SearchError> {
         let meta = self.meta();
@@ -106,12 +106,14 @@ impl Backend for Searcher {
         ))
     }
     fn engine(&self) -> &Engine {
-        Searcher::engine(self)
+        TantivySearcher::engine(self)
     }
 }
 
-/// An open index generation, ready to search.
-pub struct Searcher {
+/// The embedded engine's search: an open index generation (tantivy's
+/// index, the passage vectors, the facet bitsets), ready to answer; one
+/// [`Backend`], beside Solr's (`crate::solr::search::SolrSearcher`).
+pub struct TantivySearcher {
     engine: Engine,
     reader: IndexReader,
     fields: Fields,
@@ -161,7 +163,7 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
-impl Searcher {
+impl TantivySearcher {
     /// Open the generation in service. Refuses an index built with other
     /// analysis, naming the command that fixes it.
     pub fn open(dir: &IndexDir, engine: Engine) -> Result<Self, IndexError> {

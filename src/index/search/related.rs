@@ -9,12 +9,12 @@ use tantivy::schema::{Field, IndexRecordOption};
 
 use super::request::MAX_LIMIT;
 use super::respond::{Hit, Marks, to_hit};
-use super::{SearchError, Searcher, term_query};
+use super::{SearchError, TantivySearcher, term_query};
 use crate::analysis::AnalyzerName;
 use crate::document::Document;
 use crate::enrich::searchable_text;
 
-impl Searcher {
+impl TantivySearcher {
     /// A whole document, as enriched for the index.
     pub fn document(&self, id: &str) -> Result<Document, SearchError> {
         let searcher = self.reader.searcher();

@@ -7,7 +7,7 @@ use serde::Serialize;
 use tantivy::DocAddress;
 
 use super::request::{SearchMode, SearchRequest};
-use super::{SearchError, Searcher};
+use super::{SearchError, TantivySearcher};
 use crate::analysis::AnalyzerName;
 use crate::document::Document;
 use crate::enrich::{UiLang, searchable_text};
@@ -240,7 +240,7 @@ pub(super) fn to_hit(doc: Document, score: f32, snippet: Highlighted, page: Opti
     }
 }
 
-impl Searcher {
+impl TantivySearcher {
     /// The hits of the page `req` asks for: a hit found by meaning only
     /// (or in semantic mode) shows its best passage, any other its
     /// snippet with the query's terms marked.

@@ -9,7 +9,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query};
 use tantivy::schema::Field;
 
 use super::respond::{Correction, Interpreted};
-use super::{Searcher, hangul_word, term_query};
+use super::{TantivySearcher, hangul_word, term_query};
 use crate::analysis::korean::is_hangul;
 use crate::analysis::{Analyzer, AnalyzerName, Mode};
 use crate::document::Lang;
@@ -74,7 +74,7 @@ impl QueryParts {
     }
 }
 
-impl Searcher {
+impl TantivySearcher {
     pub(super) fn views_for(&self, text: &str) -> Vec<TextView> {
         let f = &self.fields;
         let mut views = vec![f.all];
