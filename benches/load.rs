@@ -12,11 +12,19 @@
 //! EGOVKB_BENCH_DOCS sets the corpus size, EGOVKB_LOAD_SECS the length of
 //! each run (default 10 s). The corpus and index are kept under
 //! `target/bench-load-<docs>/` and reused by the next run.
+//!
+//! With the model installed, `index` embeds every passage (hours for
+//! 100,000 documents on two cores). EGOVKB_BENCH_VECTORS_FROM=<a cache>
+//! (another run's `index/embeddings.cache`, such as 10,000 documents')
+//! gives the passages it lacks synthetic vectors instead: see
+//! [`synthetic_vectors`].
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use egovkb::semantic::vectors::{self, Cache, Quantised};
+use egovkb::semantic::{Semantic, install, passages};
 use egovkb::store::Store;
 
 #[path = "support/corpus.rs"]
@@ -99,6 +107,77 @@ fn egovkb(work: &Path) -> Command {
     c
 }
 
+/// How far a synthetic vector lies from the real one it is made from: the
+/// noise's standard deviation per dimension, against a unit vector's
+/// 1/√384 ≈ 0.051 (cosine to its source about 0.9).
+const NOISE: f32 = 0.025;
+
+/// Vectors for a corpus too big to embed for a bench: every passage of
+/// `work`'s corpus that its cache lacks and `base` has gets its real
+/// vector; every other one gets one of the real passage
+/// vectors of the cache `base` (chosen by the passage's key), moved by
+/// Gaussian noise ([`NOISE`]) and made unit length again. Searching them
+/// costs what searching real ones costs (the same dimension and
+/// quantisation; clusters where real passages are); the rankings they give
+/// mean nothing, so only throughput and latency are measured with them.
+fn synthetic_vectors(work: &Path, base: &Path) {
+    let semantic = Semantic::load_installed(&install::default_model_root())
+        .expect("loading the model")
+        .expect("EGOVKB_BENCH_VECTORS_FROM needs the model installed");
+    let dim = semantic.model.dim();
+    let base = Cache::open(base, dim).expect("reading EGOVKB_BENCH_VECTORS_FROM");
+    let real: Vec<&Quantised> = base.vectors().collect();
+    assert!(
+        !real.is_empty(),
+        "EGOVKB_BENCH_VECTORS_FROM holds no vector"
+    );
+    std::fs::create_dir_all(work.join("index")).expect("index dir");
+    let mut cache = Cache::open(&work.join("index/embeddings.cache"), dim).expect("cache");
+    let store = Store::open(&work.join("corpus")).expect("store");
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut gaussian = move || {
+        let mut uniform = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            ((seed >> 11) as f32 + 1.0) / (1u64 << 53) as f32
+        };
+        let (u, v) = (uniform(), uniform());
+        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+    };
+    let mut made = 0;
+    for path in store.record_paths() {
+        let doc = store.read(&path).expect("a generated document");
+        for p in passages::cut(&doc, semantic.model.tokenizer()) {
+            let key = vectors::key(&semantic.name, &p.text);
+            if cache.get(&key).is_some() {
+                continue;
+            }
+            // A passage the base corpus has too keeps its real vector.
+            if let Some(v) = base.get(&key) {
+                cache.insert(key, v.clone());
+                continue;
+            }
+            let pick = u64::from_le_bytes(key[..8].try_into().expect("16 bytes"));
+            let source = real[(pick % real.len() as u64) as usize];
+            let mut v: Vec<f32> = source
+                .values
+                .iter()
+                .map(|&x| f32::from(x) * source.scale + NOISE * gaussian())
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter_mut().for_each(|x| *x /= norm);
+            cache.insert(key, Quantised::new(&v));
+            made += 1;
+        }
+    }
+    cache.save().expect("saving the cache");
+    eprintln!(
+        "{made} synthetic passage vectors from {} real ones",
+        real.len()
+    );
+}
+
 fn main() {
     let n: usize = std::env::var("EGOVKB_BENCH_DOCS")
         .ok()
@@ -118,6 +197,9 @@ fn main() {
             store.put(&d).expect("store");
         }
         std::fs::write(&marker, "").expect("marker");
+    }
+    if let Ok(base) = std::env::var("EGOVKB_BENCH_VECTORS_FROM") {
+        synthetic_vectors(&work, Path::new(&base));
     }
     // Up to date with this build's analysis (a stale index asks for reindex).
     let indexed = egovkb(&work).arg("index").status().expect("egovkb index");

@@ -168,6 +168,11 @@ impl Cache {
         self.entries.len()
     }
 
+    /// Every vector held, in no order.
+    pub fn vectors(&self) -> impl Iterator<Item = &Quantised> {
+        self.entries.values()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -112,7 +112,7 @@ impl Backend for TantivySearcher {
 
 /// The embedded engine's search: an open index generation (tantivy's
 /// index, the passage vectors, the facet bitsets), ready to answer; one
-/// [`Backend`], beside Solr's (`crate::solr::search::SolrSearcher`).
+/// [`Backend`], beside Solr's (`SolrSearcher`).
 pub struct TantivySearcher {
     engine: Engine,
     reader: IndexReader,
