@@ -319,6 +319,23 @@ fn a_reindex_of_an_unchanged_corpus_embeds_nothing() {
     let update = build::update(&index, &store, &engine, &quiet).unwrap();
     assert_eq!(update.embedding.unwrap().embedded, 1);
 
+    // Nothing changed since: `index` leaves the generation as it is (no
+    // passages cut again, the same stamp, nothing for a server to reopen).
+    let generation = index.current().unwrap();
+    let stamp = index.meta(&generation).unwrap();
+    let idle = build::update(&index, &store, &engine, &quiet).unwrap();
+    assert_eq!((idle.unchanged, idle.embedding), (5, None));
+    assert_eq!(index.meta(&generation).unwrap(), stamp);
+    // Unless its vectors are not of its last commit (a kill between the
+    // two): then they are made again.
+    let meta_file = index.path_of(&generation).join("egovkb-index.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&meta_file).unwrap()).unwrap();
+    meta["committed"] = serde_json::json!(0);
+    std::fs::write(&meta_file, meta.to_string()).unwrap();
+    let again = build::update(&index, &store, &engine, &quiet).unwrap();
+    assert_eq!(again.embedding.unwrap().passages, 5);
+
     // The new generation is searched by meaning, with the changed text.
     let searcher = TantivySearcher::open(&index, engine).unwrap();
     let req = SearchRequest {

@@ -397,7 +397,7 @@ pub fn update(
         drop(_lock);
         return rebuild(dir, store, engine, progress);
     }
-    let (generation, _) = dir.in_service(&analysis)?;
+    let (generation, meta) = dir.in_service(&analysis)?;
     let path = dir.path_of(&generation);
     let (index, fields) = open_generation(&path)?;
     let existing = indexed_hashes(&index).map_err(tv(&path))?;
@@ -421,18 +421,48 @@ pub fn update(
         *count = count.saturating_sub(1);
     }
     report.skipped.extend(unread);
-    let mut writer = writer;
-    writer.commit().map_err(tv(&path))?;
-    writer.wait_merging_threads().map_err(tv(&path))?;
-    report.documents = count(&index, &path)?;
+    // Nothing to write, the vectors of the last commit and of this model:
+    // the generation stays as it is, stamp included (a server has nothing
+    // to reopen; cutting 100,000 documents into passages again takes
+    // minutes).
+    if changed.is_empty() && report.deleted == 0 {
+        drop(writer);
+        report.documents = count(&index, &path)?;
+        if meta.committed == Some(opstamp(&index, &path)?) && vectors_current(&path, engine)? {
+            return Ok(report);
+        }
+    } else {
+        let mut writer = writer;
+        writer.commit().map_err(tv(&path))?;
+        writer.wait_merging_threads().map_err(tv(&path))?;
+        report.documents = count(&index, &path)?;
+    }
     report.embedding = embed(dir, &path, store, engine, progress)?;
     dir.write_meta(&IndexMeta {
         generation,
         analysis,
         documents: report.documents,
         updated: now(),
+        committed: Some(opstamp(&index, &path)?),
     })?;
     Ok(report)
+}
+
+/// The index's last commit.
+fn opstamp(index: &Index, path: &std::path::Path) -> Result<u64, IndexError> {
+    Ok(index.load_metas().map_err(tv(path))?.opstamp)
+}
+
+/// Whether the generation at `path` has the vectors of the engine's model
+/// (or the engine has no model and the generation no vectors).
+fn vectors_current(path: &std::path::Path, engine: &Engine) -> Result<bool, IndexError> {
+    let header =
+        crate::semantic::vectors::read_header(&path.join(crate::semantic::vectors::FILE_NAME))?;
+    Ok(match (&engine.semantic, header) {
+        (Some(semantic), Some(h)) => h.model == semantic.name && h.dim == semantic.model.dim(),
+        (None, None) => true,
+        _ => false,
+    })
 }
 
 /// Build a new generation from the whole corpus, check that it holds every
@@ -473,7 +503,10 @@ pub fn rebuild(
         let embedding = embed(dir, &path, store, engine, progress)?;
         Ok((documents, skipped, embedding))
     });
-    let (documents, skipped, embedding) = match result {
+    let result = result.and_then(|(documents, skipped, embedding)| {
+        Ok((documents, skipped, embedding, opstamp(&index, &path)?))
+    });
+    let (documents, skipped, embedding, committed) = match result {
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&path);
@@ -485,6 +518,7 @@ pub fn rebuild(
         analysis: super::fingerprint(engine),
         documents,
         updated: now(),
+        committed: Some(committed),
     })?;
     dir.set_current(&generation)?;
     dir.prune(&generation);

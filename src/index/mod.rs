@@ -93,6 +93,12 @@ pub struct IndexMeta {
     pub analysis: String,
     pub documents: u64,
     pub updated: String,
+    /// The index's commit (tantivy's opstamp) that the passage vectors
+    /// were made for: `index` finding nothing changed leaves a generation
+    /// alone only when its vectors are of its last commit (not so after a
+    /// kill between the two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub committed: Option<u64>,
 }
 
 /// Everything that decides the terms of the index and how it keeps them:

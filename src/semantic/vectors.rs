@@ -273,6 +273,36 @@ pub fn write(path: &Path, header: &Header, docs: &[DocVectors]) -> Result<(), Ve
     Ok(())
 }
 
+/// The header of a generation's vector file alone; `Ok(None)` when it has
+/// none.
+pub fn read_header(path: &Path) -> Result<Option<Header>, VectorError> {
+    let mut f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path)(e)),
+    };
+    let corrupt = |reason: &str| VectorError::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let mut head = [0u8; 12];
+    f.read_exact(&mut head).map_err(|_| corrupt("truncated"))?;
+    if &head[..4] != FILE_MAGIC {
+        return Err(corrupt("not a vector file"));
+    }
+    let dim = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+    let model_len = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize;
+    if model_len > 4096 {
+        return Err(corrupt("implausible model name"));
+    }
+    let mut model = vec![0u8; model_len];
+    f.read_exact(&mut model).map_err(|_| corrupt("truncated"))?;
+    Ok(Some(Header {
+        model: String::from_utf8_lossy(&model).into_owned(),
+        dim,
+    }))
+}
+
 /// Read a generation's vectors; `Ok(None)` when it has none.
 pub fn read(path: &Path) -> Result<Option<(Header, Vec<DocVectors>)>, VectorError> {
     let mut bytes = Vec::new();
