@@ -679,21 +679,14 @@ fn related_documents_are_the_same_every_time() {
     // which of them ask for related documents must not depend on a hash
     // map's order, different in every map and every process.
     let s = &fixture().searcher;
+    let related = |id: &str| -> Vec<(String, f32)> {
+        let hits = s.related(id, 10).unwrap();
+        hits.into_iter().map(|h| (h.id, h.score)).collect()
+    };
     for id in ["ko-py-registration", "es-nino-river", "es-bo-slides"] {
-        let first: Vec<(String, f32)> = s
-            .related(id, 10)
-            .unwrap()
-            .into_iter()
-            .map(|h| (h.id, h.score))
-            .collect();
+        let first = related(id);
         for _ in 0..5 {
-            let again: Vec<(String, f32)> = s
-                .related(id, 10)
-                .unwrap()
-                .into_iter()
-                .map(|h| (h.id, h.score))
-                .collect();
-            assert_eq!(again, first, "{id}");
+            assert_eq!(related(id), first, "{id}");
         }
     }
 }
