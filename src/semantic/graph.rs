@@ -216,18 +216,20 @@ impl Graph {
     }
 
     /// The keys of up to `count` passages nearest `query` among those
-    /// `keep` accepts, nearest first; `None` when the graph cannot search
-    /// now (the caller compares every passage instead).
+    /// `keep` accepts (`None`: all), nearest first; `None` when the graph
+    /// cannot search now (the caller compares every passage instead).
     pub fn search(
         &self,
         query: &[i8],
         count: usize,
-        keep: &dyn Fn(u64) -> bool,
+        keep: Option<&dyn Fn(u64) -> bool>,
     ) -> Option<Vec<u64>> {
-        self.index
-            .filtered_search(query, count, keep)
-            .ok()
-            .map(|m| m.keys)
+        match keep {
+            Some(keep) => self.index.filtered_search(query, count, keep),
+            None => self.index.search(query, count),
+        }
+        .ok()
+        .map(|m| m.keys)
     }
 
     /// Bytes the graph holds in memory (its own copy of the values and
@@ -278,10 +280,10 @@ mod tests {
         let digest = rows_digest(refs.iter().copied());
         let graph = Graph::open(&path, 16, 500, &digest).unwrap().unwrap();
         // A passage's own vector finds itself first.
-        let keys = graph.search(&values[42], 5, &|_| true).unwrap();
+        let keys = graph.search(&values[42], 5, None).unwrap();
         assert_eq!(keys.first(), Some(&42));
         // The filter holds: no key it refuses comes back.
-        let keys = graph.search(&values[42], 5, &|k| k % 2 == 1).unwrap();
+        let keys = graph.search(&values[42], 5, Some(&|k| k % 2 == 1)).unwrap();
         assert_eq!(keys.len(), 5);
         assert!(keys.iter().all(|k| k % 2 == 1));
         assert!(graph.memory() > 500 * 16);

@@ -4,9 +4,13 @@
 //! A small generation has every passage compared with the query (8-bit
 //! dot products). From [`graph::GRAPH_FROM`] passages, `egovkb index`
 //! links them into an HNSW graph ([`graph`]) saved with the generation: a
-//! search walks it for the passages nearest the query among those the
-//! filters keep, and the documents it returns get their best passage
-//! compared exactly. Recall and time: BENCHMARKS.md, "Vectors".
+//! search walks it for the passages nearest the query; when too few of
+//! the documents found pass the filters, the passages of those that pass
+//! are compared instead (a walk that may step only on accepted passages
+//! wanders far when they are few or lie away from the query, 15 to 30
+//! ms at 100,000 documents, where comparing them takes 1 to 3). The
+//! documents returned get their best passage compared exactly. Recall and
+//! time: BENCHMARKS.md, "Vectors".
 
 use std::path::Path;
 
@@ -22,9 +26,11 @@ const PASSAGES_PER_DOCUMENT: usize = 3;
 /// Walks of the graph, each asking twice as many passages, before every
 /// passage is compared instead.
 const WALKS: usize = 3;
+/// Documents ahead whose values a scan asks of memory.
+const PREFETCH_AHEAD: usize = 4;
 
 /// The distinct documents of `found` that `accept` accepts.
-fn distinct(found: &[(DocAddress, f32, usize)], accept: &dyn Fn(DocAddress) -> bool) -> usize {
+fn distinct(found: &[Found], accept: &dyn Fn(DocAddress) -> bool) -> usize {
     let mut docs: Vec<DocAddress> = found.iter().map(|f| f.0).filter(|&a| accept(a)).collect();
     docs.sort_unstable();
     docs.dedup();
@@ -39,6 +45,8 @@ pub struct VectorIndex {
     values: Vec<i8>,
     scales: Vec<f32>,
     rows: Vec<(DocAddress, Span)>,
+    /// The first row of each document, and the number of rows last.
+    starts: Vec<u32>,
     /// The generation's graph, when it has one.
     graph: Option<Graph>,
     /// The row of each graph key (a passage's place in the vector file;
@@ -100,6 +108,7 @@ impl VectorIndex {
             values: Vec::new(),
             scales: Vec::new(),
             rows: Vec::new(),
+            starts: Vec::new(),
             graph: None,
             key_rows: vec![u32::MAX; keys],
         };
@@ -130,6 +139,7 @@ impl VectorIndex {
                 }
             }
         }
+        index.starts = starts(&index.rows);
         let graph = generation.join(graph::FILE_NAME);
         if !graph.exists() {
             return Ok(Some(index));
@@ -199,110 +209,107 @@ impl VectorIndex {
         &self.values[r * self.dim..(r + 1) * self.dim]
     }
 
-    /// The `k` documents nearest the query among those `keep` accepts, and
-    /// among those `passes` accepts too, each by its best passage.
+    /// The `k` documents nearest the query among those `keep` accepts
+    /// (`None`: every document that has vectors), and among those `passes`
+    /// accepts too, each by its best passage.
     pub fn nearest(
         &self,
         query: &QueryVector,
-        keep: &dyn Fn(DocAddress) -> bool,
+        keep: Option<&dyn Fn(DocAddress) -> bool>,
         passes: &dyn Fn(DocAddress) -> bool,
         k: usize,
     ) -> Nearest {
-        let (mut considered, mut filtered) = self
-            .walk(query, keep, passes, k)
-            .unwrap_or_else(|| self.scan(query, keep, passes));
+        let kept = |a| keep.is_none_or(|keep| keep(a));
+        let (mut considered, mut filtered) = match self.walk(query, keep, k) {
+            Some(found) if distinct(&found, passes) >= k => per_document(found, passes),
+            Some(found) => (
+                per_document(found, passes).0,
+                self.scan(query, &|a| kept(a) && passes(a), &|_| true).0,
+            ),
+            None => self.scan(query, &kept, passes),
+        };
         Nearest {
             filtered: self.best(query, &mut filtered, k),
             all: self.best(query, &mut considered, k),
         }
     }
 
-    /// Every passage compared: per document kept, its best similarity and
-    /// first row; and those that pass.
+    /// Every passage of the documents kept compared: per document, its
+    /// best similarity and first row; and those that pass.
     fn scan(
         &self,
         query: &QueryVector,
         keep: &dyn Fn(DocAddress) -> bool,
         passes: &dyn Fn(DocAddress) -> bool,
     ) -> Candidates {
+        // The documents kept, then their passages compared, those of a
+        // document ahead asked of memory meanwhile: the values are too many
+        // for the processor's cache, and those of documents kept far apart
+        // would otherwise each wait for memory.
+        let kept: Vec<(usize, usize, bool)> = self
+            .starts
+            .windows(2)
+            .filter_map(|w| {
+                let (start, end) = (w[0] as usize, w[1] as usize);
+                let addr = self.rows[start].0;
+                keep(addr).then(|| (start, end, passes(addr)))
+            })
+            .collect();
         let (mut considered, mut filtered) = (Vec::new(), Vec::new());
-        let mut at = 0;
-        while at < self.rows.len() {
-            let addr = self.rows[at].0;
-            let end = self.rows[at..]
-                .iter()
-                .position(|r| r.0 != addr)
-                .map_or(self.rows.len(), |p| at + p);
-            if keep(addr) {
-                let score = (at..end)
-                    .map(|r| self.similarity(r, &query.quantised))
-                    .fold(f32::MIN, f32::max);
-                considered.push((score, at));
-                if passes(addr) {
-                    filtered.push((score, at));
-                }
+        for (i, &(start, end, pass)) in kept.iter().enumerate() {
+            if let Some(&(s, e, _)) = kept.get(i + PREFETCH_AHEAD) {
+                vectors::prefetch(&self.values[s * self.dim..e * self.dim]);
             }
-            at = end;
+            let score = (start..end)
+                .map(|r| self.similarity(r, &query.quantised))
+                .fold(f32::MIN, f32::max);
+            considered.push((score, start));
+            if pass {
+                filtered.push((score, start));
+            }
         }
         (considered, filtered)
     }
 
-    /// The graph's passages nearest the query among the documents kept,
-    /// then, when fewer than `k` of those pass the filters, among those
-    /// that pass: per document found, its best similarity and a row; and
-    /// those that pass. `None` without a graph or when it cannot search.
+    /// The graph's passages nearest the query among the documents `keep`
+    /// accepts (`None`: all), each compared exactly, enough for `k`
+    /// documents: asked again for twice as many while fewer come back (a
+    /// few long documents can hold the nearest passages). `None` without a
+    /// graph, when it cannot search, or when `WALKS` walks still return
+    /// too few documents (every passage is compared instead).
     fn walk(
         &self,
         query: &QueryVector,
-        keep: &dyn Fn(DocAddress) -> bool,
-        passes: &dyn Fn(DocAddress) -> bool,
+        keep: Option<&dyn Fn(DocAddress) -> bool>,
         k: usize,
-    ) -> Option<Candidates> {
+    ) -> Option<Vec<Found>> {
         let graph = self.graph.as_ref()?;
-        let key_rows = &self.key_rows;
-        let q = &query.quantised;
         let row = |key: u64| {
-            key_rows
+            self.key_rows
                 .get(key as usize)
                 .copied()
                 .filter(|&r| r != u32::MAX)
                 .map(|r| r as usize)
         };
-        // Asked again for twice as many passages while fewer than `k`
-        // documents come back (a few long documents can hold the nearest
-        // passages); after that, every passage is compared instead.
-        let walk = |accept: &dyn Fn(DocAddress) -> bool| -> Option<Vec<(DocAddress, f32, usize)>> {
-            let mut count = k * PASSAGES_PER_DOCUMENT;
-            for _ in 0..WALKS {
-                let found: Vec<(DocAddress, f32, usize)> = graph
-                    .search(&q.values, count, &|key| {
-                        row(key).is_some_and(|r| accept(self.rows[r].0))
-                    })?
-                    .into_iter()
-                    .filter_map(row)
-                    .map(|r| (self.rows[r].0, self.similarity(r, q), r))
-                    .collect();
-                if distinct(&found, &|_| true) >= k || count >= key_rows.len() {
-                    return Some(found);
-                }
-                count *= 2;
+        let accept = keep.map(|keep| move |key| row(key).is_some_and(|r| keep(self.rows[r].0)));
+        let mut count = k * PASSAGES_PER_DOCUMENT;
+        for _ in 0..WALKS {
+            let found: Vec<Found> = graph
+                .search(
+                    &query.quantised.values,
+                    count,
+                    accept.as_ref().map(|a| a as &dyn Fn(u64) -> bool),
+                )?
+                .into_iter()
+                .filter_map(row)
+                .map(|r| (self.rows[r].0, self.similarity(r, &query.quantised), r))
+                .collect();
+            if distinct(&found, &|_| true) >= k || count >= self.key_rows.len() {
+                return Some(found);
             }
-            None
-        };
-        let mut found = walk(keep)?;
-        if distinct(&found, passes) < k {
-            found.extend(walk(&|a| keep(a) && passes(a))?);
+            count *= 2;
         }
-        // Per document, its best row found.
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
-        found.dedup_by_key(|f| f.0);
-        let considered = found.iter().map(|&(_, s, r)| (s, r)).collect();
-        let filtered = found
-            .iter()
-            .filter(|f| passes(f.0))
-            .map(|&(_, s, r)| (s, r))
-            .collect();
-        Some((considered, filtered))
+        None
     }
 
     /// The `k` best of `candidates` as hits, each with its best passage
@@ -349,6 +356,34 @@ impl VectorIndex {
 /// every one kept, and those that pass the filters too.
 type Candidates = (Vec<(f32, usize)>, Vec<(f32, usize)>);
 
+/// The first row of each document of `rows` (in document order), and
+/// their number last.
+fn starts(rows: &[(DocAddress, Span)]) -> Vec<u32> {
+    let mut starts: Vec<u32> = (0..rows.len())
+        .filter(|&r| r == 0 || rows[r - 1].0 != rows[r].0)
+        .map(|r| r as u32)
+        .collect();
+    starts.push(rows.len() as u32);
+    starts
+}
+
+/// A passage found: its document, its similarity to the query, its row.
+type Found = (DocAddress, f32, usize);
+
+/// Per document of `found`, its best passage found: every one, and those
+/// that `passes` accepts.
+fn per_document(mut found: Vec<Found>, passes: &dyn Fn(DocAddress) -> bool) -> Candidates {
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    found.dedup_by_key(|f| f.0);
+    let considered = found.iter().map(|&(_, s, r)| (s, r)).collect();
+    let filtered = found
+        .iter()
+        .filter(|f| passes(f.0))
+        .map(|&(_, s, r)| (s, r))
+        .collect();
+    (considered, filtered)
+}
+
 /// The `n` highest-scored of `v`, in no order.
 fn top(mut v: Vec<(f32, usize)>, n: usize) -> Vec<(f32, usize)> {
     if v.len() > n {
@@ -392,6 +427,7 @@ mod tests {
             values: Vec::new(),
             scales: Vec::new(),
             rows: Vec::new(),
+            starts: Vec::new(),
             graph: None,
             key_rows: (0..3_000).collect(),
         };
@@ -412,6 +448,7 @@ mod tests {
             };
             index.rows.push((DocAddress::new(0, doc), span));
         }
+        index.starts = starts(&index.rows);
         index
     }
 
@@ -433,8 +470,8 @@ mod tests {
         let all = |_| true;
         // The 30 passages nearest are those of three documents: the graph
         // is asked again until ten documents come back.
-        let want = exact.nearest(&q, &all, &all, 10);
-        let got = walked.nearest(&q, &all, &all, 10);
+        let want = exact.nearest(&q, None, &all, 10);
+        let got = walked.nearest(&q, None, &all, 10);
         assert_eq!(got.all.len(), 10);
         assert_eq!(got.all, want.all);
     }
@@ -455,8 +492,8 @@ mod tests {
         let q = exact.prepare(&query).unwrap();
         let all = |_| true;
         let odd = |a: DocAddress| a.doc_id % 2 == 1;
-        let want = exact.nearest(&q, &all, &odd, 10);
-        let got = walked.nearest(&q, &all, &odd, 10);
+        let want = exact.nearest(&q, None, &odd, 10);
+        let got = walked.nearest(&q, None, &odd, 10);
         let planted: Vec<u32> = (0..3_000).filter(|d| d % 300 == 7).collect();
         let docs = |hits: &[SemanticHit]| hits.iter().map(|h| h.addr.doc_id).collect::<Vec<_>>();
         let mut found = docs(&got.all);
@@ -465,12 +502,21 @@ mod tests {
         // The same documents and similarities as the exact scan, in order.
         assert_eq!(got.all, want.all);
         assert_eq!(got.filtered, want.filtered);
-        // A filter none of the planted pass: the graph is walked again
-        // among the documents that pass, and every hit passes.
+        // A filter none of the planted pass: the documents that pass are
+        // compared exactly, and every hit passes; the documents kept are
+        // still those the graph found.
         let even = |a: DocAddress| a.doc_id.is_multiple_of(2);
-        let got = walked.nearest(&q, &all, &even, 10);
+        let got = walked.nearest(&q, Some(&all), &even, 10);
         assert_eq!(got.filtered.len(), 10);
         assert!(got.filtered.iter().all(|h| h.addr.doc_id.is_multiple_of(2)));
+        assert_eq!(got.filtered, exact.nearest(&q, None, &even, 10).filtered);
+        assert_eq!(got.all, want.all);
+        // Documents not kept are not returned, by the graph or the scan.
+        let not_planted = |a: DocAddress| a.doc_id % 300 != 7;
+        let got = walked.nearest(&q, Some(&not_planted), &all, 10);
+        assert_eq!(got.all.len(), 10);
+        assert!(got.all.iter().all(|h| not_planted(h.addr)));
+        assert_eq!(got.all, exact.nearest(&q, Some(&not_planted), &all, 10).all);
         // A document's best passage on demand, exactly.
         let h = walked.hit(&q, DocAddress::new(0, 7)).unwrap();
         assert_eq!(

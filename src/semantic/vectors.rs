@@ -43,6 +43,19 @@ pub fn similarity(a: &[i8], a_scale: f32, b: &[i8], b_scale: f32) -> f32 {
     dot(a, b) as f32 * a_scale * b_scale
 }
 
+/// Ask the processor to bring `values` into its cache (a hint; nothing
+/// on processors without one).
+pub fn prefetch(values: &[i8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in values.chunks(64) {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch reads nothing; the address is of a live slice.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = values;
+}
+
 /// The integer dot product, with AVX2 where the processor has it, else
 /// portable.
 pub fn dot(a: &[i8], b: &[i8]) -> i32 {
