@@ -335,6 +335,30 @@ fn a_reindex_of_an_unchanged_corpus_embeds_nothing() {
     std::fs::write(&meta_file, meta.to_string()).unwrap();
     let again = build::update(&index, &store, &engine, &quiet).unwrap();
     assert_eq!(again.embedding.unwrap().passages, 5);
+    // Or when they are of another cut into passages: they are made again,
+    // and said to be of this one.
+    let vectors_of = |index: &IndexDir| {
+        index
+            .path_of(&index.current().unwrap())
+            .join(egovkb::semantic::vectors::FILE_NAME)
+    };
+    let name = engine.semantic.as_ref().unwrap().vectors_name();
+    let (mut header, docs) = egovkb::semantic::vectors::read(&vectors_of(&index))
+        .unwrap()
+        .unwrap();
+    assert_eq!(header.model, name);
+    header.model = format!(
+        "{}; passages of 500 tokens",
+        egovkb::semantic::install::MODEL_NAME
+    );
+    assert_ne!(header.model, name);
+    egovkb::semantic::vectors::write(&vectors_of(&index), &header, &docs).unwrap();
+    let again = build::update(&index, &store, &engine, &quiet).unwrap();
+    assert_eq!(again.embedding.unwrap().passages, 5);
+    let (header, _) = egovkb::semantic::vectors::read(&vectors_of(&index))
+        .unwrap()
+        .unwrap();
+    assert_eq!(header.model, name);
 
     // The new generation is searched by meaning, with the changed text.
     let searcher = TantivySearcher::open(&index, engine).unwrap();

@@ -459,7 +459,9 @@ fn vectors_current(path: &std::path::Path, engine: &Engine) -> Result<bool, Inde
     let header =
         crate::semantic::vectors::read_header(&path.join(crate::semantic::vectors::FILE_NAME))?;
     Ok(match (&engine.semantic, header) {
-        (Some(semantic), Some(h)) => h.model == semantic.name && h.dim == semantic.model.dim(),
+        (Some(semantic), Some(h)) => {
+            h.model == semantic.vectors_name() && h.dim == semantic.model.dim()
+        }
         (None, None) => true,
         _ => false,
     })

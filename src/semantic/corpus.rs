@@ -125,7 +125,7 @@ fn write_generation(
     vectors::write(
         &generation.join(vectors::FILE_NAME),
         &Header {
-            model: semantic.name.clone(),
+            model: semantic.vectors_name(),
             dim,
         },
         docs,

@@ -66,6 +66,13 @@ impl Semantic {
         }
     }
 
+    /// What a generation's vectors are known by: the model, and how
+    /// documents were cut into passages (vectors of another cut are made
+    /// again by `egovkb index`).
+    pub fn vectors_name(&self) -> String {
+        format!("{}; passages of {} tokens", self.name, passages::BUDGET)
+    }
+
     /// The vector of a query, from the cache when it was asked lately.
     pub fn embed_query(&self, text: &str) -> Arc<[f32]> {
         // A poisoned lock only means another search panicked mid-update;

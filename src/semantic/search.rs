@@ -20,9 +20,10 @@ use super::graph::{self, Graph};
 use super::passages::Span;
 use super::vectors::{self, Quantised, VectorError};
 
-/// Passages asked of the graph per document wanted (a document has two
-/// on average, and its best one is what counts).
-const PASSAGES_PER_DOCUMENT: usize = 3;
+/// Passages asked of the graph per document wanted, at most: as many as
+/// the generation's documents have on average (its best one is what
+/// counts, and the nearest passages are often of one document).
+const PASSAGES_PER_DOCUMENT: usize = 8;
 /// Walks of the graph, each asking twice as many passages, before every
 /// passage is compared instead.
 const WALKS: usize = 3;
@@ -292,7 +293,13 @@ impl VectorIndex {
                 .map(|r| r as usize)
         };
         let accept = keep.map(|keep| move |key| row(key).is_some_and(|r| keep(self.rows[r].0)));
-        let mut count = k * PASSAGES_PER_DOCUMENT;
+        let documents = self.starts.len().saturating_sub(1).max(1);
+        let per_document = self
+            .rows
+            .len()
+            .div_ceil(documents)
+            .clamp(1, PASSAGES_PER_DOCUMENT);
+        let mut count = k * per_document;
         for _ in 0..WALKS {
             let found: Vec<Found> = graph
                 .search(

@@ -138,10 +138,11 @@ fn open_vectors(
         return Err("no embedding model is installed (run `egovkb model install`)".into());
     };
     match VectorIndex::open(generation, searcher) {
-        Ok(Some(v)) if v.model == semantic.name => Ok(v),
+        Ok(Some(v)) if v.model == semantic.vectors_name() => Ok(v),
         Ok(Some(v)) => Err(format!(
-            "the index's vectors were made with {}, not {}: run `egovkb reindex`",
-            v.model, semantic.name
+            "the index's vectors were made with {}, not {}: run `egovkb index`",
+            v.model,
+            semantic.vectors_name()
         )),
         Ok(None) => Err("the index has no passage vectors yet: run `egovkb index`".into()),
         Err(e) => {
