@@ -7,10 +7,10 @@
 //! search walks it for the passages nearest the query; when too few of
 //! the documents found pass the filters, the passages of those that pass
 //! are compared instead (a walk that may step only on accepted passages
-//! wanders far when they are few or lie away from the query, 15 to 30
-//! ms at 100,000 documents, where comparing them takes 1 to 3). The
-//! documents returned get their best passage compared exactly. Recall and
-//! time: BENCHMARKS.md, "Vectors".
+//! wanders far when they are few or lie away from the query: such
+//! searches took 15-31 ms at 100,000 documents, and 7-13 ms comparing).
+//! The documents returned get their best passage compared exactly.
+//! Recall and time: BENCHMARKS.md, "Vectors" and "Hybrid throughput".
 
 use std::path::Path;
 
