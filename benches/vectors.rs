@@ -84,7 +84,7 @@ fn main() {
     let mut wanted = Vec::new();
     for v in &vectors {
         let t = Instant::now();
-        wanted.push(exact.nearest(v, None, &all, 100).all);
+        wanted.push(exact.nearest(v, &all, &all, 100).all);
         t_exact.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let set = |hits: &[SemanticHit], n: usize| {
@@ -105,7 +105,7 @@ fn main() {
     let (mut times, mut at10, mut at100) = (Vec::new(), 0, 0);
     for (v, want) in vectors.iter().zip(&wanted) {
         let t = Instant::now();
-        let got = walked.nearest(v, None, &all, 100).all;
+        let got = walked.nearest(v, &all, &all, 100).all;
         times.push(t.elapsed().as_secs_f64() * 1e3);
         at10 += set(want, 10).intersection(&set(&got, 10)).count();
         at100 += set(want, 100).intersection(&set(&got, 100)).count();
@@ -183,7 +183,7 @@ fn synthetic() {
             t_exact.push(t.elapsed().as_secs_f64() * 1e3);
             let want: HashSet<u64> = scored[..10].iter().map(|s| s.1).collect();
             let t = Instant::now();
-            let keys = g.search(&q.values, 300, None).expect("a search");
+            let keys = g.search(&q.values, 300).expect("a search");
             let mut best: Vec<(f32, u64)> = keys
                 .iter()
                 .map(|&k| {

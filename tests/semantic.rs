@@ -348,7 +348,7 @@ fn a_reindex_of_an_unchanged_corpus_embeds_nothing() {
         .unwrap();
     assert_eq!(header.model, name);
     header.model = format!(
-        "{}; passages of 500 tokens",
+        "{}; cut 1 (passages of at most 500 tokens)",
         egovkb::semantic::install::MODEL_NAME
     );
     assert_ne!(header.model, name);

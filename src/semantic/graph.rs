@@ -215,21 +215,11 @@ impl Graph {
         Ok(Some(Self { index }))
     }
 
-    /// The keys of up to `count` passages nearest `query` among those
-    /// `keep` accepts (`None`: all), nearest first; `None` when the graph
-    /// cannot search now (the caller compares every passage instead).
-    pub fn search(
-        &self,
-        query: &[i8],
-        count: usize,
-        keep: Option<&dyn Fn(u64) -> bool>,
-    ) -> Option<Vec<u64>> {
-        match keep {
-            Some(keep) => self.index.filtered_search(query, count, keep),
-            None => self.index.search(query, count),
-        }
-        .ok()
-        .map(|m| m.keys)
+    /// The keys of up to `count` passages nearest `query`, nearest first;
+    /// `None` when the graph cannot search now (the caller compares every
+    /// passage instead).
+    pub fn search(&self, query: &[i8], count: usize) -> Option<Vec<u64>> {
+        self.index.search(query, count).ok().map(|m| m.keys)
     }
 
     /// Bytes the graph holds in memory (its own copy of the values and
@@ -280,12 +270,9 @@ mod tests {
         let digest = rows_digest(refs.iter().copied());
         let graph = Graph::open(&path, 16, 500, &digest).unwrap().unwrap();
         // A passage's own vector finds itself first.
-        let keys = graph.search(&values[42], 5, None).unwrap();
+        let keys = graph.search(&values[42], 5).unwrap();
         assert_eq!(keys.first(), Some(&42));
-        // The filter holds: no key it refuses comes back.
-        let keys = graph.search(&values[42], 5, Some(&|k| k % 2 == 1)).unwrap();
         assert_eq!(keys.len(), 5);
-        assert!(keys.iter().all(|k| k % 2 == 1));
         assert!(graph.memory() > 500 * 16);
 
         // Of other vectors (another count, or other values): refused.

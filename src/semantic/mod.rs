@@ -70,7 +70,12 @@ impl Semantic {
     /// documents were cut into passages (vectors of another cut are made
     /// again by `egovkb index`).
     pub fn vectors_name(&self) -> String {
-        format!("{}; passages of {} tokens", self.name, passages::BUDGET)
+        format!(
+            "{}; cut {} (passages of at most {} tokens)",
+            self.name,
+            passages::CUT,
+            passages::BUDGET
+        )
     }
 
     /// The vector of a query, from the cache when it was asked lately.

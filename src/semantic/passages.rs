@@ -8,14 +8,20 @@ use egovkb_embed::Tokenizer;
 
 use crate::document::Document;
 
-/// Model tokens per passage, title included (the model reads up to 510).
+/// Model tokens per passage, title included (the model reads up to 510;
+/// a title longer than three quarters of it leaves the body a quarter).
 /// A passage of a few sentences says one thing, and a question about it
 /// finds it: with 100 rather than 500, MRR@10 rose on every set this was
 /// chosen on (clir/en2es-hard 0.790 to 0.839, clir/es2en 0.954 to 0.966,
 /// the development set 0.868 to 0.875; BENCHMARKS.md, "Fusion choices").
 pub const BUDGET: usize = 100;
-/// Passages embedded per document at most (a 900-page report is searched
-/// by meaning in its first 256 passages, and by its words throughout).
+/// The cut's version, in what a generation's vectors are known by: raised
+/// whenever documents are cut otherwise, so that `egovkb index` makes the
+/// vectors again.
+pub const CUT: u32 = 2;
+/// Passages embedded per document at most (a long report is searched by
+/// meaning in its first 256 passages, some 25,000 tokens, and by its words
+/// throughout).
 pub const MAX_PASSAGES: usize = 256;
 
 /// Where a passage lies in its document.

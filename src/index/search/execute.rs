@@ -159,12 +159,9 @@ impl TantivySearcher {
         let Some(query) = vectors.prepare(query) else {
             return Ok(Meaning::default());
         };
-        // The vectors are of this searcher's live documents: without
-        // exclusions or phrases, every one is kept.
-        let keep = |a| fruits.alive(a) && !excluded.contains(&a) && (!phrases || fruits.matched(a));
         let nearest = vectors.nearest(
             &query,
-            (!excluded.is_empty() || phrases).then_some(&keep as &dyn Fn(DocAddress) -> bool),
+            &|a| fruits.alive(a) && !excluded.contains(&a) && (!phrases || fruits.matched(a)),
             &|a| fruits.passes(a),
             SEMANTIC_WINDOW,
         );

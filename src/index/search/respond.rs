@@ -130,7 +130,8 @@ pub struct Stats {
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct SemanticStatus {
     pub available: bool,
-    /// The model whose vectors are searched.
+    /// The model whose vectors are searched, and how documents were cut
+    /// into passages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Passages with a vector.
