@@ -4,13 +4,11 @@
 //! A small generation has every passage compared with the query (8-bit
 //! dot products). From [`graph::GRAPH_FROM`] passages, `egovkb index`
 //! links them into an HNSW graph ([`graph`]) saved with the generation: a
-//! search walks it for the passages nearest the query; when too few of
-//! the documents found pass the filters, the passages of those that pass
-//! are compared instead (a walk that may step only on accepted passages
-//! wanders far when they are few or lie away from the query: such
-//! searches took 15-31 ms at 100,000 documents, and 7-13 ms comparing).
-//! The documents returned get their best passage compared exactly.
-//! Recall and time: BENCHMARKS.md, "Vectors" and "Hybrid throughput".
+//! search walks it for the passages nearest the query, unfiltered, and
+//! filters what it finds ([`VectorIndex::nearest`] says what follows when
+//! too few pass). The documents returned get their best passage compared
+//! exactly. Recall and time: BENCHMARKS.md, "Vectors" and "Hybrid
+//! throughput".
 
 use std::path::Path;
 
