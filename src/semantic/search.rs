@@ -11,17 +11,22 @@
 //! throughput".
 
 use std::path::Path;
+use std::sync::Arc;
 
 use tantivy::DocAddress;
 
 use super::graph::{self, Graph};
 use super::passages::Span;
+use super::recent::Recent;
 use super::vectors::{self, Quantised, VectorError};
 
-/// Passages asked of the graph per document wanted, at most: as many as
-/// the generation's documents have on average (its best one is what
-/// counts, and the nearest passages are often of one document).
-const PASSAGES_PER_DOCUMENT: usize = 8;
+/// Passages asked of the graph per document wanted, at most (fewer when
+/// the generation's documents have fewer on average). A document counts
+/// by its best passage, and the nearest passages are often of one
+/// document; but asking 8 a document rather than 2 found the same 10
+/// nearest documents at 100,000 documents (11 passages each), for three
+/// times the walk (BENCHMARKS.md, "Hybrid throughput").
+const PASSAGES_PER_DOCUMENT: usize = 2;
 /// Walks of the graph, each asking twice as many passages, before every
 /// passage is compared instead.
 const WALKS: usize = 3;
@@ -29,9 +34,13 @@ const WALKS: usize = 3;
 const PREFETCH_AHEAD: usize = 4;
 /// ...their first passages at most.
 const PREFETCH_ROWS: usize = 4;
-/// A walk for this many times the passages, when at least one in this
-/// many of the documents found pass the filters but fewer than wanted.
-const WIDER: usize = 4;
+/// A second walk asks for at most this many times the passages of the
+/// first, to find enough documents that pass the filters (else the
+/// passages of the documents that pass are compared).
+const WIDER: usize = 16;
+/// Walks kept for queries asked again (a page's next page, a facet
+/// clicked): the walk depends on the query alone, its filtering does not.
+const WALK_CACHE: usize = 256;
 
 /// The distinct documents of `found`.
 fn distinct(found: &[Found]) -> usize {
@@ -49,13 +58,21 @@ pub struct VectorIndex {
     values: Vec<i8>,
     scales: Vec<f32>,
     rows: Vec<(DocAddress, Span)>,
-    /// The first row of each document, and the number of rows last.
+    /// The documents, in order...
+    docs: Vec<DocAddress>,
+    /// ...the first row of each, and the number of rows last...
     starts: Vec<u32>,
+    /// ...and the place in `docs` of each document, by segment and id
+    /// (`u32::MAX` for one without vectors).
+    places: Vec<Vec<u32>>,
     /// The generation's graph, when it has one.
     graph: Option<Graph>,
     /// The row of each graph key (a passage's place in the vector file;
     /// `u32::MAX` for a document no longer live).
     key_rows: Vec<u32>,
+    /// The latest walks, by the query's values and scale: the passages
+    /// asked for and those found.
+    walks: Recent<WalkKey, (usize, Arc<[Found]>)>,
 }
 
 /// A document found by meaning: its best passage and that passage's
@@ -112,9 +129,12 @@ impl VectorIndex {
             values: Vec::new(),
             scales: Vec::new(),
             rows: Vec::new(),
+            docs: Vec::new(),
             starts: Vec::new(),
+            places: Vec::new(),
             graph: None,
             key_rows: vec![u32::MAX; keys],
+            walks: Recent::new(WALK_CACHE),
         };
         let mut id = String::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
@@ -143,7 +163,8 @@ impl VectorIndex {
                 }
             }
         }
-        index.starts = starts(&index.rows);
+        (index.docs, index.starts) = starts(&index.rows);
+        index.places = places(&index.docs);
         let graph = generation.join(graph::FILE_NAME);
         if !graph.exists() {
             return Ok(Some(index));
@@ -219,10 +240,11 @@ impl VectorIndex {
     /// With a graph, the walk is never filtered (a walk that may step only
     /// on accepted passages wanders far when they are few or lie away from
     /// the query: such searches took 15-31 ms at 100,000 documents); what
-    /// it finds is filtered after. When too few pass, a walk for
-    /// [`WIDER`] times as many passages is tried if at least one in
-    /// [`WIDER`] of those found passes, and otherwise the passages of the
-    /// documents that pass are compared.
+    /// it finds is filtered after. When too few pass, a walk for enough
+    /// passages at the share that passed (at most [`WIDER`] times as many)
+    /// is tried, and otherwise the passages of the documents that pass are
+    /// compared. Walks are kept by query, so a facet clicked or a next
+    /// page walks no more.
     pub fn nearest(
         &self,
         query: &QueryVector,
@@ -241,8 +263,11 @@ impl VectorIndex {
                 } else if filtered.len() >= k {
                     (considered, filtered)
                 } else {
-                    let wider = (filtered.len() * WIDER >= considered.len())
-                        .then(|| self.walk(query, k, WIDER))
+                    // As many times the passages as make `k` at the share
+                    // that passed, and half as many again.
+                    let times = (3 * k).div_ceil(2 * filtered.len().max(1));
+                    let wider = (!filtered.is_empty() && times <= WIDER)
+                        .then(|| self.walk(query, k, times))
                         .flatten()
                         .map(|found| per_document(&found, &both, &|_| true).0)
                         .filter(|f| f.len() >= k);
@@ -252,13 +277,13 @@ impl VectorIndex {
             }
         };
         Nearest {
-            filtered: self.best(query, &mut filtered, k),
-            all: self.best(query, &mut considered, k),
+            filtered: self.best(&mut filtered, k),
+            all: self.best(&mut considered, k),
         }
     }
 
     /// Every passage of the documents kept compared: per document, its
-    /// best similarity and first row; and those that pass.
+    /// best passage's similarity and row; and those that pass.
     fn scan(
         &self,
         query: &QueryVector,
@@ -270,12 +295,11 @@ impl VectorIndex {
         // too many for the processor's cache, and those of documents kept
         // far apart would otherwise each wait for memory.
         let kept: Vec<(u32, u32, bool)> = self
-            .starts
-            .windows(2)
-            .filter_map(|w| {
-                let addr = self.rows[w[0] as usize].0;
-                keep(addr).then(|| (w[0], w[1], passes(addr)))
-            })
+            .docs
+            .iter()
+            .zip(self.starts.windows(2))
+            .filter(|&(&addr, _)| keep(addr))
+            .map(|(&addr, w)| (w[0], w[1], passes(addr)))
             .collect();
         let (mut considered, mut filtered) = (Vec::new(), Vec::new());
         for (i, &(start, end, pass)) in kept.iter().enumerate() {
@@ -284,33 +308,46 @@ impl VectorIndex {
                 vectors::prefetch(&self.values[s * self.dim..e * self.dim]);
             }
             let (start, end) = (start as usize, end as usize);
-            let score = (start..end)
-                .map(|r| self.similarity(r, &query.quantised))
-                .fold(f32::MIN, f32::max);
-            considered.push((score, start));
+            let values = &self.values[start * self.dim..end * self.dim];
+            let scales = &self.scales[start..end];
+            let Some((r, score)) = vectors::most_similar(values, scales, &query.quantised) else {
+                continue;
+            };
+            considered.push((score, start + r));
             if pass {
-                filtered.push((score, start));
+                filtered.push((score, start + r));
             }
         }
         (considered, filtered)
     }
 
     /// The graph's passages nearest the query, each compared exactly,
-    /// enough for `k` documents: `times` × `k` × the generation's passages
-    /// a document on average (at most [`PASSAGES_PER_DOCUMENT`]), asked
-    /// again for twice as many while fewer documents come back (a few long
-    /// documents can hold the nearest passages). `None` without a graph,
-    /// when it cannot search, or when [`WALKS`] walks still return too few
-    /// documents (every passage is compared instead).
-    fn walk(&self, query: &QueryVector, k: usize, times: usize) -> Option<Vec<Found>> {
+    /// enough for `k` documents:
+    /// `times` × `k` × the generation's passages a document on average (at
+    /// most [`PASSAGES_PER_DOCUMENT`]), asked again for twice as many while
+    /// fewer documents come back (a few long documents can hold the
+    /// nearest passages); a walk of the same query for as many or more,
+    /// kept, is not done again. `None` without a graph, when it cannot
+    /// search, or when [`WALKS`] walks still return too few documents
+    /// (every passage is compared instead).
+    fn walk(&self, query: &QueryVector, k: usize, times: usize) -> Option<Arc<[Found]>> {
         let graph = self.graph.as_ref()?;
-        let documents = self.starts.len().saturating_sub(1).max(1);
+        let documents = self.docs.len().max(1);
         let each = self
             .rows
             .len()
             .div_ceil(documents)
             .clamp(1, PASSAGES_PER_DOCUMENT);
         let mut count = k * each * times;
+        let key = (
+            query.quantised.values.clone(),
+            query.quantised.scale.to_bits(),
+        );
+        if let Some((asked, found)) = self.walks.get(&key)
+            && asked >= count
+        {
+            return Some(found);
+        }
         for _ in 0..WALKS {
             let found: Vec<Found> = graph
                 .search(&query.quantised.values, count)?
@@ -321,6 +358,8 @@ impl VectorIndex {
                 .map(|r| (self.rows[r].0, self.similarity(r, &query.quantised), r))
                 .collect();
             if distinct(&found) >= k || count >= self.key_rows.len() {
+                let found: Arc<[Found]> = found.into();
+                self.walks.put(key, (count, Arc::clone(&found)));
                 return Some(found);
             }
             count *= 2;
@@ -328,18 +367,16 @@ impl VectorIndex {
         None
     }
 
-    /// The `k` best of `candidates` as hits, each with its best passage
-    /// compared exactly, nearest first.
-    fn best(
-        &self,
-        query: &QueryVector,
-        candidates: &mut Vec<(f32, usize)>,
-        k: usize,
-    ) -> Vec<SemanticHit> {
-        let chosen = top(std::mem::take(candidates), k);
-        let mut hits: Vec<SemanticHit> = chosen
+    /// The `k` best of `candidates` (a document's best passage found, its
+    /// similarity and row) as hits, nearest first.
+    fn best(&self, candidates: &mut Vec<(f32, usize)>, k: usize) -> Vec<SemanticHit> {
+        let mut hits: Vec<SemanticHit> = top(std::mem::take(candidates), k)
             .into_iter()
-            .filter_map(|(_, row)| self.hit(query, self.rows[row].0))
+            .map(|(similarity, row)| SemanticHit {
+                addr: self.rows[row].0,
+                similarity,
+                span: self.rows[row].1,
+            })
             .collect();
         hits.sort_by(|a, b| {
             b.similarity
@@ -352,15 +389,46 @@ impl VectorIndex {
     /// A document's best passage for the query, compared exactly; `None`
     /// when it has no vectors.
     pub fn hit(&self, query: &QueryVector, addr: DocAddress) -> Option<SemanticHit> {
-        let start = self.rows.partition_point(|r| r.0 < addr);
-        let end = start + self.rows[start..].partition_point(|r| r.0 == addr);
-        (start..end)
-            .map(|r| SemanticHit {
-                addr,
-                similarity: self.similarity(r, &query.quantised),
-                span: self.rows[r].1,
-            })
-            .reduce(|a, b| if b.similarity > a.similarity { b } else { a })
+        let i = self.place(addr)?;
+        self.best_passage(query, i)
+    }
+
+    /// The best passage of each of `addrs` that has vectors, compared
+    /// exactly, the passages of the next documents asked of memory
+    /// meanwhile (in address order, the fewest pages are touched).
+    pub fn hits(&self, query: &QueryVector, addrs: &[DocAddress]) -> Vec<SemanticHit> {
+        let mut docs: Vec<usize> = addrs.iter().filter_map(|&a| self.place(a)).collect();
+        docs.sort_unstable();
+        docs.dedup();
+        let mut out = Vec::with_capacity(docs.len());
+        for (n, &i) in docs.iter().enumerate() {
+            if let Some(&ahead) = docs.get(n + PREFETCH_AHEAD) {
+                let (s, e) = (self.starts[ahead] as usize, self.starts[ahead + 1] as usize);
+                vectors::prefetch(&self.values[s * self.dim..e * self.dim]);
+            }
+            out.extend(self.best_passage(query, i));
+        }
+        out
+    }
+
+    /// The place of a document in `docs`, if it has vectors.
+    fn place(&self, addr: DocAddress) -> Option<usize> {
+        let segment = self.places.get(addr.segment_ord as usize)?;
+        let i = *segment.get(addr.doc_id as usize)?;
+        (i != u32::MAX).then_some(i as usize)
+    }
+
+    /// The best passage of the `i`-th document.
+    fn best_passage(&self, query: &QueryVector, i: usize) -> Option<SemanticHit> {
+        let (start, end) = (self.starts[i] as usize, self.starts[i + 1] as usize);
+        let values = &self.values[start * self.dim..end * self.dim];
+        let (r, similarity) =
+            vectors::most_similar(values, &self.scales[start..end], &query.quantised)?;
+        Some(SemanticHit {
+            addr: self.docs[i],
+            similarity,
+            span: self.rows[start + r].1,
+        })
     }
 
     fn similarity(&self, row: usize, q: &Quantised) -> f32 {
@@ -372,16 +440,37 @@ impl VectorIndex {
 /// every one kept, and those that pass the filters too.
 type Candidates = (Vec<(f32, usize)>, Vec<(f32, usize)>);
 
-/// The first row of each document of `rows` (in document order), and
-/// their number last.
-fn starts(rows: &[(DocAddress, Span)]) -> Vec<u32> {
+/// The documents of `rows` (in document order), and the first row of
+/// each with their number last.
+fn starts(rows: &[(DocAddress, Span)]) -> (Vec<DocAddress>, Vec<u32>) {
     let mut starts: Vec<u32> = (0..rows.len())
         .filter(|&r| r == 0 || rows[r - 1].0 != rows[r].0)
         .map(|r| r as u32)
         .collect();
+    let docs = starts.iter().map(|&r| rows[r as usize].0).collect();
     starts.push(rows.len() as u32);
-    starts
+    (docs, starts)
 }
+
+/// The place of each of `docs` (in order), by segment and id.
+fn places(docs: &[DocAddress]) -> Vec<Vec<u32>> {
+    let mut places: Vec<Vec<u32>> = Vec::new();
+    for (i, a) in docs.iter().enumerate() {
+        let segment = a.segment_ord as usize;
+        if places.len() <= segment {
+            places.resize_with(segment + 1, Vec::new);
+        }
+        let ids = &mut places[segment];
+        if ids.len() <= a.doc_id as usize {
+            ids.resize(a.doc_id as usize + 1, u32::MAX);
+        }
+        ids[a.doc_id as usize] = i as u32;
+    }
+    places
+}
+
+/// What a walk is kept by: the query's 8-bit values and scale.
+type WalkKey = (Vec<i8>, u32);
 
 /// A passage found: its document, its similarity to the query, its row.
 type Found = (DocAddress, f32, usize);
@@ -448,9 +537,12 @@ mod tests {
             values: Vec::new(),
             scales: Vec::new(),
             rows: Vec::new(),
+            docs: Vec::new(),
             starts: Vec::new(),
+            places: Vec::new(),
             graph: None,
             key_rows: (0..3_000).collect(),
+            walks: Recent::new(WALK_CACHE),
         };
         for passage in 0..3_000u32 {
             let doc = passage / per_doc;
@@ -469,7 +561,8 @@ mod tests {
             };
             index.rows.push((DocAddress::new(0, doc), span));
         }
-        index.starts = starts(&index.rows);
+        (index.docs, index.starts) = starts(&index.rows);
+        index.places = places(&index.docs);
         index
     }
 
@@ -489,13 +582,23 @@ mod tests {
             .unwrap();
         let q = exact.prepare(&query).unwrap();
         let all = |_| true;
-        // The nearest passages are those of a few documents (8 asked a
+        // The nearest passages are those of a few documents (2 asked a
         // document, of ten each): the graph is asked again until ten
         // documents come back.
         let want = exact.nearest(&q, &all, &all, 10);
         let got = walked.nearest(&q, &all, &all, 10);
-        assert_eq!(got.all.len(), 10);
-        assert_eq!(got.all, want.all);
+        let docs = |hits: &[SemanticHit]| {
+            let mut d: Vec<DocAddress> = hits.iter().map(|h| h.addr).collect();
+            d.sort();
+            d
+        };
+        assert_eq!(docs(&got.all), docs(&want.all));
+        // Each by the best of its passages the walk found, compared
+        // exactly: at most its best of all, and close to it.
+        for g in &got.all {
+            let w = want.all.iter().find(|w| w.addr == g.addr).unwrap();
+            assert!(g.similarity <= w.similarity && g.similarity > w.similarity - 0.01);
+        }
     }
 
     #[test]

@@ -56,11 +56,15 @@ pub fn prefetch(values: &[i8]) {
     let _ = values;
 }
 
-/// The integer dot product, with AVX2 where the processor has it, else
-/// portable.
+/// The integer dot product, with AVX-512 VNNI or AVX2 where the processor
+/// has them, else portable.
 pub fn dot(a: &[i8], b: &[i8]) -> i32 {
     #[cfg(target_arch = "x86_64")]
     {
+        if has_vnni() {
+            // SAFETY: the processor has AVX-512 F, BW and VNNI, checked.
+            return unsafe { dot_vnni(a, b) };
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the processor has AVX2, checked just above.
             return unsafe { dot_avx2(a, b) };
@@ -100,6 +104,92 @@ fn dot_avx2(a: &[i8], b: &[i8]) -> i32 {
     // SAFETY: `lanes` holds exactly 256 bits.
     unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), acc) };
     lanes.iter().sum::<i32>() + dot_portable(&a[whole..n], &b[whole..n])
+}
+
+/// Of passages' `values` (one after the other, each as long as the
+/// query's) and their `scales`, the place of the one most similar to
+/// `query` (the first of equals) and its similarity; `None` without any.
+pub fn most_similar(values: &[i8], scales: &[f32], query: &Quantised) -> Option<(usize, f32)> {
+    let dim = query.values.len();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if dim > 0 && dim.is_multiple_of(64) && has_vnni() {
+            // SAFETY: the processor has AVX-512 F, BW and VNNI, checked.
+            return unsafe { most_similar_vnni(values, scales, query) };
+        }
+    }
+    values
+        .chunks_exact(dim.max(1))
+        .zip(scales)
+        .map(|(row, &scale)| similarity(row, scale, &query.values, query.scale))
+        .enumerate()
+        .fold(None, |best, (r, s)| match best {
+            Some((_, b)) if s <= b => best,
+            _ => Some((r, s)),
+        })
+}
+
+/// [`most_similar`] for a dimension of whole 64-byte blocks, as
+/// [`dot_vnni`] computes (the query's sum taken once).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+fn most_similar_vnni(values: &[i8], scales: &[f32], query: &Quantised) -> Option<(usize, f32)> {
+    use std::arch::x86_64::*;
+    let q = &query.values;
+    let dim = q.len();
+    let correction = 128 * q.iter().map(|&x| i32::from(x)).sum::<i32>();
+    let flip = _mm512_set1_epi8(i8::MIN);
+    let mut best: Option<(usize, f32)> = None;
+    for (r, (row, &scale)) in values.chunks_exact(dim).zip(scales).enumerate() {
+        let mut acc = _mm512_setzero_si512();
+        for j in (0..dim).step_by(64) {
+            // SAFETY: `j + 64 <= dim`, within the row and the query.
+            unsafe {
+                let x = _mm512_xor_si512(_mm512_loadu_si512(row.as_ptr().add(j).cast()), flip);
+                let y = _mm512_loadu_si512(q.as_ptr().add(j).cast());
+                acc = _mm512_dpbusd_epi32(acc, x, y);
+            }
+        }
+        let s = (_mm512_reduce_add_epi32(acc) - correction) as f32 * scale * query.scale;
+        if best.is_none_or(|(_, b)| s > b) {
+            best = Some((r, s));
+        }
+    }
+    best
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_vnni() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vnni")
+}
+
+/// 64 values at a time with VNNI's unsigned × signed byte products: `a`
+/// made unsigned by adding 128 (its sign bit flipped), which adds 128 ×
+/// the sum of `b`, taken away at the end (the sum from the same
+/// instruction, with ones).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+fn dot_vnni(a: &[i8], b: &[i8]) -> i32 {
+    use std::arch::x86_64::*;
+    let n = a.len().min(b.len());
+    let whole = n - n % 64;
+    let (flip, ones) = (_mm512_set1_epi8(i8::MIN), _mm512_set1_epi8(1));
+    let (mut acc, mut sum_b) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+    let mut i = 0;
+    while i < whole {
+        // SAFETY: `i + 64 <= n`, within both slices; unaligned loads.
+        unsafe {
+            let x = _mm512_xor_si512(_mm512_loadu_si512(a.as_ptr().add(i).cast()), flip);
+            let y = _mm512_loadu_si512(b.as_ptr().add(i).cast());
+            acc = _mm512_dpbusd_epi32(acc, x, y);
+            sum_b = _mm512_dpbusd_epi32(sum_b, ones, y);
+        }
+        i += 64;
+    }
+    _mm512_reduce_add_epi32(acc) - 128 * _mm512_reduce_add_epi32(sum_b)
+        + dot_portable(&a[whole..n], &b[whole..n])
 }
 
 /// The key of a passage's text in the cache.
@@ -402,6 +492,59 @@ mod tests {
         }
         let extremes = vec![-128i8; 384];
         assert_eq!(dot(&extremes, &extremes), 384 * 128 * 128);
+        // Each kernel the processor has, against the portable one.
+        #[cfg(target_arch = "x86_64")]
+        for n in [0, 1, 63, 64, 65, 384, 385] {
+            let a: Vec<i8> = (0..n).map(|i| ((i * 37) % 256) as u8 as i8).collect();
+            let b: Vec<i8> = (0..n).map(|i| ((i * 91 + 7) % 256) as u8 as i8).collect();
+            let want = dot_portable(&a, &b);
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2, checked just above.
+                assert_eq!(unsafe { dot_avx2(&a, &b) }, want, "avx2 {n}");
+            }
+            if has_vnni() {
+                // SAFETY: the processor has AVX-512 VNNI, checked.
+                assert_eq!(unsafe { dot_vnni(&a, &b) }, want, "vnni {n}");
+                let high = vec![127i8; n];
+                let low = vec![-128i8; n];
+                // SAFETY: as above.
+                let got = unsafe { (dot_vnni(&high, &low), dot_vnni(&low, &high)) };
+                assert_eq!(got, (dot_portable(&high, &low), dot_portable(&low, &high)));
+            }
+        }
+    }
+
+    #[test]
+    fn the_most_similar_passage_is_found_either_way() {
+        let mut seed = 5u64;
+        let mut value = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 40) % 2001) as f32 / 1000.0 - 1.0
+        };
+        for dim in [384, 100] {
+            let query = Quantised::new(&(0..dim).map(|_| value()).collect::<Vec<_>>());
+            let rows: Vec<Quantised> = (0..11)
+                .map(|_| Quantised::new(&(0..dim).map(|_| value()).collect::<Vec<_>>()))
+                .collect();
+            let values: Vec<i8> = rows.iter().flat_map(|r| r.values.clone()).collect();
+            let scales: Vec<f32> = rows.iter().map(|r| r.scale).collect();
+            let want = rows
+                .iter()
+                .map(|r| similarity(&r.values, r.scale, &query.values, query.scale))
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+                .unwrap();
+            let got = most_similar(&values, &scales, &query).unwrap();
+            assert_eq!(got.0, want.0, "{dim}");
+            assert!((got.1 - want.1).abs() < 1e-6, "{dim}: {got:?} {want:?}");
+            // The first of equals.
+            let twice = [values.clone(), values.clone()].concat();
+            let scales2 = [scales.clone(), scales.clone()].concat();
+            assert_eq!(most_similar(&twice, &scales2, &query).unwrap().0, want.0);
+        }
+        assert_eq!(most_similar(&[], &[], &Quantised::new(&[0.5; 64])), None);
     }
 
     #[test]

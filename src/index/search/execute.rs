@@ -1,7 +1,7 @@
 //! Execution beyond the first pass: the bonuses over the best candidates
 //! (proximity, all concepts) and the documents found by meaning.
 
-use std::collections::HashSet;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::Arc;
 
 use tantivy::DocAddress;
@@ -36,13 +36,36 @@ pub(super) struct Meaning<'v> {
     pub(super) best: Vec<SemanticHit>,
     /// The vectors and the query, for any other document's best passage.
     pub(super) found: Option<(&'v VectorIndex, QueryVector)>,
+    /// Best passages compared already, by document.
+    compared: HashMap<DocAddress, SemanticHit>,
 }
 
 impl Meaning<'_> {
     /// A document's best passage for the query, if it has vectors.
     pub(super) fn hit(&self, addr: DocAddress) -> Option<SemanticHit> {
+        if let Some(h) = self.compared.get(&addr) {
+            return Some(*h);
+        }
         let (vectors, query) = self.found.as_ref()?;
         vectors.hit(query, addr)
+    }
+
+    /// Compare the best passages of `addrs` at once (those the fusion
+    /// scores), for [`Self::hit`].
+    pub(super) fn compare(&mut self, addrs: &[DocAddress]) {
+        let Some((vectors, query)) = self.found.as_ref() else {
+            return;
+        };
+        let known: HashMap<DocAddress, SemanticHit> =
+            self.best.iter().map(|h| (h.addr, *h)).collect();
+        let rest: Vec<DocAddress> = addrs
+            .iter()
+            .copied()
+            .filter(|a| !known.contains_key(a))
+            .collect();
+        self.compared = known;
+        self.compared
+            .extend(vectors.hits(query, &rest).into_iter().map(|h| (h.addr, h)));
     }
 }
 
@@ -154,14 +177,21 @@ impl TantivySearcher {
                     .map(|q| (Occur::Should, q.box_clone()))
                     .collect(),
             );
-            searcher.search(&any, &DocSetCollector)?
+            searcher
+                .search(&any, &DocSetCollector)?
+                .into_iter()
+                .collect()
         };
         let Some(query) = vectors.prepare(query) else {
             return Ok(Meaning::default());
         };
         let nearest = vectors.nearest(
             &query,
-            &|a| fruits.alive(a) && !excluded.contains(&a) && (!phrases || fruits.matched(a)),
+            &|a| {
+                fruits.alive(a)
+                    && (excluded.is_empty() || !excluded.contains(&a))
+                    && (!phrases || fruits.matched(a))
+            },
             &|a| fruits.passes(a),
             SEMANTIC_WINDOW,
         );
@@ -174,6 +204,7 @@ impl TantivySearcher {
         Ok(Meaning {
             best: nearest.filtered,
             found: Some((vectors, query)),
+            compared: HashMap::new(),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! weighed by the evidence the words carry (language, concepts, names,
 //! numbers, shared roots). The weights are in `src/ranking.rs`.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet, HashSetExt};
 
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Term};
@@ -122,7 +122,7 @@ impl TantivySearcher {
         &self,
         searcher: &tantivy::Searcher,
         ranked: Vec<(f32, DocAddress)>,
-        found: &Meaning<'_>,
+        found: &mut Meaning<'_>,
         (mode, order): (SearchMode, bits::Order),
         text: &TextQuery,
     ) -> Result<Vec<(f32, DocAddress)>, SearchError> {
@@ -138,6 +138,7 @@ impl TantivySearcher {
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
+        found.compare(&candidates);
         let evidence = (
             self.anchors(searcher, &text.meaning, &candidates)?,
             self.coverage(searcher, &text.meaning, &candidates)?,

@@ -276,7 +276,7 @@ impl TantivySearcher {
         let filters = &req.filters;
         let mut fruits = bits::run(searcher, &plan, &self.facet_bits, filters, order, keep)?;
         in_time()?;
-        let found = match (&query_vector, &self.vectors) {
+        let mut found = match (&query_vector, &self.vectors) {
             (Some(v), Ok(vectors)) => self.by_meaning(
                 searcher,
                 vectors,
@@ -299,7 +299,7 @@ impl TantivySearcher {
         }
         let lexical: HashSet<DocAddress> = ranked.iter().map(|(_, a)| *a).collect();
         if mode != SearchMode::Lexical {
-            ranked = self.with_meaning(searcher, ranked, &found, (mode, order), &text)?;
+            ranked = self.with_meaning(searcher, ranked, &mut found, (mode, order), &text)?;
         }
         let page = Page {
             ranked,
