@@ -660,6 +660,20 @@ mod tests {
         assert_eq!(got.all, exact.nearest(&q, &few, &odd, 10).all);
         assert_eq!(got.filtered, exact.nearest(&q, &few, &odd, 10).filtered);
         assert!(got.all.iter().all(|h| few(h.addr)) && got.all.len() == 10);
+        // One query, one walk kept: the widest asked (for the filter four
+        // of ten pass); asked again, the same hits without walking.
+        assert_eq!(walked.walks.len(), 1);
+        let key = (q.quantised.values.clone(), q.quantised.scale.to_bits());
+        let (asked, _) = walked.walks.get(&key).unwrap();
+        // 10 passages at first (one a document), then 4 times as many.
+        assert_eq!(asked, 40);
+        assert_eq!(walked.nearest(&q, &all, &odd, 10).all, want.all);
+        assert_eq!(walked.walks.get(&key).unwrap().0, asked);
+        let other = walked
+            .prepare(&unit(query.iter().rev().copied().collect()))
+            .unwrap();
+        walked.nearest(&other, &all, &all, 10);
+        assert_eq!(walked.walks.len(), 2);
         // A document's best passage on demand, exactly.
         let h = walked.hit(&q, DocAddress::new(0, 7)).unwrap();
         assert_eq!(
