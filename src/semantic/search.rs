@@ -6,9 +6,11 @@
 //! links them into an HNSW graph ([`graph`]) saved with the generation: a
 //! search walks it for the passages nearest the query, unfiltered, and
 //! filters what it finds ([`VectorIndex::nearest`] says what follows when
-//! too few pass). The documents returned get their best passage compared
-//! exactly. Recall and time: BENCHMARKS.md, "Vectors" and "Hybrid
-//! throughput".
+//! too few pass); each passage found is compared exactly, and a document
+//! counts by the best of its passages found. Walks are kept by query.
+//! [`VectorIndex::hits`] compares every passage of given documents (the
+//! lexical hits fused). Recall and time: BENCHMARKS.md, "Vectors" and
+//! "Hybrid throughput".
 
 use std::path::Path;
 use std::sync::Arc;
@@ -322,12 +324,11 @@ impl VectorIndex {
     }
 
     /// The graph's passages nearest the query, each compared exactly,
-    /// enough for `k` documents:
-    /// `times` × `k` × the generation's passages a document on average (at
-    /// most [`PASSAGES_PER_DOCUMENT`]), asked again for twice as many while
-    /// fewer documents come back (a few long documents can hold the
-    /// nearest passages); a walk of the same query for as many or more,
-    /// kept, is not done again. `None` without a graph, when it cannot
+    /// enough for `k` documents: `times` × `k` × the generation's passages
+    /// a document on average (at most [`PASSAGES_PER_DOCUMENT`]), asked
+    /// again for twice as many while fewer documents come back (a few long
+    /// documents can hold the nearest passages); a walk of the same query
+    /// for as many or more, kept, is not done again. `None` without a graph, when it cannot
     /// search, or when [`WALKS`] walks still return too few documents
     /// (every passage is compared instead).
     fn walk(&self, query: &QueryVector, k: usize, times: usize) -> Option<Arc<[Found]>> {
@@ -566,20 +567,26 @@ mod tests {
         index
     }
 
+    /// The index of `index_of(query, per_doc)` with its graph, in `dir`.
+    fn walked(query: &[f32], per_doc: u32, dir: &Path) -> VectorIndex {
+        let index = index_of(query, per_doc);
+        let path = dir.join(graph::FILE_NAME);
+        let rows: Vec<&[i8]> = (0..index.rows.len()).map(|r| index.row(r)).collect();
+        graph::build(&path, 384, &rows, &crate::progress::Quiet).unwrap();
+        let digest = graph::rows_digest(rows.iter().copied());
+        index_of(query, per_doc)
+            .with_graph(&path, &digest)
+            .map_err(|e| e.1)
+            .unwrap()
+    }
+
     #[test]
     fn long_documents_do_not_leave_the_graph_short_of_documents() {
         let mut seed = 13;
         let query = unit((0..384).map(|_| noise(&mut seed)).collect());
         let exact = index_of(&query, 10);
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(graph::FILE_NAME);
-        let rows: Vec<&[i8]> = (0..exact.rows.len()).map(|r| exact.row(r)).collect();
-        graph::build(&path, 384, &rows, &crate::progress::Quiet).unwrap();
-        let digest = graph::rows_digest(rows.iter().copied());
-        let walked = index_of(&query, 10)
-            .with_graph(&path, &digest)
-            .map_err(|e| e.1)
-            .unwrap();
+        let walked = walked(&query, 10, dir.path());
         let q = exact.prepare(&query).unwrap();
         let all = |_| true;
         // The nearest passages are those of a few documents (2 asked a
@@ -602,17 +609,39 @@ mod tests {
     }
 
     #[test]
+    fn a_query_walks_the_graph_once() {
+        let mut seed = 17;
+        let query = unit((0..384).map(|_| noise(&mut seed)).collect());
+        let dir = tempfile::tempdir().unwrap();
+        let walked = walked(&query, 1, dir.path());
+        let q = walked.prepare(&query).unwrap();
+        let all = |_| true;
+        let want = walked.nearest(&q, &all, &all, 10);
+        assert_eq!(walked.walks.len(), 1);
+        let key = (q.quantised.values.clone(), q.quantised.scale.to_bits());
+        // 10 passages (one a document).
+        assert_eq!(walked.walks.get(&key).unwrap().0, 10);
+        // Four of the ten planted pass: a walk for 4 times as many
+        // passages replaces it, and serves the first search again.
+        let some = |a: DocAddress| a.doc_id < 1_000 || a.doc_id.is_multiple_of(2);
+        let got = walked.nearest(&q, &all, &some, 10);
+        assert_eq!(got.filtered.len(), 10);
+        assert_eq!(walked.walks.get(&key).unwrap().0, 40);
+        assert_eq!(walked.nearest(&q, &all, &all, 10).all, want.all);
+        assert_eq!(walked.walks.get(&key).unwrap().0, 40);
+        // Another query, another walk.
+        let other = walked.prepare(&unit(query.iter().rev().copied().collect()));
+        walked.nearest(&other.unwrap(), &all, &all, 10);
+        assert_eq!(walked.walks.len(), 2);
+    }
+
+    #[test]
     fn the_graph_finds_what_the_exact_scan_finds() {
         let mut seed = 11;
         let query = unit((0..384).map(|_| noise(&mut seed)).collect());
         let exact = index(&query);
-        let walked = index(&query);
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(graph::FILE_NAME);
-        let rows: Vec<&[i8]> = (0..walked.rows.len()).map(|r| walked.row(r)).collect();
-        graph::build(&path, 384, &rows, &crate::progress::Quiet).unwrap();
-        let digest = graph::rows_digest(rows.iter().copied());
-        let walked = walked.with_graph(&path, &digest).map_err(|e| e.1).unwrap();
+        let walked = walked(&query, 1, dir.path());
         assert!(walked.has_graph() && !exact.has_graph());
         let q = exact.prepare(&query).unwrap();
         let all = |_| true;
@@ -660,20 +689,6 @@ mod tests {
         assert_eq!(got.all, exact.nearest(&q, &few, &odd, 10).all);
         assert_eq!(got.filtered, exact.nearest(&q, &few, &odd, 10).filtered);
         assert!(got.all.iter().all(|h| few(h.addr)) && got.all.len() == 10);
-        // One query, one walk kept: the widest asked (for the filter four
-        // of ten pass); asked again, the same hits without walking.
-        assert_eq!(walked.walks.len(), 1);
-        let key = (q.quantised.values.clone(), q.quantised.scale.to_bits());
-        let (asked, _) = walked.walks.get(&key).unwrap();
-        // 10 passages at first (one a document), then 4 times as many.
-        assert_eq!(asked, 40);
-        assert_eq!(walked.nearest(&q, &all, &odd, 10).all, want.all);
-        assert_eq!(walked.walks.get(&key).unwrap().0, asked);
-        let other = walked
-            .prepare(&unit(query.iter().rev().copied().collect()))
-            .unwrap();
-        walked.nearest(&other, &all, &all, 10);
-        assert_eq!(walked.walks.len(), 2);
         // A document's best passage on demand, exactly.
         let h = walked.hit(&q, DocAddress::new(0, 7)).unwrap();
         assert_eq!(

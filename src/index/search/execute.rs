@@ -56,16 +56,14 @@ impl Meaning<'_> {
         let Some((vectors, query)) = self.found.as_ref() else {
             return;
         };
-        let known: HashMap<DocAddress, SemanticHit> =
-            self.best.iter().map(|h| (h.addr, *h)).collect();
+        self.compared = self.best.iter().map(|h| (h.addr, *h)).collect();
         let rest: Vec<DocAddress> = addrs
             .iter()
             .copied()
-            .filter(|a| !known.contains_key(a))
+            .filter(|a| !self.compared.contains_key(a))
             .collect();
-        self.compared = known;
-        self.compared
-            .extend(vectors.hits(query, &rest).into_iter().map(|h| (h.addr, h)));
+        let hits = vectors.hits(query, &rest);
+        self.compared.extend(hits.into_iter().map(|h| (h.addr, h)));
     }
 }
 
