@@ -26,8 +26,9 @@ use super::vectors::{self, Quantised, VectorError};
 /// the generation's documents have fewer on average). A document counts
 /// by its best passage, and the nearest passages are often of one
 /// document; but asking 8 a document rather than 2 found the same 10
-/// nearest documents at 100,000 documents (11 passages each), for three
-/// times the walk (BENCHMARKS.md, "Hybrid throughput").
+/// nearest documents in 13 of 14 queries at 100,000 documents (11
+/// passages each; the 14th: 9 either way), for three times the walk
+/// (BENCHMARKS.md, "Hybrid throughput").
 const PASSAGES_PER_DOCUMENT: usize = 2;
 /// Walks of the graph, each asking twice as many passages, before every
 /// passage is compared instead.
@@ -41,7 +42,8 @@ const PREFETCH_ROWS: usize = 4;
 /// passages of the documents that pass are compared).
 const WIDER: usize = 16;
 /// Walks kept for queries asked again (a page's next page, a facet
-/// clicked): the walk depends on the query alone, its filtering does not.
+/// clicked): the walk depends on the query alone (and on how many
+/// passages are asked), its filtering does not.
 const WALK_CACHE: usize = 256;
 
 /// The distinct documents of `found`.
@@ -72,9 +74,9 @@ pub struct VectorIndex {
     /// The row of each graph key (a passage's place in the vector file;
     /// `u32::MAX` for a document no longer live).
     key_rows: Vec<u32>,
-    /// The latest walks, by the query's values and scale: the passages
-    /// asked for and those found.
-    walks: Recent<WalkKey, (usize, Arc<[Found]>)>,
+    /// The latest walks, by the query's values and scale and the passages
+    /// first asked: those found, and the passages asked at last.
+    walks: Recent<WalkKey, (Arc<[Found]>, usize)>,
 }
 
 /// A document found by meaning: its best passage and that passage's
@@ -255,9 +257,10 @@ impl VectorIndex {
         k: usize,
     ) -> Nearest {
         let both = |a| keep(a) && passes(a);
-        let (mut considered, mut filtered) = match self.walk(query, k, 1) {
+        let first = self.walk_size(k);
+        let (mut considered, mut filtered) = match self.walk(query, k, first) {
             None => self.scan(query, keep, passes),
-            Some(found) => {
+            Some((found, asked)) => {
                 let (considered, filtered) = per_document(&found, keep, passes);
                 if considered.len() < k {
                     // Few documents kept (a required phrase): compare them.
@@ -265,13 +268,13 @@ impl VectorIndex {
                 } else if filtered.len() >= k {
                     (considered, filtered)
                 } else {
-                    // As many times the passages as make `k` at the share
-                    // that passed, and half as many again.
-                    let times = (3 * k).div_ceil(2 * filtered.len().max(1));
-                    let wider = (!filtered.is_empty() && times <= WIDER)
-                        .then(|| self.walk(query, k, times))
+                    // As many passages as make `k` at the share of those
+                    // asked that passed, and half as many again.
+                    let count = (3 * k * asked).div_ceil(2 * filtered.len().max(1));
+                    let wider = (!filtered.is_empty() && count <= WIDER * first)
+                        .then(|| self.walk(query, k, count))
                         .flatten()
-                        .map(|found| per_document(&found, &both, &|_| true).0)
+                        .map(|(found, _)| per_document(&found, &both, &|_| true).0)
                         .filter(|f| f.len() >= k);
                     let filtered = wider.unwrap_or_else(|| self.scan(query, &both, &|_| false).0);
                     (considered, filtered)
@@ -323,32 +326,37 @@ impl VectorIndex {
         (considered, filtered)
     }
 
-    /// The graph's passages nearest the query, each compared exactly,
-    /// enough for `k` documents: `times` × `k` × the generation's passages
-    /// a document on average (at most [`PASSAGES_PER_DOCUMENT`]), asked
-    /// again for twice as many while fewer documents come back (a few long
-    /// documents can hold the nearest passages); a walk of the same query
-    /// for as many or more, kept, is not done again. `None` without a graph, when it cannot
-    /// search, or when [`WALKS`] walks still return too few documents
-    /// (every passage is compared instead).
-    fn walk(&self, query: &QueryVector, k: usize, times: usize) -> Option<Arc<[Found]>> {
-        let graph = self.graph.as_ref()?;
+    /// Passages a first walk asks for `k` documents: `k` × the
+    /// generation's passages a document on average, at most
+    /// [`PASSAGES_PER_DOCUMENT`].
+    fn walk_size(&self, k: usize) -> usize {
         let documents = self.docs.len().max(1);
         let each = self
             .rows
             .len()
             .div_ceil(documents)
             .clamp(1, PASSAGES_PER_DOCUMENT);
-        let mut count = k * each * times;
+        k * each
+    }
+
+    /// The graph's `count` passages nearest the query, each compared
+    /// exactly, asked again for twice as many while they hold fewer than
+    /// `k` documents (a few long documents can hold the nearest passages),
+    /// and the passages asked at last. The same walk asked again is kept
+    /// ([`WALK_CACHE`]): a search gets what the same search got. `None`
+    /// without a graph, when it cannot search, or when [`WALKS`] walks
+    /// still return too few documents (every passage is compared instead).
+    fn walk(&self, query: &QueryVector, k: usize, count: usize) -> Option<(Arc<[Found]>, usize)> {
+        let graph = self.graph.as_ref()?;
         let key = (
             query.quantised.values.clone(),
             query.quantised.scale.to_bits(),
+            count,
         );
-        if let Some((asked, found)) = self.walks.get(&key)
-            && asked >= count
-        {
-            return Some(found);
+        if let Some(kept) = self.walks.get(&key) {
+            return Some(kept);
         }
+        let mut count = count;
         for _ in 0..WALKS {
             let found: Vec<Found> = graph
                 .search(&query.quantised.values, count)?
@@ -359,9 +367,9 @@ impl VectorIndex {
                 .map(|r| (self.rows[r].0, self.similarity(r, &query.quantised), r))
                 .collect();
             if distinct(&found) >= k || count >= self.key_rows.len() {
-                let found: Arc<[Found]> = found.into();
-                self.walks.put(key, (count, Arc::clone(&found)));
-                return Some(found);
+                let walked = (Arc::from(found), count);
+                self.walks.put(key, walked.clone());
+                return Some(walked);
             }
             count *= 2;
         }
@@ -470,8 +478,9 @@ fn places(docs: &[DocAddress]) -> Vec<Vec<u32>> {
     places
 }
 
-/// What a walk is kept by: the query's 8-bit values and scale.
-type WalkKey = (Vec<i8>, u32);
+/// What a walk is kept by: the query's 8-bit values and scale, and the
+/// passages first asked.
+type WalkKey = (Vec<i8>, u32, usize);
 
 /// A passage found: its document, its similarity to the query, its row.
 type Found = (DocAddress, f32, usize);
@@ -618,21 +627,31 @@ mod tests {
         let all = |_| true;
         let want = walked.nearest(&q, &all, &all, 10);
         assert_eq!(walked.walks.len(), 1);
-        let key = (q.quantised.values.clone(), q.quantised.scale.to_bits());
         // 10 passages (one a document).
-        assert_eq!(walked.walks.get(&key).unwrap().0, 10);
+        let key = |n| (q.quantised.values.clone(), q.quantised.scale.to_bits(), n);
+        let first = walked.walks.get(&key(10)).unwrap();
         // Four of the ten planted pass: a walk for 4 times as many
-        // passages replaces it, and serves the first search again.
+        // passages (and half again) is kept beside the first...
         let some = |a: DocAddress| a.doc_id < 1_000 || a.doc_id.is_multiple_of(2);
         let got = walked.nearest(&q, &all, &some, 10);
         assert_eq!(got.filtered.len(), 10);
-        assert_eq!(walked.walks.get(&key).unwrap().0, 40);
+        assert_eq!(walked.walks.len(), 2);
+        let wider = walked.walks.get(&key(38)).unwrap();
+        // ...and each search asked again gets what it got, walking no more.
         assert_eq!(walked.nearest(&q, &all, &all, 10).all, want.all);
-        assert_eq!(walked.walks.get(&key).unwrap().0, 40);
+        assert_eq!(walked.nearest(&q, &all, &some, 10).filtered, got.filtered);
+        assert!(Arc::ptr_eq(
+            &walked.walks.get(&key(10)).unwrap().0,
+            &first.0
+        ));
+        assert!(Arc::ptr_eq(
+            &walked.walks.get(&key(38)).unwrap().0,
+            &wider.0
+        ));
         // Another query, another walk.
         let other = walked.prepare(&unit(query.iter().rev().copied().collect()));
         walked.nearest(&other.unwrap(), &all, &all, 10);
-        assert_eq!(walked.walks.len(), 2);
+        assert_eq!(walked.walks.len(), 3);
     }
 
     #[test]

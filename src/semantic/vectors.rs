@@ -246,6 +246,10 @@ impl Cache {
                         let mut k = [0u8; 16];
                         k.copy_from_slice(&r[..16]);
                         let scale = f32::from_le_bytes([r[16], r[17], r[18], r[19]]);
+                        // A damaged record is embedded again.
+                        if !scale.is_finite() {
+                            continue;
+                        }
                         let values = r[20..].iter().map(|&b| b as i8).collect();
                         entries.insert(k, Quantised { scale, values });
                     }
@@ -441,6 +445,9 @@ pub fn read(path: &Path) -> Result<Option<(Header, Vec<DocVectors>)>, VectorErro
             let start = r.u32().ok_or_else(truncated)?;
             let end = r.u32().ok_or_else(truncated)?;
             let scale = f32::from_bits(r.u32().ok_or_else(truncated)?);
+            if !scale.is_finite() {
+                return Err(corrupt("a passage's scale is not a number"));
+            }
             let values = r
                 .take(dim)
                 .ok_or_else(truncated)?
@@ -588,10 +595,16 @@ mod tests {
             )],
         }];
         write(&path, &header, &docs).unwrap();
-        assert_eq!(read(&path).unwrap(), Some((header, docs)));
+        assert_eq!(read(&path).unwrap(), Some((header.clone(), docs.clone())));
         let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() - 2]).unwrap();
         assert!(matches!(read(&path), Err(VectorError::Corrupt { .. })));
+        // A scale that is not a number would rank its passage first.
+        let mut nan = docs.clone();
+        nan[0].passages[0].1.scale = f32::NAN;
+        write(&path, &header, &nan).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("not a number"), "{err}");
     }
 
     #[test]

@@ -41,7 +41,10 @@ pub(super) struct Meaning<'v> {
 }
 
 impl Meaning<'_> {
-    /// A document's best passage for the query, if it has vectors.
+    /// A document's best passage for the query, if it has vectors: of
+    /// those the walk found, for a document found by meaning (its
+    /// similarity at most its best's; BENCHMARKS.md, "Hybrid
+    /// throughput"), else of all its passages.
     pub(super) fn hit(&self, addr: DocAddress) -> Option<SemanticHit> {
         if let Some(h) = self.compared.get(&addr) {
             return Some(*h);
