@@ -446,6 +446,31 @@ fn vector_dim(config: &Config, no_vectors: bool) -> Option<usize> {
     installed.then_some(egovkb::semantic::DIM)
 }
 
+/// What `solr sync` sends beside the documents: their passages' vectors,
+/// when a model is loaded and the collection has a vector field.
+fn sync_vectors<'e>(
+    config: &Config,
+    engine: &'e Engine,
+    solr: &egovkb::solr::client::Solr,
+    collection: &str,
+) -> Result<Option<egovkb::solr::sync::Vectors<'e>>> {
+    use egovkb::solr::sync;
+    let Some(semantic) = &engine.semantic else {
+        return Ok(None);
+    };
+    if !sync::takes_vectors(solr, collection)? {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&config.index)?;
+    let cache = config.index.join(egovkb::index::build::EMBEDDING_CACHE);
+    let cache = egovkb::semantic::vectors::Cache::open(&cache, semantic.model.dim())?;
+    println!(
+        "passages and their vectors go with the documents ({})",
+        semantic.vectors_name()
+    );
+    Ok(Some(sync::Vectors { semantic, cache }))
+}
+
 fn solr(config: &Config, command: SolrCommand) -> Result<()> {
     use egovkb::solr::{client::Solr, configset, sync};
     match command {
@@ -481,10 +506,19 @@ fn solr(config: &Config, command: SolrCommand) -> Result<()> {
             batch,
         } => {
             let store = Store::open(&config.corpus)?;
-            let engine = engine(config)?;
+            let engine = engine_with_model(config)?;
             let solr = Solr::new(&url)?;
+            let vectors = sync_vectors(config, &engine, &solr, &collection)?;
             let bar = Bar::new();
-            let report = sync::sync(&solr, &collection, &store, &engine.enricher, batch, &bar)?;
+            let report = sync::sync(
+                &solr,
+                &collection,
+                &store,
+                &engine.enricher,
+                batch,
+                vectors,
+                &bar,
+            )?;
             bar.0.finish_and_clear();
             for (id, why) in &report.refused {
                 eprintln!("refused {id}: {why}");

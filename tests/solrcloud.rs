@@ -6,7 +6,9 @@
 //! and nori's Korean analysis; a second sync sends nothing; an edited and
 //! a removed document are pushed and deleted; a document the collection
 //! refuses is reported and the others are kept; a configset the cluster
-//! refuses and a cluster that is not there are clear errors.
+//! refuses and a cluster that is not there are clear errors. With the
+//! model, passages and their vectors go with the documents, and Solr's k
+//! nearest find them.
 //!
 //! Without Java or Maven the tests are skipped with a message, except
 //! under EGOVKB_REQUIRE_SOLR=1 (as in CI), where that is a failure.
@@ -415,6 +417,152 @@ fn refusals_and_absences_are_clear_errors() {
         "{err}"
     );
     assert!(Solr::new("127.0.0.1:8983").is_err());
+}
+
+/// `egovkb` with the embedding model (installed by the tests).
+fn egovkb_with_model(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .arg("--corpus")
+        .arg(root.join("corpus"))
+        .arg("--index")
+        .arg(root.join("index"))
+        .args(args)
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .env("EGOVKB_MODEL_DIR", common::model_root())
+        .env_remove("EGOVKB_NO_MODEL")
+        .output()
+        .unwrap()
+}
+
+/// The passages the collection holds: (document, text), in order.
+fn passages(solr: &Solr, collection: &str) -> Vec<(String, String)> {
+    let r = select(
+        solr,
+        collection,
+        &[
+            ("q", "kind:passage"),
+            ("fl", "doc_id,passage"),
+            ("rows", "100"),
+            ("sort", "id asc"),
+        ],
+    );
+    r["response"]["docs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let field = |f: &str| d[f].as_str().unwrap_or_default().to_string();
+            (field("doc_id"), field("passage"))
+        })
+        .collect()
+}
+
+/// With the model, each document goes with its passages and their
+/// vectors: Solr's nearest passages to a Spanish question are the English
+/// document's that answers it; a second sync sends nothing and doubles no
+/// passage; an edited document has its passages replaced.
+#[test]
+fn passages_and_their_vectors_sync_with_the_model() {
+    let Some(cluster) = cluster() else { return };
+    let url = &cluster.nodes[0];
+    let dir = tempfile::tempdir().unwrap();
+    let store = egovkb::store::Store::open(&dir.path().join("corpus")).unwrap();
+    let doc = |id: &str, title: &str, body: &str| {
+        common::doc(
+            id,
+            egovkb::Lang::en(),
+            egovkb::DocType::Notice,
+            "2021-02-01",
+            title,
+            body,
+        )
+    };
+    let library = "The central library opens on Sundays from ten in the morning until two \
+                   in the afternoon. Books can be borrowed for three weeks.";
+    let docs = [
+        doc("library", "Opening hours of the central library", library),
+        doc(
+            "bridge",
+            "Works on the river bridge",
+            "The old steel bridge over the river \
+             will be closed to cars for six months while engineers replace its supports.",
+        ),
+        doc(
+            "storm",
+            "Warning of heavy rain",
+            "Forecasters expect heavy rain and strong \
+             winds tonight. Residents near the coast should secure loose objects.",
+        ),
+    ];
+    for d in &docs {
+        store.put(d).unwrap();
+    }
+    let upload = [
+        "solr",
+        "upload",
+        url,
+        "--collection",
+        "vec",
+        "--shards",
+        "2",
+        "--replicas",
+        "1",
+    ];
+    ok(egovkb_with_model(dir.path(), &upload));
+    let sync = ["solr", "sync", url, "--collection", "vec"];
+    let text = ok(egovkb_with_model(dir.path(), &sync));
+    assert!(
+        text.contains("passages and their vectors go with the documents"),
+        "{text}"
+    );
+    assert!(text.contains("3 pushed"), "{text}");
+    let solr = Solr::new(url).unwrap();
+    let held = passages(&solr, "vec");
+    let ids: Vec<&str> = held.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(ids, ["bridge", "library", "storm"], "one passage each");
+    assert!(
+        held[1]
+            .1
+            .starts_with("The central library opens on Sundays"),
+        "{held:?}"
+    );
+    // The documents alone are what a search by words counts.
+    let documents = select(&solr, "vec", &[("q", "kind:document"), ("rows", "0")]);
+    assert_eq!(documents["response"]["numFound"], 3);
+
+    // Solr's nearest passage to a question in Spanish.
+    let semantic = common::semantic();
+    let q = semantic.model.embed(
+        "¿A qué hora abre la biblioteca los domingos?",
+        egovkb::semantic::Kind::Query,
+    );
+    let v: Vec<String> = q.iter().map(|x| x.to_string()).collect();
+    let knn = format!("{{!knn f=vector topK=3}}[{}]", v.join(","));
+    let r = select(
+        &solr,
+        "vec",
+        &[
+            ("q", &knn),
+            ("defType", "lucene"),
+            ("fq", "kind:passage"),
+            ("fl", "doc_id"),
+        ],
+    );
+    assert_eq!(r["response"]["docs"][0]["doc_id"], "library", "{r}");
+
+    // Again: nothing sent, nothing doubled.
+    let text = ok(egovkb_with_model(dir.path(), &sync));
+    assert!(text.contains("0 pushed, 3 unchanged"), "{text}");
+    assert_eq!(passages(&solr, "vec"), held);
+    // An edited document: its old passage deleted, the new one sent.
+    let mut edited = docs[0].clone();
+    edited.body = "The central library now also opens on Saturday mornings.".into();
+    store.put(&edited).unwrap();
+    let text = ok(egovkb_with_model(dir.path(), &sync));
+    assert!(text.contains("1 pushed, 2 unchanged"), "{text}");
+    let now = passages(&solr, "vec");
+    assert_eq!(now.len(), 3);
+    assert!(now[1].1.contains("Saturday"), "{now:?}");
 }
 
 #[path = "../benches/support/corpus.rs"]

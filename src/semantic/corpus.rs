@@ -77,7 +77,7 @@ pub fn embed_corpus(
 
 /// Embed the passages the cache does not have (each text once), in
 /// batches, saving the cache after each: how many, and their tokens.
-fn embed_missing(
+pub(crate) fn embed_missing(
     semantic: &Semantic,
     cache: &mut Cache,
     docs: &[(String, Vec<Passage>)],

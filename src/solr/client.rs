@@ -24,6 +24,9 @@ pub enum SolrError {
     BadAnswer(String),
     #[error("not a Solr base URL (such as http://127.0.0.1:8983/solr): {0}")]
     BadUrl(String),
+    /// The passages' vectors could not be made or kept here.
+    #[error("passage vectors: {0}")]
+    Vectors(String),
 }
 
 impl SolrError {

@@ -15,7 +15,7 @@ pub const VIEWS: [&str; 4] = ["ko", "es", "en", "other"];
 
 /// The version of how a document is mapped to the collection's fields
 /// (changed by hand with `sync::to_solr`).
-pub const SCHEMA_VERSION: &str = "egovkb-solr-1";
+pub const SCHEMA_VERSION: &str = "egovkb-solr-2";
 
 /// What the configset makes of a document, as a short hash of the mapping
 /// version and of every file but the vectors' (an analyzer, a stop word, a

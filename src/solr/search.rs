@@ -517,7 +517,7 @@ impl SolrSearcher {
             passages: 0,
             graph: false,
             reason: Some(
-                "searches over SolrCloud rank by words: the sync does not send passage vectors yet"
+                "searches over SolrCloud rank by words: the passages' vectors are synced but not searched yet"
                     .into(),
             ),
         }

@@ -5,6 +5,15 @@
 //! deleted. The collection itself is the state, so a sync killed at any
 //! moment is resumed by running it again: nothing is lost or doubled (the
 //! id is the collection's unique key).
+//!
+//! When the collection has a vector field and a model is given
+//! ([`Vectors`]), each document goes with its passages (`kind:passage`,
+//! `id` = the document's id, `#`, the passage's place): the text and page
+//! of each, its vector, and the document's facet fields, so that a search
+//! by meaning can filter as one by words. The vectors come from the
+//! index's cache (what `egovkb index` embedded); a passage it lacks is
+//! embedded here. A document sent again has its old passages deleted
+//! first.
 
 use std::collections::HashMap;
 
@@ -15,8 +24,65 @@ use super::client::{Solr, SolrError};
 use super::configset::fingerprint;
 use crate::document::Document;
 use crate::enrich::Enricher;
-use crate::progress::Progress;
+use crate::progress::{Progress, Quiet};
+use crate::semantic::passages::{self, Passage};
+use crate::semantic::vectors::{self, Cache};
+use crate::semantic::{Semantic, corpus};
 use crate::store::Store;
+
+/// The model and the index's cache of passage vectors, for a collection
+/// with a vector field.
+pub struct Vectors<'a> {
+    pub semantic: &'a Semantic,
+    pub cache: Cache,
+}
+
+/// The facet fields a passage carries from its document.
+const PASSAGE_FACETS: [&str; 6] = ["lang", "year", "country", "topic", "doc_type", "event"];
+
+/// Whether `collection` has a field for passage vectors.
+pub fn takes_vectors(solr: &Solr, collection: &str) -> Result<bool, SolrError> {
+    match solr.get(&format!("{collection}/schema/fields/vector"), &[]) {
+        Ok(_) => Ok(true),
+        Err(SolrError::Refused { status: 404, .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The passages of `doc` (as [`to_solr`] made it: `solr`) that the cache
+/// has vectors for, as the collection holds them.
+pub fn passage_docs(
+    doc: &Document,
+    solr: &Value,
+    passages: &[Passage],
+    semantic: &Semantic,
+    cache: &Cache,
+) -> Vec<Value> {
+    passages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let v = cache.get(&vectors::key(&semantic.name, &p.text))?;
+            let vector: Vec<f32> = v.values.iter().map(|&x| f32::from(x) * v.scale).collect();
+            let mut out = json!({
+                "id": format!("{}#{i}", doc.id),
+                "kind": "passage",
+                "doc_id": doc.id,
+                "passage": p.span.text(doc),
+                "vector": vector,
+            });
+            if let Some(page) = p.span.page {
+                out["page"] = json!(page);
+            }
+            for field in PASSAGE_FACETS {
+                if let Some(value) = solr.get(field) {
+                    out[field] = value.clone();
+                }
+            }
+            Some(out)
+        })
+        .collect()
+}
 
 /// What a sync did.
 #[derive(Debug, Default)]
@@ -133,7 +199,8 @@ fn push(
         &bytes,
     ) {
         Ok(_) => {
-            report.pushed += docs.len();
+            // Documents, not their passages.
+            report.pushed += docs.iter().filter(|(_, d)| d["kind"] != "passage").count();
             Ok(())
         }
         Err(e) if e.is_refusal() && docs.len() == 1 => {
@@ -149,22 +216,92 @@ fn push(
     }
 }
 
+/// Delete the passages of the documents `ids` (a document sent again, or
+/// one the corpus no longer has).
+fn delete_passages(solr: &Solr, collection: &str, ids: &[String]) -> Result<(), SolrError> {
+    for ids in ids.chunks(200) {
+        let terms: Vec<String> = ids
+            .iter()
+            .map(|id| format!("\"{}\"", id.replace('\\', "\\\\").replace('"', "\\\"")))
+            .collect();
+        let query = format!("kind:passage AND doc_id:({})", terms.join(" OR "));
+        let body = serde_json::to_vec(&json!({ "delete": { "query": query } }))
+            .map_err(|e| SolrError::BadAnswer(e.to_string()))?;
+        solr.post(
+            &format!("{collection}/update"),
+            &[],
+            "application/json",
+            &body,
+        )?;
+    }
+    Ok(())
+}
+
+/// A batch of documents to send: each document with its passages.
+#[derive(Default)]
+struct Batch {
+    docs: Vec<(Document, Value)>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// Send the batch (the documents' old passages deleted first, the
+    /// passages the cache lacks embedded) and empty it.
+    fn flush(
+        &mut self,
+        solr: &Solr,
+        collection: &str,
+        vectors: Option<&mut Vectors<'_>>,
+        report: &mut SyncReport,
+    ) -> Result<(), SolrError> {
+        let docs = std::mem::take(&mut self.docs);
+        self.bytes = 0;
+        let mut entries: Vec<(String, Value)> = Vec::new();
+        if let Some(v) = vectors {
+            let cut: Vec<(String, Vec<Passage>)> = docs
+                .iter()
+                .map(|(d, _)| (d.id.clone(), passages::cut(d, v.semantic.model.tokenizer())))
+                .collect();
+            corpus::embed_missing(v.semantic, &mut v.cache, &cut, &Quiet)
+                .map_err(|e| SolrError::Vectors(e.to_string()))?;
+            let ids: Vec<String> = docs.iter().map(|(d, _)| d.id.clone()).collect();
+            delete_passages(solr, collection, &ids)?;
+            for ((doc, value), (_, ps)) in docs.into_iter().zip(&cut) {
+                for p in passage_docs(&doc, &value, ps, v.semantic, &v.cache) {
+                    let id = p["id"].as_str().unwrap_or_default().to_string();
+                    entries.push((id, p));
+                }
+                entries.push((doc.id, value));
+            }
+        } else {
+            entries.extend(docs.into_iter().map(|(d, v)| (d.id, v)));
+        }
+        push(solr, collection, &entries, report)
+    }
+}
+
 /// Bring `collection` in line with the corpus in `store`: push what is new
-/// or changed in batches of `batch`, delete what the corpus lacks, commit.
+/// or changed in batches of `batch` (with their passages when `vectors`
+/// is given), delete what the corpus lacks, commit.
 pub fn sync(
     solr: &Solr,
     collection: &str,
     store: &Store,
     enricher: &Enricher,
     batch: usize,
+    mut vectors: Option<Vectors<'_>>,
     progress: &dyn Progress,
 ) -> Result<SyncReport, SolrError> {
     let mut report = SyncReport::default();
     let mut remote = held(solr, collection)?;
     let paths = store.record_paths();
     progress.begin("syncing", Some(paths.len() as u64));
-    let mut pending: Vec<(String, Value)> = Vec::new();
-    let mut pending_bytes = 0usize;
+    let mut pending = Batch::default();
+    // What the documents' hashes say of their passages.
+    let with = vectors
+        .as_ref()
+        .map(|v| format!(";{}", v.semantic.vectors_name()))
+        .unwrap_or_default();
     for path in paths {
         progress.advance(1);
         let doc = match store.read(&path) {
@@ -176,24 +313,34 @@ pub fn sync(
                 continue;
             }
         };
-        let value = to_solr(&enricher.enrich(&doc));
-        let hash = value["hash"].as_str().unwrap_or("");
+        let doc = enricher.enrich(&doc);
+        let mut value = to_solr(&doc);
+        let hash = format!("{}{with}", value["hash"].as_str().unwrap_or(""));
         if remote.remove(&doc.id).is_some_and(|h| h == hash) {
             report.unchanged += 1;
             continue;
         }
-        pending_bytes += value.to_string().len();
-        pending.push((doc.id, value));
+        value["hash"] = json!(hash);
+        pending.bytes += value.to_string().len();
+        if !with.is_empty() {
+            // A passage of some 400 characters carries 4 KB of vector.
+            pending.bytes += doc.body.len() * 10;
+        }
+        pending.docs.push((doc, value));
         // A batch ends at `batch` documents or some 8 MB of JSON.
-        if pending.len() >= batch.max(1) || pending_bytes > 8 << 20 {
-            push(solr, collection, &pending, &mut report)?;
-            pending.clear();
-            pending_bytes = 0;
+        if pending.docs.len() >= batch.max(1) || pending.bytes > 8 << 20 {
+            pending.flush(solr, collection, vectors.as_mut(), &mut report)?;
         }
     }
-    push(solr, collection, &pending, &mut report)?;
+    pending.flush(solr, collection, vectors.as_mut(), &mut report)?;
+    if let Some(v) = vectors.as_mut() {
+        v.cache
+            .save()
+            .map_err(|e| SolrError::Vectors(e.to_string()))?;
+    }
     // What is left of the collection's ids, the corpus no longer has.
     let gone: Vec<String> = remote.into_keys().collect();
+    delete_passages(solr, collection, &gone)?;
     for ids in gone.chunks(500) {
         let body = serde_json::to_vec(&json!({ "delete": ids }))
             .map_err(|e| SolrError::BadAnswer(e.to_string()))?;
