@@ -965,8 +965,9 @@ fn listen(addr: std::net::SocketAddr, state: egovkb::server::AppState) -> Result
 fn serve_solr(config: &Config, url: &str) -> Result<()> {
     let (addr, collection) = (config.serve.addr, config.serve.collection.as_str());
     use egovkb::index::search::Backend;
-    eprintln!("[1/2] Korean dictionary");
-    let engine = engine(config)?;
+    eprintln!("[1/2] Korean dictionary and embedding model");
+    serve_model(config);
+    let engine = engine_with_model(config)?;
     eprintln!("[2/2] starting the server over the collection {collection} at {url}");
     let backend = egovkb::solr::search::SolrSearcher::new(url, collection, engine)?;
     match backend.health() {

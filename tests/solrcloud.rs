@@ -549,6 +549,7 @@ fn passages_and_their_vectors_sync_with_the_model() {
         ],
     );
     assert_eq!(r["response"]["docs"][0]["doc_id"], "library", "{r}");
+    hybrid_search_over_the_cluster(dir.path(), url);
 
     // Again: nothing sent, nothing doubled.
     let text = ok(egovkb_with_model(dir.path(), &sync));
@@ -563,6 +564,45 @@ fn passages_and_their_vectors_sync_with_the_model() {
     let now = passages(&solr, "vec");
     assert_eq!(now.len(), 3);
     assert!(now[1].1.contains("Saturday"), "{now:?}");
+}
+
+/// `serve --solr` with the model: a Spanish question no word of which is
+/// in the English documents finds the one that answers it by meaning,
+/// with its passage as the snippet; by words alone it finds nothing.
+fn hybrid_search_over_the_cluster(root: &Path, url: &str) {
+    let (_server, addr) = serve_as(root, &["--solr", url, "--collection", "vec"], true);
+    let (status, health) = api(addr, "/healthz");
+    assert_eq!(status, 200);
+    assert_eq!(health["semantic"]["available"], true, "{health}");
+    let q = "%C2%BFA%20qu%C3%A9%20hora%20abre%20la%20biblioteca%20los%20domingos%3F";
+    let (status, r) = api(addr, &format!("/api/search?q={q}"));
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["interpreted"]["mode"], "hybrid", "{r}");
+    assert_eq!(r["hits"][0]["id"], "library", "{r}");
+    let snippet = r["hits"][0]["snippet"].to_string();
+    assert!(snippet.contains("opens on Sundays"), "{snippet}");
+    assert_eq!(
+        r["total"],
+        r["hits"].as_array().map_or(0, |h| h.len()),
+        "{r}"
+    );
+    let doc_type = &r["facets"]["doc_type"];
+    assert!(doc_type.to_string().contains("notice"), "{doc_type}");
+    // A filter holds for what meaning finds.
+    let (_, r) = api(addr, &format!("/api/search?q={q}&year=2000..2010"));
+    assert_eq!(r["total"], 0, "{r}");
+    let (_, r) = api(addr, &format!("/api/search?q={q}&mode=semantic"));
+    assert_eq!(r["hits"][0]["id"], "library", "{r}");
+    let (_, r) = api(addr, &format!("/api/search?q={q}&mode=lexical"));
+    assert_eq!(r["interpreted"]["mode"], "lexical", "{r}");
+    assert!(
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["id"] != "library"),
+        "{r}"
+    );
 }
 
 #[path = "../benches/support/corpus.rs"]
@@ -680,7 +720,13 @@ impl Drop for Server {
 }
 
 fn serve(root: &Path, extra: &[&str]) -> (Server, std::net::SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+    serve_as(root, extra, false)
+}
+
+/// `serve` with the embedding model (installed by the tests), or without.
+fn serve_as(root: &Path, extra: &[&str], model: bool) -> (Server, std::net::SocketAddr) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_egovkb"));
+    command
         .arg("--corpus")
         .arg(root.join("corpus"))
         .arg("--index")
@@ -688,8 +734,13 @@ fn serve(root: &Path, extra: &[&str]) -> (Server, std::net::SocketAddr) {
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(extra)
         .env("EGOVKB_DICT_DIR", common::dict_root())
-        .env("EGOVKB_NO_MODEL", "1")
-        .env("EGOVKB_LOG", "warn")
+        .env("EGOVKB_LOG", "warn");
+    if model {
+        command.env("EGOVKB_MODEL_DIR", common::model_root());
+    } else {
+        command.env("EGOVKB_NO_MODEL", "1");
+    }
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -3,5 +3,6 @@
 
 pub mod client;
 pub mod configset;
+mod hybrid;
 pub mod search;
 pub mod sync;

@@ -8,13 +8,15 @@
 //! marks. A cluster that does not answer is a 503 for that request, and
 //! the next request asks again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::client::{Solr, SolrError};
 use super::configset::{VIEWS, fingerprint};
+use super::hybrid::{self, Best, Lexical};
 use crate::analysis::AnalyzerName;
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
@@ -33,6 +35,8 @@ const NAMES_PER_LANGUAGE: usize = 3;
 
 /// Characters of a snippet.
 const SNIPPET_CHARS: &str = "240";
+/// Characters of a passage shown as a hit's snippet.
+const PASSAGE_CHARS: usize = 240;
 
 /// Stored fields a hit is made of.
 const HIT_FIELDS: &str =
@@ -43,6 +47,19 @@ pub struct SolrSearcher {
     solr: Solr,
     collection: String,
     engine: Engine,
+    /// Whether the collection has a vector field (asked once it answers).
+    vectors: OnceLock<bool>,
+}
+
+/// What a search sends Solr for its words, and its filters.
+struct Words<'a> {
+    /// The query (`q`) and the parameters it names...
+    q: &'a str,
+    params: [(&'a str, &'a str); 4],
+    /// ...the user's words alone, for the highlights.
+    highlight: &'a str,
+    /// The filters, `kind:document` first.
+    filters: &'a [String],
 }
 
 impl SolrSearcher {
@@ -59,6 +76,7 @@ impl SolrSearcher {
             solr,
             collection: collection.to_string(),
             engine,
+            vectors: OnceLock::new(),
         })
     }
 
@@ -343,6 +361,37 @@ impl Backend for SolrSearcher {
         let (start, rows) = (req.offset.to_string(), req.limit.to_string());
         let facets = Self::facet_request();
         let filters = Self::filters(req);
+        let mode = req.mode.unwrap_or(SearchMode::Hybrid);
+        if !text.is_empty() && mode != SearchMode::Lexical && !by_date {
+            let vector = match &self.engine.semantic {
+                Some(s) if self.has_vectors() => Some(s.embed_query(&meaning(text))),
+                _ => None,
+            };
+            if let Some(vector) = vector {
+                let words = Words {
+                    q,
+                    params: [
+                        ("defType", "lucene"),
+                        ("uq", &safe),
+                        ("words", &words),
+                        ("concepts", &concepts),
+                    ],
+                    highlight: &words,
+                    filters: &filters,
+                };
+                let interpreted = Interpreted {
+                    mode,
+                    ..interpreted
+                };
+                return self.by_meaning(
+                    req,
+                    &words,
+                    &vector,
+                    (lang.as_ref(), interpreted),
+                    started,
+                );
+            }
+        }
         let mut params: Vec<(&str, &str)> = vec![
             ("q", q),
             ("defType", "lucene"),
@@ -489,7 +538,285 @@ impl Backend for SolrSearcher {
     }
 }
 
+/// The query's words and phrases, without its exclusions: what is
+/// embedded (as the embedded engine embeds).
+fn meaning(text: &str) -> String {
+    use crate::index::query::Clause;
+    let parts: Vec<String> = crate::index::query::parse(text)
+        .into_iter()
+        .filter_map(|c| match c {
+            Clause::Words(w) => Some(w),
+            Clause::Phrase(p) => Some(p),
+            Clause::Exclude(_) => None,
+        })
+        .collect();
+    parts.join(" ")
+}
+
+/// Required phrases and exclusions of the query, as an edismax query of
+/// the all-languages view (`None` when it has neither).
+fn must(text: &str) -> Option<String> {
+    use crate::index::query::Clause;
+    let parts: Vec<String> = crate::index::query::parse(text)
+        .into_iter()
+        .filter_map(|c| match c {
+            Clause::Phrase(p) => Some(quoted(&p)),
+            Clause::Exclude(p) => Some(format!("-{}", quoted(&p))),
+            Clause::Words(_) => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
 impl SolrSearcher {
+    /// A search by meaning (`interpreted.mode` semantic) or by words and
+    /// meaning fused (hybrid), as `hybrid` says; the total and facet
+    /// counts describe the words' hits and the documents found by meaning.
+    fn by_meaning(
+        &self,
+        req: &SearchRequest,
+        words: &Words<'_>,
+        vector: &[f32],
+        (lang, interpreted): (Option<&Lang>, Interpreted),
+        started: Instant,
+    ) -> Result<SearchResponse, SearchError> {
+        let with_words = interpreted.mode == SearchMode::Hybrid;
+        let lexical = if with_words {
+            self.lexical_window(words, lang, &interpreted)?
+        } else {
+            Vec::new()
+        };
+        let mut passage_filters = vec!["kind:passage".to_string()];
+        passage_filters.extend(words.filters.iter().skip(1).cloned());
+        let found = self.nearest(vector, hybrid::PASSAGES, &passage_filters)?;
+        let semantic = self.kept(hybrid::best_passages(&found, hybrid::DOCUMENTS), &req.q)?;
+        let known: HashSet<&str> = semantic.iter().map(|(id, _)| id.as_str()).collect();
+        let rest: Vec<&str> = lexical
+            .iter()
+            .map(|l| l.id.as_str())
+            .filter(|id| !known.contains(id))
+            .collect();
+        let similarity: HashMap<String, f32> = if rest.is_empty() {
+            HashMap::new()
+        } else {
+            let of = format!("{{!terms f=doc_id}}{}", hybrid::terms(&rest));
+            let filters = ["kind:passage".to_string(), of];
+            let r = self.nearest(vector, hybrid::LEXICAL_PASSAGES, &filters)?;
+            hybrid::best_passages(&r, usize::MAX)
+                .into_iter()
+                .map(|(id, b)| (id, b.similarity))
+                .collect()
+        };
+        let fused = hybrid::fuse(
+            &self.engine.ranking,
+            &lexical,
+            &semantic,
+            &similarity,
+            with_words,
+        );
+        let ids: Vec<&str> = semantic.iter().map(|(id, _)| id.as_str()).collect();
+        let (total, counts) = self.hybrid_counts(words, &hybrid::terms(&ids), with_words)?;
+        let page: Vec<(f32, String)> = fused.into_iter().skip(req.offset).take(req.limit).collect();
+        let lexical_ids: HashSet<&str> = lexical.iter().map(|l| l.id.as_str()).collect();
+        let best: HashMap<&str, &Best> = semantic.iter().map(|(id, b)| (id.as_str(), b)).collect();
+        let hits = self.page_hits(words, &page, |id| {
+            (!lexical_ids.contains(id))
+                .then(|| best.get(id).copied())
+                .flatten()
+        })?;
+        Ok(SearchResponse {
+            query: req.q.clone(),
+            interpreted,
+            total,
+            took_ms: started.elapsed().as_millis() as u64,
+            hits,
+            facets: facets_from(&counts, req, &self.engine.enricher),
+        })
+    }
+
+    /// The words' best hits, as the fusion weighs them.
+    fn lexical_window(
+        &self,
+        words: &Words<'_>,
+        lang: Option<&Lang>,
+        interpreted: &Interpreted,
+    ) -> Result<Vec<Lexical>, SearchError> {
+        let rows = hybrid::FUSION_WINDOW.to_string();
+        let mut params: Vec<(&str, &str)> = vec![
+            ("q", words.q),
+            ("fl", "id,score,lang,country,topic"),
+            ("sort", "score desc,published desc,id asc"),
+            ("rows", &rows),
+            ("shards.preference", "replica.location:local"),
+        ];
+        params.extend(words.params);
+        params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
+        let r = self.select(&params)?;
+        let named = !interpreted.countries.is_empty() && !interpreted.topics.is_empty();
+        Ok(r["response"]["docs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                let has = |field: &str, wanted: &[String]| {
+                    let values = texts(d, field);
+                    wanted.iter().all(|w| values.contains(w))
+                };
+                Lexical {
+                    id: text(d, "id").unwrap_or_default(),
+                    score: d["score"].as_f64().unwrap_or(0.0) as f32,
+                    same: match (lang, text(d, "lang")) {
+                        (Some(q), Some(l)) => q.as_str() == l,
+                        _ => true,
+                    },
+                    tagged: named
+                        && has("country", &interpreted.countries)
+                        && has("topic", &interpreted.topics),
+                }
+            })
+            .collect())
+    }
+
+    /// Solr's `top` passages nearest `vector` among those `filters` keep.
+    fn nearest(
+        &self,
+        vector: &[f32],
+        top: usize,
+        filters: &[String],
+    ) -> Result<Value, SearchError> {
+        let (q, rows) = (hybrid::knn(vector, top), top.to_string());
+        let mut params: Vec<(&str, &str)> = vec![
+            ("q", &q),
+            ("defType", "lucene"),
+            ("fl", "doc_id,score,passage,page"),
+            ("rows", &rows),
+        ];
+        params.extend(filters.iter().map(|f| ("fq", f.as_str())));
+        self.select(&params)
+    }
+
+    /// The documents found by meaning that have the query's required
+    /// phrases and none of its exclusions, in order.
+    fn kept(
+        &self,
+        found: Vec<(String, Best)>,
+        query: &str,
+    ) -> Result<Vec<(String, Best)>, SearchError> {
+        let Some(must) = must(query) else {
+            return Ok(found);
+        };
+        if found.is_empty() {
+            return Ok(found);
+        }
+        let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+        let (q, rows) = (
+            format!("{{!terms f=id}}{}", hybrid::terms(&ids)),
+            ids.len().to_string(),
+        );
+        let r = self.select(&[
+            ("q", &q),
+            ("defType", "lucene"),
+            ("fq", "{!edismax qf=text_all v=$must}"),
+            ("must", &must),
+            ("fl", "id"),
+            ("rows", &rows),
+        ])?;
+        let keep: HashSet<String> = r["response"]["docs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| text(d, "id"))
+            .collect();
+        Ok(found
+            .into_iter()
+            .filter(|(id, _)| keep.contains(id))
+            .collect())
+    }
+
+    /// The total and facet counts of the words' hits and the documents
+    /// found by meaning (`ids`, a `{!terms}` value), filtered as asked.
+    fn hybrid_counts(
+        &self,
+        words: &Words<'_>,
+        ids: &str,
+        with_words: bool,
+    ) -> Result<(usize, Counts), SearchError> {
+        let meaning = format!("{{!terms f=id}}{ids}");
+        let q = match (with_words, ids.is_empty()) {
+            (true, true) => words.q,
+            (true, false) => "{!bool should=$lexical should=$meaning}",
+            (false, true) => "-*:*",
+            (false, false) => "{!query v=$meaning}",
+        };
+        let facets = Self::facet_request();
+        let mut params: Vec<(&str, &str)> = vec![
+            ("q", q),
+            ("lexical", words.q),
+            ("meaning", &meaning),
+            ("rows", "0"),
+            ("json.facet", &facets),
+        ];
+        params.extend(words.params);
+        params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
+        let r = self.select(&params)?;
+        Ok((
+            r["response"]["numFound"].as_u64().unwrap_or(0) as usize,
+            Self::counts(&r["facets"]),
+        ))
+    }
+
+    /// The hits of `page` (fused score, id), in its order, with the words'
+    /// highlights; a hit found by meaning only (`passage` gives its best
+    /// passage) shows that passage and its page.
+    fn page_hits<'b>(
+        &self,
+        words: &Words<'_>,
+        page: &[(f32, String)],
+        passage: impl Fn(&str) -> Option<&'b Best>,
+    ) -> Result<Vec<Hit>, SearchError> {
+        if page.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<&str> = page.iter().map(|(_, id)| id.as_str()).collect();
+        let (q, rows) = (
+            format!("{{!terms f=id}}{}", hybrid::terms(&ids)),
+            ids.len().to_string(),
+        );
+        let mut params: Vec<(&str, &str)> = vec![
+            ("q", &q),
+            ("fl", HIT_FIELDS),
+            ("rows", &rows),
+            ("hl", "true"),
+            ("hl.q", words.highlight),
+            ("hl.method", "unified"),
+            ("hl.fl", "body_ko,body_es,body_en,body_other"),
+            ("hl.snippets", "1"),
+            ("hl.fragsize", SNIPPET_CHARS),
+            ("hl.tag.pre", "<mark>"),
+            ("hl.tag.post", "</mark>"),
+            ("hl.encoder", "html"),
+            ("hl.defaultSummary", "true"),
+            ("hl.requireFieldMatch", "false"),
+        ];
+        params.extend(words.params);
+        let r = self.select(&params)?;
+        let mut by_id: HashMap<String, Hit> =
+            hits_of(&r).into_iter().map(|h| (h.id.clone(), h)).collect();
+        Ok(page
+            .iter()
+            .filter_map(|(score, id)| {
+                let mut hit = by_id.remove(id)?;
+                hit.score = *score;
+                if let Some(best) = passage(id) {
+                    let shown: String = best.text.chars().take(PASSAGE_CHARS).collect();
+                    hit.snippet = Highlighted::plain(&shown);
+                    hit.page = best.page;
+                }
+                Some(hit)
+            })
+            .collect())
+    }
+
     /// What the query was understood as: the countries and topics it
     /// names (searched by words only).
     fn interpret(&self, text: &str) -> Interpreted {
@@ -511,15 +838,35 @@ impl SolrSearcher {
     }
 
     fn semantic(&self) -> SemanticStatus {
+        let model = self.engine.semantic.as_ref().map(|s| s.vectors_name());
+        let reason = match (&model, self.has_vectors()) {
+            (None, _) => "no embedding model is loaded: searches over SolrCloud rank by words",
+            (Some(_), false) => {
+                "the collection has no vector field (uploaded with --no-vectors or without a model): searches rank by words"
+            }
+            (Some(_), true) => "",
+        };
         SemanticStatus {
-            available: false,
-            model: None,
+            available: reason.is_empty(),
+            model,
             passages: 0,
             graph: false,
-            reason: Some(
-                "searches over SolrCloud rank by words: the passages' vectors are synced but not searched yet"
-                    .into(),
-            ),
+            reason: (!reason.is_empty()).then(|| reason.to_string()),
+        }
+    }
+
+    /// Whether the collection has a vector field: asked of the cluster
+    /// until it answers, then known.
+    fn has_vectors(&self) -> bool {
+        if self.engine.semantic.is_none() {
+            return false;
+        }
+        if let Some(&known) = self.vectors.get() {
+            return known;
+        }
+        match super::sync::takes_vectors(&self.solr, &self.collection) {
+            Ok(known) => *self.vectors.get_or_init(|| known),
+            Err(_) => false,
         }
     }
 }
