@@ -9,6 +9,51 @@
 
 use std::fmt::Write as _;
 
+use crate::analysis::{Analyzer, Mode};
+
+/// Letters of a word root compared across languages (a stem's first five).
+pub const COGNATE_PREFIX: usize = 5;
+
+/// Fused hits whose passages are compared with the query's word roots.
+pub const COGNATE_WINDOW: usize = 30;
+
+/// The roots of a query's words, to compare with a passage in another
+/// language (defense, defensa; registration, registro): the first
+/// [`COGNATE_PREFIX`] letters of each of its stems of at least as many
+/// (stop words out), sorted, once each.
+pub fn cognate_keys(analyzer: &dyn Analyzer, query: &str) -> Vec<String> {
+    let mut keys: Vec<String> = analyzer
+        .analyze(query, Mode::Query)
+        .into_iter()
+        .filter_map(|t| {
+            let key: String = t.text.chars().take(COGNATE_PREFIX).collect();
+            (key.chars().count() == COGNATE_PREFIX).then_some(key)
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The share of `keys` ([`cognate_keys`]) that begin a word of `text`
+/// (folded as the Latin-script analysis folds); 0 without keys.
+pub fn cognate_share(keys: &[String], text: &str) -> f32 {
+    if keys.is_empty() {
+        return 0.0;
+    }
+    let words: std::collections::HashSet<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= COGNATE_PREFIX)
+        .map(|w| {
+            crate::analysis::latin::fold(&w.to_lowercase())
+                .chars()
+                .take(COGNATE_PREFIX)
+                .collect()
+        })
+        .collect();
+    keys.iter().filter(|k| words.contains(*k)).count() as f32 / keys.len() as f32
+}
+
 /// BM25's parameters: how fast a term's repetitions saturate (`k1`) and
 /// how much a document's length counts against it (`b`).
 #[derive(Debug, Clone, Copy, PartialEq)]

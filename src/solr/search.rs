@@ -353,14 +353,18 @@ impl Backend for SolrSearcher {
             (false, false) => "{!bool should=$words should=$concepts}",
         };
         let by_date = req.sort == Some(Sort::Date) || (req.sort.is_none() && text.is_empty());
-        let sort = if by_date {
-            "published desc,id asc"
-        } else {
-            "score desc,published desc,id asc"
-        };
-        let (start, rows) = (req.offset.to_string(), req.limit.to_string());
-        let facets = Self::facet_request();
         let filters = Self::filters(req);
+        let words = Words {
+            q,
+            params: [
+                ("defType", "lucene"),
+                ("uq", &safe),
+                ("words", &words),
+                ("concepts", &concepts),
+            ],
+            highlight: &words,
+            filters: &filters,
+        };
         let mode = req.mode.unwrap_or(SearchMode::Hybrid);
         if !text.is_empty() && mode != SearchMode::Lexical && !by_date {
             let vector = match &self.engine.semantic {
@@ -368,71 +372,15 @@ impl Backend for SolrSearcher {
                 _ => None,
             };
             if let Some(vector) = vector {
-                let words = Words {
-                    q,
-                    params: [
-                        ("defType", "lucene"),
-                        ("uq", &safe),
-                        ("words", &words),
-                        ("concepts", &concepts),
-                    ],
-                    highlight: &words,
-                    filters: &filters,
-                };
                 let interpreted = Interpreted {
                     mode,
                     ..interpreted
                 };
-                return self.by_meaning(
-                    req,
-                    &words,
-                    &vector,
-                    (lang.as_ref(), interpreted),
-                    started,
-                );
+                let understood = (lang.as_ref(), interpreted);
+                return self.by_meaning(req, &words, &vector, understood, started);
             }
         }
-        let mut params: Vec<(&str, &str)> = vec![
-            ("q", q),
-            ("defType", "lucene"),
-            ("uq", &safe),
-            ("words", &words),
-            ("concepts", &concepts),
-            ("fl", HIT_FIELDS),
-            ("sort", sort),
-            ("start", &start),
-            ("rows", &rows),
-            ("json.facet", &facets),
-            ("hl", "true"),
-            ("hl.method", "unified"),
-            ("hl.fl", "body_ko,body_es,body_en,body_other"),
-            ("hl.snippets", "1"),
-            ("hl.fragsize", SNIPPET_CHARS),
-            ("hl.tag.pre", "<mark>"),
-            ("hl.tag.post", "</mark>"),
-            ("hl.encoder", "html"),
-            ("hl.defaultSummary", "true"),
-            ("hl.requireFieldMatch", "false"),
-            // Answered by the replicas on the node asked where it has
-            // them: fewer hops between nodes.
-            ("shards.preference", "replica.location:local"),
-        ];
-        params.extend(filters.iter().map(|f| ("fq", f.as_str())));
-        let allowed = req.time_limit.map(|t| t.as_millis().to_string());
-        if let Some(ms) = &allowed {
-            params.push(("timeAllowed", ms));
-        }
-        let r = self.select(&params)?;
-        let hits = hits_of(&r);
-        let counts = Self::counts(&r["facets"]);
-        Ok(SearchResponse {
-            query: req.q.clone(),
-            interpreted,
-            total: r["response"]["numFound"].as_u64().unwrap_or(0) as usize,
-            took_ms: started.elapsed().as_millis() as u64,
-            hits,
-            facets: facets_from(&counts, req, &self.engine.enricher),
-        })
+        self.by_words(req, &words, interpreted, by_date, started)
     }
 
     fn document(&self, id: &str) -> Result<Document, SearchError> {
@@ -596,24 +544,33 @@ impl SolrSearcher {
             .map(|l| l.id.as_str())
             .filter(|id| !known.contains(id))
             .collect();
-        let similarity: HashMap<String, f32> = if rest.is_empty() {
+        let others: HashMap<String, Best> = if rest.is_empty() {
             HashMap::new()
         } else {
             let of = format!("{{!terms f=doc_id}}{}", hybrid::terms(&rest));
             let filters = ["kind:passage".to_string(), of];
             let r = self.nearest(vector, hybrid::LEXICAL_PASSAGES, &filters)?;
-            hybrid::best_passages(&r, usize::MAX)
-                .into_iter()
-                .map(|(id, b)| (id, b.similarity))
-                .collect()
+            hybrid::best_passages(&r, usize::MAX).into_iter().collect()
         };
-        let fused = hybrid::fuse(
+        let similarity: HashMap<String, f32> = others
+            .iter()
+            .map(|(id, b)| (id.clone(), b.similarity))
+            .collect();
+        let mut fused = hybrid::fuse(
             &self.engine.ranking,
             &lexical,
             &semantic,
             &similarity,
             with_words,
         );
+        if with_words {
+            let passages: HashMap<&str, &str> = semantic
+                .iter()
+                .map(|(id, b)| (id.as_str(), b.text.as_str()))
+                .chain(others.iter().map(|(id, b)| (id.as_str(), b.text.as_str())))
+                .collect();
+            self.cognates(&mut fused, &meaning(&req.q), lang, &passages)?;
+        }
         let ids: Vec<&str> = semantic.iter().map(|(id, _)| id.as_str()).collect();
         let (total, counts) = self.hybrid_counts(words, &hybrid::terms(&ids), with_words)?;
         let page: Vec<(f32, String)> = fused.into_iter().skip(req.offset).take(req.limit).collect();
@@ -628,6 +585,120 @@ impl SolrSearcher {
             query: req.q.clone(),
             interpreted,
             total,
+            took_ms: started.elapsed().as_millis() as u64,
+            hits,
+            facets: facets_from(&counts, req, &self.engine.enricher),
+        })
+    }
+
+    /// The embedded engine's shared roots: the best fused hits in another
+    /// language than the query's gain `cognates` × the share of its word
+    /// roots that begin a word of their title and best passage.
+    fn cognates(
+        &self,
+        fused: &mut [(f32, String)],
+        query: &str,
+        lang: Option<&Lang>,
+        passages: &HashMap<&str, &str>,
+    ) -> Result<(), SearchError> {
+        let weight = self.engine.ranking.cognates;
+        let analyzer = match lang.map(|l| l.as_str()) {
+            Some("es") => self.engine.analyzers.get(AnalyzerName::Spanish).ok(),
+            Some("en") => self.engine.analyzers.get(AnalyzerName::English).ok(),
+            _ => None,
+        };
+        let (Some(analyzer), Some(lang)) = (analyzer, lang) else {
+            return Ok(());
+        };
+        let keys = crate::ranking::cognate_keys(analyzer.as_ref(), query);
+        let window = fused.len().min(crate::ranking::COGNATE_WINDOW);
+        if keys.is_empty() || weight == 0.0 || window == 0 {
+            return Ok(());
+        }
+        let ids: Vec<&str> = fused[..window].iter().map(|(_, id)| id.as_str()).collect();
+        let (q, rows) = (
+            format!("{{!terms f=id}}{}", hybrid::terms(&ids)),
+            ids.len().to_string(),
+        );
+        let r = self.select(&[
+            ("q", &q),
+            ("defType", "lucene"),
+            ("fl", "id,title,lang"),
+            ("rows", &rows),
+        ])?;
+        let docs: HashMap<String, (Option<String>, String)> = r["response"]["docs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| Some((text(d, "id")?, (text(d, "lang"), text(d, "title")?))))
+            .collect();
+        for (score, id) in fused[..window].iter_mut() {
+            let Some((doc_lang, title)) = docs.get(id.as_str()) else {
+                continue;
+            };
+            // In the query's language the words themselves were compared.
+            if doc_lang.as_deref() == Some(lang.as_str()) {
+                continue;
+            }
+            let passage = passages.get(id.as_str()).copied().unwrap_or_default();
+            let share = crate::ranking::cognate_share(&keys, &format!("{title} {passage}"));
+            *score += weight * share;
+        }
+        fused[..window].sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(())
+    }
+
+    /// A search by words: Solr ranks (or sorts by date, `by_date`), pages,
+    /// counts and highlights.
+    fn by_words(
+        &self,
+        req: &SearchRequest,
+        words: &Words<'_>,
+        interpreted: Interpreted,
+        by_date: bool,
+        started: Instant,
+    ) -> Result<SearchResponse, SearchError> {
+        let sort = if by_date {
+            "published desc,id asc"
+        } else {
+            "score desc,published desc,id asc"
+        };
+        let (start, rows) = (req.offset.to_string(), req.limit.to_string());
+        let facets = Self::facet_request();
+        let mut params: Vec<(&str, &str)> = vec![
+            ("q", words.q),
+            ("fl", HIT_FIELDS),
+            ("sort", sort),
+            ("start", &start),
+            ("rows", &rows),
+            ("json.facet", &facets),
+            ("hl", "true"),
+            ("hl.method", "unified"),
+            ("hl.fl", "body_ko,body_es,body_en,body_other"),
+            ("hl.snippets", "1"),
+            ("hl.fragsize", SNIPPET_CHARS),
+            ("hl.tag.pre", "<mark>"),
+            ("hl.tag.post", "</mark>"),
+            ("hl.encoder", "html"),
+            ("hl.defaultSummary", "true"),
+            ("hl.requireFieldMatch", "false"),
+            // Answered by the replicas on the node asked where it has
+            // them: fewer hops between nodes.
+            ("shards.preference", "replica.location:local"),
+        ];
+        params.extend(words.params);
+        params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
+        let allowed = req.time_limit.map(|t| t.as_millis().to_string());
+        if let Some(ms) = &allowed {
+            params.push(("timeAllowed", ms));
+        }
+        let r = self.select(&params)?;
+        let hits = hits_of(&r);
+        let counts = Self::counts(&r["facets"]);
+        Ok(SearchResponse {
+            query: req.q.clone(),
+            interpreted,
+            total: r["response"]["numFound"].as_u64().unwrap_or(0) as usize,
             took_ms: started.elapsed().as_millis() as u64,
             hits,
             facets: facets_from(&counts, req, &self.engine.enricher),

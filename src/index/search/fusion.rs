@@ -15,16 +15,11 @@ use super::{SearchError, TantivySearcher};
 use crate::analysis::Mode;
 use crate::document::Lang;
 use crate::index::bits;
+use crate::ranking::COGNATE_WINDOW;
 use crate::semantic::search::SemanticHit;
 
 /// Lexical hits fused with the semantic ones.
 pub(super) const FUSION_WINDOW: usize = 100;
-
-/// Fused hits whose passages are compared with the query's word roots.
-pub(super) const COGNATE_WINDOW: usize = 30;
-
-/// Letters of a word root compared (a stem's first five).
-pub(super) const COGNATE_PREFIX: usize = 5;
 
 /// The query's rarer words and the documents that have them.
 #[derive(Default)]
@@ -265,16 +260,7 @@ impl TantivySearcher {
         if weight == 0.0 {
             return;
         }
-        let mut keys: Vec<String> = analyzer
-            .analyze(query, Mode::Query)
-            .into_iter()
-            .filter_map(|t| {
-                let key: String = t.text.chars().take(COGNATE_PREFIX).collect();
-                (key.chars().count() == COGNATE_PREFIX).then_some(key)
-            })
-            .collect();
-        keys.sort();
-        keys.dedup();
+        let keys = crate::ranking::cognate_keys(analyzer.as_ref(), query);
         if keys.is_empty() {
             return;
         }
@@ -293,18 +279,8 @@ impl TantivySearcher {
                 .map(|h| h.span.text(&doc))
                 .filter(|t| !t.trim().is_empty())
                 .unwrap_or(doc.body.as_str());
-            let words: HashSet<String> = format!("{} {}", doc.title, passage)
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| w.chars().count() >= COGNATE_PREFIX)
-                .map(|w| {
-                    crate::analysis::latin::fold(&w.to_lowercase())
-                        .chars()
-                        .take(COGNATE_PREFIX)
-                        .collect()
-                })
-                .collect();
-            let shared = keys.iter().filter(|k| words.contains(*k)).count();
-            *score += weight * shared as f32 / keys.len() as f32;
+            let text = format!("{} {}", doc.title, passage);
+            *score += weight * crate::ranking::cognate_share(&keys, &text);
         }
         fused[..window].sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     }
