@@ -573,7 +573,7 @@ impl SolrSearcher {
         }
         let ids: Vec<&str> = semantic.iter().map(|(id, _)| id.as_str()).collect();
         let (total, counts) = self.hybrid_counts(words, &hybrid::terms(&ids), with_words)?;
-        let page: Vec<(f32, String)> = fused.into_iter().skip(req.offset).take(req.limit).collect();
+        let page = self.page_of(req, words, fused, with_words)?;
         let lexical_ids: HashSet<&str> = lexical.iter().map(|l| l.id.as_str()).collect();
         let best: HashMap<&str, &Best> = semantic.iter().map(|(id, b)| (id.as_str(), b)).collect();
         let hits = self.page_hits(words, &page, |id| {
@@ -703,6 +703,48 @@ impl SolrSearcher {
             hits,
             facets: facets_from(&counts, req, &self.engine.enricher),
         })
+    }
+
+    /// The page `req` asks of the `fused` ranking, continued past it (in
+    /// hybrid search) by the words' hits past their fused best, in their
+    /// order, those fused already left out.
+    fn page_of(
+        &self,
+        req: &SearchRequest,
+        words: &Words<'_>,
+        fused: Vec<(f32, String)>,
+        with_words: bool,
+    ) -> Result<Vec<(f32, String)>, SearchError> {
+        let last = fused.last().map_or(0.0, |f| f.0) * 0.5;
+        let known: HashSet<String> = fused.iter().map(|(_, id)| id.clone()).collect();
+        let fused_len = fused.len();
+        let mut page: Vec<(f32, String)> =
+            fused.into_iter().skip(req.offset).take(req.limit).collect();
+        if !with_words || page.len() >= req.limit {
+            return Ok(page);
+        }
+        let wanted = req.limit - page.len();
+        let start = (hybrid::FUSION_WINDOW + req.offset.saturating_sub(fused_len)).to_string();
+        let rows = (wanted + known.len()).to_string();
+        let mut params: Vec<(&str, &str)> = vec![
+            ("q", words.q),
+            ("fl", "id"),
+            ("sort", "score desc,published desc,id asc"),
+            ("start", &start),
+            ("rows", &rows),
+        ];
+        params.extend(words.params);
+        params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
+        let r = self.select(&params)?;
+        let more = r["response"]["docs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| text(d, "id"))
+            .filter(|id| !known.contains(id))
+            .take(wanted);
+        page.extend(more.map(|id| (last, id)));
+        Ok(page)
     }
 
     /// The words' best hits, as the fusion weighs them.
