@@ -136,16 +136,25 @@ impl Drop for Cluster {
 }
 
 fn egovkb(root: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_egovkb"))
+    egovkb_as(root, args, false)
+}
+
+/// `egovkb` with the embedding model (installed by the tests), or without.
+fn egovkb_as(root: &Path, args: &[&str], model: bool) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_egovkb"));
+    command
         .arg("--corpus")
         .arg(root.join("corpus"))
         .arg("--index")
         .arg(root.join("index"))
         .args(args)
-        .env("EGOVKB_DICT_DIR", common::dict_root())
-        .env("EGOVKB_NO_MODEL", "1")
-        .output()
-        .unwrap()
+        .env("EGOVKB_DICT_DIR", common::dict_root());
+    if model {
+        command.env("EGOVKB_MODEL_DIR", common::model_root());
+    } else {
+        command.env("EGOVKB_NO_MODEL", "1");
+    }
+    command.output().unwrap()
 }
 
 fn ok(out: std::process::Output) -> String {
@@ -419,21 +428,6 @@ fn refusals_and_absences_are_clear_errors() {
     assert!(Solr::new("127.0.0.1:8983").is_err());
 }
 
-/// `egovkb` with the embedding model (installed by the tests).
-fn egovkb_with_model(root: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_egovkb"))
-        .arg("--corpus")
-        .arg(root.join("corpus"))
-        .arg("--index")
-        .arg(root.join("index"))
-        .args(args)
-        .env("EGOVKB_DICT_DIR", common::dict_root())
-        .env("EGOVKB_MODEL_DIR", common::model_root())
-        .env_remove("EGOVKB_NO_MODEL")
-        .output()
-        .unwrap()
-}
-
 /// The passages the collection holds: (document, text), in order.
 fn passages(solr: &Solr, collection: &str) -> Vec<(String, String)> {
     let r = select(
@@ -508,9 +502,9 @@ fn passages_and_their_vectors_sync_with_the_model() {
         "--replicas",
         "1",
     ];
-    ok(egovkb_with_model(dir.path(), &upload));
+    ok(egovkb_as(dir.path(), &upload, true));
     let sync = ["solr", "sync", url, "--collection", "vec"];
-    let text = ok(egovkb_with_model(dir.path(), &sync));
+    let text = ok(egovkb_as(dir.path(), &sync, true));
     assert!(
         text.contains("passages and their vectors go with the documents"),
         "{text}"
@@ -552,18 +546,24 @@ fn passages_and_their_vectors_sync_with_the_model() {
     hybrid_search_over_the_cluster(dir.path(), url);
 
     // Again: nothing sent, nothing doubled.
-    let text = ok(egovkb_with_model(dir.path(), &sync));
+    let text = ok(egovkb_as(dir.path(), &sync, true));
     assert!(text.contains("0 pushed, 3 unchanged"), "{text}");
     assert_eq!(passages(&solr, "vec"), held);
     // An edited document: its old passage deleted, the new one sent.
     let mut edited = docs[0].clone();
     edited.body = "The central library now also opens on Saturday mornings.".into();
     store.put(&edited).unwrap();
-    let text = ok(egovkb_with_model(dir.path(), &sync));
+    let text = ok(egovkb_as(dir.path(), &sync, true));
     assert!(text.contains("1 pushed, 2 unchanged"), "{text}");
     let now = passages(&solr, "vec");
     assert_eq!(now.len(), 3);
     assert!(now[1].1.contains("Saturday"), "{now:?}");
+    // A document the corpus no longer has: its passages go with it.
+    assert!(store.remove("storm").unwrap());
+    let text = ok(egovkb_as(dir.path(), &sync, true));
+    assert!(text.contains("1 deleted"), "{text}");
+    let ids: Vec<String> = passages(&solr, "vec").into_iter().map(|p| p.0).collect();
+    assert_eq!(ids, ["bridge", "library"]);
 }
 
 /// `serve --solr` with the model: a Spanish question no word of which is

@@ -121,6 +121,14 @@ pub(super) fn fuse(
     fused
 }
 
+/// A query for the documents `ids` (`q`) and as many rows (`rows`).
+pub(super) fn by_ids(ids: &[&str]) -> (String, String) {
+    (
+        format!("{{!terms f=id}}{}", terms(ids)),
+        ids.len().to_string(),
+    )
+}
+
 /// Ids as the value of a `{!terms}` query (comma-separated; a comma in
 /// an id would split it, and ids are hashes).
 pub(super) fn terms(ids: &[&str]) -> String {

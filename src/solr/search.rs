@@ -616,10 +616,7 @@ impl SolrSearcher {
             return Ok(());
         }
         let ids: Vec<&str> = fused[..window].iter().map(|(_, id)| id.as_str()).collect();
-        let (q, rows) = (
-            format!("{{!terms f=id}}{}", hybrid::terms(&ids)),
-            ids.len().to_string(),
-        );
+        let (q, rows) = hybrid::by_ids(&ids);
         let r = self.select(&[
             ("q", &q),
             ("defType", "lucene"),
@@ -822,10 +819,7 @@ impl SolrSearcher {
             return Ok(found);
         }
         let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
-        let (q, rows) = (
-            format!("{{!terms f=id}}{}", hybrid::terms(&ids)),
-            ids.len().to_string(),
-        );
+        let (q, rows) = hybrid::by_ids(&ids);
         let r = self.select(&[
             ("q", &q),
             ("defType", "lucene"),
@@ -891,10 +885,7 @@ impl SolrSearcher {
             return Ok(Vec::new());
         }
         let ids: Vec<&str> = page.iter().map(|(_, id)| id.as_str()).collect();
-        let (q, rows) = (
-            format!("{{!terms f=id}}{}", hybrid::terms(&ids)),
-            ids.len().to_string(),
-        );
+        let (q, rows) = hybrid::by_ids(&ids);
         let mut params: Vec<(&str, &str)> = vec![
             ("q", &q),
             ("fl", HIT_FIELDS),

@@ -216,6 +216,18 @@ fn push(
     }
 }
 
+/// Send a JSON update command to `collection`.
+fn update(solr: &Solr, collection: &str, command: &Value) -> Result<(), SolrError> {
+    let body = serde_json::to_vec(command).map_err(|e| SolrError::BadAnswer(e.to_string()))?;
+    solr.post(
+        &format!("{collection}/update"),
+        &[],
+        "application/json",
+        &body,
+    )?;
+    Ok(())
+}
+
 /// Delete the passages of the documents `ids` (a document sent again, or
 /// one the corpus no longer has).
 fn delete_passages(solr: &Solr, collection: &str, ids: &[String]) -> Result<(), SolrError> {
@@ -225,14 +237,7 @@ fn delete_passages(solr: &Solr, collection: &str, ids: &[String]) -> Result<(), 
             .map(|id| format!("\"{}\"", id.replace('\\', "\\\\").replace('"', "\\\"")))
             .collect();
         let query = format!("kind:passage AND doc_id:({})", terms.join(" OR "));
-        let body = serde_json::to_vec(&json!({ "delete": { "query": query } }))
-            .map_err(|e| SolrError::BadAnswer(e.to_string()))?;
-        solr.post(
-            &format!("{collection}/update"),
-            &[],
-            "application/json",
-            &body,
-        )?;
+        update(solr, collection, &json!({ "delete": { "query": query } }))?;
     }
     Ok(())
 }
@@ -342,14 +347,7 @@ pub fn sync(
     let gone: Vec<String> = remote.into_keys().collect();
     delete_passages(solr, collection, &gone)?;
     for ids in gone.chunks(500) {
-        let body = serde_json::to_vec(&json!({ "delete": ids }))
-            .map_err(|e| SolrError::BadAnswer(e.to_string()))?;
-        solr.post(
-            &format!("{collection}/update"),
-            &[],
-            "application/json",
-            &body,
-        )?;
+        update(solr, collection, &json!({ "delete": ids }))?;
         report.deleted += ids.len();
     }
     solr.get(&format!("{collection}/update"), &[("commit", "true")])?;
