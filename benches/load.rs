@@ -121,7 +121,7 @@ const NOISE: f32 = 0.025;
 /// quantisation; clusters where real passages are); the rankings they give
 /// mean nothing, so only throughput and latency are measured with them.
 fn synthetic_vectors(work: &Path, base: &Path) {
-    let semantic = Semantic::load_installed(&install::default_model_root())
+    let semantic = Semantic::load_installed(&install::default_model_root(), None)
         .expect("loading the model")
         .expect("EGOVKB_BENCH_VECTORS_FROM needs the model installed");
     let dim = semantic.model.dim();

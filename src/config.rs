@@ -9,6 +9,8 @@
 //! ```toml
 //! corpus = "corpus"
 //! index = "/var/lib/egovkb/index"
+//! # The embedding model's similarity bars, when not the shipped ones:
+//! calibration = "calibration.toml"
 //!
 //! [serve]
 //! addr = "0.0.0.0:8080"
@@ -46,6 +48,10 @@ pub struct Config {
     /// Where the embedding model is installed (`EGOVKB_MODEL_DIR`, else the
     /// per-user data directory).
     pub model_root: PathBuf,
+    /// The embedding model's similarity bars, when not the ones shipped
+    /// for it (`EGOVKB_CALIBRATION`, `calibration`; see
+    /// `core::relevance::Calibration`).
+    pub calibration: Option<PathBuf>,
     pub serve: Serve,
     /// The configuration file read, if any.
     pub file: Option<PathBuf>,
@@ -72,6 +78,7 @@ pub struct Given {
     pub addr: Option<SocketAddr>,
     pub solr: Option<String>,
     pub collection: Option<String>,
+    pub calibration: Option<PathBuf>,
 }
 
 /// The configuration file as written.
@@ -80,6 +87,7 @@ pub struct Given {
 struct File {
     corpus: Option<PathBuf>,
     index: Option<PathBuf>,
+    calibration: Option<PathBuf>,
     #[serde(default)]
     serve: ServeFile,
 }
@@ -151,6 +159,7 @@ impl Config {
                 .unwrap_or_else(|| PathBuf::from("index")),
             dict_root: dict::default_dict_root(),
             model_root: model::default_model_root(),
+            calibration: given.calibration.or_else(|| from_file(file.calibration)),
             serve: Serve {
                 addr: given.addr.or(file.serve.addr).unwrap_or(DEFAULT_ADDR),
                 solr: given

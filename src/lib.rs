@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod core;
 pub mod crawl;
 pub mod dates;
 pub mod document;

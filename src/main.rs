@@ -43,6 +43,10 @@ struct Cli {
     /// The index directory.
     #[arg(long, global = true, env = "EGOVKB_INDEX")]
     index: Option<PathBuf>,
+    /// The embedding model's similarity bars, when not the ones shipped
+    /// for it (a TOML file that `eval/calibrate.py` writes).
+    #[arg(long, global = true, env = "EGOVKB_CALIBRATION")]
+    calibration: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -377,6 +381,7 @@ fn run(cli: Cli) -> Result<()> {
         file: cli.config,
         corpus: cli.corpus,
         index: cli.index,
+        calibration: cli.calibration,
         ..Default::default()
     };
     if let Command::Serve {
@@ -595,10 +600,18 @@ fn engine_with_model(config: &Config) -> Result<Engine> {
     if model_off() {
         return Ok(engine);
     }
-    let semantic = match Semantic::load_installed(&config.model_root) {
+    let semantic = match Semantic::load_installed(&config.model_root, config.calibration.as_deref())
+    {
         Ok(s) => s.map(std::sync::Arc::new),
+        // Bars of another model would count the wrong documents.
+        Err(
+            e @ egovkb::semantic::LoadError::Calibration(_)
+            | e @ egovkb::semantic::LoadError::Read { .. },
+        ) => {
+            bail!("{e}")
+        }
         Err(e) => {
-            eprintln!("semantic search off: the embedding model did not load: {e}");
+            eprintln!("semantic search off: {e}");
             None
         }
     };

@@ -126,6 +126,14 @@ pub struct Ranking {
     /// ...plus `cognates` times the share of the query's word roots that
     /// begin words of its best passage (the best 30 only).
     pub cognates: f32,
+    /// A document counts by words when it has this share of the query's
+    /// rarer words, each weighed by its idf (`core::relevance`; 0: any
+    /// word counts).
+    pub min_coverage: f32,
+    /// The calibrated similarity bars of search by meaning, times this
+    /// (1: as measured; 0: every document found by meaning counts, for
+    /// calibration runs).
+    pub meaning_bar: f32,
 }
 
 impl Default for Ranking {
@@ -160,6 +168,8 @@ impl Default for Ranking {
             coverage: 1.0,
             anchors: 0.03,
             cognates: 0.05,
+            min_coverage: 0.5,
+            meaning_bar: 1.0,
         }
     }
 }
@@ -213,7 +223,7 @@ impl Ranking {
         Ok(self)
     }
 
-    fn slots(&mut self) -> [(&'static str, &mut f32); 21] {
+    fn slots(&mut self) -> [(&'static str, &mut f32); 23] {
         [
             ("title_boost", &mut self.title_boost),
             ("proximity_boost", &mut self.proximity_boost),
@@ -236,6 +246,8 @@ impl Ranking {
             ("coverage", &mut self.coverage),
             ("anchors", &mut self.anchors),
             ("cognates", &mut self.cognates),
+            ("min_coverage", &mut self.min_coverage),
+            ("meaning_bar", &mut self.meaning_bar),
         ]
     }
 }

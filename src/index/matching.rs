@@ -32,6 +32,11 @@ pub struct Plan {
     pub must: Vec<Box<dyn Query>>,
     /// Queries that no match may match.
     pub must_not: Vec<Box<dyn Query>>,
+    /// The words rule (`core::relevance`): clauses, each the terms any of
+    /// which a document has it by and its weight; a match must have
+    /// `min_share` of their weight. Empty: every match counts.
+    pub evidence: Vec<(Vec<Term>, f32)>,
+    pub min_share: f32,
 }
 
 impl Plan {
@@ -169,7 +174,60 @@ impl<'p> Prepared<'p> {
             })?;
             matched.and_not(&excluded);
         }
+        if !self.plan.evidence.is_empty() {
+            self.keep_evidenced(reader, &mut matched)?;
+        }
         Ok(matched)
+    }
+
+    /// Keep in `matched` the documents with `min_share` of the evidence's
+    /// weight: each clause's documents as a bitset, then each match's
+    /// share summed over them.
+    fn keep_evidenced(&self, reader: &SegmentReader, matched: &mut Bits) -> tantivy::Result<()> {
+        let max_doc = reader.max_doc();
+        let mut clauses = Vec::with_capacity(self.plan.evidence.len());
+        let mut total = 0.0;
+        for (terms, weight) in &self.plan.evidence {
+            let mut has = Bits::empty(max_doc);
+            for term in terms {
+                let inverted = reader.inverted_index(term.field())?;
+                let Some(mut postings) =
+                    inverted.read_block_postings(term, IndexRecordOption::Basic)?
+                else {
+                    continue;
+                };
+                loop {
+                    let docs = postings.docs();
+                    if docs.is_empty() {
+                        break;
+                    }
+                    for &d in docs {
+                        has.set(d);
+                    }
+                    postings.advance();
+                }
+            }
+            total += weight;
+            clauses.push((has, *weight));
+        }
+        let needed = self.plan.min_share * total - 1e-6;
+        let kept: Vec<u32> = matched
+            .ones()
+            .filter(|&doc| {
+                let found: f32 = clauses
+                    .iter()
+                    .filter(|(has, _)| has.contains(doc))
+                    .map(|(_, w)| w)
+                    .sum();
+                found >= needed
+            })
+            .collect();
+        let mut out = Bits::empty(max_doc);
+        for doc in kept {
+            out.set(doc);
+        }
+        *matched = out;
+        Ok(())
     }
 
     /// Add `term`'s BM25 to the score of every document that has it, a

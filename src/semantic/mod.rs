@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use recent::Recent;
 
+use crate::core::relevance::{Calibration, CalibrationError, SHIPPED};
+
 pub use egovkb_embed::{Kind, Model};
 
 /// The dimension of the model's vectors (multilingual-e5-small).
@@ -24,13 +26,36 @@ pub const DIM: usize = 384;
 /// facet clicked, a popular question): embedding one costs milliseconds.
 pub const QUERY_CACHE: usize = 1_024;
 
+/// Pieces of the model's vocabulary per Hangul syllable and per other
+/// letter from which a query is not read as words (measured on
+/// development questions and random strings: BENCHMARKS.md, "Relevance").
+pub const MAX_PIECES_PER_SYLLABLE: f32 = 0.9;
+pub const MAX_PIECES_PER_LETTER: f32 = 0.5;
+
 /// The model the engine embeds with, and the name its vectors are known
 /// by (a generation built with another model's vectors is not searched by
 /// meaning).
 pub struct Semantic {
     pub model: Model,
     pub name: String,
+    /// The similarities from which a document counts by meaning, measured
+    /// with this model.
+    pub calibration: Calibration,
     queries: Recent<String, Arc<[f32]>>,
+}
+
+/// Why the installed model cannot search by meaning.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("the embedding model did not load: {0}")]
+    Model(#[from] egovkb_embed::Error),
+    #[error("{0}")]
+    Calibration(#[from] CalibrationError),
+    #[error("the calibration {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl std::fmt::Debug for Semantic {
@@ -42,21 +67,40 @@ impl std::fmt::Debug for Semantic {
 }
 
 impl Semantic {
-    /// Load the model installed under `root`; `Ok(None)` when none is.
-    pub fn load_installed(root: &Path) -> Result<Option<Self>, egovkb_embed::Error> {
+    /// Load the model installed under `root` with its calibration: the
+    /// file `calibration` when given, else the one shipped for it;
+    /// `Ok(None)` when no model is installed. A calibration measured with
+    /// another model is refused.
+    pub fn load_installed(
+        root: &Path,
+        calibration: Option<&Path>,
+    ) -> Result<Option<Self>, LoadError> {
         let Some(file) = install::installed_model_file(root) else {
             return Ok(None);
         };
+        let name = install::MODEL_NAME;
+        let calibration = match calibration {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                Calibration::parse(&text, &path.display().to_string(), name)?
+            }
+            None => Calibration::parse(SHIPPED, "shipped with egovkb", name)?,
+        };
         Ok(Some(Self::new(
             Model::load(&file)?,
-            install::MODEL_NAME.to_string(),
+            name.to_string(),
+            calibration,
         )))
     }
 
-    pub fn new(model: Model, name: String) -> Self {
+    pub fn new(model: Model, name: String, calibration: Calibration) -> Self {
         Self {
             model,
             name,
+            calibration,
             queries: Recent::new(QUERY_CACHE),
         }
     }
@@ -71,6 +115,34 @@ impl Semantic {
             passages::CUT,
             passages::BUDGET
         )
+    }
+
+    /// Whether the model reads `text` as words of a language: the pieces
+    /// its vocabulary cuts the letters into are few. Strings of random
+    /// letters or syllables fall apart into pieces of one or two letters
+    /// (and lie near every passage); words, names and acronyms do not
+    /// (BENCHMARKS.md, "Relevance").
+    pub fn reads_as_words(&self, text: &str) -> bool {
+        let (mut hangul, mut other) = (0usize, 0usize);
+        for c in text.chars().filter(|c| c.is_alphanumeric()) {
+            match crate::analysis::korean::is_hangul(c) {
+                true => hangul += 1,
+                false => other += 1,
+            }
+        }
+        let letters = hangul + other;
+        if letters == 0 {
+            return false;
+        }
+        let pieces = text
+            .split_whitespace()
+            .map(|w| self.model.tokenizer().encode(w).len())
+            .sum::<usize>() as f32;
+        // Pieces a letter at most, Hangul syllables and other letters
+        // weighed by their share.
+        let most = (hangul as f32 * MAX_PIECES_PER_SYLLABLE + other as f32 * MAX_PIECES_PER_LETTER)
+            / letters as f32;
+        pieces / letters as f32 <= most
     }
 
     /// The vector of a query, from the cache when it was asked lately.

@@ -317,6 +317,7 @@ fn hit(d: &Value, snippet: Highlighted) -> Hit {
         score: d["score"].as_f64().unwrap_or(0.0) as f32,
         snippet,
         page: None,
+        matched: None,
     }
 }
 

@@ -4,14 +4,17 @@
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::Arc;
 
-use tantivy::DocAddress;
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::query::{EnableScoring, Scorer};
+use tantivy::{DocAddress, Term};
 
+use super::fusion::StrColumn;
 use super::request::{SearchMode, SearchRequest};
-use super::understand::TextQuery;
+use super::understand::{EvidenceClause, TextQuery};
 use super::{SearchError, TantivySearcher, hangul_word};
+use crate::core::relevance::{self, Bar, Calibration, Clause, Words};
+use crate::document::Lang;
 use crate::index::bits::{self};
 use crate::index::matching::Plan;
 use crate::semantic::search::{QueryVector, SemanticHit, VectorIndex};
@@ -28,6 +31,44 @@ pub(super) const SEMANTIC_WINDOW: usize = 100;
 /// Bytes of a query given to the model (a longer one is cut at a
 /// character boundary).
 pub(super) const MAX_QUERY_BYTES: usize = 2_000;
+
+/// What a search by meaning is asked: the exclusions and whether quoted
+/// phrases are required (both hold), the mode, the query's language.
+#[derive(Clone, Copy)]
+pub(super) struct MeaningAsk<'a> {
+    pub(super) exclusions: &'a [Box<dyn Query>],
+    pub(super) phrases: bool,
+    pub(super) mode: SearchMode,
+    pub(super) lang: Option<&'a Lang>,
+}
+
+/// The calibrated similarity bars of one search: per document language.
+pub(super) struct Bars<'s> {
+    calibration: Option<&'s Calibration>,
+    query: Option<&'s Lang>,
+    scale: f32,
+    langs: StrColumn,
+}
+
+impl Bars<'_> {
+    /// The bar of a document (its counting and its strong similarity).
+    pub(super) fn of(&self, addr: DocAddress) -> Option<&Bar> {
+        let c = self.calibration?;
+        let doc = self.langs.of(addr);
+        Some(c.bar(self.query.map(Lang::as_str), doc.as_deref()))
+    }
+
+    /// The calibrated bars times this.
+    pub(super) fn scale(&self) -> f32 {
+        self.scale
+    }
+
+    /// Whether `hit` is near enough to count.
+    pub(super) fn counts(&self, hit: &SemanticHit) -> bool {
+        self.of(hit.addr)
+            .is_none_or(|b| hit.similarity >= b.counts * self.scale)
+    }
+}
 
 /// What a search found by meaning.
 #[derive(Default)]
@@ -92,11 +133,54 @@ impl TantivySearcher {
                 Ok((t.clone(), self.stats.bm25(searcher, t, hangul, params, *w)?))
             })
             .collect::<tantivy::Result<_>>()?;
+        (text.words, text.words_terms) = self.words_rule(searcher, &text.evidence)?;
+        let evidence = text
+            .words
+            .clauses
+            .iter()
+            .zip(&text.words_terms)
+            .map(|(c, terms)| (terms.clone(), c.weight))
+            .collect();
         Ok(Plan {
             terms,
             must: std::mem::take(&mut text.must),
             must_not: std::mem::take(&mut text.must_not),
+            evidence,
+            min_share: text.words.min_share,
         })
+    }
+
+    /// The words rule of a query's clauses (`core::relevance`): each
+    /// clause weighed by the idf of its commonest term, those too common
+    /// to be evidence left out; and each clause's terms.
+    fn words_rule(
+        &self,
+        searcher: &tantivy::Searcher,
+        evidence: &[EvidenceClause],
+    ) -> tantivy::Result<(Words, Vec<Vec<Term>>)> {
+        let docs = searcher.num_docs();
+        let mut clauses = Vec::new();
+        let mut terms = Vec::new();
+        for c in evidence {
+            let mut df = 0;
+            for t in &c.terms {
+                df = df.max(searcher.doc_freq(t)?);
+            }
+            if relevance::too_common(df, docs) {
+                continue;
+            }
+            clauses.push(Clause {
+                label: c.label.clone(),
+                concept: c.concept,
+                weight: relevance::idf(df, docs),
+            });
+            terms.push(c.terms.clone());
+        }
+        let words = Words {
+            clauses,
+            min_share: self.ranking().min_coverage,
+        };
+        Ok((words, terms))
     }
 
     /// Add the bonus `extra` gives each of the `ranked` candidates and sort
@@ -141,14 +225,44 @@ impl TantivySearcher {
         Ok(())
     }
 
+    /// The similarity bars for a query in `lang`.
+    pub(super) fn bars<'s>(
+        &'s self,
+        searcher: &tantivy::Searcher,
+        lang: Option<&'s Lang>,
+    ) -> Bars<'s> {
+        Bars {
+            calibration: self.engine.semantic.as_ref().map(|s| &s.calibration),
+            query: lang,
+            scale: self.ranking().meaning_bar,
+            langs: StrColumn::new(searcher, "lang"),
+        }
+    }
+
     /// The model's vector of the query's words, when the search ranks by
     /// meaning (asked for or by default) and can: a model, vectors, words.
-    pub(super) fn query_vector(&self, req: &SearchRequest, text: &TextQuery) -> Option<Arc<[f32]>> {
+    pub(super) fn query_vector(
+        &self,
+        searcher: &tantivy::Searcher,
+        req: &SearchRequest,
+        text: &TextQuery,
+    ) -> Option<Arc<[f32]>> {
         if req.mode == Some(SearchMode::Lexical) || text.meaning.trim().is_empty() {
             return None;
         }
         self.vectors.as_ref().ok()?;
         let semantic = self.engine.semantic.as_ref()?;
+        // A query that no document has a word of, and that the model
+        // cannot read as words (random letters), is near every passage
+        // alike: it is not searched by meaning.
+        let known = |c: &EvidenceClause| {
+            c.terms
+                .iter()
+                .any(|t| searcher.doc_freq(t).is_ok_and(|df| df > 0))
+        };
+        if !text.evidence.iter().any(known) && !semantic.reads_as_words(&text.meaning) {
+            return None;
+        }
         let mut end = text.meaning.len().min(MAX_QUERY_BYTES);
         while !text.meaning.is_char_boundary(end) {
             end -= 1;
@@ -165,10 +279,15 @@ impl TantivySearcher {
         searcher: &tantivy::Searcher,
         vectors: &'v VectorIndex,
         query: &[f32],
-        (exclusions, phrases): (&[Box<dyn Query>], bool),
-        mode: SearchMode,
+        ask: &MeaningAsk<'_>,
         fruits: &mut bits::Fruits,
     ) -> Result<Meaning<'v>, SearchError> {
+        let MeaningAsk {
+            exclusions,
+            phrases,
+            mode,
+            lang,
+        } = *ask;
         let excluded: HashSet<DocAddress> = if exclusions.is_empty() {
             HashSet::new()
         } else {
@@ -186,7 +305,7 @@ impl TantivySearcher {
         let Some(query) = vectors.prepare(query) else {
             return Ok(Meaning::default());
         };
-        let nearest = vectors.nearest(
+        let mut nearest = vectors.nearest(
             &query,
             &|a| {
                 fruits.alive(a)
@@ -196,6 +315,11 @@ impl TantivySearcher {
             &|a| fruits.passes(a),
             SEMANTIC_WINDOW,
         );
+        // Only documents as near as the model's bar for their languages
+        // count (`core::relevance`).
+        let bars = self.bars(searcher, lang);
+        nearest.filtered.retain(|h| bars.counts(h));
+        nearest.all.retain(|h| bars.counts(h));
         if mode == SearchMode::Semantic {
             fruits.clear_matched();
         }

@@ -354,7 +354,7 @@ impl TantivySearcher {
 /// Which of `candidates` (sorted) have `term`: its postings in each
 /// segment moved forward by seeking, a few steps per candidate instead of
 /// a walk through every document that has it.
-fn holders(
+pub(super) fn holders(
     searcher: &tantivy::Searcher,
     term: &Term,
     candidates: &[DocAddress],

@@ -34,14 +34,14 @@ use crate::ranking::Ranking;
 
 use crate::semantic::search::VectorIndex;
 
-use execute::{Meaning, RESCORE_WINDOW};
+use execute::{Meaning, MeaningAsk, RESCORE_WINDOW};
 use fusion::FUSION_WINDOW;
 pub use request::{MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort};
-use respond::Page;
 pub use respond::{
     Correction, FacetValue, Facets, Hit, Interpreted, SearchResponse, SemanticStatus, Stats,
     facets_from,
 };
+use respond::{Page, Why};
 use understand::TextQuery;
 
 #[derive(Debug, thiserror::Error)]
@@ -249,7 +249,7 @@ impl TantivySearcher {
         started: Instant,
     ) -> Result<SearchResponse, SearchError> {
         // The model's vector of the query, when the search uses meaning.
-        let query_vector = self.query_vector(req, &text);
+        let query_vector = self.query_vector(searcher, req, &text);
         let exclusions: Vec<Box<dyn Query>> = text.must_not.iter().map(|q| q.box_clone()).collect();
         let phrases = !text.must.is_empty();
         let plan = self.plan(searcher, &mut text)?;
@@ -281,8 +281,12 @@ impl TantivySearcher {
                 searcher,
                 vectors,
                 v,
-                (&exclusions, phrases),
-                mode,
+                &MeaningAsk {
+                    exclusions: &exclusions,
+                    phrases,
+                    mode,
+                    lang: text.lang.as_ref(),
+                },
                 &mut fruits,
             )?,
             _ => Meaning::default(),
@@ -301,11 +305,19 @@ impl TantivySearcher {
         if mode != SearchMode::Lexical {
             ranked = self.with_meaning(searcher, ranked, &mut found, (mode, order), &text)?;
         }
+        let asked = plan.scores()
+            && (mode != SearchMode::Lexical || !text.words.is_empty() || !text.weighted.is_empty());
         let page = Page {
             ranked,
             passages: found.best.iter().map(|h| (h.addr, h.span)).collect(),
             lexical: &lexical,
             mode,
+            why: asked.then(|| Why {
+                words: &text.words,
+                terms: &text.words_terms,
+                meaning: &found,
+                bars: self.bars(searcher, text.lang.as_ref()),
+            }),
         };
         let hits = self.page_hits(searcher, page, req, &text.terms, &in_time)?;
         Ok(SearchResponse {

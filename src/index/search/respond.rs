@@ -6,9 +6,11 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use tantivy::DocAddress;
 
+use super::execute::{Bars, Meaning};
 use super::request::{SearchMode, SearchRequest};
 use super::{SearchError, TantivySearcher};
 use crate::analysis::AnalyzerName;
+use crate::core::relevance::{self, Matched, Words};
 use crate::document::Document;
 use crate::enrich::{UiLang, searchable_text};
 use crate::index::bits::{self, Counts};
@@ -87,6 +89,11 @@ pub struct Hit {
     /// The page or slide (from 1) where the best match lies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
+    /// Why it is a result: by words, by a country or topic, by meaning or
+    /// both; the query's words and concepts it has; how strongly (absent
+    /// when browsing, where nothing is asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<Matched>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -238,6 +245,7 @@ pub(super) fn to_hit(doc: Document, score: f32, snippet: Highlighted, page: Opti
         score,
         snippet,
         page,
+        matched: None,
     }
 }
 
@@ -248,26 +256,72 @@ impl TantivySearcher {
     pub(super) fn page_hits(
         &self,
         searcher: &tantivy::Searcher,
-        page: Page<'_>,
+        page: Page<'_, '_>,
         req: &SearchRequest,
         terms: &HashMap<AnalyzerName, HashSet<String>>,
         in_time: &dyn Fn() -> Result<(), SearchError>,
     ) -> Result<Vec<Hit>, SearchError> {
         let marks = marks(terms);
+        let shown: Vec<(f32, DocAddress)> = page
+            .ranked
+            .iter()
+            .skip(req.offset)
+            .take(req.limit)
+            .copied()
+            .collect();
+        let clauses = self.clauses_of(searcher, &page, &shown)?;
         let mut hits = Vec::new();
-        for (score, addr) in page.ranked.into_iter().skip(req.offset).take(req.limit) {
+        for (score, addr) in shown {
             in_time()?;
+            let lexical = page.mode != SearchMode::Semantic && page.lexical.contains(&addr);
             let hit = match page.passages.get(&addr) {
-                Some(span)
-                    if page.mode == SearchMode::Semantic || !page.lexical.contains(&addr) =>
-                {
-                    self.passage_hit(searcher, addr, score, *span)
-                }
+                Some(span) if !lexical => self.passage_hit(searcher, addr, score, *span),
                 _ => self.hit(searcher, addr, score, &marks),
             };
-            hits.extend(hit);
+            hits.extend(hit.map(|mut h| {
+                h.matched = page.why.as_ref().map(|why| {
+                    let has = |i: usize| clauses.get(i).is_some_and(|c| c.contains(&addr));
+                    let meaning = why.meaning.hit(addr).and_then(|m| {
+                        let bar = why.bars.of(addr)?;
+                        (m.similarity >= bar.counts * why.bars.scale())
+                            .then_some((m.similarity, bar))
+                    });
+                    relevance::why(
+                        why.words,
+                        &relevance::Evidence {
+                            words_share: lexical.then(|| why.words.share(has)),
+                            has: &has,
+                            meaning,
+                        },
+                    )
+                });
+                h
+            }));
         }
         Ok(hits)
+    }
+
+    /// Which of the `shown` hits have each clause of the words rule.
+    fn clauses_of(
+        &self,
+        searcher: &tantivy::Searcher,
+        page: &Page<'_, '_>,
+        shown: &[(f32, DocAddress)],
+    ) -> Result<Vec<std::collections::HashSet<DocAddress>>, SearchError> {
+        let Some(why) = &page.why else {
+            return Ok(Vec::new());
+        };
+        let mut addrs: Vec<DocAddress> = shown.iter().map(|(_, a)| *a).collect();
+        addrs.sort_unstable();
+        let mut out = Vec::new();
+        for terms in why.terms {
+            let mut has = std::collections::HashSet::new();
+            for term in terms {
+                has.extend(super::fusion::holders(searcher, term, &addrs)?);
+            }
+            out.push(has);
+        }
+        Ok(out)
     }
 
     /// Whether searches can rank by meaning, and why not.
@@ -407,11 +461,22 @@ impl TantivySearcher {
 }
 
 /// A search's ranking, with what tells how to show each hit.
-pub(super) struct Page<'a> {
+pub(super) struct Page<'a, 'v> {
     pub(super) ranked: Vec<(f32, DocAddress)>,
     /// The best passage of each document found by meaning.
     pub(super) passages: HashMap<DocAddress, Span>,
     /// The documents the words found.
     pub(super) lexical: &'a HashSet<DocAddress>,
     pub(super) mode: SearchMode,
+    /// What says why each hit is there (none when browsing).
+    pub(super) why: Option<Why<'a, 'v>>,
+}
+
+/// What a search knows to say why a hit is there.
+pub(super) struct Why<'a, 'v> {
+    pub(super) words: &'a Words,
+    /// The terms of each of `words`' clauses.
+    pub(super) terms: &'a [Vec<tantivy::Term>],
+    pub(super) meaning: &'a Meaning<'v>,
+    pub(super) bars: Bars<'a>,
 }

@@ -12,6 +12,7 @@ use super::respond::{Correction, Interpreted};
 use super::{TantivySearcher, hangul_word, term_query};
 use crate::analysis::korean::is_hangul;
 use crate::analysis::{Analyzer, AnalyzerName, Mode};
+use crate::core::relevance::Words;
 use crate::document::Lang;
 use crate::index::query::{self, Clause};
 use crate::index::schema::TextView;
@@ -46,6 +47,22 @@ pub(super) struct TextQuery {
     pub(super) meaning: String,
     /// The query's language, when it can be told.
     pub(super) lang: Option<Lang>,
+    /// The clauses of the words rule (`core::relevance`): each word and
+    /// each country or topic named, with the terms any of which a
+    /// document has it by.
+    pub(super) evidence: Vec<EvidenceClause>,
+    /// The words rule as the index weighs it (set by `plan`), and each
+    /// of its clauses' terms.
+    pub(super) words: Words,
+    pub(super) words_terms: Vec<Vec<Term>>,
+}
+
+/// A query word, or a country or topic it names, and the terms (in every
+/// view, or the tag) that a document has it by.
+pub(super) struct EvidenceClause {
+    pub(super) label: String,
+    pub(super) concept: bool,
+    pub(super) terms: Vec<Term>,
 }
 
 /// What a clause's text gives in one view: its analysed words, and for a
@@ -412,6 +429,7 @@ impl TantivySearcher {
             b.parts.rescoring.push(bonus);
         }
         self.expand_concepts(&interpreted, lang.as_ref(), &mut b);
+        let evidence = self.evidence(&b.positive_text, lang.as_ref());
         TextQuery {
             weighted: b.parts.terms,
             must: b.must,
@@ -421,7 +439,86 @@ impl TantivySearcher {
             rescoring: b.parts.rescoring,
             meaning: b.meaning,
             lang,
+            evidence,
+            words: Words::default(),
+            words_terms: Vec::new(),
         }
+    }
+
+    /// The clauses of the words rule of `text` (the query's words and
+    /// phrases, corrected): each country or topic named is one clause,
+    /// had by its tag; each other Latin-script word one, had by its terms
+    /// in any view; each Korean morpheme one. Stop words of the query's
+    /// language (of Spanish or English when it is not told) are none.
+    fn evidence(&self, text: &str, lang: Option<&Lang>) -> Vec<EvidenceClause> {
+        let mut out: Vec<EvidenceClause> = Vec::new();
+        let mut push = |label: String, concept: bool, terms: Vec<Term>| {
+            if !terms.is_empty() && !out.iter().any(|c| c.label == label) {
+                out.push(EvidenceClause {
+                    label,
+                    concept,
+                    terms,
+                });
+            }
+        };
+        let named = self.names_in(text);
+        for (vocabulary, key, _) in &named {
+            let field = if std::ptr::eq(*vocabulary, &self.engine.enricher.countries) {
+                self.fields.countries
+            } else {
+                self.fields.topics
+            };
+            push(
+                key.to_string(),
+                true,
+                vec![Term::from_field_text(field, key)],
+            );
+        }
+        let stop = |word: &str| {
+            let dropped = |a: AnalyzerName| {
+                self.analyzer(a)
+                    .is_some_and(|a| a.analyze(word, Mode::Query).is_empty())
+            };
+            match lang.map(Lang::as_str) {
+                Some("es") => dropped(AnalyzerName::Spanish),
+                Some("en") => dropped(AnalyzerName::English),
+                _ => dropped(AnalyzerName::Spanish) || dropped(AnalyzerName::English),
+            }
+        };
+        let f = &self.fields;
+        for (start, word) in words_of(text) {
+            let end = start + word.len();
+            if named.iter().any(|(_, _, n)| n.start < end && start < n.end) {
+                continue;
+            }
+            if word.chars().any(is_hangul) {
+                let Some(korean) = self.analyzer(f.ko.analyzer) else {
+                    continue;
+                };
+                for t in korean.analyze(word, Mode::Query) {
+                    let term = Term::from_field_text(f.ko.body, &t.text);
+                    push(t.text, false, vec![term]);
+                }
+                continue;
+            }
+            if stop(word) {
+                continue;
+            }
+            let mut terms = Vec::new();
+            for view in [f.all, f.es, f.en, f.other, f.ko] {
+                let Some(analyzer) = self.analyzer(view.analyzer) else {
+                    continue;
+                };
+                for t in analyzer.analyze(word, Mode::Query) {
+                    let term = Term::from_field_text(view.body, &t.text);
+                    if !terms.contains(&term) {
+                        terms.push(term);
+                    }
+                }
+            }
+            push(word.to_string(), false, terms);
+        }
+        out
     }
 
     /// One clause of the query (words, a phrase or an exclusion) into
@@ -646,4 +743,34 @@ struct Near<'a> {
     weight: f32,
     /// The view of the query's own language (or of every language alike).
     own_language: bool,
+}
+
+/// The words of `text` (split at spaces and at punctuation around them),
+/// each with its byte offset.
+fn words_of(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_whitespace().filter_map(move |w| {
+        let trimmed = w.trim_matches(|c: char| !c.is_alphanumeric());
+        if trimmed.is_empty() {
+            return None;
+        }
+        let start = trimmed.as_ptr() as usize - text.as_ptr() as usize;
+        Some((start, trimmed))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::words_of;
+
+    #[test]
+    fn words_keep_their_offsets_without_punctuation() {
+        let text = "¿Cómo se inscribe, 주민등록을 \"Paraguay\"?";
+        let words: Vec<(usize, &str)> = words_of(text).collect();
+        assert_eq!(words.len(), 5);
+        for (start, w) in &words {
+            assert_eq!(&text[*start..*start + w.len()], *w);
+        }
+        assert_eq!(words[0].1, "Cómo");
+        assert_eq!(words[4].1, "Paraguay");
+    }
 }

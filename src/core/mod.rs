@@ -1,0 +1,7 @@
+//! What both search engines share and neither needs an index for: the
+//! rules that decide whether a document is a result of a search and say
+//! why (`relevance`). The embedded engine (`index::search`) and the
+//! SolrCloud backend (`solr`) call it, so that a search counts the same
+//! documents, for the same reasons, whichever engine runs it.
+
+pub mod relevance;
