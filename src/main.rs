@@ -826,6 +826,12 @@ fn results_head(r: &SearchResponse) -> String {
         SearchMode::Hybrid => ", by words and meaning",
         SearchMode::Semantic => ", by meaning",
     };
+    if r.total == 0 && !r.query.trim().is_empty() {
+        return format!(
+            "nothing in the knowledge base matches ({} ms{by})",
+            r.took_ms
+        );
+    }
     let mut head = format!("{} results ({} ms{by})", r.total, r.took_ms);
     if !i.countries.is_empty() || !i.topics.is_empty() {
         let understood = joined(i.countries.iter().chain(&i.topics).cloned());
@@ -848,6 +854,31 @@ fn results_head(r: &SearchResponse) -> String {
     head
 }
 
+/// Why a hit is there, as the command line says it.
+fn why_line(m: &egovkb::core::relevance::Matched) -> String {
+    use egovkb::core::relevance::{MatchedBy, Strength};
+    let how = match m.by {
+        MatchedBy::Words => "matched by words",
+        MatchedBy::Concept => "matched by tags",
+        MatchedBy::Meaning => "matched by meaning",
+        MatchedBy::Both => "matched by words and meaning",
+    };
+    let named: Vec<&str> = m
+        .words
+        .iter()
+        .chain(&m.concepts)
+        .map(String::as_str)
+        .collect();
+    let mut line = how.to_string();
+    if !named.is_empty() && m.by != MatchedBy::Meaning {
+        line.push_str(&format!(": {}", named.join(", ")));
+    }
+    if m.strength == Strength::Strong {
+        line.push_str(" (strong)");
+    }
+    line
+}
+
 fn print_results(r: &SearchResponse, offset: usize) {
     let tty = std::io::stdout().is_terminal();
     let head = results_head(r);
@@ -866,6 +897,9 @@ fn print_results(r: &SearchResponse, offset: usize) {
             badges.join(" · ")
         );
         println!("     {}", terminal_text(&h.snippet, tty));
+        if let Some(m) = &h.matched {
+            println!("     {}", why_line(m));
+        }
         match h.page {
             Some(p) if h.has_slides() => println!("     {} (slide {p})", h.url),
             Some(p) => println!("     {} (page {p})", h.url),
@@ -1236,6 +1270,12 @@ mod tests {
             "3 results (2 ms); understood: PY, resident-registration\n\
              no document has \"registro de personas\" as written: its words were searched instead\n\
              no document has Paragauy → paraguay: searched instead"
+        );
+        r.total = 0;
+        r.interpreted = Interpreted::default();
+        assert_eq!(
+            results_head(&r),
+            "nothing in the knowledge base matches (2 ms)"
         );
     }
 }

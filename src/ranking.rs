@@ -168,8 +168,11 @@ impl Default for Ranking {
             coverage: 1.0,
             anchors: 0.03,
             cognates: 0.05,
-            min_coverage: 0.5,
-            meaning_bar: 1.0,
+            // Off until the rules hold for Korean across languages and
+            // over SolrCloud (BENCHMARKS.md, "Relevance"): `min_coverage=0.5,
+            // meaning_bar=1` turns them on.
+            min_coverage: 0.0,
+            meaning_bar: 0.0,
         }
     }
 }

@@ -8,6 +8,7 @@ mod charts;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::text::{Text, text};
+use crate::core::relevance::{Matched, MatchedBy, Strength};
 use crate::document::Document;
 use crate::engine::Engine;
 use crate::enrich::UiLang;
@@ -558,6 +559,9 @@ fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
                     // The engine escapes the text and adds only <mark>.
                     p.snippet lang=[h.lang.as_deref()] { (PreEscaped(h.snippet.html())) }
                 }
+                @if let Some(m) = &h.matched {
+                    (why(t, engine, q.ui, m))
+                }
                 p.links {
                     @if let Some(p) = h.page {
                         a.page href={ (doc_href) "#page-" (p) } { (page_label(t, h.has_slides(), p)) }
@@ -568,6 +572,40 @@ fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Why a hit is there, in a short line: how it matched, the query's words
+/// and concepts it has, and whether strongly.
+fn why(t: &Text, engine: &Engine, ui: UiLang, m: &Matched) -> Markup {
+    let how = match m.by {
+        MatchedBy::Words => t.why_words,
+        MatchedBy::Concept => t.why_concept,
+        MatchedBy::Meaning => t.why_meaning,
+        MatchedBy::Both => t.why_both,
+    };
+    // A concept by its name in the interface language.
+    let label = |c: &String| {
+        [Facet::Country, Facet::Topic]
+            .iter()
+            .find_map(|f| (f.spec().label)(&engine.enricher, c, ui))
+            .unwrap_or_else(|| c.clone())
+    };
+    let named: Vec<String> = match m.by {
+        MatchedBy::Meaning => Vec::new(),
+        _ => m
+            .words
+            .iter()
+            .cloned()
+            .chain(m.concepts.iter().map(label))
+            .collect(),
+    };
+    html! {
+        p.why data-by=(format!("{:?}", m.by).to_lowercase()) {
+            (how)
+            @if !named.is_empty() { ": " (named.join(", ")) }
+            @if m.strength == Strength::Strong { " · " (t.why_strong) }
         }
     }
 }

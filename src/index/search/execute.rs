@@ -9,11 +9,11 @@ use tantivy::query::{BooleanQuery, Occur, Query};
 use tantivy::query::{EnableScoring, Scorer};
 use tantivy::{DocAddress, Term};
 
-use super::fusion::StrColumn;
+use super::columns::{Bars, StrColumn};
 use super::request::{SearchMode, SearchRequest};
 use super::understand::{EvidenceClause, TextQuery};
 use super::{SearchError, TantivySearcher, hangul_word};
-use crate::core::relevance::{self, Bar, Calibration, Clause, Words};
+use crate::core::relevance::{self, Clause, Words};
 use crate::document::Lang;
 use crate::index::bits::{self};
 use crate::index::matching::Plan;
@@ -40,34 +40,6 @@ pub(super) struct MeaningAsk<'a> {
     pub(super) phrases: bool,
     pub(super) mode: SearchMode,
     pub(super) lang: Option<&'a Lang>,
-}
-
-/// The calibrated similarity bars of one search: per document language.
-pub(super) struct Bars<'s> {
-    calibration: Option<&'s Calibration>,
-    query: Option<&'s Lang>,
-    scale: f32,
-    langs: StrColumn,
-}
-
-impl Bars<'_> {
-    /// The bar of a document (its counting and its strong similarity).
-    pub(super) fn of(&self, addr: DocAddress) -> Option<&Bar> {
-        let c = self.calibration?;
-        let doc = self.langs.of(addr);
-        Some(c.bar(self.query.map(Lang::as_str), doc.as_deref()))
-    }
-
-    /// The calibrated bars times this.
-    pub(super) fn scale(&self) -> f32 {
-        self.scale
-    }
-
-    /// Whether `hit` is near enough to count.
-    pub(super) fn counts(&self, hit: &SemanticHit) -> bool {
-        self.of(hit.addr)
-            .is_none_or(|b| hit.similarity >= b.counts * self.scale)
-    }
 }
 
 /// What a search found by meaning.

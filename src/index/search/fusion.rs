@@ -4,9 +4,9 @@
 
 use foldhash::{HashMap, HashSet, HashSetExt};
 
-use tantivy::schema::IndexRecordOption;
-use tantivy::{DocAddress, DocSet, Term};
+use tantivy::{DocAddress, Term};
 
+use super::columns::{StrColumn, holders};
 use super::execute::Meaning;
 use super::request::SearchMode;
 use super::respond::Interpreted;
@@ -42,42 +42,6 @@ impl Coverage {
             .map(|(idf, _)| idf)
             .sum();
         found / total
-    }
-}
-
-/// A string fast field of every segment (`lang`, `countries`, `topics`).
-pub(super) struct StrColumn {
-    pub(super) columns: Vec<Option<tantivy::columnar::StrColumn>>,
-}
-
-impl StrColumn {
-    pub(super) fn new(searcher: &tantivy::Searcher, field: &str) -> Self {
-        Self {
-            columns: searcher
-                .segment_readers()
-                .iter()
-                .map(|s| s.fast_fields().str(field).ok().flatten())
-                .collect(),
-        }
-    }
-
-    /// The document's values.
-    pub(super) fn values(&self, addr: DocAddress) -> Vec<String> {
-        let Some(Some(column)) = self.columns.get(addr.segment_ord as usize) else {
-            return Vec::new();
-        };
-        column
-            .term_ords(addr.doc_id)
-            .filter_map(|ord| {
-                let mut out = String::new();
-                column.ord_to_str(ord, &mut out).ok()?.then_some(out)
-            })
-            .collect()
-    }
-
-    /// The document's first value.
-    pub(super) fn of(&self, addr: DocAddress) -> Option<String> {
-        self.values(addr).into_iter().next()
     }
 }
 
@@ -349,31 +313,4 @@ impl TantivySearcher {
         }
         Ok(Coverage { words })
     }
-}
-
-/// Which of `candidates` (sorted) have `term`: its postings in each
-/// segment moved forward by seeking, a few steps per candidate instead of
-/// a walk through every document that has it.
-pub(super) fn holders(
-    searcher: &tantivy::Searcher,
-    term: &Term,
-    candidates: &[DocAddress],
-) -> tantivy::Result<HashSet<DocAddress>> {
-    let mut out = HashSet::new();
-    for segment in candidates.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
-        let reader = searcher.segment_reader(segment[0].segment_ord);
-        let inverted = reader.inverted_index(term.field())?;
-        let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::Basic)? else {
-            continue;
-        };
-        for addr in segment {
-            if postings.doc() < addr.doc_id {
-                postings.seek(addr.doc_id);
-            }
-            if postings.doc() == addr.doc_id {
-                out.insert(*addr);
-            }
-        }
-    }
-    Ok(out)
 }

@@ -6,6 +6,7 @@
 //! (`fusion`), the response (`respond`: hits, snippets, facets, labels) and
 //! related documents (`related`). [`TantivySearcher::search`] runs them in order.
 
+mod columns;
 mod execute;
 mod fusion;
 mod related;
@@ -253,17 +254,8 @@ impl TantivySearcher {
         let exclusions: Vec<Box<dyn Query>> = text.must_not.iter().map(|q| q.box_clone()).collect();
         let phrases = !text.must.is_empty();
         let plan = self.plan(searcher, &mut text)?;
-        // By relevance, or by date when nothing scores (browsing).
-        let order = match req.sort {
-            Some(Sort::Date) => bits::Order::Day,
-            None if !plan.scores() => bits::Order::Day,
-            _ => bits::Order::Score,
-        };
+        let (order, mode) = order_and_mode(req, &plan, query_vector.is_some());
         let rescore = order == bits::Order::Score && !text.rescoring.is_empty();
-        let mode = match &query_vector {
-            Some(_) => req.mode.unwrap_or(SearchMode::Hybrid),
-            None => SearchMode::Lexical,
-        };
         let (keep, rescored) = windows(req, rescore, mode);
         let in_time = || match req.time_limit {
             Some(limit) if started.elapsed() > limit => Err(SearchError::TooSlow(limit)),
@@ -305,19 +297,16 @@ impl TantivySearcher {
         if mode != SearchMode::Lexical {
             ranked = self.with_meaning(searcher, ranked, &mut found, (mode, order), &text)?;
         }
-        let asked = plan.scores()
-            && (mode != SearchMode::Lexical || !text.words.is_empty() || !text.weighted.is_empty());
+        let similarity = |a: DocAddress| found.hit(a).map(|h| h.similarity);
         let page = Page {
             ranked,
             passages: found.best.iter().map(|h| (h.addr, h.span)).collect(),
             lexical: &lexical,
             mode,
-            why: asked.then(|| Why {
-                words: &text.words,
-                terms: &text.words_terms,
-                meaning: &found,
-                bars: self.bars(searcher, text.lang.as_ref()),
-            }),
+            // Nothing is asked of a browse: no hit says why.
+            why: plan
+                .scores()
+                .then(|| self.why(searcher, &text, &similarity)),
         };
         let hits = self.page_hits(searcher, page, req, &text.terms, &in_time)?;
         Ok(SearchResponse {
@@ -333,11 +322,46 @@ impl TantivySearcher {
         })
     }
 
+    /// What tells why each hit of a search of `text` is there.
+    fn why<'a>(
+        &'a self,
+        searcher: &tantivy::Searcher,
+        text: &'a TextQuery,
+        similarity: &'a dyn Fn(DocAddress) -> Option<f32>,
+    ) -> Why<'a> {
+        Why {
+            words: &text.words,
+            terms: &text.words_terms,
+            similarity,
+            bars: self.bars(searcher, text.lang.as_ref()),
+        }
+    }
+
     fn stored(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Option<Document> {
         let t: TantivyDocument = searcher.doc(addr).ok()?;
         let json = t.get_first(self.fields.doc).and_then(|v| v.as_str())?;
         serde_json::from_str(json).ok()
     }
+}
+
+/// How a search orders its hits (by relevance, or by date when asked or
+/// when nothing scores: browsing) and ranks them (by words only without
+/// a query vector).
+fn order_and_mode(
+    req: &SearchRequest,
+    plan: &crate::index::matching::Plan,
+    vector: bool,
+) -> (bits::Order, SearchMode) {
+    let order = match req.sort {
+        Some(Sort::Date) => bits::Order::Day,
+        None if !plan.scores() => bits::Order::Day,
+        _ => bits::Order::Score,
+    };
+    let mode = match vector {
+        true => req.mode.unwrap_or(SearchMode::Hybrid),
+        false => SearchMode::Lexical,
+    };
+    (order, mode)
 }
 
 /// How many of the first pass's best to keep (the page, the bonuses'

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 use tantivy::DocAddress;
 
-use super::execute::{Bars, Meaning};
+use super::columns::Bars;
 use super::request::{SearchMode, SearchRequest};
 use super::{SearchError, TantivySearcher};
 use crate::analysis::AnalyzerName;
@@ -256,7 +256,7 @@ impl TantivySearcher {
     pub(super) fn page_hits(
         &self,
         searcher: &tantivy::Searcher,
-        page: Page<'_, '_>,
+        page: Page<'_>,
         req: &SearchRequest,
         terms: &HashMap<AnalyzerName, HashSet<String>>,
         in_time: &dyn Fn() -> Result<(), SearchError>,
@@ -281,11 +281,8 @@ impl TantivySearcher {
             hits.extend(hit.map(|mut h| {
                 h.matched = page.why.as_ref().map(|why| {
                     let has = |i: usize| clauses.get(i).is_some_and(|c| c.contains(&addr));
-                    let meaning = why.meaning.hit(addr).and_then(|m| {
-                        let bar = why.bars.of(addr)?;
-                        (m.similarity >= bar.counts * why.bars.scale())
-                            .then_some((m.similarity, bar))
-                    });
+                    let meaning = (why.similarity)(addr)
+                        .and_then(|s| why.bars.reached(addr, s).map(|bar| (s, bar)));
                     relevance::why(
                         why.words,
                         &relevance::Evidence {
@@ -305,7 +302,7 @@ impl TantivySearcher {
     fn clauses_of(
         &self,
         searcher: &tantivy::Searcher,
-        page: &Page<'_, '_>,
+        page: &Page<'_>,
         shown: &[(f32, DocAddress)],
     ) -> Result<Vec<std::collections::HashSet<DocAddress>>, SearchError> {
         let Some(why) = &page.why else {
@@ -317,7 +314,7 @@ impl TantivySearcher {
         for terms in why.terms {
             let mut has = std::collections::HashSet::new();
             for term in terms {
-                has.extend(super::fusion::holders(searcher, term, &addrs)?);
+                has.extend(super::columns::holders(searcher, term, &addrs)?);
             }
             out.push(has);
         }
@@ -461,7 +458,7 @@ impl TantivySearcher {
 }
 
 /// A search's ranking, with what tells how to show each hit.
-pub(super) struct Page<'a, 'v> {
+pub(super) struct Page<'a> {
     pub(super) ranked: Vec<(f32, DocAddress)>,
     /// The best passage of each document found by meaning.
     pub(super) passages: HashMap<DocAddress, Span>,
@@ -469,14 +466,15 @@ pub(super) struct Page<'a, 'v> {
     pub(super) lexical: &'a HashSet<DocAddress>,
     pub(super) mode: SearchMode,
     /// What says why each hit is there (none when browsing).
-    pub(super) why: Option<Why<'a, 'v>>,
+    pub(super) why: Option<Why<'a>>,
 }
 
 /// What a search knows to say why a hit is there.
-pub(super) struct Why<'a, 'v> {
+pub(super) struct Why<'a> {
     pub(super) words: &'a Words,
     /// The terms of each of `words`' clauses.
     pub(super) terms: &'a [Vec<tantivy::Term>],
-    pub(super) meaning: &'a Meaning<'v>,
+    /// A document's best passage's similarity to the query, if it has one.
+    pub(super) similarity: &'a dyn Fn(DocAddress) -> Option<f32>,
     pub(super) bars: Bars<'a>,
 }

@@ -461,18 +461,35 @@ impl TantivySearcher {
                 });
             }
         };
+        let f = &self.fields;
+        // A word's terms in every view (stemmed, folded, as written).
+        let terms_of = |word: &str, terms: &mut Vec<Term>| {
+            for view in [f.all, f.es, f.en, f.other, f.ko] {
+                let Some(analyzer) = self.analyzer(view.analyzer) else {
+                    continue;
+                };
+                for t in analyzer.analyze(word, Mode::Query) {
+                    let term = Term::from_field_text(view.body, &t.text);
+                    if !terms.contains(&term) {
+                        terms.push(term);
+                    }
+                }
+            }
+        };
         let named = self.names_in(text);
-        for (vocabulary, key, _) in &named {
+        for (vocabulary, key, found) in &named {
             let field = if std::ptr::eq(*vocabulary, &self.engine.enricher.countries) {
-                self.fields.countries
+                f.countries
             } else {
-                self.fields.topics
+                f.topics
             };
-            push(
-                key.to_string(),
-                true,
-                vec![Term::from_field_text(field, key)],
-            );
+            // Had by the tag, or by the words that named it (a document
+            // may name it without being tagged with it).
+            let mut terms = vec![Term::from_field_text(field, key)];
+            for (_, word) in words_of(&text[found.start..found.end]) {
+                terms_of(word, &mut terms);
+            }
+            push(key.to_string(), true, terms);
         }
         let stop = |word: &str| {
             let dropped = |a: AnalyzerName| {
@@ -485,7 +502,6 @@ impl TantivySearcher {
                 _ => dropped(AnalyzerName::Spanish) || dropped(AnalyzerName::English),
             }
         };
-        let f = &self.fields;
         for (start, word) in words_of(text) {
             let end = start + word.len();
             if named.iter().any(|(_, _, n)| n.start < end && start < n.end) {
@@ -505,17 +521,7 @@ impl TantivySearcher {
                 continue;
             }
             let mut terms = Vec::new();
-            for view in [f.all, f.es, f.en, f.other, f.ko] {
-                let Some(analyzer) = self.analyzer(view.analyzer) else {
-                    continue;
-                };
-                for t in analyzer.analyze(word, Mode::Query) {
-                    let term = Term::from_field_text(view.body, &t.text);
-                    if !terms.contains(&term) {
-                        terms.push(term);
-                    }
-                }
-            }
+            terms_of(word, &mut terms);
             push(word.to_string(), false, terms);
         }
         out
