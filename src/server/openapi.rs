@@ -2,6 +2,7 @@
 //! handlers' annotations and the response types themselves, so it cannot
 //! drift from what the server does.
 
+use crate::core::relevance::{Matched, MatchedBy, Strength};
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
@@ -208,7 +209,10 @@ pub struct Related {
         ErrorBody,
         ErrorDetail,
         Health,
-        Related
+        Related,
+        Matched,
+        MatchedBy,
+        Strength
     ))
 )]
 pub struct ApiDoc;
