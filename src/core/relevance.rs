@@ -21,6 +21,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::{AnalyzerName, Mode};
+use crate::engine::Engine;
+
 /// How a hit matched the query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -271,6 +274,112 @@ pub fn why(words: &Words, e: &Evidence<'_>) -> Matched {
     }
 }
 
+/// A clause of the words rule as the query writes it, before an engine
+/// turns it into its terms or queries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryClause {
+    /// The word as the query writes it, a Korean morpheme, or the
+    /// concept's key.
+    pub label: String,
+    /// A country or topic the query names: had by the tag...
+    pub concept: Option<Concept>,
+    /// ...or by any of these words (analysed by each language's view);
+    /// for a Korean morpheme, the morpheme (the Korean view's term).
+    pub words: Vec<String>,
+    pub morpheme: bool,
+}
+
+/// A country or a topic, by its key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Concept {
+    Country(String),
+    Topic(String),
+}
+
+/// The clauses of the words rule of `text` (a query's words and phrases,
+/// corrected) in `lang` (when told): each country or topic named is one
+/// clause; each other Latin-script word one; each Korean morpheme one.
+/// Stop words of the query's language (of Spanish or English when it is
+/// not told) are none. Each clause once.
+pub fn query_clauses(engine: &Engine, text: &str, lang: Option<&str>) -> Vec<QueryClause> {
+    let mut out: Vec<QueryClause> = Vec::new();
+    let mut push = |c: QueryClause| {
+        if !c.words.is_empty() && !out.iter().any(|o| o.label == c.label) {
+            out.push(c);
+        }
+    };
+    let enricher = &engine.enricher;
+    let analysed = crate::enrich::matcher::analyse(&engine.analyzers, text);
+    let mut named: Vec<(usize, usize)> = Vec::new();
+    for (vocabulary, is_country) in [(&enricher.countries, true), (&enricher.topics, false)] {
+        for (key, found) in vocabulary.find_in_query(&analysed) {
+            named.push((found.start, found.end));
+            let concept = match is_country {
+                true => Concept::Country(key.to_string()),
+                false => Concept::Topic(key.to_string()),
+            };
+            let words = words_of(&text[found.start..found.end])
+                .map(|(_, w)| w.to_string())
+                .collect();
+            push(QueryClause {
+                label: key.to_string(),
+                concept: Some(concept),
+                words,
+                morpheme: false,
+            });
+        }
+    }
+    let analyzer = |name: AnalyzerName| engine.analyzers.get(name).ok();
+    let dropped = |name: AnalyzerName, word: &str| {
+        analyzer(name).is_some_and(|a| a.analyze(word, Mode::Query).is_empty())
+    };
+    let stop = |word: &str| match lang {
+        Some("es") => dropped(AnalyzerName::Spanish, word),
+        Some("en") => dropped(AnalyzerName::English, word),
+        _ => dropped(AnalyzerName::Spanish, word) || dropped(AnalyzerName::English, word),
+    };
+    for (start, word) in words_of(text) {
+        let end = start + word.len();
+        if named.iter().any(|&(a, b)| a < end && start < b) {
+            continue;
+        }
+        if word.chars().any(crate::analysis::korean::is_hangul) {
+            let Some(korean) = analyzer(AnalyzerName::Korean) else {
+                continue;
+            };
+            for t in korean.analyze(word, Mode::Query) {
+                push(QueryClause {
+                    label: t.text.clone(),
+                    concept: None,
+                    words: vec![t.text],
+                    morpheme: true,
+                });
+            }
+        } else if !stop(word) {
+            push(QueryClause {
+                label: word.to_string(),
+                concept: None,
+                words: vec![word.to_string()],
+                morpheme: false,
+            });
+        }
+    }
+    out
+}
+
+/// The words of `text` (split at spaces, punctuation around them
+/// trimmed), each with its byte offset.
+pub fn words_of(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.split_whitespace().filter_map(move |w| {
+        let trimmed = w.trim_matches(|c: char| !c.is_alphanumeric());
+        if trimmed.is_empty() {
+            return None;
+        }
+        let start = trimmed.as_ptr() as usize - text.as_ptr() as usize;
+        Some((start, trimmed))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +390,18 @@ mod tests {
             concept,
             weight,
         }
+    }
+
+    #[test]
+    fn words_keep_their_offsets_without_punctuation() {
+        let text = "¿Cómo se inscribe, 주민등록을 \"Paraguay\"?";
+        let words: Vec<(usize, &str)> = words_of(text).collect();
+        assert_eq!(words.len(), 5);
+        for (start, w) in &words {
+            assert_eq!(&text[*start..*start + w.len()], *w);
+        }
+        assert_eq!(words[0].1, "Cómo");
+        assert_eq!(words[4].1, "Paraguay");
     }
 
     #[test]

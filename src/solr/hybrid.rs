@@ -33,6 +33,8 @@ pub(super) struct Best {
     pub similarity: f32,
     pub text: String,
     pub page: Option<usize>,
+    /// The document's language.
+    pub lang: Option<String>,
 }
 
 /// A lexical hit of the fusion window, as the fusion weighs it.
@@ -76,6 +78,7 @@ pub(super) fn best_passages(r: &Value, limit: usize) -> Vec<(String, Best)> {
                     similarity: cosine(d["score"].as_f64().unwrap_or(0.0)),
                     text: d["passage"].as_str().unwrap_or_default().to_string(),
                     page: d["page"].as_u64().map(|p| p as usize),
+                    lang: d["lang"].as_str().map(str::to_string),
                 },
             ));
         }
@@ -170,6 +173,7 @@ mod tests {
                 similarity: 0.9,
                 text: String::new(),
                 page: None,
+                lang: None,
             },
         )];
         let lexical = |id: &str, score, same, tagged| Lexical {

@@ -18,6 +18,7 @@ use super::client::{Solr, SolrError};
 use super::configset::{VIEWS, fingerprint};
 use super::hybrid::{self, Best, Lexical};
 use crate::analysis::AnalyzerName;
+use crate::core::relevance;
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::UiLang;
@@ -55,12 +56,32 @@ pub struct SolrSearcher {
 struct Words<'a> {
     /// The query (`q`) and the parameters it names...
     q: &'a str,
-    params: [(&'a str, &'a str); 4],
+    params: &'a [(&'a str, String)],
     /// ...the user's words alone, for the highlights.
     highlight: &'a str,
     /// The filters, `kind:document` first.
     filters: &'a [String],
+    /// The words rule's clauses (`c0`, `c1`… among `params`), to tell
+    /// which of them each hit has: asked as the fields `m0`, `m1`…
+    rule: Option<&'a relevance::Words>,
+    fields: &'a str,
 }
+
+/// The words rule of a query over the collection.
+struct Cover {
+    /// Each clause's query, by the name it is passed as.
+    clauses: Vec<(&'static str, String)>,
+    rule: relevance::Words,
+    /// The filter of the documents with enough of the clauses' weight
+    /// (none when the rule is off).
+    filter: Option<String>,
+}
+
+/// The parameter names of a query's clauses (at most this many clauses).
+const CLAUSES: [&str; 16] = [
+    "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11", "c12", "c13", "c14",
+    "c15",
+];
 
 impl SolrSearcher {
     /// Search `collection` of the cluster at `url`, understanding queries
@@ -322,7 +343,7 @@ fn hit(d: &Value, snippet: Highlighted) -> Hit {
 }
 
 /// The hits of a select response, each with its highlighted snippet.
-fn hits_of(r: &Value) -> Vec<Hit> {
+fn hits_of(r: &Value, rule: Option<&relevance::Words>) -> Vec<Hit> {
     let highlights = &r["highlighting"];
     r["response"]["docs"]
         .as_array()
@@ -334,7 +355,19 @@ fn hits_of(r: &Value) -> Vec<Hit> {
                 .as_object()
                 .and_then(|fields| fields.values().find_map(|v| v[0].as_str()))
                 .unwrap_or("");
-            hit(d, Highlighted::from_html(snippet))
+            let mut h = hit(d, Highlighted::from_html(snippet));
+            h.matched = rule.map(|rule| {
+                let has = |i: usize| d[format!("m{i}")].as_bool() == Some(true);
+                relevance::why(
+                    rule,
+                    &relevance::Evidence {
+                        words_share: Some(rule.share(has)),
+                        has: &has,
+                        meaning: None,
+                    },
+                )
+            });
+            h
         })
         .collect()
 }
@@ -348,23 +381,45 @@ impl Backend for SolrSearcher {
         let words = self.words_query(lang.as_ref());
         let safe = safe_query(text);
         let concepts = self.concepts_query(&interpreted, lang.as_ref());
-        let q = match (text.is_empty(), concepts.is_empty()) {
+        let matched = match (text.is_empty(), concepts.is_empty()) {
             (true, _) => "*:*",
             (false, true) => words.as_str(),
             (false, false) => "{!bool should=$words should=$concepts}",
         };
         let by_date = req.sort == Some(Sort::Date) || (req.sort.is_none() && text.is_empty());
         let filters = Self::filters(req);
+        let mut params: Vec<(&str, String)> = vec![
+            ("defType", "lucene".into()),
+            ("uq", safe),
+            ("words", words.clone()),
+            ("concepts", concepts),
+        ];
+        // The words rule (`core::relevance`): a match must have enough of
+        // the query's clauses (when the rule is on).
+        let cover = match text.is_empty() {
+            true => None,
+            false => self.coverage(&meaning(text), lang.as_ref())?,
+        };
+        let q = match &cover {
+            Some(c) if c.filter.is_some() => "{!bool must=$matched filter=$cover}",
+            _ => matched,
+        };
+        let mut fields = HIT_FIELDS.to_string();
+        if let Some(c) = cover.as_ref() {
+            params.push(("matched", matched.to_string()));
+            params.extend(c.filter.iter().map(|f| ("cover", f.clone())));
+            params.extend(c.clauses.iter().map(|(n, q)| (*n, q.clone())));
+            for (i, (n, _)) in c.clauses.iter().enumerate() {
+                fields.push_str(&format!(",m{i}:exists(query(${n}))"));
+            }
+        }
         let words = Words {
             q,
-            params: [
-                ("defType", "lucene"),
-                ("uq", &safe),
-                ("words", &words),
-                ("concepts", &concepts),
-            ],
+            params: &params,
             highlight: &words,
             filters: &filters,
+            rule: cover.as_ref().map(|c| &c.rule),
+            fields: &fields,
         };
         let mode = req.mode.unwrap_or(SearchMode::Hybrid);
         if !text.is_empty() && mode != SearchMode::Lexical && !by_date {
@@ -502,6 +557,27 @@ fn meaning(text: &str) -> String {
     parts.join(" ")
 }
 
+/// A clause of the words rule as a Solr query: its tag, or any of its
+/// words in any language's view (Solr analyses each as the view does).
+fn clause_query(c: &relevance::QueryClause) -> String {
+    let mut parts: Vec<String> = match &c.concept {
+        Some(relevance::Concept::Country(k)) => vec![format!("country:{}", quoted(k))],
+        Some(relevance::Concept::Topic(k)) => vec![format!("topic:{}", quoted(k))],
+        None => Vec::new(),
+    };
+    for word in &c.words {
+        if c.morpheme {
+            parts.push(format!("body_ko:{}", quoted(word)));
+            continue;
+        }
+        parts.push(format!("text_all:{}", quoted(word)));
+        for v in VIEWS {
+            parts.push(format!("body_{v}:{}", quoted(word)));
+        }
+    }
+    parts.join(" ")
+}
+
 /// Required phrases and exclusions of the query, as an edismax query of
 /// the all-languages view (`None` when it has neither).
 fn must(text: &str) -> Option<String> {
@@ -538,7 +614,10 @@ impl SolrSearcher {
         let mut passage_filters = vec!["kind:passage".to_string()];
         passage_filters.extend(words.filters.iter().skip(1).cloned());
         let found = self.nearest(vector, hybrid::PASSAGES, &passage_filters)?;
-        let semantic = self.kept(hybrid::best_passages(&found, hybrid::DOCUMENTS), &req.q)?;
+        let mut semantic = self.kept(hybrid::best_passages(&found, hybrid::DOCUMENTS), &req.q)?;
+        // Only documents as near as the model's bar for their languages
+        // count (`core::relevance`).
+        semantic.retain(|(_, b)| self.reaches_bar(lang, b));
         let known: HashSet<&str> = semantic.iter().map(|(id, _)| id.as_str()).collect();
         let rest: Vec<&str> = lexical
             .iter()
@@ -577,11 +656,21 @@ impl SolrSearcher {
         let page = self.page_of(req, words, fused, with_words)?;
         let lexical_ids: HashSet<&str> = lexical.iter().map(|l| l.id.as_str()).collect();
         let best: HashMap<&str, &Best> = semantic.iter().map(|(id, b)| (id.as_str(), b)).collect();
-        let hits = self.page_hits(words, &page, |id| {
+        let mut hits = self.page_hits(words, &page, |id| {
             (!lexical_ids.contains(id))
                 .then(|| best.get(id).copied())
                 .flatten()
         })?;
+        // Why each is there: by words when the words found it, by meaning
+        // when its best passage reaches the bar.
+        for h in &mut hits {
+            let near = best
+                .get(h.id.as_str())
+                .map(|b| (b.similarity, b.lang.clone()))
+                .or_else(|| similarity.get(&h.id).map(|s| (*s, h.lang.clone())));
+            let by_words = with_words && lexical_ids.contains(h.id.as_str());
+            h.matched = self.why(words.rule, h.matched.take(), by_words, near, lang);
+        }
         Ok(SearchResponse {
             query: req.q.clone(),
             interpreted,
@@ -590,6 +679,66 @@ impl SolrSearcher {
             hits,
             facets: facets_from(&counts, req, &self.engine.enricher),
         })
+    }
+
+    /// Why a hit of a search by meaning is there: `words` (what its
+    /// words have, if the rule was asked), whether the words found it,
+    /// and its best passage's similarity and language.
+    fn why(
+        &self,
+        rule: Option<&relevance::Words>,
+        words: Option<relevance::Matched>,
+        by_words: bool,
+        near: Option<(f32, Option<String>)>,
+        lang: Option<&Lang>,
+    ) -> Option<relevance::Matched> {
+        let semantic = self.engine.semantic.as_ref()?;
+        let meaning = near.and_then(|(similarity, doc_lang)| {
+            let b = Best {
+                similarity,
+                text: String::new(),
+                page: None,
+                lang: doc_lang,
+            };
+            let bar = semantic
+                .calibration
+                .bar(lang.map(Lang::as_str), b.lang.as_deref());
+            self.reaches_bar(lang, &b).then_some((similarity, bar))
+        });
+        let none = relevance::Words::default();
+        let rule = rule.unwrap_or(&none);
+        let found: Vec<&str> = words
+            .iter()
+            .flat_map(|m| m.words.iter().chain(&m.concepts))
+            .map(String::as_str)
+            .collect();
+        let has = |i: usize| {
+            rule.clauses
+                .get(i)
+                .is_some_and(|c| found.contains(&c.label.as_str()))
+        };
+        Some(relevance::why(
+            rule,
+            &relevance::Evidence {
+                words_share: by_words.then(|| rule.share(has)),
+                has: &has,
+                meaning,
+            },
+        ))
+    }
+
+    /// Whether a document's best passage `b` reaches the model's bar for
+    /// the query's language and the document's (any does when the bars
+    /// are off).
+    fn reaches_bar(&self, lang: Option<&Lang>, b: &Best) -> bool {
+        let scale = self.engine.ranking.meaning_bar;
+        match &self.engine.semantic {
+            Some(s) if scale > 0.0 => {
+                let bar = s.calibration.bar(lang.map(Lang::as_str), b.lang.as_deref());
+                b.similarity >= bar.counts * scale
+            }
+            _ => true,
+        }
     }
 
     /// The embedded engine's shared roots: the best fused hits in another
@@ -665,7 +814,7 @@ impl SolrSearcher {
         let facets = Self::facet_request();
         let mut params: Vec<(&str, &str)> = vec![
             ("q", words.q),
-            ("fl", HIT_FIELDS),
+            ("fl", words.fields),
             ("sort", sort),
             ("start", &start),
             ("rows", &rows),
@@ -684,14 +833,14 @@ impl SolrSearcher {
             // them: fewer hops between nodes.
             ("shards.preference", "replica.location:local"),
         ];
-        params.extend(words.params);
+        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
         params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
         let allowed = req.time_limit.map(|t| t.as_millis().to_string());
         if let Some(ms) = &allowed {
             params.push(("timeAllowed", ms));
         }
         let r = self.select(&params)?;
-        let hits = hits_of(&r);
+        let hits = hits_of(&r, words.rule);
         let counts = Self::counts(&r["facets"]);
         Ok(SearchResponse {
             query: req.q.clone(),
@@ -731,7 +880,7 @@ impl SolrSearcher {
             ("start", &start),
             ("rows", &rows),
         ];
-        params.extend(words.params);
+        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
         params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
         let r = self.select(&params)?;
         let more = r["response"]["docs"]
@@ -760,7 +909,7 @@ impl SolrSearcher {
             ("rows", &rows),
             ("shards.preference", "replica.location:local"),
         ];
-        params.extend(words.params);
+        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
         params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
         let r = self.select(&params)?;
         let named = !interpreted.countries.is_empty() && !interpreted.topics.is_empty();
@@ -799,7 +948,7 @@ impl SolrSearcher {
         let mut params: Vec<(&str, &str)> = vec![
             ("q", &q),
             ("defType", "lucene"),
-            ("fl", "doc_id,score,passage,page"),
+            ("fl", "doc_id,score,passage,page,lang"),
             ("rows", &rows),
         ];
         params.extend(filters.iter().map(|f| ("fq", f.as_str())));
@@ -864,7 +1013,7 @@ impl SolrSearcher {
             ("rows", "0"),
             ("json.facet", &facets),
         ];
-        params.extend(words.params);
+        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
         params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
         let r = self.select(&params)?;
         Ok((
@@ -889,7 +1038,7 @@ impl SolrSearcher {
         let (q, rows) = hybrid::by_ids(&ids);
         let mut params: Vec<(&str, &str)> = vec![
             ("q", &q),
-            ("fl", HIT_FIELDS),
+            ("fl", words.fields),
             ("rows", &rows),
             ("hl", "true"),
             ("hl.q", words.highlight),
@@ -903,10 +1052,12 @@ impl SolrSearcher {
             ("hl.defaultSummary", "true"),
             ("hl.requireFieldMatch", "false"),
         ];
-        params.extend(words.params);
+        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
         let r = self.select(&params)?;
-        let mut by_id: HashMap<String, Hit> =
-            hits_of(&r).into_iter().map(|h| (h.id.clone(), h)).collect();
+        let mut by_id: HashMap<String, Hit> = hits_of(&r, words.rule)
+            .into_iter()
+            .map(|h| (h.id.clone(), h))
+            .collect();
         Ok(page
             .iter()
             .filter_map(|(score, id)| {
@@ -936,6 +1087,92 @@ impl SolrSearcher {
             topics,
             ..Interpreted::default()
         }
+    }
+
+    /// The words rule of `text` over the collection: its clauses' queries
+    /// (named `c0`, `c1`…), weighed by idf when the rule is on (one
+    /// request counts their documents; clauses too common to be evidence
+    /// left out), and the filter (`cover`) that keeps the documents with
+    /// `min_coverage` of their weight; `None` without clauses.
+    fn coverage(&self, text: &str, lang: Option<&Lang>) -> Result<Option<Cover>, SearchError> {
+        let min = self.engine.ranking.min_coverage;
+        let mut clauses = relevance::query_clauses(&self.engine, text, lang.map(Lang::as_str));
+        clauses.truncate(CLAUSES.len());
+        if clauses.is_empty() {
+            return Ok(None);
+        }
+        let queries: Vec<String> = clauses.iter().map(clause_query).collect();
+        // Off, no clause is weighed (nor left out): they only say which
+        // words a hit has.
+        let weights: Vec<Option<f32>> = match min > 0.0 {
+            true => self.clause_weights(&queries)?,
+            false => vec![Some(1.0); queries.len()],
+        };
+        let mut rule = relevance::Words {
+            clauses: Vec::new(),
+            min_share: min,
+        };
+        let mut named = Vec::new();
+        for ((c, q), w) in clauses.into_iter().zip(queries).zip(weights) {
+            let Some(weight) = w else { continue };
+            named.push((CLAUSES[named.len()], q));
+            rule.clauses.push(relevance::Clause {
+                label: c.label,
+                concept: c.concept.is_some(),
+                weight,
+            });
+        }
+        if rule.clauses.is_empty() {
+            return Ok(None);
+        }
+        let filter = (min > 0.0).then(|| {
+            let total: f32 = rule.clauses.iter().map(|c| c.weight).sum();
+            let terms: Vec<String> = rule
+                .clauses
+                .iter()
+                .zip(&named)
+                .map(|(c, (n, _))| format!("if(exists(query(${n})),{},0)", c.weight))
+                .collect();
+            format!(
+                "{{!frange l={}}}sum({},0)",
+                min * total - 1e-4,
+                terms.join(",")
+            )
+        });
+        Ok(Some(Cover {
+            clauses: named,
+            rule,
+            filter,
+        }))
+    }
+
+    /// Each clause query's idf over the collection's documents, `None`
+    /// for one too common to be evidence.
+    fn clause_weights(&self, queries: &[String]) -> Result<Vec<Option<f32>>, SearchError> {
+        let facet: serde_json::Map<String, Value> = queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                (
+                    format!("c{i}"),
+                    serde_json::json!({"type": "query", "q": q}),
+                )
+            })
+            .collect();
+        let facet = Value::Object(facet).to_string();
+        let r = self.select(&[
+            ("q", "*:*"),
+            ("fq", "kind:document"),
+            ("rows", "0"),
+            ("json.facet", &facet),
+        ])?;
+        let docs = r["response"]["numFound"].as_u64().unwrap_or(0);
+        Ok((0..queries.len())
+            .map(|i| {
+                let df = r["facets"][format!("c{i}")]["count"].as_u64().unwrap_or(0);
+                (!relevance::too_common(df, docs)).then(|| relevance::idf(df, docs))
+            })
+            .collect())
     }
 
     fn generation(&self) -> String {

@@ -12,7 +12,7 @@ use super::respond::{Correction, Interpreted};
 use super::{TantivySearcher, hangul_word, term_query};
 use crate::analysis::korean::is_hangul;
 use crate::analysis::{Analyzer, AnalyzerName, Mode};
-use crate::core::relevance::Words;
+use crate::core::relevance::{self, Concept, Words};
 use crate::document::Lang;
 use crate::index::query::{self, Clause};
 use crate::index::schema::TextView;
@@ -445,24 +445,12 @@ impl TantivySearcher {
         }
     }
 
-    /// The clauses of the words rule of `text` (the query's words and
-    /// phrases, corrected): each country or topic named is one clause,
-    /// had by its tag; each other Latin-script word one, had by its terms
-    /// in any view; each Korean morpheme one. Stop words of the query's
-    /// language (of Spanish or English when it is not told) are none.
+    /// The clauses of the words rule of `text` (`core::relevance`), each
+    /// with the terms that a document has it by: a concept's tag or the
+    /// words that named it, a word's terms in every view, a Korean
+    /// morpheme in the Korean view.
     fn evidence(&self, text: &str, lang: Option<&Lang>) -> Vec<EvidenceClause> {
-        let mut out: Vec<EvidenceClause> = Vec::new();
-        let mut push = |label: String, concept: bool, terms: Vec<Term>| {
-            if !terms.is_empty() && !out.iter().any(|c| c.label == label) {
-                out.push(EvidenceClause {
-                    label,
-                    concept,
-                    terms,
-                });
-            }
-        };
         let f = &self.fields;
-        // A word's terms in every view (stemmed, folded, as written).
         let terms_of = |word: &str, terms: &mut Vec<Term>| {
             for view in [f.all, f.es, f.en, f.other, f.ko] {
                 let Some(analyzer) = self.analyzer(view.analyzer) else {
@@ -476,55 +464,28 @@ impl TantivySearcher {
                 }
             }
         };
-        let named = self.names_in(text);
-        for (vocabulary, key, found) in &named {
-            let field = if std::ptr::eq(*vocabulary, &self.engine.enricher.countries) {
-                f.countries
-            } else {
-                f.topics
-            };
-            // Had by the tag, or by the words that named it (a document
-            // may name it without being tagged with it).
-            let mut terms = vec![Term::from_field_text(field, key)];
-            for (_, word) in words_of(&text[found.start..found.end]) {
-                terms_of(word, &mut terms);
-            }
-            push(key.to_string(), true, terms);
-        }
-        let stop = |word: &str| {
-            let dropped = |a: AnalyzerName| {
-                self.analyzer(a)
-                    .is_some_and(|a| a.analyze(word, Mode::Query).is_empty())
-            };
-            match lang.map(Lang::as_str) {
-                Some("es") => dropped(AnalyzerName::Spanish),
-                Some("en") => dropped(AnalyzerName::English),
-                _ => dropped(AnalyzerName::Spanish) || dropped(AnalyzerName::English),
-            }
-        };
-        for (start, word) in words_of(text) {
-            let end = start + word.len();
-            if named.iter().any(|(_, _, n)| n.start < end && start < n.end) {
-                continue;
-            }
-            if word.chars().any(is_hangul) {
-                let Some(korean) = self.analyzer(f.ko.analyzer) else {
-                    continue;
+        relevance::query_clauses(&self.engine, text, lang.map(Lang::as_str))
+            .into_iter()
+            .map(|c| {
+                let mut terms = match &c.concept {
+                    Some(Concept::Country(k)) => vec![Term::from_field_text(f.countries, k)],
+                    Some(Concept::Topic(k)) => vec![Term::from_field_text(f.topics, k)],
+                    None => Vec::new(),
                 };
-                for t in korean.analyze(word, Mode::Query) {
-                    let term = Term::from_field_text(f.ko.body, &t.text);
-                    push(t.text, false, vec![term]);
+                for word in &c.words {
+                    match c.morpheme {
+                        true => terms.push(Term::from_field_text(f.ko.body, word)),
+                        false => terms_of(word, &mut terms),
+                    }
                 }
-                continue;
-            }
-            if stop(word) {
-                continue;
-            }
-            let mut terms = Vec::new();
-            terms_of(word, &mut terms);
-            push(word.to_string(), false, terms);
-        }
-        out
+                EvidenceClause {
+                    label: c.label,
+                    concept: c.concept.is_some(),
+                    terms,
+                }
+            })
+            .filter(|c| !c.terms.is_empty())
+            .collect()
     }
 
     /// One clause of the query (words, a phrase or an exclusion) into
@@ -749,34 +710,4 @@ struct Near<'a> {
     weight: f32,
     /// The view of the query's own language (or of every language alike).
     own_language: bool,
-}
-
-/// The words of `text` (split at spaces and at punctuation around them),
-/// each with its byte offset.
-fn words_of(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split_whitespace().filter_map(move |w| {
-        let trimmed = w.trim_matches(|c: char| !c.is_alphanumeric());
-        if trimmed.is_empty() {
-            return None;
-        }
-        let start = trimmed.as_ptr() as usize - text.as_ptr() as usize;
-        Some((start, trimmed))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::words_of;
-
-    #[test]
-    fn words_keep_their_offsets_without_punctuation() {
-        let text = "¿Cómo se inscribe, 주민등록을 \"Paraguay\"?";
-        let words: Vec<(usize, &str)> = words_of(text).collect();
-        assert_eq!(words.len(), 5);
-        for (start, w) in &words {
-            assert_eq!(&text[*start..*start + w.len()], *w);
-        }
-        assert_eq!(words[0].1, "Cómo");
-        assert_eq!(words[4].1, "Paraguay");
-    }
 }
