@@ -21,8 +21,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{AnalyzerName, Mode};
-use crate::engine::Engine;
+use crate::analysis::{AnalyzerName, Analyzers, Mode};
+use crate::enrich::Enricher;
 
 /// How a hit matched the query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -301,15 +301,19 @@ pub enum Concept {
 /// clause; each other Latin-script word one; each Korean morpheme one.
 /// Stop words of the query's language (of Spanish or English when it is
 /// not told) are none. Each clause once.
-pub fn query_clauses(engine: &Engine, text: &str, lang: Option<&str>) -> Vec<QueryClause> {
+pub fn query_clauses(
+    analyzers: &Analyzers,
+    enricher: &Enricher,
+    text: &str,
+    lang: Option<&str>,
+) -> Vec<QueryClause> {
     let mut out: Vec<QueryClause> = Vec::new();
     let mut push = |c: QueryClause| {
         if !c.words.is_empty() && !out.iter().any(|o| o.label == c.label) {
             out.push(c);
         }
     };
-    let enricher = &engine.enricher;
-    let analysed = crate::enrich::matcher::analyse(&engine.analyzers, text);
+    let analysed = crate::enrich::matcher::analyse(analyzers, text);
     let mut named: Vec<(usize, usize)> = Vec::new();
     for (vocabulary, is_country) in [(&enricher.countries, true), (&enricher.topics, false)] {
         for (key, found) in vocabulary.find_in_query(&analysed) {
@@ -329,7 +333,7 @@ pub fn query_clauses(engine: &Engine, text: &str, lang: Option<&str>) -> Vec<Que
             });
         }
     }
-    let analyzer = |name: AnalyzerName| engine.analyzers.get(name).ok();
+    let analyzer = |name: AnalyzerName| analyzers.get(name).ok();
     let dropped = |name: AnalyzerName, word: &str| {
         analyzer(name).is_some_and(|a| a.analyze(word, Mode::Query).is_empty())
     };

@@ -624,14 +624,7 @@ impl SolrSearcher {
             .map(|l| l.id.as_str())
             .filter(|id| !known.contains(id))
             .collect();
-        let others: HashMap<String, Best> = if rest.is_empty() {
-            HashMap::new()
-        } else {
-            let of = format!("{{!terms f=doc_id}}{}", hybrid::terms(&rest));
-            let filters = ["kind:passage".to_string(), of];
-            let r = self.nearest(vector, hybrid::LEXICAL_PASSAGES, &filters)?;
-            hybrid::best_passages(&r, usize::MAX).into_iter().collect()
-        };
+        let others = self.best_of(vector, &rest)?;
         let similarity: HashMap<String, f32> = others
             .iter()
             .map(|(id, b)| (id.clone(), b.similarity))
@@ -725,6 +718,18 @@ impl SolrSearcher {
                 meaning,
             },
         ))
+    }
+
+    /// The best passage of each of the documents `ids` (the lexical hits
+    /// not found by meaning), by their id.
+    fn best_of(&self, vector: &[f32], ids: &[&str]) -> Result<HashMap<String, Best>, SearchError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let of = format!("{{!terms f=doc_id}}{}", hybrid::terms(ids));
+        let filters = ["kind:passage".to_string(), of];
+        let r = self.nearest(vector, hybrid::LEXICAL_PASSAGES, &filters)?;
+        Ok(hybrid::best_passages(&r, usize::MAX).into_iter().collect())
     }
 
     /// Whether a document's best passage `b` reaches the model's bar for
@@ -1096,7 +1101,12 @@ impl SolrSearcher {
     /// `min_coverage` of their weight; `None` without clauses.
     fn coverage(&self, text: &str, lang: Option<&Lang>) -> Result<Option<Cover>, SearchError> {
         let min = self.engine.ranking.min_coverage;
-        let mut clauses = relevance::query_clauses(&self.engine, text, lang.map(Lang::as_str));
+        let mut clauses = relevance::query_clauses(
+            &self.engine.analyzers,
+            &self.engine.enricher,
+            text,
+            lang.map(Lang::as_str),
+        );
         clauses.truncate(CLAUSES.len());
         if clauses.is_empty() {
             return Ok(None);

@@ -464,28 +464,33 @@ impl TantivySearcher {
                 }
             }
         };
-        relevance::query_clauses(&self.engine, text, lang.map(Lang::as_str))
-            .into_iter()
-            .map(|c| {
-                let mut terms = match &c.concept {
-                    Some(Concept::Country(k)) => vec![Term::from_field_text(f.countries, k)],
-                    Some(Concept::Topic(k)) => vec![Term::from_field_text(f.topics, k)],
-                    None => Vec::new(),
-                };
-                for word in &c.words {
-                    match c.morpheme {
-                        true => terms.push(Term::from_field_text(f.ko.body, word)),
-                        false => terms_of(word, &mut terms),
-                    }
+        relevance::query_clauses(
+            &self.engine.analyzers,
+            &self.engine.enricher,
+            text,
+            lang.map(Lang::as_str),
+        )
+        .into_iter()
+        .map(|c| {
+            let mut terms = match &c.concept {
+                Some(Concept::Country(k)) => vec![Term::from_field_text(f.countries, k)],
+                Some(Concept::Topic(k)) => vec![Term::from_field_text(f.topics, k)],
+                None => Vec::new(),
+            };
+            for word in &c.words {
+                match c.morpheme {
+                    true => terms.push(Term::from_field_text(f.ko.body, word)),
+                    false => terms_of(word, &mut terms),
                 }
-                EvidenceClause {
-                    label: c.label,
-                    concept: c.concept.is_some(),
-                    terms,
-                }
-            })
-            .filter(|c| !c.terms.is_empty())
-            .collect()
+            }
+            EvidenceClause {
+                label: c.label,
+                concept: c.concept.is_some(),
+                terms,
+            }
+        })
+        .filter(|c| !c.terms.is_empty())
+        .collect()
     }
 
     /// One clause of the query (words, a phrase or an exclusion) into
