@@ -27,7 +27,10 @@ Development sets only (never ../shared/eval's questions):
 Usage:
   python3 eval/calibrate.py --binary target/release/egovkb --work target/calibrate \\
       --on squad-es-dev=target/eval-dev/squad-es-dev --off news=DIR:QUERIES ... \\
-      [--write src/core/calibration.toml]
+      [--write src/core/calibration.toml] [--margins]
+
+--margins also tries bars on how far a document stands out from the query's other 100
+nearest (above their median, its z-score, above the 20th) instead of on its similarity.
 """
 import argparse
 import json
@@ -121,10 +124,11 @@ def related(binary, work, name, folder, limit):
     out = []
     try:
         for q in queries:
-            r = server.search(q["query"], mode="semantic", limit=10)
-            for h in r["hits"]:
+            r = server.search(q["query"], mode="semantic", limit=100)
+            sims = [h["score"] for h in r["hits"]]
+            for i, h in enumerate(r["hits"][:10]):
                 if h["id"] in q["relevant"]:
-                    out.append((q.get("lang"), h.get("lang"), h["score"]))
+                    out.append((q.get("lang"), h.get("lang"), h["score"], margins(sims, i)))
                     break
     finally:
         server.close()
@@ -138,16 +142,41 @@ def unrelated(binary, work, name, folder, queries, limit):
     out = []
     try:
         for text, lang in read_queries(queries)[:limit]:
-            r = server.search(text, mode="semantic", limit=1)
+            r = server.search(text, mode="semantic", limit=100)
             if r["hits"]:
                 h = r["hits"][0]
-                out.append((lang, h.get("lang"), h["score"]))
+                sims = [x["score"] for x in r["hits"]]
+                out.append((lang, h.get("lang"), h["score"], margins(sims, 0)))
             else:
                 # Not searched by meaning at all (not read as words).
-                out.append((lang, None, -1.0))
+                out.append((lang, None, -1.0, None))
     finally:
         server.close()
     return out
+
+
+def margins(sims, i):
+    """How far the i-th of a query's 100 nearest stands out from the others: its
+    similarity less their median, its z-score among them, less the 20th nearest's."""
+    med = statistics.median(sims)
+    sd = statistics.pstdev(sims) or 1e-6
+    return {"above the median": sims[i] - med,
+            "z-score": (sims[i] - statistics.mean(sims)) / sd,
+            "above the 20th": sims[i] - sims[min(19, len(sims) - 1)]}
+
+
+def compare_margins(pairs, off, retain):
+    """Whether a bar on how far a document stands out from the query's other nearest
+    (instead of on its similarity) tells related from unrelated better."""
+    print("bars on how far the nearest stands out (keeping %.0f %% of the related):" % (retain * 100))
+    for name in ["above the median", "z-score", "above the 20th"]:
+        values = sorted(p[3][name] for p in pairs)
+        bar = quantile(values, 1 - retain)
+        line = f"  {name}: {bar:.3f}; off-topic turned away:"
+        for set_name, got in off:
+            turned = sum(1 for g in got if g[3] is None or g[3][name] < bar)
+            line += f" {set_name} {turned}/{len(got)}"
+        print(line)
 
 
 def quantile(values, q):
@@ -161,7 +190,7 @@ def quantile(values, q):
 def bars(pairs, retain):
     """The bars per (query lang, doc lang), per query lang, and for any."""
     groups = {}
-    for ql, dl, s in pairs:
+    for ql, dl, s, _ in pairs:
         for key in [(ql or "*", dl or "*"), (ql or "*", "*"), ("*", "*")]:
             groups.setdefault(key, []).append(s)
     out = {}
@@ -189,6 +218,8 @@ def main():
     ap.add_argument("--retain", type=float, default=0.98)
     ap.add_argument("--limit", type=int, default=2000, help="questions per set at most")
     ap.add_argument("--write", help="write the bars as a calibration TOML file")
+    ap.add_argument("--margins", action="store_true",
+                    help="also compare bars on how far a document stands out from the others")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     pairs = []
@@ -202,15 +233,19 @@ def main():
           % (args.retain * 100))
     for (ql, dl), (bar, strong, n) in sorted(table.items()):
         print(f"  {ql} -> {dl}: {bar:.3f}  {strong:.3f}  {n}")
+    off = []
     for spec in args.off:
         name, rest = spec.split("=", 1)
         folder, queries = rest.rsplit(":", 1)
         got = unrelated(args.binary, args.work, name, folder, queries, args.limit)
-        turned = sum(1 for ql, dl, s in got if s < (bar_for(table, ql, dl) or 2))
-        top = [s for _, _, s in got]
+        off.append((name, got))
+        turned = sum(1 for ql, dl, s, _ in got if s < (bar_for(table, ql, dl) or 2))
+        top = [s for _, _, s, _ in got]
         print(f"off-topic {name}: {turned}/{len(got)} turned away by meaning "
               f"(their nearest: median {statistics.median(top):.3f}, "
               f"p90 {quantile(top, 0.9):.3f})" if top else f"off-topic {name}: no hits")
+    if args.margins:
+        compare_margins(pairs, off, args.retain)
     if args.write:
         with open(args.write, "w", encoding="utf-8") as f:
             f.write("# The similarity bars of search by meaning for the model `egovkb model\n"
