@@ -1,7 +1,12 @@
 //! What both search engines share and neither needs an index for: the
-//! rules that decide whether a document is a result of a search and say
-//! why (`relevance`). The embedded engine (`index::search`) and the
-//! SolrCloud backend (`solr`) call it, so that a search counts the same
-//! documents, for the same reasons, whichever engine runs it.
+//! facets (`facet`), the query grammar (`query`), snippets and their
+//! highlights (`snippet`), and the rules that decide whether a document
+//! is a result of a search and say why (`relevance`). The embedded
+//! engine (`index::search`) and the SolrCloud backend (`solr`) call it,
+//! so that a search counts the same documents, for the same reasons,
+//! whichever engine runs it.
 
+pub mod facet;
+pub mod query;
 pub mod relevance;
+pub mod snippet;

@@ -15,8 +15,8 @@ use tantivy::index::SegmentId;
 use tantivy::{DocAddress, SegmentOrdinal, SegmentReader};
 
 use super::bitset::Bits;
-use super::facet::{Facet, Filters, Kind, PerFacet};
 use super::matching::{Plan, Prepared};
+use crate::core::facet::{Facet, Filters, Kind, PerFacet};
 
 /// Counts per value, per facet.
 pub type Counts = PerFacet<HashMap<String, u64>>;

@@ -14,8 +14,8 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{IntoParams, OpenApi, PartialSchema, ToSchema};
 
+use crate::core::facet::{Facet, Kind};
 use crate::document::{DocType, Document, Lang};
-use crate::index::facet::{Facet, Kind};
 use crate::index::search::{
     FacetValue, Facets, Hit, Interpreted, SearchMode, SearchResponse, SemanticStatus, Stats,
 };

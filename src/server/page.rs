@@ -8,11 +8,11 @@ mod charts;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::text::{Text, text};
+use crate::core::facet::{Facet, Kind, doc_type_label};
 use crate::core::relevance::{Matched, MatchedBy, Strength};
 use crate::document::Document;
 use crate::engine::Engine;
 use crate::enrich::UiLang;
-use crate::index::facet::{Facet, Kind, doc_type_label};
 use crate::index::search::{FacetValue, Hit, MAX_OFFSET, SearchRequest, SearchResponse};
 
 /// Results per page.

@@ -1,8 +1,8 @@
 //! Query strings into search requests: the API's and the page's
 //! parameters, with the engine's normal forms and checks.
 
+use crate::core::facet::Facet;
 use crate::enrich::UiLang;
-use crate::index::facet::Facet;
 use crate::index::search::{SearchMode, SearchRequest, Sort};
 
 /// A request from `name=value` pairs (an HTTP query string: a repeated

@@ -18,17 +18,17 @@ use super::client::{Solr, SolrError};
 use super::configset::{VIEWS, fingerprint};
 use super::hybrid::{self, Best, Lexical};
 use crate::analysis::AnalyzerName;
+use crate::core::facet::{Facet, Kind};
 use crate::core::relevance;
+use crate::core::snippet::Highlighted;
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
 use crate::enrich::UiLang;
 use crate::index::bits::Counts;
-use crate::index::facet::{Facet, Kind};
 use crate::index::search::{
     Backend, Hit, Interpreted, SearchError, SearchMode, SearchRequest, SearchResponse,
     SemanticStatus, Sort, Stats, facets_from,
 };
-use crate::index::snippet::Highlighted;
 
 /// Names of each country or topic the query names, per language, searched
 /// beside the query (the first few of each language are the main ones).
@@ -276,16 +276,16 @@ fn safe_query(text: &str) -> String {
     };
     let phrase = |p: &str| format!("\"{}\"", p.replace(['"', '\\'], " "));
     let mut parts: Vec<String> = Vec::new();
-    for clause in crate::index::query::parse(text) {
+    for clause in crate::core::query::parse(text) {
         match clause {
-            crate::index::query::Clause::Words(w) => {
+            crate::core::query::Clause::Words(w) => {
                 parts.extend(w.split_whitespace().map(escape));
             }
-            crate::index::query::Clause::Phrase(p) => parts.push(phrase(&p)),
-            crate::index::query::Clause::Exclude(p) if p.contains(' ') => {
+            crate::core::query::Clause::Phrase(p) => parts.push(phrase(&p)),
+            crate::core::query::Clause::Exclude(p) if p.contains(' ') => {
                 parts.push(format!("-{}", phrase(&p)));
             }
-            crate::index::query::Clause::Exclude(p) => parts.push(format!("-{}", escape(&p))),
+            crate::core::query::Clause::Exclude(p) => parts.push(format!("-{}", escape(&p))),
         }
     }
     parts.join(" ")
@@ -545,8 +545,8 @@ impl Backend for SolrSearcher {
 /// The query's words and phrases, without its exclusions: what is
 /// embedded (as the embedded engine embeds).
 fn meaning(text: &str) -> String {
-    use crate::index::query::Clause;
-    let parts: Vec<String> = crate::index::query::parse(text)
+    use crate::core::query::Clause;
+    let parts: Vec<String> = crate::core::query::parse(text)
         .into_iter()
         .filter_map(|c| match c {
             Clause::Words(w) => Some(w),
@@ -581,8 +581,8 @@ fn clause_query(c: &relevance::QueryClause) -> String {
 /// Required phrases and exclusions of the query, as an edismax query of
 /// the all-languages view (`None` when it has neither).
 fn must(text: &str) -> Option<String> {
-    use crate::index::query::Clause;
-    let parts: Vec<String> = crate::index::query::parse(text)
+    use crate::core::query::Clause;
+    let parts: Vec<String> = crate::core::query::parse(text)
         .into_iter()
         .filter_map(|c| match c {
             Clause::Phrase(p) => Some(quoted(&p)),

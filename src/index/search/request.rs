@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use super::SearchError;
+use crate::core::facet::Filters;
+use crate::core::query::MAX_QUERY_CHARS;
 use crate::enrich::UiLang;
-use crate::index::facet::Filters;
-use crate::index::query::MAX_QUERY_CHARS;
 
 /// Most hits a page may ask for.
 pub const MAX_LIMIT: usize = 100;

@@ -10,13 +10,13 @@ use super::columns::Bars;
 use super::request::{SearchMode, SearchRequest};
 use super::{SearchError, TantivySearcher};
 use crate::analysis::AnalyzerName;
+use crate::core::facet::{Filters, Kind, PerFacet};
 use crate::core::relevance::{self, Matched, Words};
+use crate::core::snippet::{self, Highlighted};
 use crate::document::Document;
 use crate::enrich::{UiLang, searchable_text};
 use crate::index::bits::{self, Counts};
-use crate::index::facet::{Filters, Kind, PerFacet};
 use crate::index::matching::Plan;
-use crate::index::snippet::{self, Highlighted};
 use crate::semantic::passages::Span;
 
 /// Characters of a passage shown as the snippet of a hit found by meaning.

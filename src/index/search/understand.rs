@@ -12,9 +12,9 @@ use super::respond::{Correction, Interpreted};
 use super::{TantivySearcher, hangul_word, term_query};
 use crate::analysis::korean::is_hangul;
 use crate::analysis::{Analyzer, AnalyzerName, Mode};
+use crate::core::query::{self, Clause};
 use crate::core::relevance::{self, Concept, Words};
 use crate::document::Lang;
-use crate::index::query::{self, Clause};
 use crate::index::schema::TextView;
 use crate::index::typos;
 

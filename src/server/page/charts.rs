@@ -8,7 +8,7 @@
 use maud::{Markup, html};
 
 use super::{COUNTRY, PageQuery, YEAR, flag};
-use crate::index::facet::Facet;
+use crate::core::facet::Facet;
 use crate::index::search::{FacetValue, SearchResponse};
 use crate::server::text::Text;
 
