@@ -1018,7 +1018,7 @@ fn serve_solr(config: &Config, url: &str) -> Result<()> {
     eprintln!("[2/2] starting the server over the collection {collection} at {url}");
     let backend = egovkb::solr::search::SolrSearcher::new(url, collection, engine)?;
     match backend.health() {
-        Ok((_, n, _)) => eprintln!("{n} documents in {collection}"),
+        Ok(h) => eprintln!("{} documents in {collection}", h.documents),
         Err(e) => eprintln!("WARNING {e}"),
     }
     let state =

@@ -255,7 +255,7 @@ fn a_copied_generation_is_opened_once() {
     std::fs::write(dir.path().join("index/CURRENT"), copy).unwrap();
     assert_eq!(state.refresh().as_deref(), Some(copy));
     assert_eq!(state.refresh(), None, "opened again");
-    assert_eq!(state.backend().health().unwrap().0, copy);
+    assert_eq!(state.backend().health().unwrap().generation, copy);
 }
 
 /// An admin adds a topic to the corpus's taxonomy and reindexes: the

@@ -379,6 +379,9 @@ fn lang_label(value: &str, ui: UiLang) -> String {
     )
 }
 
+/// Counts per value, per facet.
+pub type Counts = PerFacet<std::collections::HashMap<String, u64>>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

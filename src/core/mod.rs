@@ -9,4 +9,6 @@
 pub mod facet;
 pub mod query;
 pub mod relevance;
+pub mod request;
+pub mod response;
 pub mod snippet;

@@ -80,9 +80,32 @@ pub fn parse(query: &str) -> Vec<Clause> {
     clauses
 }
 
+/// Bytes of a query given to the embedding model (a longer one is cut at
+/// a character boundary), by both engines.
+pub const MAX_MODEL_QUERY_BYTES: usize = 2_000;
+
+/// The part of `text` the model is given: its first
+/// [`MAX_MODEL_QUERY_BYTES`] bytes, cut at a character boundary.
+pub fn for_model(text: &str) -> &str {
+    let mut end = text.len().min(MAX_MODEL_QUERY_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_gets_the_first_bytes_at_a_character_boundary() {
+        assert_eq!(for_model("registro civil"), "registro civil");
+        let long = "주".repeat(1_000);
+        let cut = for_model(&long);
+        assert!(cut.len() <= MAX_MODEL_QUERY_BYTES && cut.len() > MAX_MODEL_QUERY_BYTES - 3);
+        assert!(cut.chars().all(|c| c == '주'));
+    }
     use Clause::*;
 
     #[test]

@@ -11,6 +11,19 @@ use crate::analysis::{Analyzer, Mode};
 /// About how long a snippet is, in characters.
 pub const SNIPPET_CHARS: usize = 220;
 
+/// Characters of a passage shown as the snippet of a hit found by meaning.
+pub const PASSAGE_CHARS: usize = 240;
+
+/// A passage as the snippet of a hit found by meaning: its whitespace
+/// collapsed, cut after [`PASSAGE_CHARS`] characters with " …".
+pub fn passage(text: &str) -> Highlighted {
+    let mut shown: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if shown.chars().count() > PASSAGE_CHARS {
+        shown = shown.chars().take(PASSAGE_CHARS).collect::<String>() + " …";
+    }
+    Highlighted::plain(&shown)
+}
+
 /// Escape text for HTML (and for attributes).
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -478,6 +491,16 @@ fn marked(text: &str, hits: &[Found<'_>], (start, end): (usize, usize)) -> Highl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_passage_snippet_is_collapsed_and_cut() {
+        let short = passage("  one\n\ntwo\tthree ");
+        assert_eq!(short.html(), "one two three");
+        let long = passage(&"word ".repeat(100));
+        let text = long.html();
+        assert!(text.ends_with(" …"), "{text}");
+        assert_eq!(text.chars().count(), PASSAGE_CHARS + 2);
+    }
 
     #[test]
     fn highlighted_text_is_data_drawn_as_html_or_for_a_terminal() {

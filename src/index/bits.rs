@@ -18,8 +18,7 @@ use super::bitset::Bits;
 use super::matching::{Plan, Prepared};
 use crate::core::facet::{Facet, Filters, Kind, PerFacet};
 
-/// Counts per value, per facet.
-pub type Counts = PerFacet<HashMap<String, u64>>;
+pub use crate::core::facet::Counts;
 
 /// One segment's facet values as bitsets.
 pub struct SegmentFacets {

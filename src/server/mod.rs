@@ -597,11 +597,11 @@ async fn asset(Path(name): Path<String>) -> Response {
         (status = 503, description = "The SolrCloud cluster served from does not answer (`unavailable`)", body = openapi::ErrorBody)))]
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     match searching(&state, |s| s.health()).await {
-        Ok((generation, documents, semantic)) => Json(openapi::Health {
+        Ok(h) => Json(openapi::Health {
             status: "ok".into(),
-            generation,
-            documents,
-            semantic,
+            generation: h.generation,
+            documents: h.documents,
+            semantic: h.semantic,
         })
         .into_response(),
         Err(e) => e.into_response(),

@@ -20,6 +20,8 @@ use super::hybrid::{self, Best, Lexical};
 use crate::analysis::AnalyzerName;
 use crate::core::facet::{Facet, Kind};
 use crate::core::relevance;
+use crate::core::response::Health;
+use crate::core::snippet;
 use crate::core::snippet::Highlighted;
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
@@ -33,11 +35,6 @@ use crate::index::search::{
 /// Names of each country or topic the query names, per language, searched
 /// beside the query (the first few of each language are the main ones).
 const NAMES_PER_LANGUAGE: usize = 3;
-
-/// Characters of a snippet.
-const SNIPPET_CHARS: &str = "240";
-/// Characters of a passage shown as a hit's snippet.
-const PASSAGE_CHARS: usize = 240;
 
 /// Stored fields a hit is made of.
 const HIT_FIELDS: &str =
@@ -424,7 +421,9 @@ impl Backend for SolrSearcher {
         let mode = req.mode.unwrap_or(SearchMode::Hybrid);
         if !text.is_empty() && mode != SearchMode::Lexical && !by_date {
             let vector = match &self.engine.semantic {
-                Some(s) if self.has_vectors() => Some(s.embed_query(&meaning(text))),
+                Some(s) if self.has_vectors() => {
+                    Some(s.embed_query(crate::core::query::for_model(&meaning(text))))
+                }
                 _ => None,
             };
             if let Some(vector) = vector {
@@ -524,13 +523,13 @@ impl Backend for SolrSearcher {
         })
     }
 
-    fn health(&self) -> Result<(String, u64, SemanticStatus), SearchError> {
+    fn health(&self) -> Result<Health, SearchError> {
         let r = self.select(&[("q", "*:*"), ("fq", "kind:document"), ("rows", "0")])?;
-        Ok((
-            self.generation(),
-            r["response"]["numFound"].as_u64().unwrap_or(0),
-            self.semantic(),
-        ))
+        Ok(Health {
+            generation: self.generation(),
+            documents: r["response"]["numFound"].as_u64().unwrap_or(0),
+            semantic: self.semantic(),
+        })
     }
 
     fn engine(&self) -> &Engine {
@@ -817,6 +816,7 @@ impl SolrSearcher {
         };
         let (start, rows) = (req.offset.to_string(), req.limit.to_string());
         let facets = Self::facet_request();
+        let fragsize = snippet::SNIPPET_CHARS.to_string();
         let mut params: Vec<(&str, &str)> = vec![
             ("q", words.q),
             ("fl", words.fields),
@@ -828,7 +828,7 @@ impl SolrSearcher {
             ("hl.method", "unified"),
             ("hl.fl", "body_ko,body_es,body_en,body_other"),
             ("hl.snippets", "1"),
-            ("hl.fragsize", SNIPPET_CHARS),
+            ("hl.fragsize", &fragsize),
             ("hl.tag.pre", "<mark>"),
             ("hl.tag.post", "</mark>"),
             ("hl.encoder", "html"),
@@ -1041,6 +1041,7 @@ impl SolrSearcher {
         }
         let ids: Vec<&str> = page.iter().map(|(_, id)| id.as_str()).collect();
         let (q, rows) = hybrid::by_ids(&ids);
+        let fragsize = snippet::SNIPPET_CHARS.to_string();
         let mut params: Vec<(&str, &str)> = vec![
             ("q", &q),
             ("fl", words.fields),
@@ -1050,7 +1051,7 @@ impl SolrSearcher {
             ("hl.method", "unified"),
             ("hl.fl", "body_ko,body_es,body_en,body_other"),
             ("hl.snippets", "1"),
-            ("hl.fragsize", SNIPPET_CHARS),
+            ("hl.fragsize", &fragsize),
             ("hl.tag.pre", "<mark>"),
             ("hl.tag.post", "</mark>"),
             ("hl.encoder", "html"),
@@ -1069,8 +1070,7 @@ impl SolrSearcher {
                 let mut hit = by_id.remove(id)?;
                 hit.score = *score;
                 if let Some(best) = passage(id) {
-                    let shown: String = best.text.chars().take(PASSAGE_CHARS).collect();
-                    hit.snippet = Highlighted::plain(&shown);
+                    hit.snippet = snippet::passage(&best.text);
                     hit.page = best.page;
                 }
                 Some(hit)

@@ -10,10 +10,10 @@ use tantivy::query::{EnableScoring, Scorer};
 use tantivy::{DocAddress, Term};
 
 use super::columns::{Bars, StrColumn};
-use super::request::{SearchMode, SearchRequest};
 use super::understand::{EvidenceClause, TextQuery};
 use super::{SearchError, TantivySearcher, hangul_word};
 use crate::core::relevance::{self, Clause, Words};
+use crate::core::request::{SearchMode, SearchRequest};
 use crate::document::Lang;
 use crate::index::bits::{self};
 use crate::index::matching::Plan;
@@ -27,10 +27,6 @@ pub(super) const RESCORE_WINDOW: usize = 30;
 
 /// Documents found by meaning, per search.
 pub(super) const SEMANTIC_WINDOW: usize = 100;
-
-/// Bytes of a query given to the model (a longer one is cut at a
-/// character boundary).
-pub(super) const MAX_QUERY_BYTES: usize = 2_000;
 
 /// What a search by meaning is asked: the exclusions and whether quoted
 /// phrases are required (both hold), the mode, the query's language.
@@ -235,11 +231,7 @@ impl TantivySearcher {
         if !text.evidence.iter().any(known) && !semantic.reads_as_words(&text.meaning) {
             return None;
         }
-        let mut end = text.meaning.len().min(MAX_QUERY_BYTES);
-        while !text.meaning.is_char_boundary(end) {
-            end -= 1;
-        }
-        Some(semantic.embed_query(&text.meaning[..end]))
+        Some(semantic.embed_query(crate::core::query::for_model(&text.meaning)))
     }
 
     /// The documents nearest the query by meaning: the best

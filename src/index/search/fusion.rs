@@ -8,11 +8,11 @@ use tantivy::{DocAddress, Term};
 
 use super::columns::{StrColumn, holders};
 use super::execute::Meaning;
-use super::request::SearchMode;
-use super::respond::Interpreted;
 use super::understand::TextQuery;
 use super::{SearchError, TantivySearcher};
 use crate::analysis::Mode;
+use crate::core::request::SearchMode;
+use crate::core::response::Interpreted;
 use crate::document::Lang;
 use crate::index::bits;
 use crate::ranking::COGNATE_WINDOW;

@@ -10,7 +10,6 @@ mod columns;
 mod execute;
 mod fusion;
 mod related;
-mod request;
 mod respond;
 mod understand;
 
@@ -35,34 +34,29 @@ use crate::ranking::Ranking;
 
 use crate::semantic::search::VectorIndex;
 
+pub use crate::core::request::{
+    MAX_LIMIT, MAX_OFFSET, SearchError, SearchMode, SearchRequest, Sort,
+};
+pub use crate::core::response::{
+    Correction, FacetValue, Facets, Health, Hit, Interpreted, SearchResponse, SemanticStatus,
+    Stats, facets_from,
+};
 use execute::{Meaning, MeaningAsk, RESCORE_WINDOW};
 use fusion::FUSION_WINDOW;
-pub use request::{MAX_LIMIT, MAX_OFFSET, SearchMode, SearchRequest, Sort};
-pub use respond::{
-    Correction, FacetValue, Facets, Hit, Interpreted, SearchResponse, SemanticStatus, Stats,
-    facets_from,
-};
 use respond::{Page, Why};
 use understand::TextQuery;
 
-#[derive(Debug, thiserror::Error)]
-pub enum SearchError {
-    /// The request is wrong; the message says how (HTTP 400).
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("no document with id `{0}`")]
-    NotFound(String),
-    #[error(transparent)]
-    Index(#[from] IndexError),
-    #[error("search failed: {0}")]
-    Tantivy(#[from] tantivy::TantivyError),
-    /// The search went past its time limit (HTTP 503).
-    #[error("the search took longer than {} s; try a simpler one", .0.as_secs_f32())]
-    TooSlow(std::time::Duration),
-    /// The engine behind the search (a SolrCloud cluster) did not answer
-    /// (HTTP 503): the message says what it is.
-    #[error("{0}")]
-    Unavailable(String),
+/// The index's errors, as a search reports them.
+impl From<IndexError> for SearchError {
+    fn from(e: IndexError) -> Self {
+        SearchError::Engine(e.to_string())
+    }
+}
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        SearchError::Engine(format!("search failed: {e}"))
+    }
 }
 
 /// What the server asks of a search engine: the embedded index
@@ -75,7 +69,7 @@ pub trait Backend: Send + Sync {
     fn stats(&self, ui: crate::enrich::UiLang) -> Result<Stats, SearchError>;
     /// What is served (a generation, or a collection), how many documents,
     /// and whether search by meaning is on.
-    fn health(&self) -> Result<(String, u64, SemanticStatus), SearchError>;
+    fn health(&self) -> Result<Health, SearchError>;
     /// The analysis and vocabularies queries are understood with.
     fn engine(&self) -> &Engine;
     /// Whether a search waits on another machine (then the server runs it
@@ -98,13 +92,13 @@ impl Backend for TantivySearcher {
     fn stats(&self, ui: crate::enrich::UiLang) -> Result<Stats, SearchError> {
         TantivySearcher::stats(self, ui)
     }
-    fn health(&self) -> Result<(String, u64, SemanticStatus), SearchError> {
+    fn health(&self) -> Result<Health, SearchError> {
         let meta = self.meta();
-        Ok((
-            meta.generation.clone(),
-            meta.documents,
-            self.semantic_status(),
-        ))
+        Ok(Health {
+            generation: meta.generation.clone(),
+            documents: meta.documents,
+            semantic: self.semantic_status(),
+        })
     }
     fn engine(&self) -> &Engine {
         TantivySearcher::engine(self)

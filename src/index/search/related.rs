@@ -7,10 +7,11 @@ use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 
-use super::request::MAX_LIMIT;
-use super::respond::{Hit, Marks, to_hit};
+use super::respond::{Marks, to_hit};
 use super::{SearchError, TantivySearcher, term_query};
 use crate::analysis::AnalyzerName;
+use crate::core::request::MAX_LIMIT;
+use crate::core::response::Hit;
 use crate::document::Document;
 use crate::enrich::searchable_text;
 

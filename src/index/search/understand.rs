@@ -8,12 +8,12 @@ use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query};
 use tantivy::schema::Field;
 
-use super::respond::{Correction, Interpreted};
 use super::{TantivySearcher, hangul_word, term_query};
 use crate::analysis::korean::is_hangul;
 use crate::analysis::{Analyzer, AnalyzerName, Mode};
 use crate::core::query::{self, Clause};
 use crate::core::relevance::{self, Concept, Words};
+use crate::core::response::{Correction, Interpreted};
 use crate::document::Lang;
 use crate::index::schema::TextView;
 use crate::index::typos;

@@ -3,10 +3,29 @@
 
 use serde::Serialize;
 
-use super::SearchError;
 use crate::core::facet::Filters;
 use crate::core::query::MAX_QUERY_CHARS;
 use crate::enrich::UiLang;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The request is wrong; the message says how (HTTP 400).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no document with id `{0}`")]
+    NotFound(String),
+    /// The engine failed (its index could not be read); the message says
+    /// how (HTTP 500).
+    #[error("{0}")]
+    Engine(String),
+    /// The search went past its time limit (HTTP 503).
+    #[error("the search took longer than {} s; try a simpler one", .0.as_secs_f32())]
+    TooSlow(std::time::Duration),
+    /// The engine behind the search (a SolrCloud cluster) did not answer
+    /// (HTTP 503): the message says what it is.
+    #[error("{0}")]
+    Unavailable(String),
+}
 
 /// Most hits a page may ask for.
 pub const MAX_LIMIT: usize = 100;
@@ -99,7 +118,7 @@ impl Default for SearchRequest {
 
 impl SearchRequest {
     /// Refuse a request past the limits (query length, page, filters).
-    pub(super) fn check(&self) -> Result<(), SearchError> {
+    pub fn check(&self) -> Result<(), SearchError> {
         if self.q.chars().count() > MAX_QUERY_CHARS {
             return Err(SearchError::BadRequest(format!(
                 "the query is longer than {MAX_QUERY_CHARS} characters"
