@@ -102,13 +102,18 @@ impl TantivySearcher {
             })
             .collect::<tantivy::Result<_>>()?;
         (text.words, text.words_terms) = self.words_rule(searcher, &text.evidence)?;
-        let evidence = text
-            .words
-            .clauses
-            .iter()
-            .zip(&text.words_terms)
-            .map(|(c, terms)| (terms.clone(), c.weight))
-            .collect();
+        // The rule off (no share asked), nothing is filtered: the clauses
+        // only say which words each hit has.
+        let evidence = match text.words.min_share > 0.0 {
+            true => text
+                .words
+                .clauses
+                .iter()
+                .zip(&text.words_terms)
+                .map(|(c, terms)| (terms.clone(), c.weight))
+                .collect(),
+            false => Vec::new(),
+        };
         Ok(Plan {
             terms,
             must: std::mem::take(&mut text.must),
