@@ -603,6 +603,45 @@ fn hybrid_search_over_the_cluster(root: &Path, url: &str) {
             .all(|h| h["id"] != "library"),
         "{r}"
     );
+    relevance_over_the_cluster(root, url, q);
+}
+
+/// With the counting rules on (`core::relevance`), the cluster counts
+/// what the embedded engine counts: the Spanish question its English
+/// document, by meaning; by words, a document needs enough of the
+/// query's rarer words; an off-topic question the same total.
+fn relevance_over_the_cluster(root: &Path, url: &str, q: &str) {
+    let rules = Some("min_coverage=0.5,meaning_bar=1");
+    let (_cluster, solr) = serve_with(root, &["--solr", url, "--collection", "vec"], true, rules);
+    let (_embedded, local) = serve_with(root, &[], true, rules);
+    let (_, r) = api(solr, &format!("/api/search?q={q}"));
+    assert_eq!(r["hits"][0]["id"], "library", "{r}");
+    let by = r["hits"][0]["matched"]["by"].as_str().unwrap_or_default();
+    assert!(["meaning", "both"].contains(&by), "{r}");
+    // Two of the query's three rare words count the notice; one does not.
+    let (_, r) = api(
+        solr,
+        "/api/search?q=borrowed%20afternoon%20astronaut&mode=lexical",
+    );
+    assert_eq!(ids(&r), ["library"], "{r}");
+    assert_eq!(r["hits"][0]["matched"]["by"], "words", "{r}");
+    let (_, r) = api(
+        solr,
+        "/api/search?q=borrowed%20trophy%20astronaut&mode=lexical",
+    );
+    assert_eq!(r["total"], 0, "{r}");
+    for path in [
+        format!("/api/search?q={q}"),
+        "/api/search?q=borrowed%20afternoon%20astronaut&mode=lexical".to_string(),
+        "/api/search?q=borrowed%20trophy%20astronaut".to_string(),
+        "/api/search?q=What%20year%20did%20the%20Denver%20Broncos%20win%20the%20Super%20Bowl%3F"
+            .to_string(),
+    ] {
+        let (_, a) = api(local, &path);
+        let (_, b) = api(solr, &path);
+        assert_eq!(a["total"], b["total"], "{path}: {a} / {b}");
+        assert_eq!(ids(&a), ids(&b), "{path}");
+    }
 }
 
 #[path = "../benches/support/corpus.rs"]
@@ -725,7 +764,20 @@ fn serve(root: &Path, extra: &[&str]) -> (Server, std::net::SocketAddr) {
 
 /// `serve` with the embedding model (installed by the tests), or without.
 fn serve_as(root: &Path, extra: &[&str], model: bool) -> (Server, std::net::SocketAddr) {
+    serve_with(root, extra, model, None)
+}
+
+/// `serve`, with ranking weights of its own (`EGOVKB_RANKING`) when given.
+fn serve_with(
+    root: &Path,
+    extra: &[&str],
+    model: bool,
+    ranking: Option<&str>,
+) -> (Server, std::net::SocketAddr) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_egovkb"));
+    if let Some(r) = ranking {
+        command.env("EGOVKB_RANKING", r);
+    }
     command
         .arg("--corpus")
         .arg(root.join("corpus"))
