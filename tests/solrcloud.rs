@@ -630,6 +630,11 @@ fn relevance_over_the_cluster(root: &Path, url: &str, q: &str) {
         "/api/search?q=borrowed%20trophy%20astronaut&mode=lexical",
     );
     assert_eq!(r["total"], 0, "{r}");
+    // Random letters are not searched by meaning, over the cluster as
+    // in the engine.
+    let (_, r) = api(solr, "/api/search?q=zzzxqq%20blorf");
+    assert_eq!(r["interpreted"]["mode"], "lexical", "{r}");
+    assert_eq!(r["total"], 0, "{r}");
     for path in [
         format!("/api/search?q={q}"),
         "/api/search?q=borrowed%20afternoon%20astronaut&mode=lexical".to_string(),

@@ -98,6 +98,19 @@ pub fn build(
     progress: &dyn Progress,
 ) -> Result<(), VectorError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    build_on(path, dim, rows, progress, threads)
+}
+
+/// [`build`] on `threads` threads (one links the passages in their order,
+/// as a test wants the same graph every run).
+pub fn build_on(
+    path: &Path,
+    dim: usize,
+    rows: &[&[i8]],
+    progress: &dyn Progress,
+    threads: usize,
+) -> Result<(), VectorError> {
+    let threads = threads.max(1);
     let index = Index::new(&options(dim)).map_err(failed(path))?;
     index
         .reserve_capacity_and_threads(rows.len(), threads)

@@ -421,7 +421,7 @@ impl Backend for SolrSearcher {
         let mode = req.mode.unwrap_or(SearchMode::Hybrid);
         if !text.is_empty() && mode != SearchMode::Lexical && !by_date {
             let vector = match &self.engine.semantic {
-                Some(s) if self.has_vectors() => {
+                Some(s) if self.has_vectors() && self.readable(s, text, lang.as_ref())? => {
                     Some(s.embed_query(crate::core::query::for_model(&meaning(text))))
                 }
                 _ => None,
@@ -1154,6 +1154,42 @@ impl SolrSearcher {
             rule,
             filter,
         }))
+    }
+
+    /// Whether a query is searched by meaning: the model reads it as
+    /// words, or some document has one of its words (as the embedded
+    /// engine decides; random letters lie near every passage alike).
+    fn readable(
+        &self,
+        semantic: &crate::semantic::Semantic,
+        text: &str,
+        lang: Option<&Lang>,
+    ) -> Result<bool, SearchError> {
+        let text = meaning(text);
+        if semantic.reads_as_words(&text) {
+            return Ok(true);
+        }
+        let clauses = relevance::query_clauses(
+            &self.engine.analyzers,
+            &self.engine.enricher,
+            &text,
+            lang.map(Lang::as_str),
+        );
+        if clauses.is_empty() {
+            return Ok(false);
+        }
+        let any: Vec<String> = clauses
+            .iter()
+            .map(|c| format!("({})", clause_query(c)))
+            .collect();
+        let any = any.join(" OR ");
+        let r = self.select(&[
+            ("q", &any),
+            ("defType", "lucene"),
+            ("fq", "kind:document"),
+            ("rows", "0"),
+        ])?;
+        Ok(r["response"]["numFound"].as_u64().unwrap_or(0) > 0)
     }
 
     /// Each clause query's idf over the collection's documents, `None`
