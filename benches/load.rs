@@ -276,7 +276,7 @@ fn main() {
 
     // The same at 64 connections while a reindex builds a new generation
     // and the server swaps it in: as is, and at the lowest CPU priority
-    // (`nice -n 19`, what README.md recommends on a busy server).
+    // (`nice -n 19`, what docs/searching.md recommends on a busy server).
     for niced in [false, true] {
         let before = generation(port);
         let t = Instant::now();

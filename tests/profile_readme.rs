@@ -1,4 +1,4 @@
-//! The worked profile of README.md ("Crawling"), read from README.md as
+//! The worked profile of docs/crawling.md, read from that file as
 //! an admin would copy it, crawls a board shaped like MOIS's English "News
 //! & Notices" served on 127.0.0.1: list pages of `javascript:` links, an
 //! RSS feed, detail pages with "Date : … Read : …" lines and a
@@ -94,11 +94,11 @@ async fn board(uri: axum::http::Uri, Query(q): Query<HashMap<String, String>>) -
 /// for a test filled in.
 fn readme_profile(addr: std::net::SocketAddr) -> String {
     let readme =
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/crawling.md"))
             .unwrap();
     let start = readme
         .find("```toml\n[[source]]\nname = \"mois-en-notices\"")
-        .expect("README's worked profile");
+        .expect("the worked profile of docs/crawling.md");
     let block = &readme[start + "```toml\n".len()..];
     let toml = &block[..block.find("```").unwrap()];
     assert!(

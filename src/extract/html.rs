@@ -10,7 +10,7 @@
 //! Boards need no profile: the title and the date are looked for where
 //! boards put them (labelled cells and lines, headings, title-marked
 //! elements, the lines around the headline), never taking the board's or
-//! the site's name for the item's (README.md, "Importing files").
+//! the site's name for the item's (docs/importing.md).
 
 use scraper::{ElementRef, Html, Node, Selector};
 
