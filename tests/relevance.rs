@@ -84,14 +84,7 @@ fn search(path_and_query: &str) -> serde_json::Value {
     serde_json::from_str(&body).unwrap()
 }
 
-fn ids(r: &serde_json::Value) -> Vec<String> {
-    r["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_string())
-        .collect()
-}
+use common::hit_ids as ids;
 
 /// Every facet count of a response, summed per facet.
 fn facet_sum(r: &serde_json::Value, facet: &str) -> u64 {

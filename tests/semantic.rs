@@ -196,14 +196,7 @@ fn get_json(server: &TestServer, path: &str) -> serde_json::Value {
     serde_json::from_str(&body).unwrap()
 }
 
-fn ids(response: &serde_json::Value) -> Vec<String> {
-    response["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_string())
-        .collect()
-}
+use common::hit_ids as ids;
 
 #[test]
 fn a_spanish_question_finds_the_english_document_over_http() {

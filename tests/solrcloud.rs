@@ -834,14 +834,7 @@ fn facet_counts(r: &Value) -> Vec<(String, String, u64)> {
     out
 }
 
-fn ids(r: &Value) -> Vec<String> {
-    r["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap().to_string())
-        .collect()
-}
+use common::hit_ids as ids;
 
 /// The same API and page over the cluster as over the embedded index:
 /// browsing with filters gives the same documents and facet counts, a

@@ -307,3 +307,14 @@ pub fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receive
     });
     rx
 }
+
+/// The ids of a JSON search response's hits, in order (a response
+/// without hits, or a hit without an id, fails the test).
+pub fn hit_ids(response: &serde_json::Value) -> Vec<String> {
+    response["hits"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no hits in {response}"))
+        .iter()
+        .map(|h| h["id"].as_str().expect("a hit's id").to_string())
+        .collect()
+}
