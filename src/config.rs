@@ -17,10 +17,16 @@
 //! # Serve a SolrCloud collection instead of the embedded index:
 //! solr = ["http://10.0.0.1:8983/solr", "http://10.0.0.2:8983/solr"]
 //! collection = "egovkb"
+//! # What a connection may hold (these are the defaults):
+//! header_timeout_secs = 10
+//! idle_timeout_secs = 60
+//! max_connections = 10000
+//! max_connections_per_client = 1000
 //! ```
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -67,6 +73,36 @@ pub struct Serve {
     pub solr: Option<String>,
     /// `--collection`, `EGOVKB_SOLR_COLLECTION`, `[serve] collection`, egovkb.
     pub collection: String,
+    pub connections: Connections,
+}
+
+/// What a connection may hold (`[serve]` keys; docs/configuration.md).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Connections {
+    /// `header_timeout_secs` (10): the time a client has to send a whole
+    /// request head once it connected or began one.
+    pub header_timeout: Duration,
+    /// `idle_timeout_secs` (60): how long a kept-alive connection may wait
+    /// for its next request, and a client for reading its answer.
+    pub idle_timeout: Duration,
+    /// `max_connections` (10000): open connections at most (fewer when the
+    /// process may not open that many files); beyond, 503.
+    pub max_connections: usize,
+    /// `max_connections_per_client` (1000): open connections of one client
+    /// address at most; 0 for no such cap (behind a reverse proxy, every
+    /// connection comes from the proxy).
+    pub max_per_client: usize,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            max_per_client: 1_000,
+        }
+    }
 }
 
 /// What the command line (and the environment, through clap) gave.
@@ -98,6 +134,37 @@ struct ServeFile {
     addr: Option<SocketAddr>,
     solr: Option<Nodes>,
     collection: Option<String>,
+    header_timeout_secs: Option<f64>,
+    idle_timeout_secs: Option<f64>,
+    max_connections: Option<usize>,
+    max_connections_per_client: Option<usize>,
+}
+
+impl ServeFile {
+    fn connections(&self) -> Result<Connections, String> {
+        let d = Connections::default();
+        let secs = |key: &str, v: Option<f64>, default: Duration| match v {
+            None => Ok(default),
+            Some(s) if s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
+            Some(s) => Err(format!(
+                "[serve] {key} must be above 0 and at most 86400, not {s}"
+            )),
+        };
+        let max_connections = self.max_connections.unwrap_or(d.max_connections);
+        if max_connections == 0 {
+            return Err("[serve] max_connections must be at least 1".into());
+        }
+        Ok(Connections {
+            header_timeout: secs(
+                "header_timeout_secs",
+                self.header_timeout_secs,
+                d.header_timeout,
+            )?,
+            idle_timeout: secs("idle_timeout_secs", self.idle_timeout_secs, d.idle_timeout)?,
+            max_connections,
+            max_per_client: self.max_connections_per_client.unwrap_or(d.max_per_client),
+        })
+    }
 }
 
 /// SolrCloud nodes: one string (comma-separated) or a list.
@@ -148,6 +215,13 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_default();
         let from_file = |p: Option<PathBuf>| p.map(|p| base.join(p));
+        let connections = file
+            .serve
+            .connections()
+            .map_err(|message| ConfigError::Parse {
+                path: path.clone().unwrap_or_default(),
+                message,
+            })?;
         Ok(Self {
             corpus: given
                 .corpus
@@ -170,6 +244,7 @@ impl Config {
                     .collection
                     .or(file.serve.collection)
                     .unwrap_or_else(|| DEFAULT_COLLECTION.to_string()),
+                connections,
             },
             file: path,
         })
@@ -254,5 +329,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("absent.toml"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_come_from_the_file_and_bad_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("egovkb.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            Config::load(Given {
+                file: Some(path.clone()),
+                ..Given::default()
+            })
+        };
+        let c = load("[serve]\n").unwrap();
+        assert_eq!(c.serve.connections, Connections::default());
+        let c = load(
+            "[serve]\nheader_timeout_secs = 2.5\nidle_timeout_secs = 30\nmax_connections = 500\n\
+             max_connections_per_client = 0\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.serve.connections,
+            Connections {
+                header_timeout: Duration::from_millis(2500),
+                idle_timeout: Duration::from_secs(30),
+                max_connections: 500,
+                max_per_client: 0,
+            }
+        );
+        let err = load("[serve]\nheader_timeout_secs = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("header_timeout_secs"), "{err}");
+        assert!(load("[serve]\nmax_connections = 0\n").is_err());
+        assert!(load("[serve]\nidle_timeout_secs = -1\n").is_err());
     }
 }

@@ -970,7 +970,6 @@ fn stats(config: &Config, json: bool) -> Result<()> {
 /// so that a better extractor reaches them), and the index (brought up to
 /// date, or rebuilt when it was built with other analysis).
 fn serve(config: &Config) -> Result<()> {
-    let addr = config.serve.addr;
     eprintln!("[1/4] Korean dictionary and embedding model");
     serve_model(config);
     let engine = engine_with_model(config)?;
@@ -993,15 +992,20 @@ fn serve(config: &Config) -> Result<()> {
     eprintln!("[4/4] starting the server");
     let searcher = TantivySearcher::open(&dir, engine)?;
     let state = egovkb::server::AppState::new(searcher, dir, config.corpus.clone());
-    listen(addr, state)
+    listen(config, state)
 }
 
 /// Serve `state` on `addr`, saying where.
-fn listen(addr: std::net::SocketAddr, state: egovkb::server::AppState) -> Result<()> {
+fn listen(config: &Config, state: egovkb::server::AppState) -> Result<()> {
+    let addr = config.serve.addr;
     let listener =
         std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
     eprintln!("serving on http://{}", listener.local_addr()?);
-    egovkb::server::serve(listener, std::sync::Arc::new(state))?;
+    egovkb::server::serve_with(
+        listener,
+        std::sync::Arc::new(state),
+        config.serve.connections.clone(),
+    )?;
     Ok(())
 }
 
@@ -1010,7 +1014,7 @@ fn listen(addr: std::net::SocketAddr, state: egovkb::server::AppState) -> Result
 /// collection. A cluster that does not answer yet is a warning: every
 /// request asks it again.
 fn serve_solr(config: &Config, url: &str) -> Result<()> {
-    let (addr, collection) = (config.serve.addr, config.serve.collection.as_str());
+    let collection = config.serve.collection.as_str();
     use egovkb::index::search::Backend;
     eprintln!("[1/2] Korean dictionary and embedding model");
     serve_model(config);
@@ -1023,7 +1027,7 @@ fn serve_solr(config: &Config, url: &str) -> Result<()> {
     }
     let state =
         egovkb::server::AppState::with_backend(std::sync::Arc::new(backend), config.corpus.clone());
-    listen(addr, state)
+    listen(config, state)
 }
 
 /// A spinner with the current step on a terminal; nothing otherwise.

@@ -714,7 +714,7 @@ fn concurrent_connections_are_answered_and_a_stop_closes_the_port() {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = std::thread::spawn(move || {
-        egovkb::server::serve_until(listener, state, async {
+        egovkb::server::serve_until(listener, state, Default::default(), async {
             let _ = stopped.await;
         })
     });

@@ -4,6 +4,7 @@
 //! and an index that is swapped without a restart when a reindex puts a new
 //! generation in service.
 
+mod conn;
 mod openapi;
 mod page;
 mod params;
@@ -24,6 +25,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::config::Connections;
 use crate::enrich::UiLang;
 use crate::index::IndexDir;
 use crate::index::search::{
@@ -614,7 +616,7 @@ fn not_found_response(path: &str) -> Response {
         code: "not_found",
         message: format!("no such route: {path}"),
     };
-    if path.starts_with("/api/") || path == "/healthz" {
+    if is_api(path) {
         e.into_response()
     } else {
         e.page(&page::PageQuery::parse(&[], UiLang::En).0)
@@ -633,7 +635,7 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
         code: "method_not_allowed",
         message: format!("{method} is not allowed on {}: use GET", uri.path()),
     };
-    let mut response = if uri.path().starts_with("/api/") || uri.path() == "/healthz" {
+    let mut response = if is_api(uri.path()) {
         e.into_response()
     } else {
         e.page(&page::PageQuery::parse(&[], UiLang::En).0)
@@ -653,12 +655,58 @@ async fn access_log(req: Request, next: Next) -> Response {
     tracing::info!(
         target: "egovkb::server::access",
         %method,
-        %uri,
+        uri = conn::loggable(&uri.to_string()),
         status = response.status().as_u16(),
         ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1e3),
         "request"
     );
     response
+}
+
+/// Whether `path` is one of the API's (answered in JSON) rather than the
+/// page's (answered in HTML).
+fn is_api(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/healthz"
+}
+
+/// The raw HTTP answer to a request refused before routing: the API's JSON
+/// error, or the page's error page on the page's routes, with the headers
+/// every answer has; the connection closes after it.
+fn edge_response(r: &conn::Rejection) -> Vec<u8> {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let page_route = r
+        .path
+        .as_deref()
+        .is_some_and(|p| p.starts_with('/') && !is_api(p));
+    let (kind, body) = if page_route {
+        let q = page::PageQuery::parse(&[], UiLang::En).0;
+        let page = page::error(&q, status.as_u16(), &r.message).into_string();
+        ("text/html; charset=utf-8", page)
+    } else {
+        let body = openapi::ErrorBody {
+            error: openapi::ErrorDetail {
+                code: r.code.into(),
+                message: r.message.clone(),
+            },
+        };
+        let json = serde_json::to_string(&body).unwrap_or_default();
+        ("application/json", json)
+    };
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\
+         cache-control: no-store\r\ncontent-security-policy: {CONTENT_SECURITY_POLICY}\r\n\
+         x-content-type-options: nosniff\r\nreferrer-policy: same-origin\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        body.len()
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        head.push_str(&format!("retry-after: {}\r\n", conn::retry_after()));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    bytes
 }
 
 /// What the browser may load: only this server's own stylesheet and script.
@@ -710,16 +758,37 @@ fn router(state: Arc<AppState>) -> Router {
 /// batches, in no particular order, so some waited twice as long as
 /// others.
 pub fn serve(listener: std::net::TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
-    serve_until(listener, state, shutdown_signal())
+    serve_with(listener, state, Connections::default())
 }
 
-/// `serve`, until `stop` completes: requests in flight are answered, then
-/// the threads end.
+/// `serve` with what a connection may hold.
+pub fn serve_with(
+    listener: std::net::TcpListener,
+    state: Arc<AppState>,
+    connections: Connections,
+) -> std::io::Result<()> {
+    serve_until(listener, state, connections, shutdown_signal())
+}
+
+/// `serve_with`, until `stop` completes: requests in flight are answered,
+/// then the threads end.
 pub fn serve_until(
     listener: std::net::TcpListener,
     state: Arc<AppState>,
+    mut connections: Connections,
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let room = conn::connection_room();
+    if connections.max_connections > room {
+        tracing::warn!(
+            configured = connections.max_connections,
+            room,
+            "this process may not open that many files: fewer connections are taken"
+        );
+        connections.max_connections = room;
+    }
+    let gate = conn::Gate::new(connections);
+    conn::widen_backlog(&listener);
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
     let (stopping, stop_rx) = tokio::sync::watch::channel(false);
@@ -730,11 +799,12 @@ pub fn serve_until(
         handoffs.push(tx);
         let state = state.clone();
         let mut stop = stop_rx.clone();
+        let limits = gate.limits().clone();
         let thread = std::thread::Builder::new()
             .name(format!("egovkb-http-{i}"))
             .spawn(move || {
                 runtime()?.block_on(async move {
-                    axum::serve(Assigned { rx, local }, router(state))
+                    axum::serve(Assigned { rx, local, limits }, router(state))
                         .with_graceful_shutdown(async move {
                             let _ = stop.wait_for(|&s| s).await;
                         })
@@ -743,7 +813,7 @@ pub fn serve_until(
             })?;
         threads.push(thread);
     }
-    let accepted = runtime()?.block_on(accept(listener, state, handoffs, stop));
+    let accepted = runtime()?.block_on(accept(listener, state, gate, handoffs, stop));
     let _ = stopping.send(true);
     for thread in threads {
         match thread.join() {
@@ -756,6 +826,12 @@ pub fn serve_until(
 
 /// How many new connections may wait for their thread.
 const CONNECTION_QUEUE: usize = 1024;
+/// How many refused connections may be answered at once; beyond, they are
+/// closed without an answer.
+const SHEDDING: usize = 256;
+
+/// A connection on its way to its serving thread.
+type Handoff = (std::net::TcpStream, SocketAddr, conn::Slot);
 
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
@@ -768,9 +844,11 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 async fn accept(
     listener: std::net::TcpListener,
     state: Arc<AppState>,
-    handoffs: Vec<tokio::sync::mpsc::Sender<std::net::TcpStream>>,
+    gate: Arc<conn::Gate>,
+    handoffs: Vec<tokio::sync::mpsc::Sender<Handoff>>,
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let shedding = Arc::new(tokio::sync::Semaphore::new(SHEDDING));
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let watcher = tokio::spawn(async move {
         loop {
@@ -782,10 +860,10 @@ async fn accept(
     tokio::pin!(stop);
     let mut next = 0;
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut stop => break,
-            accepted = listener.accept() => match accepted.and_then(|(s, _)| s.into_std()) {
-                Ok(stream) => stream,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors, or a connection reset before
                     // it was accepted: wait a little rather than spin.
@@ -795,10 +873,29 @@ async fn accept(
                 }
             },
         };
+        let slot = match gate.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(why) => {
+                if let Ok(permit) = shedding.clone().try_acquire_owned() {
+                    tokio::spawn(async move {
+                        conn::shed(stream, peer, why).await;
+                        drop(permit);
+                    });
+                }
+                continue;
+            }
+        };
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "taking a connection");
+                continue;
+            }
+        };
         let Some(handoff) = handoffs.get(next) else {
             break;
         };
-        if handoff.send(stream).await.is_err() {
+        if handoff.send((stream, peer, slot)).await.is_err() {
             return Err(std::io::Error::other("a server thread stopped"));
         }
         next = (next + 1) % handoffs.len();
@@ -809,25 +906,24 @@ async fn accept(
 
 /// The connections handed to one serving thread.
 struct Assigned {
-    rx: tokio::sync::mpsc::Receiver<std::net::TcpStream>,
+    rx: tokio::sync::mpsc::Receiver<Handoff>,
     local: SocketAddr,
+    limits: Connections,
 }
 
 impl axum::serve::Listener for Assigned {
-    type Io = tokio::net::TcpStream;
+    type Io = conn::Guarded;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            let Some(stream) = self.rx.recv().await else {
+            let Some((stream, peer, slot)) = self.rx.recv().await else {
                 // The acceptor has stopped: no more connections; the
                 // shutdown signal ends the serving.
                 return std::future::pending().await;
             };
-            match tokio::net::TcpStream::from_std(stream)
-                .and_then(|s| s.peer_addr().map(|peer| (s, peer)))
-            {
-                Ok(accepted) => return accepted,
+            match tokio::net::TcpStream::from_std(stream) {
+                Ok(io) => return (conn::Guarded::new(io, peer, slot, &self.limits), peer),
                 Err(e) => tracing::warn!(error = %e, "taking a connection"),
             }
         }

@@ -1,0 +1,331 @@
+//! The server's edge, with real sockets on loopback: slow and idle clients
+//! are closed, the connection cap sheds with 503 and the server recovers,
+//! and every refusal made before routing is the API's JSON error (or the
+//! page) with the security headers.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use egovkb::config::Connections;
+use egovkb::{DocType, Lang};
+use serde_json::Value;
+
+fn docs() -> Vec<egovkb::Document> {
+    vec![common::doc(
+        "en-py",
+        Lang::en(),
+        DocType::Notice,
+        "2018-06-26",
+        "Paraguay and resident registration",
+        "Paraguay learned how resident registration works in Korea.",
+    )]
+}
+
+/// A server on a free loopback port with these connection limits.
+fn start(connections: Connections) -> (SocketAddr, tempfile::TempDir) {
+    let (state, dir) = common::server_state(docs(), None);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || egovkb::server::serve_with(listener, state, connections));
+    (addr, dir)
+}
+
+/// One shared server with the default limits.
+fn default_server() -> SocketAddr {
+    static S: OnceLock<(SocketAddr, tempfile::TempDir)> = OnceLock::new();
+    S.get_or_init(|| start(Connections::default())).0
+}
+
+/// Send `raw` as it is and read the answer to the end.
+fn raw(addr: SocketAddr, request: &[u8]) -> common::Response {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let _ = s.write_all(request);
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    parse(&got)
+}
+
+fn parse(got: &[u8]) -> common::Response {
+    let text = String::from_utf8_lossy(got);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    common::Response {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// Read one whole answer (head and `Content-Length` body) from a kept-alive
+/// connection.
+fn read_answer(s: &mut TcpStream) -> common::Response {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).unwrap(), 1, "the connection ended early");
+        got.push(byte[0]);
+    }
+    let mut r = parse(&got);
+    let n: usize = r
+        .header("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; n];
+    s.read_exact(&mut body).unwrap();
+    r.body = String::from_utf8_lossy(&body).into_owned();
+    r
+}
+
+fn assert_json_error(r: &common::Response, status: u16, code: &str) {
+    assert_eq!(r.status, status, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert!(r.header("content-security-policy").is_some());
+    let v: Value = serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body));
+    assert_eq!(v["error"]["code"], code, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty())
+    );
+}
+
+/// The time `/healthz` takes on a new connection, the median of five.
+fn healthz_ms(addr: SocketAddr) -> f64 {
+    let mut times: Vec<f64> = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            let r = raw(
+                addr,
+                b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+            );
+            assert_eq!(r.status, 200, "{}", r.body);
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[2]
+}
+
+/// Connections this process may open for the test's clients, beside the
+/// server's own ends (both are in this process).
+fn client_room() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes `limit` only.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    let max = if ok { limit.rlim_max } else { 1024 };
+    usize::try_from(max)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(1024)
+        / 2
+}
+
+#[test]
+fn slow_and_idle_clients_are_closed_and_a_full_server_sheds_then_recovers() {
+    // 5,000 half-open and 2,000 idle connections where the machine allows
+    // (each is two descriptors here: the client's and the server's).
+    let scale = (client_room() as f64 / 7_200.0).min(1.0);
+    let half_open = (5_000.0 * scale) as usize;
+    let idle = (2_000.0 * scale) as usize;
+    assert!(half_open >= 500, "too few file descriptors for this test");
+    let cap = half_open + idle + 20;
+    let header_timeout = Duration::from_secs(8);
+    let idle_timeout = Duration::from_secs(20);
+    let (addr, _dir) = start(Connections {
+        header_timeout,
+        idle_timeout,
+        max_connections: cap,
+        max_per_client: 0,
+    });
+    let quiet_ms = healthz_ms(addr);
+
+    // Kept alive after one answer, then idle.
+    let opening = Instant::now();
+    let mut idle_ones: Vec<TcpStream> = (0..idle)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                .unwrap();
+            assert_eq!(read_answer(&mut s).status, 200);
+            s
+        })
+        .collect();
+    let idle_since = Instant::now();
+    // Half a request, then nothing (slowloris).
+    let began = Instant::now();
+    let mut slow: Vec<TcpStream> = (0..half_open)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ")
+                .unwrap();
+            s
+        })
+        .collect();
+    let loaded_ms = healthz_ms(addr);
+    println!(
+        "{idle} idle connections opened in {:?}, {half_open} half-open in {:?}; /healthz \
+         {quiet_ms:.1} ms before, {loaded_ms:.1} ms with them",
+        idle_since - opening,
+        began.elapsed()
+    );
+    assert!(loaded_ms < 100.0, "/healthz took {loaded_ms:.1} ms");
+
+    // Fill the server: the connection past the cap gets 503 and is closed.
+    let filler: Vec<TcpStream> = (0..cap - half_open - idle)
+        .map(|_| TcpStream::connect(addr).unwrap())
+        .collect();
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let shed = parse(&got);
+    assert_json_error(&shed, 503, "overloaded");
+    assert!(shed.header("retry-after").is_some());
+    for mut f in &filler {
+        f.set_nonblocking(true).unwrap();
+        assert!(
+            matches!(f.read(&mut [0u8; 1]), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "a connection under the cap was refused"
+        );
+    }
+    assert!(
+        began.elapsed() < header_timeout,
+        "the machine was too slow for this test's timeouts"
+    );
+
+    // The half-open connections are answered 408 and closed within the
+    // header timeout (from their first byte), with some slack.
+    let deadline = began + header_timeout + Duration::from_secs(3);
+    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+    let mut timed_out = 0;
+    for s in &mut slow {
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let mut got = Vec::new();
+        if s.read_to_end(&mut got).is_ok() {
+            let r = parse(&got);
+            assert_json_error(&r, 408, "request_timeout");
+            timed_out += 1;
+        }
+    }
+    assert_eq!(timed_out, half_open, "half-open connections still open");
+    drop(slow);
+    drop(filler);
+    // The server took its descriptors back: new clients are answered.
+    assert!(healthz_ms(addr) < 100.0);
+
+    // Idle kept-alive connections end after the idle timeout.
+    let deadline = idle_since + idle_timeout + Duration::from_secs(2);
+    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+    let mut closed = 0;
+    for s in &mut idle_ones {
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        if matches!(s.read(&mut [0u8; 1]), Ok(0)) {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, idle, "idle connections still open");
+}
+
+#[test]
+fn one_client_takes_at_most_its_share() {
+    let (addr, _dir) = start(Connections {
+        max_per_client: 3,
+        ..Connections::default()
+    });
+    let held: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let r = raw(addr, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_json_error(&r, 503, "overloaded");
+    assert!(r.body.contains("this address"), "{}", r.body);
+    drop(held);
+    // Its places come back as its connections close.
+    let ok = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        raw(
+            addr,
+            b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .status
+            == 200
+    });
+    assert!(ok, "the client's places did not come back");
+}
+
+#[test]
+fn refusals_before_routing_are_the_api_error_or_the_page() {
+    let addr = default_server();
+    let long = "a".repeat(10_000);
+    // A URL too long: JSON on the API, the page elsewhere.
+    let r = raw(
+        addr,
+        format!("GET /api/search?q={long} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
+    );
+    assert_json_error(&r, 414, "uri_too_long");
+    let r = raw(
+        addr,
+        format!("GET /?q={long} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(r.status, 414);
+    assert!(
+        r.header("content-type")
+            .unwrap_or("")
+            .starts_with("text/html")
+    );
+    assert!(r.body.contains("<form"), "the page, with its search box");
+    assert!(!r.body.contains(&long[..200]), "the long URL is not echoed");
+    assert!(r.header("content-security-policy").is_some());
+    // Too many header fields, a head too large.
+    let mut many = String::from("GET /api/stats HTTP/1.1\r\nHost: t\r\n");
+    for i in 0..100 {
+        many.push_str(&format!("X-{i}: 1\r\n"));
+    }
+    many.push_str("\r\n");
+    assert_json_error(&raw(addr, many.as_bytes()), 431, "header_too_large");
+    let big = format!(
+        "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(40_000)
+    );
+    assert_json_error(&raw(addr, big.as_bytes()), 431, "header_too_large");
+    // Malformed requests.
+    assert_json_error(&raw(addr, b"NOT HTTP AT ALL\r\n\r\n"), 400, "bad_request");
+    assert_json_error(
+        &raw(addr, b"GET /api/stats HTTP/1.1\r\nBad Field: 1\r\n\r\n"),
+        400,
+        "bad_request",
+    );
+    assert_json_error(
+        &raw(
+            addr,
+            b"POST /api/search HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        ),
+        411,
+        "length_required",
+    );
+    // The server still answers, on a kept-alive connection too.
+    let mut s = TcpStream::connect(addr).unwrap();
+    for _ in 0..3 {
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_answer(&mut s).status, 200);
+    }
+}
