@@ -329,3 +329,49 @@ fn refusals_before_routing_are_the_api_error_or_the_page() {
         assert_eq!(read_answer(&mut s).status, 200);
     }
 }
+
+#[test]
+fn every_route_refuses_a_path_that_is_not_utf8_the_same_way() {
+    let addr = default_server();
+    for path in [
+        "/api/documents/%FF",
+        "/api/documents/%C3%28/related",
+        "/api/nothing/%FF",
+    ] {
+        let r = common::http_request(addr, "GET", path, &[], "");
+        assert_json_error(&r, 400, "bad_request");
+    }
+    for path in ["/doc/%FF", "/original/%FF", "/assets/%FF", "/%FF%FE"] {
+        let r = common::http_request(addr, "GET", path, &[], "");
+        assert_eq!(r.status, 400, "{path}");
+        assert!(
+            r.header("content-type")
+                .unwrap_or("")
+                .starts_with("text/html"),
+            "{path}"
+        );
+        assert!(r.header("content-security-policy").is_some(), "{path}");
+    }
+}
+
+#[test]
+fn what_a_client_sent_comes_back_bounded_and_without_control_characters() {
+    let addr = default_server();
+    // A NUL and other control characters in the query never reach the page.
+    let r = common::http_request(addr, "GET", "/?q=a%00b%1Bc%07", &[], "");
+    assert_eq!(r.status, 200);
+    for c in ['\u{0}', '\u{1b}', '\u{7}'] {
+        assert!(!r.body.contains(c), "{c:?} in the page");
+    }
+    // A long bad value is quoted cut short, on the API and on the page.
+    let long = "z".repeat(7_000);
+    let r = common::http_request(addr, "GET", &format!("/api/search?{long}=1"), &[], "");
+    assert_json_error(&r, 400, "bad_request");
+    assert!(r.body.len() < 1_000, "{} bytes", r.body.len());
+    let r = common::http_request(addr, "GET", &format!("/?q=x&page={long}"), &[], "");
+    assert_eq!(r.status, 400);
+    assert!(!r.body.contains(&long[..400]), "the whole value is echoed");
+    let r = common::http_request(addr, "GET", &format!("/{long}"), &[], "");
+    assert_eq!(r.status, 404);
+    assert!(!r.body.contains(&long[..400]), "the whole path is echoed");
+}

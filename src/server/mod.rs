@@ -173,13 +173,39 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// A client's mistake. The message may quote what the client sent: it
+    /// is cut to `MAX_MESSAGE` characters, control characters replaced.
     fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             code: "bad_request",
-            message: message.into(),
+            message: echo(&message.into(), MAX_MESSAGE),
         }
     }
+}
+
+/// The longest error message, in characters.
+const MAX_MESSAGE: usize = 300;
+
+/// `s` as an answer may quote it: at most `max` characters (then "…"),
+/// control characters as U+FFFD, so that nothing a client sent reaches a
+/// page raw or makes an answer large.
+fn echo(s: &str, max: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .take(max)
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if s.chars().nth(max).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 impl From<SearchError> for ApiError {
@@ -614,7 +640,7 @@ fn not_found_response(path: &str) -> Response {
     let e = ApiError {
         status: StatusCode::NOT_FOUND,
         code: "not_found",
-        message: format!("no such route: {path}"),
+        message: format!("no such route: {}", echo(path, 100)),
     };
     if is_api(path) {
         e.into_response()
@@ -633,7 +659,11 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     let e = ApiError {
         status: StatusCode::METHOD_NOT_ALLOWED,
         code: "method_not_allowed",
-        message: format!("{method} is not allowed on {}: use GET", uri.path()),
+        message: format!(
+            "{} is not allowed on {}: use GET",
+            echo(method.as_str(), 20),
+            echo(uri.path(), 100)
+        ),
     };
     let mut response = if is_api(uri.path()) {
         e.into_response()
@@ -644,6 +674,29 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
     response
+}
+
+/// A path whose percent-encoded bytes are not UTF-8 is refused the same
+/// way on every route (400: the API's JSON error, or the page), before any
+/// route's own parsing sees it.
+async fn valid_path(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if decoded_utf8(path) {
+        return next.run(req).await;
+    }
+    let e = ApiError::bad_request("the path is not UTF-8 once percent-decoded");
+    if is_api(path) {
+        e.into_response()
+    } else {
+        e.page(&page::PageQuery::parse(&[], UiLang::En).0)
+    }
+}
+
+/// Whether `path`, percent-decoded, is UTF-8.
+fn decoded_utf8(path: &str) -> bool {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .is_ok()
 }
 
 /// One log line per request: method, path and query, status, time taken.
@@ -728,6 +781,7 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/original/{id}", get(original))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(valid_path))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -67,7 +67,13 @@ impl PageQuery {
         let (mut from, mut to) = (String::new(), String::new());
         let mut error = None;
         for (name, value) in raw {
-            let value = value.trim();
+            // Control characters mean nothing in a search and must not
+            // reach the page raw.
+            let cleaned: String = value
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let value = cleaned.trim();
             match name.as_str() {
                 "ui" | "ui_lang" => ui = UiLang::parse(value).unwrap_or(ui),
                 "page" if !value.is_empty() => match value.parse::<usize>() {
