@@ -322,6 +322,8 @@ fn an_event_label_is_served_with_the_next_generation() {
 fn a_new_generation_is_served_without_a_restart() {
     let s = server();
     let (_, before) = get("/healthz");
+    let tag = |path: &str| page(path).header("etag").map(str::to_string);
+    let tag_before = tag("/api/search?q=Paraguay");
     let store = Store::open(&s.root.join("corpus")).unwrap();
     let index = IndexDir::new(&s.root.join("index"));
     build::rebuild(&index, &store, &engine(), &Quiet).unwrap();
@@ -343,6 +345,9 @@ fn a_new_generation_is_served_without_a_restart() {
     let (status, r) = get("/api/search?q=Paraguay");
     assert_eq!(status, 200);
     assert!(r["total"].as_u64().unwrap() >= 2);
+    // An answer kept from the old generation is not confirmed by the new.
+    assert!(tag_before.is_some());
+    assert_ne!(tag("/api/search?q=Paraguay"), tag_before);
 }
 
 fn page(path: &str) -> common::Response {
@@ -584,6 +589,17 @@ fn assets_are_served_with_their_types() {
     let css = page("/assets/style.css");
     assert_eq!(css.status, 200);
     assert!(css.header("content-type").unwrap().starts_with("text/css"));
+    // Without the version, caches check: the next build's file may differ.
+    assert_eq!(css.header("cache-control"), Some("no-cache"));
+    let tag = css.header("etag").unwrap();
+    let again = common::http_request(
+        server().addr,
+        "GET",
+        "/assets/style.css",
+        &[("If-None-Match", tag)],
+        "",
+    );
+    assert_eq!((again.status, again.body.as_str()), (304, ""));
     let js = page("/assets/app.js");
     assert!(
         js.header("content-type")

@@ -375,3 +375,53 @@ fn what_a_client_sent_comes_back_bounded_and_without_control_characters() {
     assert_eq!(r.status, 404);
     assert!(!r.body.contains(&long[..400]), "the whole path is echoed");
 }
+
+#[test]
+fn a_repeated_search_with_its_etag_is_answered_304() {
+    let addr = default_server();
+    let get = |path: &str, tag: Option<&str>| {
+        let headers: Vec<(&str, &str)> = tag.map(|t| ("If-None-Match", t)).into_iter().collect();
+        common::http_request(addr, "GET", path, &headers, "")
+    };
+    for path in [
+        "/api/search?q=resident+registration",
+        "/api/documents/en-py",
+        "/api/stats",
+        "/api/openapi.json",
+        "/?q=Paraguay",
+        "/doc/en-py",
+    ] {
+        let first = get(path, None);
+        assert_eq!(first.status, 200, "{path}");
+        assert_eq!(first.header("cache-control"), Some("no-cache"), "{path}");
+        let tag = first
+            .header("etag")
+            .unwrap_or_else(|| panic!("{path}: no ETag"));
+        // The same request, the same index: the same tag, whatever the body
+        // says of the time taken.
+        assert_eq!(get(path, None).header("etag"), Some(tag), "{path}");
+        let again = get(path, Some(tag));
+        assert_eq!((again.status, again.body.as_str()), (304, ""), "{path}");
+        assert_eq!(again.header("etag"), Some(tag));
+        assert_eq!(get(path, Some("W/\"other\"")).status, 200);
+    }
+    // Another search has another tag; the page varies with the language.
+    let a = get("/api/search?q=Paraguay", None);
+    let b = get("/api/search?q=Korea", None);
+    assert_ne!(a.header("etag"), b.header("etag"));
+    assert_eq!(
+        get("/?q=Paraguay", None).header("vary"),
+        Some("Accept-Language")
+    );
+    // Errors and health are never kept.
+    let bad = get("/api/search?page=0", None);
+    assert_eq!(
+        (bad.status, bad.header("cache-control")),
+        (400, Some("no-store"))
+    );
+    assert!(bad.header("etag").is_none());
+    assert_eq!(
+        get("/healthz", None).header("cache-control"),
+        Some("no-store")
+    );
+}

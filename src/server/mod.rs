@@ -4,6 +4,7 @@
 //! and an index that is swapped without a restart when a reindex puts a new
 //! generation in service.
 
+mod caching;
 mod conn;
 mod openapi;
 mod page;
@@ -94,6 +95,19 @@ impl AppState {
             let (url, original) = page::public_location(&h.id, &h.url, self.originals.as_deref());
             h.url = url;
             h.original = original;
+        }
+    }
+
+    /// What the answers of the index in service depend on: its generation
+    /// and when it was last updated (none for SolrCloud, whose changes the
+    /// server does not see).
+    fn generation_tag(&self) -> Option<String> {
+        match &self.served {
+            Served::Index { searcher, .. } => {
+                let meta = searcher.load().meta().clone();
+                Some(format!("{}\u{0}{}", meta.generation, meta.updated))
+            }
+            Served::Other(_) => None,
         }
     }
 
@@ -601,22 +615,35 @@ fn original_type(name: &str) -> (&'static str, bool) {
     responses(
         (status = 200, description = "The page's stylesheet or script"),
         (status = 404, description = "No such asset", content_type = "text/html")))]
-/// The page's stylesheet and script, compiled into the binary.
-async fn asset(Path(name): Path<String>) -> Response {
+/// The page's stylesheet and script, compiled into the binary. The page
+/// asks for them by a URL that names their version (`?v=`): such an answer
+/// never changes and is cached for a year; without it, caches check.
+async fn asset(
+    Path(name): Path<String>,
+    query: axum::extract::RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let (body, kind) = match name.as_str() {
         "style.css" => (page::STYLE, "text/css; charset=utf-8"),
         "app.js" => (page::SCRIPT, "text/javascript; charset=utf-8"),
         _ => return not_found_response("/assets/"),
     };
-    (
-        [
-            (header::CONTENT_TYPE, kind),
-            // The page asks for them by a URL that names their version.
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        body,
-    )
-        .into_response()
+    let version = page::assets_version();
+    let versioned = query
+        .0
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == format!("v={version}")));
+    let tag = format!("\"{version}\"");
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let validators = [(header::CACHE_CONTROL, cache), (header::ETAG, tag.as_str())];
+    if caching::none_match(&headers, &tag) {
+        return (StatusCode::NOT_MODIFIED, validators).into_response();
+    }
+    (validators, [(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "meta",
@@ -781,6 +808,10 @@ fn router(state: Arc<AppState>) -> Router {
         .route("/original/{id}", get(original))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caching::conditional,
+        ))
         .layer(axum::middleware::from_fn(valid_path))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
