@@ -425,3 +425,98 @@ fn a_repeated_search_with_its_etag_is_answered_304() {
         Some("no-store")
     );
 }
+
+/// Prometheus's own parser (prometheus_client, from PyPI) reads `/metrics`:
+/// its families, and every series as (name, labels, value).
+fn parse_metrics(python: &std::path::Path, text: &str) -> Value {
+    let script = "import sys, json\n\
+        from prometheus_client.parser import text_string_to_metric_families\n\
+        out = {}\n\
+        for f in text_string_to_metric_families(sys.stdin.read()):\n\
+        \x20   out[f.name] = {'type': f.type, 'samples': [[s.name, s.labels, s.value] for s in f.samples]}\n\
+        print(json.dumps(out))\n";
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the parser refused /metrics:\n{text}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn metrics_parse_with_prometheus_and_their_labels_stay_bounded() {
+    let Some(python) = common::pytools("prometheus_client") else {
+        return;
+    };
+    let (addr, _dir) = start(Connections::default());
+    // A search, a refusal before routing, and 10,000 distinct URLs over
+    // kept-alive connections.
+    assert_eq!(common::http_get(addr, "/api/search?q=Paraguay").0, 200);
+    let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(9_000));
+    assert_eq!(raw(addr, long.as_bytes()).status, 414);
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    for i in 0..10_000 {
+        let path = match i % 4 {
+            0 => format!("/no/such/page/{i}"),
+            1 => format!("/api/documents/missing-{i}"),
+            2 => format!("/doc/missing-{i}"),
+            _ => format!("/api/search?q=word{i}"),
+        };
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes())
+            .unwrap();
+        read_answer(&mut s);
+    }
+    let (status, text) = common::http_get(addr, "/metrics");
+    assert_eq!(status, 200);
+    let families = parse_metrics(&python, &text);
+    let samples = |name: &str| {
+        families[name]["samples"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    };
+    let series: usize = families
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|f| f["samples"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(series < 400, "{series} series after 10,000 distinct URLs");
+    let routes: std::collections::BTreeSet<String> = samples("egovkb_http_requests")
+        .iter()
+        .map(|s| s[1]["route"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        routes.contains("other") && routes.contains("/api/documents/{id}"),
+        "{routes:?}"
+    );
+    assert!(routes.len() <= 12, "{routes:?}");
+    assert_eq!(
+        families["egovkb_http_request_duration_seconds"]["type"],
+        "histogram"
+    );
+    let searches: f64 = samples("egovkb_searches")
+        .iter()
+        .map(|s| s[2].as_f64().unwrap())
+        .sum();
+    assert!(searches >= 2_501.0, "{searches} searches counted");
+    let refused = samples("egovkb_refused_requests");
+    assert!(
+        refused
+            .iter()
+            .any(|s| s[1]["status"] == "414" && s[2] == 1.0),
+        "{refused:?}"
+    );
+    assert_eq!(samples("egovkb_documents")[0][2], 1.0);
+    assert!(samples("egovkb_open_connections")[0][2].as_f64().unwrap() >= 1.0);
+}

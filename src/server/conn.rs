@@ -33,6 +33,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
+use super::metrics::Metrics;
 use crate::config::Connections;
 
 /// A request line (method, URL, version) longer than this is refused (414).
@@ -52,6 +53,7 @@ pub const LOGGED_PATH: usize = 256;
 /// The open connections, counted as a whole and per client address.
 pub struct Gate {
     limits: Connections,
+    metrics: Arc<Metrics>,
     open: AtomicUsize,
     per_client: Mutex<HashMap<IpAddr, usize>>,
 }
@@ -64,9 +66,10 @@ pub enum Refused {
 }
 
 impl Gate {
-    pub fn new(limits: Connections) -> Arc<Self> {
+    pub fn new(limits: Connections, metrics: Arc<Metrics>) -> Arc<Self> {
         Arc::new(Self {
             limits,
+            metrics,
             open: AtomicUsize::new(0),
             per_client: Mutex::new(HashMap::new()),
         })
@@ -86,6 +89,7 @@ impl Gate {
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, Refused> {
         if self.open.fetch_add(1, Ordering::AcqRel) >= self.limits.max_connections {
             self.open.fetch_sub(1, Ordering::AcqRel);
+            self.metrics.shed();
             return Err(Refused::Full);
         }
         let per_client = self.limits.max_per_client;
@@ -95,10 +99,12 @@ impl Gate {
             if *n >= per_client {
                 drop(counts);
                 self.open.fetch_sub(1, Ordering::AcqRel);
+                self.metrics.shed();
                 return Err(Refused::ClientFull);
             }
             *n += 1;
         }
+        self.metrics.connection(true);
         Ok(Slot {
             gate: self.clone(),
             ip,
@@ -115,6 +121,7 @@ pub struct Slot {
 impl Drop for Slot {
     fn drop(&mut self) {
         self.gate.open.fetch_sub(1, Ordering::AcqRel);
+        self.gate.metrics.connection(false);
         if self.gate.limits.max_per_client > 0 {
             let mut counts = self
                 .gate
@@ -362,7 +369,7 @@ pub struct Guarded {
     /// A refusal being written (its bytes, how many are out).
     refusing: Option<(Vec<u8>, usize)>,
     ended: bool,
-    _slot: Slot,
+    slot: Slot,
 }
 
 impl Guarded {
@@ -380,7 +387,7 @@ impl Guarded {
             stalled: None,
             refusing: None,
             ended: false,
-            _slot: slot,
+            slot,
         }
     }
 
@@ -404,6 +411,7 @@ impl Guarded {
     /// Start answering `r` in place of hyper.
     fn refuse(&mut self, r: &Rejection) {
         log_rejection(r, self.peer);
+        self.slot.gate.metrics.refused(r.status);
         self.refusing = Some((super::edge_response(r), 0));
     }
 
@@ -477,6 +485,7 @@ impl AsyncRead for Guarded {
                         // An answer may be on its way: end after it,
                         // without writing over it.
                         log_rejection(&r, this.peer);
+                        this.slot.gate.metrics.refused(r.status);
                         this.ended = true;
                         return Poll::Ready(Ok(()));
                     }
@@ -692,11 +701,14 @@ mod tests {
 
     #[test]
     fn the_gate_counts_connections_and_each_clients_share() {
-        let gate = Gate::new(Connections {
-            max_connections: 3,
-            max_per_client: 2,
-            ..Connections::default()
-        });
+        let gate = Gate::new(
+            Connections {
+                max_connections: 3,
+                max_per_client: 2,
+                ..Connections::default()
+            },
+            Default::default(),
+        );
         let a: IpAddr = [10, 0, 0, 1].into();
         let b: IpAddr = [10, 0, 0, 2].into();
         let a1 = gate.admit(a).unwrap();

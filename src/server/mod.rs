@@ -6,6 +6,7 @@
 
 mod caching;
 mod conn;
+mod metrics;
 mod openapi;
 mod page;
 mod params;
@@ -46,6 +47,7 @@ const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(10);
 /// What every request shares.
 pub struct AppState {
     served: Served,
+    metrics: Arc<metrics::Metrics>,
     corpus: PathBuf,
     /// The corpus directory, resolved: files inside it are served.
     originals: Option<PathBuf>,
@@ -74,6 +76,7 @@ impl AppState {
                 dir,
                 failed: Default::default(),
             },
+            metrics: Default::default(),
             originals: corpus.canonicalize().ok(),
             corpus,
         }
@@ -83,6 +86,7 @@ impl AppState {
     pub fn with_backend(backend: Arc<dyn Backend>, corpus: PathBuf) -> Self {
         Self {
             served: Served::Other(backend),
+            metrics: Default::default(),
             originals: corpus.canonicalize().ok(),
             corpus,
         }
@@ -109,6 +113,17 @@ impl AppState {
             }
             Served::Other(_) => None,
         }
+    }
+
+    /// How long ago the index in service was last updated (embedded only).
+    fn index_age(&self) -> Option<Duration> {
+        let Served::Index { searcher, .. } = &self.served else {
+            return None;
+        };
+        let updated = chrono::DateTime::parse_from_rfc3339(&searcher.load().meta().updated).ok()?;
+        (chrono::Utc::now() - updated.with_timezone(&chrono::Utc))
+            .to_std()
+            .ok()
     }
 
     /// The engine now in service.
@@ -340,6 +355,7 @@ async fn search(
     let mut req = params::search_request(&params).map_err(ApiError::bad_request)?;
     req.time_limit = Some(SEARCH_TIME_LIMIT);
     let mut response = searching(&state, move |s| s.search(&req)).await?;
+    state.metrics.search(&response);
     state.locate(&mut response.hits);
     Ok(Json(response).into_response())
 }
@@ -453,6 +469,7 @@ async fn home(
     };
     match searching(&state, move |s| Ok((s.search(&req)?, s))).await {
         Ok((r, s)) => {
+            state.metrics.search(&r);
             let site = page::Site {
                 engine: s.engine(),
                 originals: state.originals.as_deref(),
@@ -663,6 +680,20 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+/// `GET /metrics`: Prometheus's text format (src/server/metrics.rs).
+async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
+    let health = searching(&state, |s| s.health()).await.ok();
+    let text = state.metrics.render(health.as_ref(), state.index_age());
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
 fn not_found_response(path: &str) -> Response {
     let e = ApiError {
         status: StatusCode::NOT_FOUND,
@@ -726,12 +757,19 @@ fn decoded_utf8(path: &str) -> bool {
         .is_ok()
 }
 
-/// One log line per request: method, path and query, status, time taken.
-async fn access_log(req: Request, next: Next) -> Response {
+/// One log line per request: method, path and query, status, time taken;
+/// and the request counted in the metrics.
+async fn access_log(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = req.method().clone();
     let uri = req.uri().clone();
     let response = next.run(req).await;
+    state.metrics.request(
+        uri.path(),
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     tracing::info!(
         target: "egovkb::server::access",
         %method,
@@ -797,6 +835,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; scr
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
         .route("/api/search", get(search))
         .route("/api/documents/{id}", get(document))
         .route("/api/documents/{id}/related", get(related))
@@ -826,7 +865,10 @@ fn router(state: Arc<AppState>) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(axum::middleware::from_fn(access_log))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access_log,
+        ))
         .with_state(state)
 }
 
@@ -872,7 +914,7 @@ pub fn serve_until(
         );
         connections.max_connections = room;
     }
-    let gate = conn::Gate::new(connections);
+    let gate = conn::Gate::new(connections, state.metrics.clone());
     conn::widen_backlog(&listener);
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;

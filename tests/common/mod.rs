@@ -318,3 +318,26 @@ pub fn hit_ids(response: &serde_json::Value) -> Vec<String> {
         .map(|h| h["id"].as_str().expect("a hit's id").to_string())
         .collect()
 }
+
+/// The Python of the tests' Python tools (`target/pytools`, a virtual
+/// environment `.ci/run` makes: `python3 -m venv target/pytools` and the
+/// pinned packages it installs), if it can import `module`. Without it a
+/// test that needs it is skipped, unless EGOVKB_REQUIRE_PYTOOLS is set
+/// (CI), where it fails.
+pub fn pytools(module: &str) -> Option<PathBuf> {
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/pytools/bin/python");
+    let found = std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Some(python);
+    }
+    assert!(
+        std::env::var_os("EGOVKB_REQUIRE_PYTOOLS").is_none(),
+        "{} cannot import {module}: run .ci/run's pytools step",
+        python.display()
+    );
+    eprintln!("skipped: {} cannot import {module}", python.display());
+    None
+}
