@@ -47,8 +47,18 @@ struct Cli {
     /// for it (a TOML file that `eval/calibrate.py` writes).
     #[arg(long, global = true, env = "EGOVKB_CALIBRATION")]
     calibration: Option<PathBuf>,
+    /// How log lines (the server's access log among them) are written on
+    /// standard error: text, or json (one object a line).
+    #[arg(long, global = true, env = "EGOVKB_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 /// `egovkb search`: the query and its filters, checked and put in their
@@ -355,19 +365,19 @@ fn main() {
     if let Ok(exe) = std::env::current_exe() {
         egovkb::extract::pdf::isolate_in(exe);
     }
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EGOVKB_LOG").unwrap_or_else(|_| {
-                // The server's request log is on by default.
-                tracing_subscriber::EnvFilter::new(
-                    "warn,lindera_dictionary=error,egovkb::server=info",
-                )
-            }),
-        )
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EGOVKB_LOG").unwrap_or_else(|_| {
+        // The server's request log is on by default.
+        tracing_subscriber::EnvFilter::new("warn,lindera_dictionary=error,egovkb::server=info")
+    });
+    let log = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        // One JSON object a line, for a log collector.
+        LogFormat::Json => log.json().flatten_event(true).init(),
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
     if let Err(e) = run(cli) {
         // One line: the reason, with its causes.
         let msg = format!("{e:#}").replace('\n', " ");

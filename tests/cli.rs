@@ -217,4 +217,42 @@ fn serve_answers_logs_and_stops_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(status.success(), "{status}");
+
+    // The same log as JSON, one object a line, for a log collector.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--log-format",
+            "json",
+            "serve",
+        ])
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .env_remove("EGOVKB_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = common::stderr_lines(&mut child);
+    let next_line = || {
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the server went quiet")
+    };
+    let addr: std::net::SocketAddr = loop {
+        let line = next_line();
+        if let Some(a) = line.strip_prefix("serving on http://") {
+            break a.trim().parse().unwrap();
+        }
+    };
+    assert_eq!(common::http_get(addr, "/api/stats").0, 200);
+    let logged: serde_json::Value = loop {
+        let line = next_line();
+        if line.contains("egovkb::server::access") {
+            break serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        }
+    };
+    assert_eq!(logged["target"], "egovkb::server::access");
+    assert_eq!(logged["uri"], "/api/stats");
+    assert_eq!(logged["status"], 200);
+    let _ = child.kill();
+    let _ = child.wait();
 }
