@@ -237,6 +237,20 @@ enum Command {
         #[arg(long, env = "EGOVKB_SOLR_COLLECTION")]
         collection: Option<String>,
     },
+    /// Write a consistent, checksummed copy of the index generation in
+    /// service and the corpus's documents to one file (while the server
+    /// serves; an index or reindex waits for it).
+    Snapshot {
+        /// The snapshot file to write.
+        path: PathBuf,
+    },
+    /// Put a snapshot back: the index and the corpus's documents become
+    /// the snapshot's (a running server switches to it). A corrupt,
+    /// truncated or foreign snapshot is refused and nothing changes.
+    Restore {
+        /// A file `egovkb snapshot` wrote.
+        path: PathBuf,
+    },
     /// SolrCloud: the configset, the collection, the sync of the corpus.
     Solr {
         #[command(subcommand)]
@@ -440,6 +454,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Export => export(&config),
         Command::Index => index(&config, false),
         Command::Reindex => index(&config, true),
+        Command::Snapshot { path } => snapshot(&config, &path),
+        Command::Restore { path } => restore(&config, &path),
         Command::Search(args) => {
             let json = args.json;
             search(&config, &args.request(), json)
@@ -760,6 +776,39 @@ fn export(config: &Config) -> Result<()> {
     for s in skipped {
         eprintln!("skipped {}: {}", s.path.display(), s.reason);
     }
+    Ok(())
+}
+
+/// `egovkb snapshot PATH`.
+fn snapshot(config: &Config, path: &std::path::Path) -> Result<()> {
+    use egovkb::index::snapshot;
+    let started = std::time::Instant::now();
+    let done = snapshot::snapshot(&IndexDir::new(&config.index), &config.corpus, path)?;
+    println!(
+        "snapshot of {} and {} documents written to {}: {} files, {:.1} MB, in {:.1} s",
+        done.generation,
+        done.records,
+        path.display(),
+        done.files,
+        done.bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `egovkb restore PATH`.
+fn restore(config: &Config, path: &std::path::Path) -> Result<()> {
+    use egovkb::index::snapshot;
+    let analysis = egovkb::index::fingerprint(&engine(config)?);
+    let dir = IndexDir::new(&config.index);
+    let done = snapshot::restore(path, &dir, &config.corpus, &analysis)?;
+    println!(
+        "restored {} as {} with {} documents ({} files checked)",
+        path.display(),
+        done.generation,
+        done.records,
+        done.files
+    );
     Ok(())
 }
 

@@ -21,6 +21,7 @@ pub mod build;
 pub mod matching;
 pub mod schema;
 pub mod search;
+pub mod snapshot;
 pub mod stats;
 pub mod terms;
 pub mod typos;
