@@ -22,6 +22,9 @@
 //! idle_timeout_secs = 60
 //! max_connections = 10000
 //! max_connections_per_client = 1000
+//! # Searches a client address may make a second (0: no limit), and at once:
+//! searches_per_second_per_client = 0
+//! search_burst = 20
 //! ```
 
 use std::net::SocketAddr;
@@ -92,6 +95,13 @@ pub struct Connections {
     /// address at most; 0 for no such cap (behind a reverse proxy, every
     /// connection comes from the proxy).
     pub max_per_client: usize,
+    /// `searches_per_second_per_client` (0: no limit): the searches (API
+    /// and page) one client address may make a second, on average; beyond,
+    /// 429 with `Retry-After`.
+    pub search_rate: f64,
+    /// `search_burst` (20): how many searches a client may make at once
+    /// before the rate applies.
+    pub search_burst: u32,
 }
 
 impl Default for Connections {
@@ -101,6 +111,8 @@ impl Default for Connections {
             idle_timeout: Duration::from_secs(60),
             max_connections: 10_000,
             max_per_client: 1_000,
+            search_rate: 0.0,
+            search_burst: 20,
         }
     }
 }
@@ -138,6 +150,8 @@ struct ServeFile {
     idle_timeout_secs: Option<f64>,
     max_connections: Option<usize>,
     max_connections_per_client: Option<usize>,
+    searches_per_second_per_client: Option<f64>,
+    search_burst: Option<u32>,
 }
 
 impl ServeFile {
@@ -163,6 +177,21 @@ impl ServeFile {
             idle_timeout: secs("idle_timeout_secs", self.idle_timeout_secs, d.idle_timeout)?,
             max_connections,
             max_per_client: self.max_connections_per_client.unwrap_or(d.max_per_client),
+            search_rate: match self.searches_per_second_per_client {
+                None => d.search_rate,
+                Some(r) if (0.0..=1e6).contains(&r) => r,
+                Some(r) => {
+                    return Err(format!(
+                        "[serve] searches_per_second_per_client must be from 0 (no limit) to \
+                         1000000, not {r}"
+                    ));
+                }
+            },
+            search_burst: match self.search_burst {
+                None => d.search_burst,
+                Some(0) => return Err("[serve] search_burst must be at least 1".into()),
+                Some(b) => b,
+            },
         })
     }
 }
@@ -356,6 +385,7 @@ mod tests {
                 idle_timeout: Duration::from_secs(30),
                 max_connections: 500,
                 max_per_client: 0,
+                ..Connections::default()
             }
         );
         let err = load("[serve]\nheader_timeout_secs = 0\n")

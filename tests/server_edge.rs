@@ -154,6 +154,7 @@ fn slow_and_idle_clients_are_closed_and_a_full_server_sheds_then_recovers() {
         idle_timeout,
         max_connections: cap,
         max_per_client: 0,
+        ..Connections::default()
     });
     let quiet_ms = healthz_ms(addr);
 
@@ -519,4 +520,34 @@ fn metrics_parse_with_prometheus_and_their_labels_stay_bounded() {
     );
     assert_eq!(samples("egovkb_documents")[0][2], 1.0);
     assert!(samples("egovkb_open_connections")[0][2].as_f64().unwrap() >= 1.0);
+}
+
+#[test]
+fn searches_over_a_clients_rate_get_429_with_retry_after() {
+    let (addr, _dir) = start(Connections {
+        search_rate: 0.5,
+        search_burst: 3,
+        ..Connections::default()
+    });
+    let get = |path: &str| common::http_request(addr, "GET", path, &[], "");
+    for _ in 0..3 {
+        assert_eq!(get("/api/search?q=Paraguay").status, 200);
+    }
+    let r = get("/api/search?q=Paraguay");
+    assert_json_error(&r, 429, "rate_limited");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "Retry-After: {wait}");
+    let page = get("/?q=Paraguay");
+    assert_eq!(page.status, 429);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    // Other routes are not searches.
+    assert_eq!(get("/healthz").status, 200);
+    assert_eq!(get("/api/documents/en-py").status, 200);
+    // The bucket refills at the rate.
+    std::thread::sleep(Duration::from_secs(wait));
+    assert_eq!(get("/api/search?q=Paraguay").status, 200);
 }

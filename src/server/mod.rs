@@ -6,6 +6,7 @@
 
 mod caching;
 mod conn;
+mod limit;
 mod metrics;
 mod openapi;
 mod page;
@@ -832,8 +833,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; scr
      img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The routes.
-fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+fn router(state: Arc<AppState>, limiter: Option<Arc<limit::Limiter>>) -> Router {
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/api/search", get(search))
@@ -850,7 +851,13 @@ fn router(state: Arc<AppState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             caching::conditional,
-        ))
+        ));
+    // Searches over the rate are refused before the cache is asked.
+    let router = match limiter {
+        Some(l) => router.layer(axum::middleware::from_fn_with_state(l, limit::limit)),
+        None => router,
+    };
+    router
         .layer(axum::middleware::from_fn(valid_path))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -914,6 +921,7 @@ pub fn serve_until(
         );
         connections.max_connections = room;
     }
+    let limiter = limit::Limiter::new(connections.search_rate, connections.search_burst);
     let gate = conn::Gate::new(connections, state.metrics.clone());
     conn::widen_backlog(&listener);
     listener.set_nonblocking(true)?;
@@ -927,11 +935,13 @@ pub fn serve_until(
         let state = state.clone();
         let mut stop = stop_rx.clone();
         let limits = gate.limits().clone();
+        let limiter = limiter.clone();
         let thread = std::thread::Builder::new()
             .name(format!("egovkb-http-{i}"))
             .spawn(move || {
                 runtime()?.block_on(async move {
-                    axum::serve(Assigned { rx, local, limits }, router(state))
+                    let app = router(state, limiter).into_make_service_with_connect_info::<Peer>();
+                    axum::serve(Assigned { rx, local, limits }, app)
                         .with_graceful_shutdown(async move {
                             let _ = stop.wait_for(|&s| s).await;
                         })
@@ -1029,6 +1039,16 @@ async fn accept(
     }
     watcher.abort();
     Ok(())
+}
+
+/// The client's address, as handlers see it (`ConnectInfo<Peer>`).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, Assigned>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, Assigned>) -> Self {
+        Peer(*stream.remote_addr())
+    }
 }
 
 /// The connections handed to one serving thread.
