@@ -551,3 +551,34 @@ fn searches_over_a_clients_rate_get_429_with_retry_after() {
     std::thread::sleep(Duration::from_secs(wait));
     assert_eq!(get("/api/search?q=Paraguay").status, 200);
 }
+
+/// Schemathesis (from PyPI, pinned in .ci/run) against a real server: every
+/// check, valid and invalid data, a fixed seed, a bounded number of cases.
+/// Each parameter's constraint in `/api/openapi.json` is what the handler
+/// enforces, each answer's status and body are documented: no failure.
+#[test]
+fn schemathesis_finds_the_api_description_is_the_contract() {
+    let Some(python) = common::pytools("schemathesis") else {
+        return;
+    };
+    let addr = default_server();
+    let reports = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(python.with_file_name("schemathesis"))
+        .current_dir(reports.path())
+        .args(["run", &format!("http://{addr}/api/openapi.json")])
+        .args(["--checks", "all", "--mode", "all", "--seed", "20261207"])
+        .args(["--max-examples", "60", "--workers", "2", "--no-color"])
+        .args(["--generation-database", "none", "--request-timeout", "20"])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        report.contains("passed") && !report.contains("failed"),
+        "{report}"
+    );
+}

@@ -16,6 +16,7 @@ use std::ops::{Index, IndexMut};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
+use super::accepts::Accepts;
 use crate::document::{DocType, Lang};
 use crate::enrich::{Enricher, UiLang};
 
@@ -52,6 +53,9 @@ pub struct Spec {
     /// The index's fast field holding its values.
     pub field: &'static str,
     pub kind: Kind,
+    /// What one value of its filter may be: checked before the value is
+    /// put in its normal form, and stated in OpenAPI.
+    pub accepts: Accepts,
     /// Its heading, in English, Spanish and Korean.
     pub title: [&'static str; 3],
     /// What a filter by it takes, for `--help` and OpenAPI.
@@ -61,11 +65,26 @@ pub struct Spec {
     pub label: fn(&Enricher, &str, UiLang) -> Option<String>,
 }
 
+/// A topic's slug or an event's id.
+const WORD: &str = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$";
+/// A year, or a range of them with either end open.
+const YEARS: &str = "^((19[0-9]{2}|20[0-9]{2}|2100)|(19[0-9]{2}|20[0-9]{2}|2100)?\\.\\.(19[0-9]{2}|20[0-9]{2}|2100)?)$";
+/// The document types (`DocType::ALL`, as a test checks).
+const DOC_TYPES: &[&str] = &[
+    "notice",
+    "press_release",
+    "presentation",
+    "report",
+    "course_material",
+    "other",
+];
+
 static COUNTRY: Spec = Spec {
     name: "country",
     param: "country",
     field: "countries",
     kind: Kind::Values(country_code),
+    accepts: Accepts::Pattern("^[A-Za-z]{2}$"),
     title: ["Country", "País", "국가"],
     help: "ISO 3166-1 alpha-2 country codes (`PY`); several are OR-ed.",
     label: |e, v, ui| Some(e.countries.label(v, ui).to_string()),
@@ -76,6 +95,7 @@ static TOPIC: Spec = Spec {
     param: "topic",
     field: "topics",
     kind: Kind::Values(word),
+    accepts: Accepts::Pattern(WORD),
     title: ["Topic", "Tema", "주제"],
     help: "Topic slugs (`resident-registration`); several are OR-ed.",
     label: |e, v, ui| Some(e.topics.label(v, ui).to_string()),
@@ -86,6 +106,7 @@ static YEAR: Spec = Spec {
     param: "year",
     field: "year",
     kind: Kind::Years,
+    accepts: Accepts::Pattern(YEARS),
     title: ["Year", "Año", "연도"],
     help: "A year (`2018`) or an inclusive range (`2015..2019`, `2015..`, `..2019`).",
     label: |_, _, _| None,
@@ -96,6 +117,7 @@ static DOC_TYPE: Spec = Spec {
     param: "type",
     field: "doc_type",
     kind: Kind::Values(doc_type),
+    accepts: Accepts::OneOf(DOC_TYPES),
     title: ["Document type", "Tipo de documento", "문서 유형"],
     help: "Document types (`notice`, `press_release`, `presentation`, `report`, `course_material`, `other`); several are OR-ed.",
     label: |_, v, ui| Some(doc_type_label(v, ui)),
@@ -106,6 +128,7 @@ static LANG: Spec = Spec {
     param: "lang",
     field: "lang",
     kind: Kind::Values(lang_code),
+    accepts: Accepts::Pattern("^[A-Za-z]{2,3}$"),
     title: ["Language", "Idioma", "언어"],
     help: "Document languages (ISO 639-1: `ko`, `es`, `en`…); several are OR-ed.",
     label: |_, v, ui| Some(lang_label(v, ui)),
@@ -116,6 +139,7 @@ static EVENT: Spec = Spec {
     param: "event",
     field: "event",
     kind: Kind::Values(word),
+    accepts: Accepts::Pattern(WORD),
     title: ["Event", "Evento", "행사"],
     help: "Events: the courses or meetings documents belong to (ids); several are OR-ed.",
     label: |e, v, ui| Some(e.events.label(v, ui)),
@@ -208,7 +232,8 @@ impl<T: Serialize> Serialize for PerFacet<T> {
 }
 
 /// Most values a filter may have, and longest value.
-const MAX_VALUES: usize = 50;
+/// Values one facet's filter may have.
+pub const MAX_VALUES: usize = 50;
 const MAX_VALUE_LEN: usize = 200;
 
 /// The filters of a search, facet by facet: several values of one facet
@@ -225,7 +250,22 @@ impl Filters {
     /// Add a value to a facet's filter, put in its normal form, or say why
     /// it is not one (a year range replaces the one before).
     pub fn add(&mut self, facet: Facet, value: &str) -> Result<(), String> {
-        match facet.spec().kind {
+        let spec = facet.spec();
+        if !spec.accepts.check(value) {
+            // The normal form's reason when it has one, else the rule's.
+            let normal = match spec.kind {
+                Kind::Values(normal) => normal(value).err(),
+                Kind::Years => parse_years(value).err(),
+            };
+            return Err(normal.unwrap_or_else(|| {
+                format!(
+                    "{} must be {}, not `{value}`",
+                    spec.param,
+                    spec.accepts.describe()
+                )
+            }));
+        }
+        match spec.kind {
             Kind::Values(normal) => self.values[facet].push(normal(value)?),
             Kind::Years => self.years = Some(parse_years(value)?),
         }
@@ -288,10 +328,8 @@ fn parse_years(s: &str) -> Result<(u32, u32), String> {
         Some((a, b)) => {
             let a = if a.trim().is_empty() { 1900 } else { year(a)? };
             let b = if b.trim().is_empty() { 2100 } else { year(b)? };
-            if a > b {
-                return Err(format!("year range `{s}` ends before it starts"));
-            }
-            Ok((a, b))
+            // A range written backwards means the same years.
+            Ok((a.min(b), a.max(b)))
         }
         None => {
             let y = year(s)?;
@@ -387,6 +425,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_facets_rule_agrees_with_its_normal_form() {
+        assert!(
+            YEARS.matches(crate::core::accepts::YEAR).count() == 3,
+            "{YEARS}"
+        );
+        let names: Vec<&str> = DocType::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(DOC_TYPES, names.as_slice());
+        let mut f = Filters::default();
+        for (facet, good, bad) in [
+            (Facet::Country, "py", " PY"),
+            (Facet::Topic, "resident-registration", "a b"),
+            (Facet::Year, "2015..2019", "1800"),
+            (Facet::Year, "..2019", "2019-2020"),
+            (Facet::DocType, "press_release", "memo"),
+            (Facet::Lang, "es", "e"),
+            (Facet::Event, "2018-06-advanced-egov-course", ""),
+        ] {
+            assert!(f.add(facet, good).is_ok(), "{good}");
+            assert!(f.add(facet, bad).is_err(), "{bad:?}");
+        }
+        // A range written backwards is the same years.
+        f.add(Facet::Year, "2019..2015").unwrap();
+        assert_eq!(f.years(), Some((2015, 2019)));
+    }
+
+    #[test]
     fn every_facet_has_its_spec_and_distinct_names() {
         for (i, f) in Facet::ALL.into_iter().enumerate() {
             assert_eq!(f as usize, i, "ALL is in declaration order");
@@ -401,8 +465,8 @@ mod tests {
     #[test]
     fn filters_take_values_in_their_normal_form() {
         let f = Filters::default()
-            .with(Facet::Country, " py ")
-            .and_then(|f| f.with(Facet::DocType, " notice"))
+            .with(Facet::Country, "py")
+            .and_then(|f| f.with(Facet::DocType, "notice"))
             .and_then(|f| f.with(Facet::Year, "2015..2019"))
             .unwrap();
         assert_eq!(f.values(Facet::Country), ["PY"]);
@@ -410,7 +474,7 @@ mod tests {
         assert_eq!(f.years(), Some((2015, 2019)));
         assert!(f.is_active(Facet::Year) && !f.is_active(Facet::Topic));
         assert!(Filters::default().with(Facet::Country, "Paraguay").is_err());
-        assert!(Filters::default().with(Facet::Year, "2019..2015").is_err());
+        assert!(Filters::default().with(Facet::Country, " py").is_err());
         assert!(Filters::default().with(Facet::Lang, "xx-yy").is_err());
     }
 

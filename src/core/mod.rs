@@ -6,6 +6,7 @@
 //! so that a search counts the same documents, for the same reasons,
 //! whichever engine runs it.
 
+pub mod accepts;
 pub mod facet;
 pub mod query;
 pub mod relevance;

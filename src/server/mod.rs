@@ -346,7 +346,9 @@ fn failed() -> ApiError {
 #[utoipa::path(get, path = "/api/search", tag = "search", params(openapi::SearchParams),
     responses(
         (status = 200, description = "Ranked hits, what the query was understood as, and disjunctive facet counts", body = SearchResponse),
+        (status = 304, description = "Not modified: the `ETag` sent in `If-None-Match` is this answer's"),
         (status = 400, description = "A bad parameter; the message says which", body = openapi::ErrorBody),
+        (status = 429, description = "Too many searches from this address (when a rate is set); `Retry-After` says when to try again", body = openapi::ErrorBody),
         (status = 503, description = "The search took too long (`timeout`) or failed (`unavailable`); try again", body = openapi::ErrorBody)))]
 async fn search(
     State(state): State<Arc<AppState>>,
@@ -365,7 +367,10 @@ async fn search(
     params(("id" = String, Path, description = "Document id")),
     responses(
         (status = 200, description = "The whole document; `url` as in a hit (no server folder), `original` the link to its file when it is one of the corpus", body = openapi::DocumentView),
-        (status = 404, description = "No document with this id", body = openapi::ErrorBody)))]
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "The id is not UTF-8 once percent-decoded", body = openapi::ErrorBody),
+        (status = 404, description = "No document with this id", body = openapi::ErrorBody),
+        (status = 503, description = "The search engine failed; try again", body = openapi::ErrorBody)))]
 async fn document(
     State(state): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
@@ -379,12 +384,13 @@ async fn document(
 }
 
 #[utoipa::path(get, path = "/api/documents/{id}/related", tag = "documents",
-    params(("id" = String, Path, description = "Document id"),
-           ("limit" = Option<usize>, Query, description = "At most this many (default 10, at most 100)")),
+    params(("id" = String, Path, description = "Document id"), openapi::RelatedParams),
     responses(
         (status = 200, description = "Documents like this one: shared topics, countries and terms", body = openapi::Related),
+        (status = 304, description = "Not modified"),
         (status = 400, description = "A bad parameter", body = openapi::ErrorBody),
-        (status = 404, description = "No document with this id", body = openapi::ErrorBody)))]
+        (status = 404, description = "No document with this id", body = openapi::ErrorBody),
+        (status = 503, description = "The search engine failed; try again", body = openapi::ErrorBody)))]
 async fn related(
     State(state): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
@@ -392,50 +398,35 @@ async fn related(
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let mut limit = 10;
-    for (k, v) in &params {
-        match k.as_str() {
-            "limit" => {
-                limit = v.parse().map_err(|_| {
-                    ApiError::bad_request(format!("limit must be a whole number, not `{v}`"))
-                })?
-            }
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "unknown parameter `{other}`"
-                )));
-            }
-        }
-    }
+    params::check(&params::related(), &params).map_err(ApiError::bad_request)?;
+    let limit = params
+        .iter()
+        .rev()
+        .find_map(|(_, v)| v.parse().ok())
+        .unwrap_or(10);
     let mut hits = searching(&state, move |s| s.related(&id, limit)).await?;
     state.locate(&mut hits);
     Ok(Json(openapi::Related { hits }).into_response())
 }
 
 #[utoipa::path(get, path = "/api/stats", tag = "search",
-    params(("ui_lang" = Option<String>, Query, description = "Language of labels: en, es or ko")),
+    params(openapi::StatsParams),
     responses(
         (status = 200, description = "Counts per facet, index generation, corpus size", body = Stats),
-        (status = 400, description = "A bad parameter", body = openapi::ErrorBody)))]
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "A bad parameter", body = openapi::ErrorBody),
+        (status = 503, description = "The search engine failed; try again", body = openapi::ErrorBody)))]
 async fn stats(
     State(state): State<Arc<AppState>>,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let mut ui = UiLang::En;
-    for (k, v) in &params {
-        match k.as_str() {
-            "ui_lang" | "ui" => {
-                ui = UiLang::parse(v)
-                    .ok_or_else(|| ApiError::bad_request("ui_lang must be en, es or ko"))?
-            }
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "unknown parameter `{other}`"
-                )));
-            }
-        }
-    }
+    params::check(&params::stats(), &params).map_err(ApiError::bad_request)?;
+    let ui = params
+        .iter()
+        .rev()
+        .find_map(|(_, v)| UiLang::parse(v))
+        .unwrap_or(UiLang::En);
     let stats = searching(&state, move |s| s.stats(ui)).await?;
     Ok(Json(stats).into_response())
 }
@@ -451,7 +442,10 @@ fn default_ui(headers: &HeaderMap) -> UiLang {
 #[utoipa::path(get, path = "/", tag = "page", params(openapi::PageParams),
     responses(
         (status = 200, description = "The search page", content_type = "text/html"),
-        (status = 400, description = "The page with what was wrong", content_type = "text/html")))]
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "The page with what was wrong", content_type = "text/html"),
+        (status = 429, description = "Too many searches from this address (when a rate is set)", content_type = "text/html"),
+        (status = 503, description = "The search took too long or failed; try again", content_type = "text/html")))]
 /// `GET /`: the search page (an empty query browses, newest first).
 async fn home(
     State(state): State<Arc<AppState>>,
@@ -482,11 +476,13 @@ async fn home(
 }
 
 #[utoipa::path(get, path = "/doc/{id}", tag = "page",
-    params(("id" = String, Path, description = "Document id"),
-           ("ui" = Option<String>, Query, description = "Interface language: en, es or ko")),
+    params(("id" = String, Path, description = "Document id"), openapi::DocumentPageParams),
     responses(
         (status = 200, description = "The document page", content_type = "text/html"),
-        (status = 404, description = "No document with this id", content_type = "text/html")))]
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "A bad parameter", content_type = "text/html"),
+        (status = 404, description = "No document with this id", content_type = "text/html"),
+        (status = 503, description = "The search engine failed; try again", content_type = "text/html")))]
 /// `GET /doc/{id}`: one document with its related documents.
 async fn document_page(
     State(state): State<Arc<AppState>>,
@@ -494,13 +490,21 @@ async fn document_page(
     id: Result<Path<String>, PathRejection>,
     params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let raw = params.map(|Query(p)| p).unwrap_or_default();
+    let raw: Vec<(String, String)> = match params {
+        Ok(Query(p)) => p.into_iter().filter(|(_, v)| !v.is_empty()).collect(),
+        Err(e) => {
+            let q = page::PageQuery::parse(&[], default_ui(&headers)).0;
+            return ApiError::bad_request(e.body_text()).page(&q);
+        }
+    };
     let ui = raw
         .iter()
-        .find(|(k, _)| k == "ui" || k == "ui_lang")
-        .and_then(|(_, v)| UiLang::parse(v))
+        .find_map(|(_, v)| UiLang::parse(v))
         .unwrap_or_else(|| default_ui(&headers));
     let (q, _) = page::PageQuery::parse(&[], ui);
+    if let Err(e) = params::check(&params::document_page(), &raw) {
+        return ApiError::bad_request(e).page(&q);
+    }
     let id = match id {
         Ok(Path(id)) => id,
         Err(e) => return ApiError::bad_request(e.body_text()).page(&q),
@@ -540,7 +544,9 @@ async fn document_page(
     params(("id" = String, Path, description = "Document id")),
     responses(
         (status = 200, description = "The file a document was imported from, when it is inside the corpus directory (a PDF shown, other files downloaded)"),
-        (status = 404, description = "No such document, or its original is not a file of the corpus", content_type = "text/html")))]
+        (status = 400, description = "The id is not UTF-8 once percent-decoded", content_type = "text/html"),
+        (status = 404, description = "No such document, or its original is not a file of the corpus", content_type = "text/html"),
+        (status = 503, description = "The search engine failed; try again", content_type = "text/html")))]
 /// `GET /original/{id}`: the corpus's own file a document was imported
 /// from (a country's slides, say). Files outside the corpus directory are
 /// never served, whatever a document's `url` says.
@@ -632,6 +638,8 @@ fn original_type(name: &str) -> (&'static str, bool) {
     params(("name" = String, Path, description = "`style.css` or `app.js`")),
     responses(
         (status = 200, description = "The page's stylesheet or script"),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "The name is not UTF-8 once percent-decoded", content_type = "text/html"),
         (status = 404, description = "No such asset", content_type = "text/html")))]
 /// The page's stylesheet and script, compiled into the binary. The page
 /// asks for them by a URL that names their version (`?v=`): such an answer

@@ -10,105 +10,106 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{IntoParams, OpenApi, PartialSchema, ToSchema};
 
-use crate::core::facet::{Facet, Kind};
+use super::params::{self, Param};
+use crate::core::accepts::Accepts;
+use crate::core::facet::Facet;
 use crate::document::{DocType, Document, Lang};
 use crate::index::search::{
     FacetValue, Facets, Hit, Interpreted, SearchMode, SearchResponse, SemanticStatus, Stats,
 };
 
-/// The parameters of `GET /api/search` (described here; the handler reads
-/// them as name/value pairs so that repeated names give several values and
-/// unknown names are refused): the text, one per facet, then the options.
+/// The parameters of `GET /api/search`, from their one description
+/// (`params.rs`): each value's constraint is the one the handler checks.
 pub struct SearchParams;
 
 impl IntoParams for SearchParams {
-    fn into_params(place: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let mut params = QueryText::into_params(&place);
-        params.extend(Facet::ALL.into_iter().map(facet_param));
-        params.extend(SearchOptions::into_params(&place));
-        params
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        parameters(&params::search(), false)
     }
 }
 
 /// The parameters of the web page: those of the search, but years as the
-/// form's two fields, and paging by page.
+/// form's two fields, and paging by page. An empty field is a parameter
+/// left out, as a form sends it.
 pub struct PageParams;
 
 impl IntoParams for PageParams {
-    fn into_params(place: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let mut params = QueryText::into_params(&place);
-        params.extend(
-            Facet::ALL
-                .into_iter()
-                .filter(|f| matches!(f.spec().kind, Kind::Values(_)))
-                .map(facet_param),
-        );
-        params.extend(PageOptions::into_params(&place));
-        params
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        parameters(&params::page(), true)
     }
 }
 
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-struct QueryText {
-    /// Free text: words, "quoted phrases", -exclusions. Empty with filters: browse, newest first.
-    q: Option<String>,
+/// `GET /api/documents/{id}/related`'s query parameters.
+pub struct RelatedParams;
+
+impl IntoParams for RelatedParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        parameters(&params::related(), false)
+    }
 }
 
-/// A facet's filter parameter, from its spec: several values, or one
-/// range of years.
-fn facet_param(facet: Facet) -> Parameter {
-    let spec = facet.spec();
-    let schema = match spec.kind {
-        Kind::Values(_) => Vec::<String>::schema(),
-        Kind::Years => String::schema(),
+/// `GET /api/stats`'s.
+pub struct StatsParams;
+
+impl IntoParams for StatsParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        parameters(&params::stats(), false)
+    }
+}
+
+/// `GET /doc/{id}`'s.
+pub struct DocumentPageParams;
+
+impl IntoParams for DocumentPageParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        parameters(&params::document_page(), true)
+    }
+}
+
+/// Query parameters as OpenAPI states them; `lenient`: an empty value is
+/// taken (as left out).
+fn parameters(list: &[Param], lenient: bool) -> Vec<Parameter> {
+    list.iter()
+        .map(|p| {
+            let one = value_schema(p.accepts, lenient);
+            let schema = match p.many {
+                Some(most) => RefOr::T(Schema::Array(
+                    ArrayBuilder::new().items(one).max_items(Some(most)).build(),
+                )),
+                None => one,
+            };
+            ParameterBuilder::new()
+                .name(p.name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(p.help))
+                .schema(Some(schema))
+                .build()
+        })
+        .collect()
+}
+
+/// One value's schema: what `Accepts::check` takes.
+fn value_schema(accepts: Accepts, lenient: bool) -> RefOr<Schema> {
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    let object = match accepts {
+        Accepts::Text { max_chars } => string().max_length(Some(max_chars)),
+        Accepts::Number { min, max } => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(min as f64))
+            .maximum(Some(max as f64)),
+        Accepts::OneOf(words) => {
+            let empty = lenient.then_some("");
+            string().enum_values(Some(words.iter().copied().chain(empty)))
+        }
+        Accepts::Pattern(pattern) if lenient => string().pattern(Some(format!("^$|{pattern}"))),
+        Accepts::Pattern(pattern) => string().pattern(Some(pattern)),
     };
-    ParameterBuilder::new()
-        .name(spec.param)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(spec.help))
-        .schema(Some(schema))
-        .build()
-}
-
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-struct SearchOptions {
-    /// `relevance` (default with text) or `date` (newest first; default without text).
-    sort: Option<String>,
-    /// `hybrid` (words and meaning fused; the default when the index has
-    /// passage vectors), `lexical` (words only; the default without a
-    /// model) or `semantic` (meaning only). `interpreted.mode` says which
-    /// ran: a search without words, or without vectors, is lexical.
-    mode: Option<String>,
-    /// Hits per page, at most 100 (default 10).
-    limit: Option<usize>,
-    /// Hits to skip, at most 10,000.
-    offset: Option<usize>,
-    /// Language of facet labels: `en` (default), `es` or `ko`.
-    ui_lang: Option<String>,
-}
-
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-struct PageOptions {
-    /// Year range start (the form's field).
-    from: Option<u32>,
-    /// Year range end.
-    to: Option<u32>,
-    sort: Option<String>,
-    /// Result page, from 1.
-    page: Option<usize>,
-    /// Interface language `en`, `es` or `ko` (default: from Accept-Language).
-    ui: Option<String>,
+    RefOr::T(Schema::Object(object.build()))
 }
 
 /// The schema of [`Facets`]: one property per facet, each a list of
@@ -141,7 +142,10 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `bad_request`, `not_found`, `timeout` or `unavailable`.
+    /// `bad_request`, `not_found`, `method_not_allowed`, `rate_limited`,
+    /// `timeout`, `unavailable`, `overloaded`, or one of a refusal before
+    /// routing: `request_timeout`, `length_required`, `payload_too_large`,
+    /// `uri_too_long`, `header_too_large`.
     pub code: String,
     pub message: String,
 }

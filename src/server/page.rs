@@ -65,26 +65,38 @@ impl PageQuery {
         let mut page = 1;
         let mut params = Vec::new();
         let (mut from, mut to) = (String::new(), String::new());
-        let mut error = None;
-        for (name, value) in raw {
-            // Control characters mean nothing in a search and must not
-            // reach the page raw.
-            let cleaned: String = value
-                .chars()
-                .map(|c| if c.is_control() { ' ' } else { c })
-                .collect();
-            let value = cleaned.trim();
+        // What the form sends: control characters (which mean nothing in a
+        // search and must not reach the page raw) as spaces, the text
+        // trimmed, and an empty field left out.
+        let given: Vec<(String, String)> = raw
+            .iter()
+            .map(|(name, value)| {
+                let cleaned: String = value
+                    .chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect();
+                let value = if name == "q" {
+                    cleaned.trim().to_string()
+                } else {
+                    cleaned
+                };
+                (name.clone(), value)
+            })
+            .filter(|(name, value)| name == "q" || !value.is_empty())
+            .collect();
+        let error = super::params::check(&super::params::page(), &given).err();
+        for (name, value) in &given {
             match name.as_str() {
-                "ui" | "ui_lang" => ui = UiLang::parse(value).unwrap_or(ui),
-                "page" if !value.is_empty() => match value.parse::<usize>() {
-                    Ok(p) if p >= 1 => page = p.min(MAX_OFFSET / PAGE_SIZE + 1),
-                    _ => error = Some(format!("page must be a number from 1, not `{value}`")),
-                },
-                "from" => from = value.to_string(),
-                "to" => to = value.to_string(),
-                "limit" | "offset" => {}
-                "q" => params.push((name.clone(), value.to_string())),
-                _ if value.is_empty() => {}
+                "ui" => ui = UiLang::parse(value).unwrap_or(ui),
+                "page" => {
+                    page = value
+                        .parse::<usize>()
+                        .unwrap_or(1)
+                        .clamp(1, MAX_OFFSET / PAGE_SIZE + 1)
+                }
+                "from" => from = value.clone(),
+                "to" => to = value.clone(),
+                "q" => params.push((name.clone(), value.clone())),
                 _ => params.push((name.clone(), normal_form(name, value))),
             }
         }
@@ -95,7 +107,7 @@ impl PageQuery {
         let query = Self { params, page, ui };
         let request = match error {
             Some(e) => Err(e),
-            None => super::params::search_request(&query.params).map(|mut r| {
+            None => super::params::build(&query.params).map(|mut r| {
                 r.ui = ui;
                 r.limit = PAGE_SIZE;
                 r.offset = (page - 1) * PAGE_SIZE;
