@@ -132,6 +132,34 @@ fn no_dictionary_source_names_what_to_do() {
 
 /// `serve` on an empty corpus builds an index, answers, logs each request,
 /// and stops cleanly on SIGTERM.
+/// `egovkb ARGS` (a `serve`) started, its standard error's lines, and the
+/// address it says it serves on.
+fn serve(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::sync::mpsc::Receiver<String>,
+    std::net::SocketAddr,
+) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
+        .args(args)
+        .env("EGOVKB_DICT_DIR", common::dict_root())
+        .env_remove("EGOVKB_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = common::stderr_lines(&mut child);
+    let addr = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the server went quiet");
+        if let Some(a) = line.strip_prefix("serving on http://") {
+            break a.trim().parse().unwrap();
+        }
+    };
+    (child, rx, addr)
+}
+
 #[test]
 fn serve_answers_logs_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -168,23 +196,10 @@ fn serve_answers_logs_and_stops_on_sigterm() {
         "corpus = \"corpus\"\nindex = \"index\"\n\n[serve]\naddr = \"127.0.0.1:0\"\n",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
-        .args(["--config", config.to_str().unwrap(), "serve"])
-        .env("EGOVKB_DICT_DIR", common::dict_root())
-        .env_remove("EGOVKB_LOG")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = common::stderr_lines(&mut child);
+    let (mut child, rx, addr) = serve(&["--config", config.to_str().unwrap(), "serve"]);
     let next_line = || {
         rx.recv_timeout(std::time::Duration::from_secs(60))
             .expect("the server went quiet")
-    };
-    let addr: std::net::SocketAddr = loop {
-        let line = next_line();
-        if let Some(a) = line.strip_prefix("serving on http://") {
-            break a.trim().parse().unwrap();
-        }
     };
     let (status, body) = common::http_get(addr, "/api/search?q=Paraguay");
     assert_eq!(status, 200);
@@ -219,29 +234,11 @@ fn serve_answers_logs_and_stops_on_sigterm() {
     assert!(status.success(), "{status}");
 
     // The same log as JSON, one object a line, for a log collector.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_egovkb"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "--log-format",
-            "json",
-            "serve",
-        ])
-        .env("EGOVKB_DICT_DIR", common::dict_root())
-        .env_remove("EGOVKB_LOG")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = common::stderr_lines(&mut child);
+    let config = config.to_str().unwrap();
+    let (mut child, rx, addr) = serve(&["--config", config, "--log-format", "json", "serve"]);
     let next_line = || {
         rx.recv_timeout(std::time::Duration::from_secs(60))
             .expect("the server went quiet")
-    };
-    let addr: std::net::SocketAddr = loop {
-        let line = next_line();
-        if let Some(a) = line.strip_prefix("serving on http://") {
-            break a.trim().parse().unwrap();
-        }
     };
     assert_eq!(common::http_get(addr, "/api/stats").0, 200);
     let logged: serde_json::Value = loop {

@@ -3,8 +3,8 @@
 //! (`src/server/openapi.rs` builds each parameter's schema from it), so that
 //! the two cannot differ.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
 /// A value's constraint.
 #[derive(Debug, Clone, Copy)]
@@ -51,26 +51,22 @@ impl Accepts {
     }
 }
 
-/// Whether `pattern` matches `value`; each pattern compiled once.
+/// Whether `pattern` matches `value`; each pattern compiled once a thread
+/// (no lock between the server's threads).
 fn matches(pattern: &'static str, value: &str) -> bool {
-    static COMPILED: OnceLock<Mutex<HashMap<&'static str, regex::Regex>>> = OnceLock::new();
-    let mut compiled = COMPILED
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    match compiled.get(pattern) {
-        Some(re) => re.is_match(value),
-        None => match regex::Regex::new(pattern) {
-            Ok(re) => {
-                let hit = re.is_match(value);
-                compiled.insert(pattern, re);
-                hit
-            }
+    thread_local! {
+        static COMPILED: RefCell<HashMap<&'static str, Option<regex::Regex>>> =
+            RefCell::new(HashMap::new());
+    }
+    COMPILED.with_borrow_mut(|compiled| {
+        compiled
+            .entry(pattern)
             // A pattern of this program that does not compile accepts
             // nothing (a test compiles every one).
-            Err(_) => false,
-        },
-    }
+            .or_insert_with(|| regex::Regex::new(pattern).ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(value))
+    })
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 //! searched. `Cache-Control: no-cache` asks caches to check each time, so a
 //! new generation shows at once; errors are `no-store`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -67,11 +67,7 @@ pub fn none_match(headers: &HeaderMap, tag: &str) -> bool {
 }
 
 /// Answer `304` when the client has this answer already; tag the others.
-pub(super) async fn conditional(
-    State(state): State<Arc<AppState>>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub(super) async fn conditional(state: &AppState, req: Request, next: Next) -> Response {
     let get = matches!(*req.method(), Method::GET | Method::HEAD);
     let generation = (get && cacheable(req.uri().path()))
         .then(|| state.generation_tag())

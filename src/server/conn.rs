@@ -547,16 +547,20 @@ impl AsyncWrite for Guarded {
 pub fn log_rejection(r: &Rejection, peer: SocketAddr) {
     tracing::info!(
         target: "egovkb::server::access",
-        method = r.method.as_deref().map(loggable).unwrap_or_default(),
-        uri = r.path.as_deref().map(loggable).unwrap_or_default(),
+        method = %loggable(r.method.as_deref().unwrap_or_default()),
+        uri = %loggable(r.path.as_deref().unwrap_or_default()),
         status = r.status,
         %peer,
         "refused before routing"
     );
 }
 
-/// `s` cut to `LOGGED_PATH` characters, control characters escaped.
-pub fn loggable(s: &str) -> String {
+/// `s` cut to `LOGGED_PATH` characters, control characters escaped (as
+/// it is when it is short and plain, the usual case).
+pub fn loggable(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.len() <= LOGGED_PATH && !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
     let mut out: String = s
         .chars()
         .take(LOGGED_PATH)
@@ -565,7 +569,7 @@ pub fn loggable(s: &str) -> String {
     if s.chars().count() > LOGGED_PATH {
         out.push('…');
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Answer a connection refused at the door (`503`, `Retry-After`) and

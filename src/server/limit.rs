@@ -9,12 +9,10 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, Peer, is_api, page};
+use super::{ApiError, is_api, page};
 use crate::enrich::UiLang;
 
 /// Clients remembered at most; beyond, those whose bucket is full again
@@ -66,19 +64,12 @@ fn is_search(path: &str) -> bool {
     path == "/api/search" || path == "/"
 }
 
-pub(super) async fn limit(
-    State(limiter): State<Arc<Limiter>>,
-    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let path = req.uri().path();
+/// The answer to a search over `ip`'s rate (`None`: go on).
+pub(super) fn refuse(limiter: &Limiter, ip: IpAddr, path: &str) -> Option<Response> {
     if !is_search(path) {
-        return next.run(req).await;
+        return None;
     }
-    let Err(wait) = limiter.take(peer.ip(), Instant::now()) else {
-        return next.run(req).await;
-    };
+    let wait = limiter.take(ip, Instant::now()).err()?;
     let e = ApiError {
         status: StatusCode::TOO_MANY_REQUESTS,
         code: "rate_limited",
@@ -92,7 +83,7 @@ pub(super) async fn limit(
     if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }
-    response
+    Some(response)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
@@ -109,7 +109,8 @@ impl AppState {
     fn generation_tag(&self) -> Option<String> {
         match &self.served {
             Served::Index { searcher, .. } => {
-                let meta = searcher.load().meta().clone();
+                let searcher = searcher.load();
+                let meta = searcher.meta();
                 Some(format!("{}\u{0}{}", meta.generation, meta.updated))
             }
             Served::Other(_) => None,
@@ -743,20 +744,41 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     response
 }
 
-/// A path whose percent-encoded bytes are not UTF-8 is refused the same
-/// way on every route (400: the API's JSON error, or the page), before any
-/// route's own parsing sees it.
-async fn valid_path(req: Request, next: Next) -> Response {
+/// What every request passes before its route, in one layer: a path whose
+/// percent-encoded bytes are not UTF-8 is refused the same way on every
+/// route (400: the API's JSON error, or the page) before any route's own
+/// parsing sees it; a search over its client's rate is refused
+/// (`limit.rs`); an answer the client has already is `304` (`caching.rs`).
+async fn front(
+    State(front): State<Front>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
-    if decoded_utf8(path) {
-        return next.run(req).await;
+    if !decoded_utf8(path) {
+        let e = ApiError::bad_request("the path is not UTF-8 once percent-decoded");
+        return if is_api(path) {
+            e.into_response()
+        } else {
+            e.page(&page::PageQuery::parse(&[], UiLang::En).0)
+        };
     }
-    let e = ApiError::bad_request("the path is not UTF-8 once percent-decoded");
-    if is_api(path) {
-        e.into_response()
-    } else {
-        e.page(&page::PageQuery::parse(&[], UiLang::En).0)
+    if let Some(refused) = front
+        .limiter
+        .as_deref()
+        .and_then(|l| limit::refuse(l, peer.ip(), path))
+    {
+        return refused;
     }
+    caching::conditional(&front.state, req, next).await
+}
+
+/// The state of [`front`].
+#[derive(Clone)]
+struct Front {
+    state: Arc<AppState>,
+    limiter: Option<Arc<limit::Limiter>>,
 }
 
 /// Whether `path`, percent-decoded, is UTF-8.
@@ -782,7 +804,7 @@ async fn access_log(State(state): State<Arc<AppState>>, req: Request, next: Next
     tracing::info!(
         target: "egovkb::server::access",
         %method,
-        uri = conn::loggable(&uri.to_string()),
+        uri = %conn::loggable(uri.path_and_query().map_or("", |p| p.as_str())),
         status = response.status().as_u16(),
         ms = format!("{:.2}", started.elapsed().as_secs_f64() * 1e3),
         "request"
@@ -842,7 +864,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; scr
 
 /// The routes.
 fn router(state: Arc<AppState>, limiter: Option<Arc<limit::Limiter>>) -> Router {
-    let router = Router::new()
+    Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/api/search", get(search))
@@ -857,16 +879,12 @@ fn router(state: Arc<AppState>, limiter: Option<Arc<limit::Limiter>>) -> Router 
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            caching::conditional,
-        ));
-    // Searches over the rate are refused before the cache is asked.
-    let router = match limiter {
-        Some(l) => router.layer(axum::middleware::from_fn_with_state(l, limit::limit)),
-        None => router,
-    };
-    router
-        .layer(axum::middleware::from_fn(valid_path))
+            Front {
+                state: state.clone(),
+                limiter,
+            },
+            front,
+        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

@@ -22,52 +22,33 @@ use crate::index::search::{
     FacetValue, Facets, Hit, Interpreted, SearchMode, SearchResponse, SemanticStatus, Stats,
 };
 
-/// The parameters of `GET /api/search`, from their one description
-/// (`params.rs`): each value's constraint is the one the handler checks.
-pub struct SearchParams;
+/// A route's query parameters for utoipa, from their one description
+/// (`params.rs`): each value's constraint is the one the handler checks;
+/// `lenient`: an empty value is taken as left out (the page's forms).
+macro_rules! route_params {
+    ($($(#[$doc:meta])* $name:ident = $list:path, $lenient:expr;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
 
-impl IntoParams for SearchParams {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        parameters(&params::search(), false)
-    }
+        impl IntoParams for $name {
+            fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+                parameters(&$list(), $lenient)
+            }
+        }
+    )*};
 }
 
-/// The parameters of the web page: those of the search, but years as the
-/// form's two fields, and paging by page. An empty field is a parameter
-/// left out, as a form sends it.
-pub struct PageParams;
-
-impl IntoParams for PageParams {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        parameters(&params::page(), true)
-    }
-}
-
-/// `GET /api/documents/{id}/related`'s query parameters.
-pub struct RelatedParams;
-
-impl IntoParams for RelatedParams {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        parameters(&params::related(), false)
-    }
-}
-
-/// `GET /api/stats`'s.
-pub struct StatsParams;
-
-impl IntoParams for StatsParams {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        parameters(&params::stats(), false)
-    }
-}
-
-/// `GET /doc/{id}`'s.
-pub struct DocumentPageParams;
-
-impl IntoParams for DocumentPageParams {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        parameters(&params::document_page(), true)
-    }
+route_params! {
+    /// `GET /api/search`: the text, one per facet, then the options.
+    SearchParams = params::search, false;
+    /// `GET /`: the search's, the form's two year fields, paging by page.
+    PageParams = params::page, true;
+    /// `GET /api/documents/{id}/related`.
+    RelatedParams = params::related, false;
+    /// `GET /api/stats`.
+    StatsParams = params::stats, false;
+    /// `GET /doc/{id}`.
+    DocumentPageParams = params::document_page, true;
 }
 
 /// Query parameters as OpenAPI states them; `lenient`: an empty value is

@@ -251,6 +251,17 @@ mod tests {
     }
 
     #[test]
+    fn every_pattern_compiles() {
+        for route in [search(), page(), related(), stats(), document_page()] {
+            for p in route {
+                if let Accepts::Pattern(pattern) = p.accepts {
+                    assert!(regex::Regex::new(pattern).is_ok(), "{}: {pattern}", p.name);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_bad_value_or_an_unknown_name_is_refused_with_what_is_wanted() {
         let err = |pairs: &[(&str, &str)]| parse(pairs).err().unwrap();
         assert!(err(&[("country", "Paraguay")]).contains("ISO 3166-1"));

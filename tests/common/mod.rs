@@ -319,25 +319,47 @@ pub fn hit_ids(response: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// The Python of the tests' Python tools (`target/pytools`, a virtual
-/// environment `.ci/run` makes: `python3 -m venv target/pytools` and the
-/// pinned packages it installs), if it can import `module`. Without it a
-/// test that needs it is skipped, unless EGOVKB_REQUIRE_PYTOOLS is set
-/// (CI), where it fails.
+/// The Python of the tests' Python tools, if it can import `module`: a
+/// virtual environment in `target/pytools` with the packages pinned in
+/// `tests/pytools.txt`, made the first time a test needs it (pip fetches
+/// them from PyPI). Without Python a test that needs it is skipped, unless
+/// EGOVKB_REQUIRE_PYTOOLS is set (CI), where it fails.
 pub fn pytools(module: &str) -> Option<PathBuf> {
-    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/pytools/bin/python");
-    let found = std::process::Command::new(&python)
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if found {
+    use std::process::Command;
+    static MADE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target/pytools");
+    let python = venv.join("bin/python");
+    let imports = || {
+        Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let _made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    if !imports() {
+        let made = python.is_file()
+            || Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success());
+        if made {
+            eprintln!("installing tests/pytools.txt into {}", venv.display());
+            let _ = Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "-r"])
+                .arg(root.join("tests/pytools.txt"))
+                .status();
+        }
+    }
+    if imports() {
         return Some(python);
     }
     assert!(
         std::env::var_os("EGOVKB_REQUIRE_PYTOOLS").is_none(),
-        "{} cannot import {module}: run .ci/run's pytools step",
+        "{} cannot import {module} (tests/pytools.txt)",
         python.display()
     );
-    eprintln!("skipped: {} cannot import {module}", python.display());
+    eprintln!("skipped: no Python with {module} (tests/pytools.txt)");
     None
 }
