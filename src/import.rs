@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::document::{DocType, Document, Lang};
+use crate::extract::ocr::OcrReport;
 use crate::extract::{self, Format};
 use crate::store::{PutOutcome, Store};
 
@@ -20,9 +21,22 @@ pub struct ImportReport {
     pub unchanged: usize,
     /// (where, why) for each record or file that was skipped.
     pub skipped: Vec<(String, String)>,
+    /// Scanned pages read by OCR.
+    pub ocr_pages: usize,
+    /// (where: a file's page, why) for each scanned page left without text.
+    pub ocr_unread: Vec<(String, String)>,
 }
 
 impl ImportReport {
+    fn ocr(&mut self, file: &str, ocr: OcrReport) {
+        self.ocr_pages += ocr.read;
+        self.ocr_unread.extend(
+            ocr.unread
+                .into_iter()
+                .map(|(page, why)| (format!("{file} page {page}"), why)),
+        );
+    }
+
     fn record(&mut self, outcome: PutOutcome) {
         match outcome {
             PutOutcome::Added => self.added += 1,
@@ -294,11 +308,22 @@ fn document_of(
     bytes: &[u8],
     format: Format,
     meta: &FileMeta,
-) -> Result<Document, String> {
-    let x = extract::extract(bytes, format, None).map_err(|e| e.to_string())?;
+) -> Result<(Document, OcrReport), String> {
+    let mut x = extract::extract(bytes, format, None).map_err(|e| e.to_string())?;
     if x.body.trim().is_empty() && x.title.trim().is_empty() {
-        return Err(format!("no text found in this {} file", format.name()));
+        // A scanned file: say why OCR did not read it.
+        let why = x
+            .ocr
+            .unread
+            .first()
+            .map(|(page, why)| format!(" (page {page}: {why})"));
+        return Err(format!(
+            "no text found in this {} file{}",
+            format.name(),
+            why.unwrap_or_default()
+        ));
     }
+    let ocr = std::mem::take(&mut x.ocr);
     let location = url_of(path, meta);
     let title = if x.title.trim().is_empty() {
         path.file_stem()
@@ -330,7 +355,7 @@ fn document_of(
         )));
     }
     doc.validate()?;
-    Ok(doc)
+    Ok((doc, ocr))
 }
 
 /// Import files and folders (walked recursively) into the store.
@@ -368,9 +393,10 @@ pub fn import(store: &Store, paths: &[PathBuf]) -> ImportReport {
             Some(format) => match meta_for(&root, &path).and_then(|meta| {
                 document_of((&root, corpus.as_deref()), &path, &bytes, format, &meta)
             }) {
-                Ok(doc) => match store.put(&doc) {
+                Ok((doc, ocr)) => match store.put(&doc) {
                     Ok(outcome) => {
                         report.record(outcome);
+                        report.ocr(&name, ocr);
                         // Stored by earlier versions under an id from its
                         // absolute path: that copy goes.
                         let old = Document::id_for(&doc.url);

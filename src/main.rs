@@ -748,12 +748,17 @@ fn import(config: &Config, paths: &[PathBuf]) -> Result<()> {
     for (at, why) in &report.skipped {
         eprintln!("skipped {at}: {why}");
     }
+    for (at, why) in &report.ocr_unread {
+        eprintln!("no text on {at}: {why}");
+    }
     println!(
-        "imported: {} added, {} updated, {} unchanged, {} skipped",
+        "imported: {} added, {} updated, {} unchanged, {} skipped; {} scanned pages read by OCR, {} left without text",
         report.added,
         report.updated,
         report.unchanged,
-        report.skipped.len()
+        report.skipped.len(),
+        report.ocr_pages,
+        report.ocr_unread.len()
     );
     Ok(())
 }

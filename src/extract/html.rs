@@ -344,9 +344,9 @@ pub fn extract(text: &str) -> Extracted {
     Extracted {
         title,
         body: body.join("\n\n"),
-        pages: Vec::new(),
         lang,
         published,
+        ..Extracted::default()
     }
 }
 

@@ -6,6 +6,7 @@ pub mod board;
 pub mod encoding;
 pub mod html;
 pub mod hwp;
+pub mod ocr;
 pub mod office;
 pub mod pdf;
 
@@ -75,6 +76,8 @@ pub struct Extracted {
     /// The language the file declares (`<html lang>`), ISO 639-1.
     pub lang: Option<String>,
     pub published: Option<NaiveDate>,
+    /// Scanned pages read by OCR, and those left without text.
+    pub ocr: ocr::OcrReport,
 }
 
 impl Extracted {
@@ -187,7 +190,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Paragraphs of plain text: blank lines separate them, lines within one
 /// are joined.
-fn text_paragraphs(text: &str) -> Vec<String> {
+pub(crate) fn text_paragraphs(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current: Vec<&str> = Vec::new();
     for line in text.lines() {

@@ -66,12 +66,34 @@ pub fn worker_main() -> i32 {
     }
 }
 
-/// The text of a PDF: in a worker process when the binary set one up.
+/// The text of a PDF: in a worker process when the binary set one up;
+/// then its scanned pages (no text layer) read by OCR (`ocr.rs`).
 pub fn extract(bytes: &[u8]) -> Result<Extracted, ExtractError> {
-    match WORKER.get() {
+    let mut x = match WORKER.get() {
         Some(exe) => in_worker(exe, bytes),
         None => extract_here(bytes),
+    }?;
+    let ocr = super::ocr::fill(bytes, &mut x.pages);
+    if ocr.read > 0 {
+        let title = if x.title.trim().is_empty() {
+            first_line(&x.pages).unwrap_or_default()
+        } else {
+            x.title
+        };
+        x = Extracted::of_pages(title, x.pages);
     }
+    x.ocr = ocr;
+    Ok(x)
+}
+
+/// The first line of text of `pages`, cut to 300 characters.
+fn first_line(pages: &[String]) -> Option<String> {
+    pages
+        .iter()
+        .flat_map(|p| p.lines())
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| l.chars().take(300).collect())
 }
 
 /// The worker's command: this binary in its worker role, its address space
@@ -223,13 +245,9 @@ fn extract_here(bytes: &[u8]) -> Result<Extracted, ExtractError> {
         .map_err(|_| ExtractError::Malformed("the PDF parser gave up on this file".into()))?
         .map_err(|e| ExtractError::Malformed(format!("not a readable PDF: {e}")))?;
     let pages: Vec<String> = pages.iter().map(|p| page_text(p)).collect();
-    let first_line = pages
-        .iter()
-        .flat_map(|p| p.lines())
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| l.chars().take(300).collect::<String>());
-    let title = info_title(bytes).or(first_line).unwrap_or_default();
+    let title = info_title(bytes)
+        .or_else(|| first_line(&pages))
+        .unwrap_or_default();
     Ok(Extracted::of_pages(title, pages))
 }
 
