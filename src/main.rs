@@ -85,6 +85,15 @@ struct SearchArgs {
     /// Print the JSON search response.
     #[arg(long)]
     json: bool,
+    /// Write every hit the search counts (at most 10,000) instead, as csv,
+    /// jsonl, ris or bibtex (permalinks to the server's address).
+    #[arg(long, value_parser = export_format)]
+    export: Option<egovkb::server::export::Format>,
+}
+
+fn export_format(s: &str) -> Result<egovkb::server::export::Format, String> {
+    egovkb::server::export::Format::parse(s)
+        .ok_or_else(|| format!("`{s}`: csv, jsonl, ris or bibtex"))
 }
 
 fn search_mode(s: &str) -> Result<SearchMode, String> {
@@ -457,8 +466,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Snapshot { path } => snapshot(&config, &path),
         Command::Restore { path } => restore(&config, &path),
         Command::Search(args) => {
-            let json = args.json;
-            search(&config, &args.request(), json)
+            let (json, export) = (args.json, args.export);
+            match export {
+                Some(format) => export_search(&config, args.request(), format),
+                None => search(&config, &args.request(), json),
+            }
         }
         Command::Stats { json } => stats(&config, json),
         Command::Serve { .. } => match config.serve.solr.clone() {
@@ -999,6 +1011,26 @@ fn search(config: &Config, req: &SearchRequest, json: bool) -> Result<()> {
     } else {
         print_results(&response, req.offset);
     }
+    Ok(())
+}
+
+/// `egovkb search --export FORMAT`: every hit, written as it is read.
+fn export_search(
+    config: &Config,
+    req: SearchRequest,
+    format: egovkb::server::export::Format,
+) -> Result<()> {
+    use std::io::Write;
+    let (searcher, _) = open_searcher(config)?;
+    let base = format!("http://{}", config.serve.addr);
+    let mut export =
+        egovkb::server::export::Export::new(std::sync::Arc::new(searcher), req, format, base);
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    while let Some(chunk) = export.next_chunk() {
+        out.write_all(chunk?.as_bytes())?;
+    }
+    out.flush()?;
     Ok(())
 }
 

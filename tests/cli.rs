@@ -253,3 +253,72 @@ fn serve_answers_logs_and_stops_on_sigterm() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn search_exports_every_counted_hit() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path().join("docs.jsonl");
+    std::fs::write(
+        &docs,
+        concat!(
+            r#"{"id":"a","url":"https://example.org/a","source":"test","title":"Paraguay resident registration","body":"Resident registration in Paraguay.","lang":"en","published":"2018-06-26"}"#,
+            "\n",
+            r#"{"id":"b","url":"https://example.org/b","source":"test","title":"Chocolate cake","body":"A recipe.","lang":"en"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let base = [
+        "--corpus",
+        dir.path().join("corpus").to_str().unwrap(),
+        "--index",
+        dir.path().join("index").to_str().unwrap(),
+    ]
+    .map(str::to_string);
+    let run = |more: &[&str]| {
+        let args: Vec<&str> = base
+            .iter()
+            .map(String::as_str)
+            .chain(more.iter().copied())
+            .collect();
+        let out = egovkb(&args, None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&["import", docs.to_str().unwrap()]);
+    run(&["index"]);
+    let csv = run(&["search", "Paraguay", "--mode", "lexical", "--export", "csv"]);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(rows[0].starts_with("\u{FEFF}\"title\",\"date\""), "{csv}");
+    assert_eq!(rows.len(), 2, "{csv}");
+    // Every hit the search counts, whatever the mode.
+    let json = run(&["search", "Paraguay", "--json"]);
+    let total = serde_json::from_str::<serde_json::Value>(&json).unwrap()["total"]
+        .as_u64()
+        .unwrap();
+    let all = run(&["search", "Paraguay", "--export", "jsonl"]);
+    assert_eq!(all.lines().count() as u64, total);
+    assert!(rows[1].starts_with("\"Paraguay resident registration\",\"2018-06-26\""));
+    assert!(rows[1].contains("/doc/a\""), "a permalink: {csv}");
+    let ris = run(&["search", "Paraguay", "--export", "ris"]);
+    assert!(
+        ris.starts_with("TY  - GEN") && ris.contains("ER  - "),
+        "{ris}"
+    );
+    let out = egovkb(
+        &[
+            &base[..],
+            &["search".into(), "x".into(), "--export".into(), "xls".into()],
+        ]
+        .concat()
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+        None,
+    );
+    assert!(!out.status.success());
+}

@@ -26,6 +26,8 @@ pub fn route_of(path: &str) -> &'static str {
         "/api/search" => "/api/search",
         "/api/stats" => "/api/stats",
         "/api/openapi.json" => "/api/openapi.json",
+        "/api/feed" => "/api/feed",
+        "/api/export" => "/api/export",
         _ => {
             let one_segment = |prefix: &str| {
                 path.strip_prefix(prefix)

@@ -6,6 +6,7 @@
 
 mod caching;
 mod conn;
+pub mod export;
 mod limit;
 mod metrics;
 mod openapi;
@@ -362,6 +363,141 @@ async fn search(
     state.metrics.search(&response);
     state.locate(&mut response.hits);
     Ok(Json(response).into_response())
+}
+
+/// The server's address as the client asked for it (for links in feeds
+/// and exports): the `Host` header when it is a host name and port, the
+/// scheme `https` when a proxy says so.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    let https = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes() == b"https");
+    format!("{}://{host}", if https { "https" } else { "http" })
+}
+
+/// A search request from a route's parameters (`params.rs`).
+fn request_of(
+    route: &[params::Param],
+    params: &[(String, String)],
+) -> Result<SearchRequest, ApiError> {
+    params::check(route, params).map_err(ApiError::bad_request)?;
+    let search: Vec<(String, String)> = params
+        .iter()
+        .filter(|(n, _)| n != "format")
+        .cloned()
+        .collect();
+    let mut req = params::build(&search).map_err(ApiError::bad_request)?;
+    req.time_limit = Some(SEARCH_TIME_LIMIT);
+    Ok(req)
+}
+
+#[utoipa::path(get, path = "/api/feed", tag = "search", params(openapi::FeedParams),
+    responses(
+        (status = 200, description = "An Atom feed of the search's newest documents (at most 50, by date): what the search counts, each entry's id its permalink", content_type = "application/atom+xml"),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "A bad parameter", body = openapi::ErrorBody),
+        (status = 503, description = "The search failed; try again", body = openapi::ErrorBody)))]
+async fn feed(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let req = request_of(&params::feed(), &params)?;
+    let base = base_url(&headers);
+    let self_path = uri
+        .path_and_query()
+        .map_or("/api/feed", |p| p.as_str())
+        .to_string();
+    let xml = searching(&state, move |s| {
+        export::atom(s.as_ref(), req, &base, &self_path)
+    })
+    .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/export", tag = "search", params(openapi::ExportParams),
+    responses(
+        (status = 200, description = "Every hit the search counts (at most 10,000), written as it is read: title, date, type, language, countries, topics, URL, permalink, page or slide, id",
+            content((String = "text/csv"), (String = "application/jsonl"), (String = "application/x-research-info-systems"), (String = "application/x-bibtex"))),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "A bad parameter", body = openapi::ErrorBody),
+        (status = 503, description = "The search failed; try again", body = openapi::ErrorBody)))]
+async fn export(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let req = request_of(&params::export(), &params)?;
+    let format = params
+        .iter()
+        .rev()
+        .find(|(n, _)| n == "format")
+        .and_then(|(_, v)| export::Format::parse(v))
+        .unwrap_or(export::Format::Csv);
+    // The first part is made here, so that a search that fails is an error
+    // answer, not a cut file.
+    let mut stream = export::Export::new(state.backend(), req, format, base_url(&headers));
+    let first = searching(&state, move |_| {
+        let first = stream.next_chunk().transpose()?;
+        Ok((first, stream))
+    })
+    .await?;
+    let (first, rest) = first;
+    let body = axum::body::Body::from_stream(FirstThen {
+        first: first.map(Ok),
+        rest,
+    });
+    let disposition = format!(
+        "attachment; filename=\"egovkb-export.{}\"",
+        format.extension()
+    );
+    let mut response = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// A stream's first item, then the rest of it.
+struct FirstThen<S> {
+    first: Option<Result<String, SearchError>>,
+    rest: S,
+}
+
+impl<S: futures_core::Stream<Item = Result<String, SearchError>> + Unpin> futures_core::Stream
+    for FirstThen<S>
+{
+    type Item = Result<String, SearchError>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        match this.first.take() {
+            Some(first) => std::task::Poll::Ready(Some(first)),
+            None => std::pin::Pin::new(&mut this.rest).poll_next(cx),
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/documents/{id}", tag = "documents",
@@ -871,6 +1007,8 @@ fn router(state: Arc<AppState>, limiter: Option<Arc<limit::Limiter>>) -> Router 
         .route("/api/documents/{id}", get(document))
         .route("/api/documents/{id}/related", get(related))
         .route("/api/stats", get(stats))
+        .route("/api/feed", get(feed))
+        .route("/api/export", get(export))
         .route("/api/openapi.json", get(openapi::spec))
         .route("/", get(home))
         .route("/doc/{id}", get(document_page))

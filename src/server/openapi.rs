@@ -49,6 +49,10 @@ route_params! {
     StatsParams = params::stats, false;
     /// `GET /doc/{id}`.
     DocumentPageParams = params::document_page, true;
+    /// `GET /api/feed`.
+    FeedParams = params::feed, false;
+    /// `GET /api/export`.
+    ExportParams = params::export, false;
 }
 
 /// Query parameters as OpenAPI states them; `lenient`: an empty value is
@@ -171,6 +175,8 @@ pub struct Related {
         super::document,
         super::related,
         super::stats,
+        super::feed,
+        super::export,
         super::healthz,
         super::home,
         super::document_page,

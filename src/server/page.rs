@@ -151,6 +151,23 @@ impl PageQuery {
         )
     }
 
+    /// This search on an API route (`/api/feed` takes no sort), with one
+    /// more parameter.
+    fn api(&self, route: &str, extra: Option<(&str, &str)>) -> String {
+        let mut all: Vec<(&str, &str)> = self
+            .params
+            .iter()
+            .filter(|(n, _)| !(route == "/api/feed" && n == "sort"))
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        all.push(("ui_lang", self.ui.as_str()));
+        all.extend(extra);
+        format!(
+            "{route}?{}",
+            serde_urlencoded::to_string(&all).unwrap_or_default()
+        )
+    }
+
     fn at_page(&self, page: usize) -> String {
         self.href_of(&self.params, page)
     }
@@ -276,7 +293,13 @@ pub fn assets_version() -> &'static str {
     })
 }
 
-fn layout(ui: UiLang, title: &str, switch: &dyn Fn(UiLang) -> String, main: Markup) -> Markup {
+fn layout(
+    ui: UiLang,
+    title: &str,
+    switch: &dyn Fn(UiLang) -> String,
+    feed: Option<&str>,
+    main: Markup,
+) -> Markup {
     let t = text(ui);
     html! {
         (DOCTYPE)
@@ -285,6 +308,9 @@ fn layout(ui: UiLang, title: &str, switch: &dyn Fn(UiLang) -> String, main: Mark
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
+                @if let Some(feed) = feed {
+                    link rel="alternate" type="application/atom+xml" title=(t.follow) href=(feed);
+                }
                 link rel="stylesheet" href={ "/assets/style.css?v=" (assets_version()) };
                 script src={ "/assets/app.js?v=" (assets_version()) } defer {}
             }
@@ -673,6 +699,7 @@ pub fn results(q: &PageQuery, r: &SearchResponse, site: &Site) -> Markup {
     } else {
         format!("{} — {}", q.q(), t.site)
     };
+    let feed = q.api("/api/feed", None);
     let main = html! {
         main #main {
             (search_form(t, q, q.value("sort"), engine.semantic.is_some()))
@@ -699,11 +726,18 @@ pub fn results(q: &PageQuery, r: &SearchResponse, site: &Site) -> Markup {
                         }
                     }
                     (pagination(t, q, r.total))
+                    p.takeaway {
+                        a.feed href=(feed) { (t.follow) }
+                        " · " (t.export)
+                        @for (format, label) in [("csv", "CSV"), ("ris", "RIS"), ("bibtex", "BibTeX"), ("jsonl", "JSON Lines")] {
+                            " " a.export href=(q.api("/api/export", Some(("format", format)))) download { (label) }
+                        }
+                    }
                 }
             }
         }
     };
-    layout(q.ui, &title, &|ui| q.with_ui(ui), main)
+    layout(q.ui, &title, &|ui| q.with_ui(ui), Some(&feed), main)
 }
 
 /// A page that says what went wrong, with the search box to go on.
@@ -723,7 +757,7 @@ pub fn error(q: &PageQuery, status: u16, message: &str) -> Markup {
             }
         }
     };
-    layout(q.ui, heading, &|ui| q.with_ui(ui), main)
+    layout(q.ui, heading, &|ui| q.with_ui(ui), None, main)
 }
 
 /// Percent-encoded but for unreserved characters: safe in a URL path and
@@ -853,6 +887,7 @@ pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Marku
         ui,
         &d.title,
         &|l| format!("/doc/{id}?ui={}", l.as_str()),
+        None,
         main,
     )
 }

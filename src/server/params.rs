@@ -135,6 +135,29 @@ pub fn page() -> Vec<Param> {
     out
 }
 
+const FORMAT: Param = Param {
+    name: "format",
+    accepts: Accepts::OneOf(super::export::Format::NAMES),
+    many: None,
+    help: "`csv` (UTF-8 with a byte-order mark, for spreadsheets; the default), `jsonl`, `ris` or `bibtex`.",
+};
+
+/// `GET /api/feed`: the search's text and filters (newest first, the
+/// feed's own length).
+pub fn feed() -> Vec<Param> {
+    let mut out = vec![Q];
+    out.extend(Facet::ALL.into_iter().map(facet));
+    out.extend([MODE, UI_LANG]);
+    out
+}
+
+/// `GET /api/export`: the search's, all its hits, in a format.
+pub fn export() -> Vec<Param> {
+    let mut out = feed();
+    out.extend([SORT, FORMAT]);
+    out
+}
+
 /// `GET /api/documents/{id}/related`.
 pub fn related() -> Vec<Param> {
     vec![Param {

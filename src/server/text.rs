@@ -19,6 +19,9 @@ pub struct Text {
     pub more: &'static str,
     pub results: &'static str,
     pub no_results: &'static str,
+    /// The link to the search's Atom feed, and to its export.
+    pub follow: &'static str,
+    pub export: &'static str,
     /// Why a hit is there: found by its words, by a country or topic it
     /// is tagged with, by meaning, or both; and how strongly.
     pub why_words: &'static str,
@@ -87,6 +90,8 @@ const EN: Text = Text {
     more: "More",
     results: "results",
     no_results: "Nothing in the knowledge base matches this search. Try other words or remove a filter.",
+    follow: "Follow this search (Atom feed)",
+    export: "Export all results:",
     why_words: "Has the words",
     why_concept: "Tagged with",
     why_meaning: "Close in meaning to the question",
@@ -146,6 +151,8 @@ const ES: Text = Text {
     more: "Más",
     results: "resultados",
     no_results: "Nada en la base de conocimiento coincide con esta búsqueda. Pruebe con otras palabras o quite un filtro.",
+    follow: "Seguir esta búsqueda (canal Atom)",
+    export: "Exportar todos los resultados:",
     why_words: "Contiene las palabras",
     why_concept: "Etiquetado con",
     why_meaning: "Cercano en significado a la pregunta",
@@ -205,6 +212,8 @@ const KO: Text = Text {
     more: "더 보기",
     results: "건",
     no_results: "지식 베이스에 이 검색과 일치하는 문서가 없습니다. 다른 검색어를 쓰거나 필터를 해제해 보세요.",
+    follow: "이 검색 구독 (Atom 피드)",
+    export: "모든 결과 내보내기:",
     why_words: "검색어 포함",
     why_concept: "태그",
     why_meaning: "질문과 의미가 가까움",

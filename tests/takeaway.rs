@@ -1,0 +1,288 @@
+//! What a researcher takes away from a search, read back by the parsers
+//! people use (from PyPI, pinned in tests/pytools.txt): the Atom feed by
+//! `feedparser`, CSV by Python's `csv`, RIS by `rispy`, BibTeX by
+//! `bibtexparser`; each holds what the search counts, no more.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use egovkb::{DocType, Lang};
+use serde_json::Value;
+
+fn server() -> &'static common::TestServer {
+    static S: OnceLock<common::TestServer> = OnceLock::new();
+    S.get_or_init(|| {
+        let mk = common::doc;
+        let mut docs = vec![
+            mk(
+                "en-py",
+                Lang::en(),
+                DocType::Notice,
+                "2018-06-26",
+                "Paraguay and resident registration",
+                "Paraguay learned how resident registration works in Korea.",
+            ),
+            mk(
+                "ko-py",
+                Lang::ko(),
+                DocType::PressRelease,
+                "2019-03-20",
+                "파라과이 주민등록 협력",
+                "행정안전부는 파라과이와 주민등록 협력을 논의했다.",
+            ),
+            mk(
+                "es-bo",
+                Lang::es(),
+                DocType::Report,
+                "2020-05-02",
+                "Bolivia: firma digital {y} 100% \"segura\"",
+                "Bolivia presentó su firma digital; Paraguay también.",
+            ),
+            mk(
+                "en-formula",
+                Lang::en(),
+                DocType::Other,
+                "2017-01-01",
+                "=HYPERLINK(\"http://evil\",\"click\")",
+                "Paraguay spreadsheet trap.",
+            ),
+            mk(
+                "en-cake",
+                Lang::en(),
+                DocType::Other,
+                "2016-01-01",
+                "Chocolate cake",
+                "A recipe with no e-government in it.",
+            ),
+        ];
+        docs[2].pages = vec!["Bolivia".into(), "firma digital Paraguay".into()];
+        common::TestServer::start(docs)
+    })
+}
+
+fn get(path: &str) -> common::Response {
+    common::http_request(server().addr, "GET", path, &[], "")
+}
+
+/// `script` run by the tests' Python with `input` on its standard input;
+/// its standard output as JSON.
+fn python(python: &Path, script: &str, input: &str) -> Value {
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{input}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The ids the search itself counts.
+fn counted(query: &str) -> Vec<String> {
+    let r = get(&format!("/api/search?{query}&limit=100"));
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["total"].as_u64(), Some(common::hit_ids(&v).len() as u64));
+    let mut ids = common::hit_ids(&v);
+    ids.sort();
+    ids
+}
+
+#[test]
+fn the_feed_is_atom_with_the_searchs_newest_documents() {
+    let Some(py) = common::pytools("feedparser") else {
+        return;
+    };
+    let r = get("/api/feed?q=Paraguay");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    let feed = python(
+        &py,
+        "import sys, json, feedparser\n\
+         f = feedparser.parse(sys.stdin.read())\n\
+         print(json.dumps({'bozo': f.bozo, 'title': f.feed.get('title'), 'id': f.feed.get('id'),\n\
+           'entries': [{'id': e.id, 'title': e.title, 'link': e.link, 'updated': e.updated} for e in f.entries]}))",
+        &r.body,
+    );
+    assert_eq!(feed["bozo"], false, "{feed}");
+    let entries = feed["entries"].as_array().unwrap();
+    let mut ids: Vec<String> = entries
+        .iter()
+        .map(|e| {
+            e["link"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // Newest first.
+    let dates: Vec<&str> = entries
+        .iter()
+        .map(|e| e["updated"].as_str().unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    ids.sort();
+    assert_eq!(ids, counted("q=Paraguay"));
+    assert!(!ids.contains(&"en-cake".to_string()));
+    // Entry ids are permalinks: the same in the next fetch.
+    let again = get("/api/feed?q=Paraguay");
+    assert_eq!(again.body, r.body);
+    // A search that matches nothing is a valid, empty feed.
+    let empty = get("/api/feed?q=zzzxqq+blorf");
+    let feed = python(
+        &py,
+        "import sys, json, feedparser\nf = feedparser.parse(sys.stdin.read())\n\
+         print(json.dumps({'bozo': f.bozo, 'n': len(f.entries), 'id': f.feed.get('id')}))",
+        &empty.body,
+    );
+    assert_eq!(
+        (feed["bozo"].clone(), feed["n"].clone()),
+        (false.into(), 0.into()),
+        "{feed}"
+    );
+    // The page links to its feed, in its head and visibly.
+    let page = get("/?q=Paraguay&ui=en");
+    assert!(
+        page.body
+            .contains("rel=\"alternate\" type=\"application/atom+xml\"")
+    );
+    assert!(page.body.contains("/api/feed?q=Paraguay"));
+}
+
+#[test]
+fn csv_opens_in_a_spreadsheet_with_every_counted_hit() {
+    let Some(py) = common::pytools("csv") else {
+        return;
+    };
+    let r = get("/api/export?q=Paraguay&format=csv");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-disposition")
+            .unwrap()
+            .contains("egovkb-export.csv")
+    );
+    assert!(r.body.starts_with('\u{FEFF}'), "a byte-order mark first");
+    let rows = python(
+        &py,
+        "import sys, csv, json, io\n\
+         text = sys.stdin.buffer.read().decode('utf-8-sig')\n\
+         print(json.dumps(list(csv.DictReader(io.StringIO(text, newline='')))))",
+        &r.body,
+    );
+    let rows = rows.as_array().unwrap();
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, counted("q=Paraguay"));
+    let row = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap();
+    assert_eq!(row("ko-py")["title"], "파라과이 주민등록 협력");
+    assert_eq!(row("ko-py")["date"], "2019-03-20");
+    assert_eq!(row("ko-py")["type"], "press_release");
+    assert!(
+        row("ko-py")["permalink"]
+            .as_str()
+            .unwrap()
+            .ends_with("/doc/ko-py")
+    );
+    assert_eq!(row("es-bo")["page"], "2");
+    // A formula is text to a spreadsheet.
+    assert!(
+        row("en-formula")["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("'=")
+    );
+}
+
+#[test]
+fn ris_and_bibtex_read_back_with_their_parsers() {
+    let (Some(py), Some(_)) = (common::pytools("rispy"), common::pytools("bibtexparser")) else {
+        return;
+    };
+    let ris = get("/api/export?q=Paraguay&format=ris");
+    assert_eq!(ris.status, 200);
+    let entries = python(
+        &py,
+        "import sys, json, rispy\nprint(json.dumps(rispy.loads(sys.stdin.read()), default=str))",
+        &ris.body,
+    );
+    let entries = entries.as_array().unwrap();
+    assert_eq!(entries.len(), counted("q=Paraguay").len());
+    let bolivia = entries
+        .iter()
+        .find(|e| e["id"] == "es-bo")
+        .unwrap_or_else(|| panic!("{entries:?}"));
+    assert_eq!(bolivia["type_of_reference"], "RPRT");
+    assert_eq!(bolivia["year"], "2020");
+    assert!(bolivia["urls"][0].as_str().unwrap().contains("/doc/es-bo"));
+
+    let bib = get("/api/export?q=Paraguay&format=bibtex");
+    let parsed = python(
+        &py,
+        "import sys, json, bibtexparser\n\
+         db = bibtexparser.loads(sys.stdin.read())\n\
+         print(json.dumps(db.entries))",
+        &bib.body,
+    );
+    let parsed = parsed.as_array().unwrap();
+    assert_eq!(parsed.len(), counted("q=Paraguay").len());
+    let bolivia = parsed.iter().find(|e| e["ID"] == "egovkb_es_bo").unwrap();
+    assert_eq!(bolivia["ENTRYTYPE"], "techreport");
+    // Braces, percent and quotes in a title do not break the entry.
+    assert!(
+        bolivia["title"].as_str().unwrap().contains("firma digital"),
+        "{bolivia}"
+    );
+    assert_eq!(bolivia["year"], "2020");
+}
+
+#[test]
+fn an_export_streams_every_counted_hit_as_json_lines() {
+    let r = get("/api/export?q=Paraguay&format=jsonl&lang=en");
+    assert_eq!(r.status, 200);
+    let mut ids: Vec<String> = r
+        .body
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    ids.sort();
+    assert_eq!(ids, counted("q=Paraguay&lang=en"));
+    // Bad parameters are the API's errors.
+    assert_eq!(get("/api/export?format=xls").status, 400);
+    assert_eq!(get("/api/feed?sort=date").status, 400);
+    // From the page.
+    let page = get("/?q=Paraguay&ui=en");
+    assert!(
+        page.body.contains("/api/export?q=Paraguay"),
+        "no export link"
+    );
+}
