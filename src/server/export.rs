@@ -28,8 +28,6 @@ pub enum Format {
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["csv", "jsonl", "ris", "bibtex"];
-
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "csv" => Some(Self::Csv),
@@ -418,6 +416,13 @@ pub fn atom(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_format_has_its_parameter_value() {
+        for name in super::super::params::EXPORT_FORMATS {
+            assert!(Format::parse(name).is_some(), "{name}");
+        }
+    }
 
     #[test]
     fn csv_cells_are_quoted_and_formulas_neutralised() {

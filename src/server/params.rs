@@ -135,9 +135,12 @@ pub fn page() -> Vec<Param> {
     out
 }
 
+/// The formats of an export (`export::Format`).
+pub const EXPORT_FORMATS: &[&str] = &["csv", "jsonl", "ris", "bibtex"];
+
 const FORMAT: Param = Param {
     name: "format",
-    accepts: Accepts::OneOf(super::export::Format::NAMES),
+    accepts: Accepts::OneOf(EXPORT_FORMATS),
     many: None,
     help: "`csv` (UTF-8 with a byte-order mark, for spreadsheets; the default), `jsonl`, `ris` or `bibtex`.",
 };
