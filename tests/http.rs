@@ -636,12 +636,15 @@ fn the_openapi_description_matches_the_server() {
         "/",
         "/api/documents/{id}",
         "/api/documents/{id}/related",
+        "/api/export",
+        "/api/feed",
         "/api/openapi.json",
         "/api/search",
         "/api/stats",
         "/assets/{name}",
         "/doc/{id}",
         "/healthz",
+        "/metrics",
         "/original/{id}",
     ];
     routes.sort();

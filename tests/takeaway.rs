@@ -286,3 +286,37 @@ fn an_export_streams_every_counted_hit_as_json_lines() {
         "no export link"
     );
 }
+
+#[test]
+fn the_document_page_has_a_cite_box_with_bibtex_and_the_access_date() {
+    let today = chrono::Utc::now().date_naive().to_string();
+    let page = get("/doc/es-bo?ui=es");
+    assert_eq!(page.status, 200);
+    let addr = server().addr;
+    assert!(page.body.contains("Citar"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("http://{addr}/doc/es-bo (consultado el {today})")),
+        "{}",
+        page.body
+    );
+    let Some(py) = common::pytools("bibtexparser") else {
+        return;
+    };
+    let pre = page
+        .body
+        .split("<pre class=\"bibtex\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .expect("a BibTeX block");
+    let entries = python(
+        &py,
+        "import sys, json, html, bibtexparser\n\
+         print(json.dumps(bibtexparser.loads(html.unescape(sys.stdin.read())).entries))",
+        pre,
+    );
+    let entry = &entries[0];
+    assert_eq!(entry["ID"], "egovkb_es_bo", "{entries}");
+    assert_eq!(entry["urldate"], today.as_str());
+    assert_eq!(entry["url"], format!("http://{addr}/doc/es-bo"));
+}

@@ -666,6 +666,7 @@ async fn document_page(
                     .as_deref()
                     .map(|e| s.engine().enricher.events.label(e, ui)),
                 parent,
+                base: base_url(&headers),
             };
             let site = page::Site {
                 engine: s.engine(),
@@ -827,6 +828,8 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// `GET /metrics`: Prometheus's text format (src/server/metrics.rs).
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses((status = 200, description = "Counters and gauges in Prometheus's text format 0.0.4 (docs/operating.md)", content_type = "text/plain")))]
 async fn metrics_text(State(state): State<Arc<AppState>>) -> Response {
     let health = searching(&state, |s| s.health()).await.ok();
     let text = state.metrics.render(health.as_ref(), state.index_age());

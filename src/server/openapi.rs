@@ -178,6 +178,7 @@ pub struct Related {
         super::feed,
         super::export,
         super::healthz,
+        super::metrics_text,
         super::home,
         super::document_page,
         super::original,

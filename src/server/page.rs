@@ -4,6 +4,7 @@
 //! pagination, and a document page with its text and related documents.
 
 mod charts;
+mod cite;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -782,6 +783,8 @@ pub struct Around<'a> {
     pub event_label: Option<String>,
     /// The page the document was attached to: its id and title.
     pub parent: Option<(String, String)>,
+    /// The server's address as the reader asked for it (for the permalink).
+    pub base: String,
 }
 
 /// The document's facts: source, date, type, countries, topics, event,
@@ -865,6 +868,7 @@ pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Marku
                 h1 #doc-title lang=[d.lang.as_ref().map(|l| l.as_str())] { (d.title) }
                 (facts(ui, d, around, site))
                 (body_text(t, d))
+                (cite::cite(t, ui, d, &around.base, chrono::Utc::now().date_naive()))
             }
             @if !related.is_empty() {
                 aside.related aria-labelledby="related-heading" {

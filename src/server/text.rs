@@ -22,6 +22,8 @@ pub struct Text {
     /// The link to the search's Atom feed, and to its export.
     pub follow: &'static str,
     pub export: &'static str,
+    /// The heading of the document page's reference and BibTeX.
+    pub cite: &'static str,
     /// Why a hit is there: found by its words, by a country or topic it
     /// is tagged with, by meaning, or both; and how strongly.
     pub why_words: &'static str,
@@ -92,6 +94,7 @@ const EN: Text = Text {
     no_results: "Nothing in the knowledge base matches this search. Try other words or remove a filter.",
     follow: "Follow this search (Atom feed)",
     export: "Export all results:",
+    cite: "Cite",
     why_words: "Has the words",
     why_concept: "Tagged with",
     why_meaning: "Close in meaning to the question",
@@ -153,6 +156,7 @@ const ES: Text = Text {
     no_results: "Nada en la base de conocimiento coincide con esta búsqueda. Pruebe con otras palabras o quite un filtro.",
     follow: "Seguir esta búsqueda (canal Atom)",
     export: "Exportar todos los resultados:",
+    cite: "Citar",
     why_words: "Contiene las palabras",
     why_concept: "Etiquetado con",
     why_meaning: "Cercano en significado a la pregunta",
@@ -214,6 +218,7 @@ const KO: Text = Text {
     no_results: "지식 베이스에 이 검색과 일치하는 문서가 없습니다. 다른 검색어를 쓰거나 필터를 해제해 보세요.",
     follow: "이 검색 구독 (Atom 피드)",
     export: "모든 결과 내보내기:",
+    cite: "인용",
     why_words: "검색어 포함",
     why_concept: "태그",
     why_meaning: "질문과 의미가 가까움",
