@@ -320,3 +320,33 @@ fn the_document_page_has_a_cite_box_with_bibtex_and_the_access_date() {
     assert_eq!(entry["urldate"], today.as_str());
     assert_eq!(entry["url"], format!("http://{addr}/doc/es-bo"));
 }
+
+#[test]
+fn a_document_opens_at_its_matches_with_next_and_previous() {
+    // A hit's link carries the search, and for a page or slide, the page.
+    let results = get("/?q=firma+digital&ui=en");
+    assert!(
+        results
+            .body
+            .contains("/doc/es-bo?ui=en&amp;q=firma+digital#page-2"),
+        "{}",
+        results.body
+    );
+    let page = get("/doc/es-bo?ui=en&q=firma+digital");
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    // "Bolivia: firma digital…" in the title is not the text; the text has
+    // "firma digital" on page 2: two marks, linked to each other.
+    assert!(body.contains("<mark id=\"m1\">firma</mark>"), "{body}");
+    assert!(body.contains("<mark id=\"m2\">digital</mark>"), "{body}");
+    assert!(body.contains("href=\"#m2\"") && body.contains("href=\"#m1\""));
+    assert!(!body.contains("id=\"m3\""), "{body}");
+    let page2 = body.split("id=\"page-2\"").nth(1).unwrap_or("");
+    assert!(page2.contains("<mark id=\"m1\">"), "the match is on page 2");
+    assert!(body.contains("2 matches of «firma digital»") && body.contains("href=\"#m1\""));
+    // Without a search, nothing is marked; an odd query is shown escaped.
+    assert!(!get("/doc/es-bo?ui=en").body.contains("<mark"));
+    let odd = get("/doc/es-bo?q=%3Cscript%3E%00x");
+    assert_eq!(odd.status, 200);
+    assert!(!odd.body.contains("<script>x") && !odd.body.contains('\u{0}'));
+}

@@ -212,6 +212,38 @@ pub fn analysed<'a>(
         .collect()
 }
 
+/// A query's terms as a document in `lang` is searched for them (each
+/// analysed by `analyzer`, the document's language's).
+pub fn query_terms(analyzer: &dyn Analyzer, query: &str) -> HashSet<String> {
+    analyzer
+        .analyze(query, Mode::Query)
+        .into_iter()
+        .map(|t| t.text)
+        .collect()
+}
+
+/// `text` with the places of `terms` marked, found as the search's
+/// snippets find them: Korean morphemes as written (`korean`), other
+/// languages' stems as word beginnings.
+pub fn mark_all(text: &str, terms: &HashSet<String>, korean: bool) -> Highlighted {
+    let found = if korean {
+        Literal::new(terms).find(text)
+    } else {
+        Stems::new(terms).find(text)
+    };
+    let mut marks: Vec<(usize, usize)> = Vec::new();
+    for (s, e, _) in found {
+        match marks.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => marks.push((s, e)),
+        }
+    }
+    Highlighted {
+        text: text.to_string(),
+        marks,
+    }
+}
+
 /// Where words of a text begin with one of a query's stems (`registr` finds
 /// Registros), case and accents ignored; much cheaper than analysing the
 /// text again, and as good for highlighting. Terms under three letters must
@@ -535,6 +567,16 @@ mod tests {
 
     fn set(words: &[&str]) -> HashSet<String> {
         words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn a_whole_text_is_marked_at_every_match() {
+        let terms = set(&["registr", "paraguay"]);
+        let h = mark_all("Registro civil en Paraguay; registros.", &terms, false);
+        let marked: Vec<&str> = h.marks.iter().map(|&(s, e)| &h.text[s..e]).collect();
+        assert_eq!(marked, ["Registro", "Paraguay", "registros"]);
+        let ko = mark_all("주민등록 제도와 주민등록증", &set(&["주민", "등록"]), true);
+        assert_eq!(ko.marks.len(), 2, "{:?}", ko.marks);
     }
 
     #[test]

@@ -636,8 +636,14 @@ async fn document_page(
     };
     let ui = raw
         .iter()
+        .filter(|(n, _)| n == "ui")
         .find_map(|(_, v)| UiLang::parse(v))
         .unwrap_or_else(|| default_ui(&headers));
+    let query = raw
+        .iter()
+        .find(|(n, _)| n == "q")
+        .map(|(_, v)| echo(v.trim(), MAX_MESSAGE).replace('\u{FFFD}', " "))
+        .unwrap_or_default();
     let (q, _) = page::PageQuery::parse(&[], ui);
     if let Err(e) = params::check(&params::document_page(), &raw) {
         return ApiError::bad_request(e).page(&q);
@@ -667,6 +673,7 @@ async fn document_page(
                     .map(|e| s.engine().enricher.events.label(e, ui)),
                 parent,
                 base: base_url(&headers),
+                query,
             };
             let site = page::Site {
                 engine: s.engine(),

@@ -5,6 +5,7 @@
 
 mod charts;
 mod cite;
+mod matches;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -588,7 +589,14 @@ fn badges(
 
 fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
     let engine = site.engine;
-    let doc_href = format!("/doc/{}?ui={}", urlencode_path(&h.id), q.ui.as_str());
+    let doc_href = {
+        let mut params = vec![("ui", q.ui.as_str())];
+        if !q.q().is_empty() {
+            params.push(("q", q.q()));
+        }
+        let query = serde_urlencoded::to_string(&params).unwrap_or_default();
+        format!("/doc/{}?{query}", urlencode_path(&h.id))
+    };
     html! {
         li.hit {
             article aria-labelledby={ "hit-" (i) } {
@@ -785,6 +793,8 @@ pub struct Around<'a> {
     pub parent: Option<(String, String)>,
     /// The server's address as the reader asked for it (for the permalink).
     pub base: String,
+    /// The search the reader came from (`?q=`): its terms are marked.
+    pub query: String,
 }
 
 /// The document's facts: source, date, type, countries, topics, event,
@@ -841,16 +851,21 @@ fn facts(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Markup {
 }
 
 /// The document's text, page by page (or slide by slide) when it has pages.
-fn body_text(t: &Text, d: &Document) -> Markup {
+fn body_text(t: &Text, d: &Document, marker: Option<&matches::Marker>) -> Markup {
+    let total = marker.map_or(0, |m| m.count(d));
+    let para = |text: &str| match marker {
+        Some(m) => m.paragraph(t, text, total),
+        None => html! { p { (text) } },
+    };
     html! {
         section.text aria-label=(t.text) lang=[d.lang.as_ref().map(|l| l.as_str())] {
             @if d.pages.is_empty() {
-                @for para in d.body.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
+                @for text in d.body.split("\n\n").filter(|p| !p.trim().is_empty()) { (para(text)) }
             } @else {
                 @for (i, page) in d.pages.iter().enumerate() {
                     section.page id={ "page-" (i + 1) } {
                         h2 { (page_label(t, d.has_slides(), i + 1)) }
-                        @for para in page.split("\n\n").filter(|p| !p.trim().is_empty()) { p { (para) } }
+                        @for text in page.split("\n\n").filter(|p| !p.trim().is_empty()) { (para(text)) }
                     }
                 }
             }
@@ -860,6 +875,7 @@ fn body_text(t: &Text, d: &Document) -> Markup {
 
 pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Markup {
     let t = text(ui);
+    let marker = matches::Marker::new(site.engine, d, &around.query);
     let related = around.related;
     let main = html! {
         main #main.document {
@@ -867,7 +883,10 @@ pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Marku
             article aria-labelledby="doc-title" {
                 h1 #doc-title lang=[d.lang.as_ref().map(|l| l.as_str())] { (d.title) }
                 (facts(ui, d, around, site))
-                (body_text(t, d))
+                @if let Some(m) = &marker {
+                    (matches::summary(t, &around.query, m.count(d)))
+                }
+                (body_text(t, d, marker.as_ref()))
                 (cite::cite(t, ui, d, &around.base, chrono::Utc::now().date_naive()))
             }
             @if !related.is_empty() {

@@ -174,9 +174,10 @@ pub fn stats() -> Vec<Param> {
     vec![UI_LANG]
 }
 
-/// `GET /doc/{id}`.
+/// `GET /doc/{id}`: the interface language, and the search the reader
+/// came from (its terms marked).
 pub fn document_page() -> Vec<Param> {
-    vec![UI]
+    vec![Q, UI]
 }
 
 /// Check `params` against a route's: an unknown name, a bad value, or too
