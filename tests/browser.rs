@@ -396,6 +396,55 @@ fn search_tick_a_facet_and_open_a_document_in_chromium() {
         true
     );
 
+    // What a researcher takes away: the results link to their feed (in the
+    // head too) and their export; the document opens at its matches, one
+    // link to the next, and has a Cite box.
+    page.call(
+        "Page.navigate",
+        json!({"url": format!("{base}/?q=registration+Paraguay&lang=en&ui=en")}),
+    );
+    page.wait_for("!!document.querySelector('a.feed')");
+    let feed = page
+        .eval("document.querySelector(\"link[rel=alternate][type='application/atom+xml']\").href");
+    assert_eq!(feed, page.eval("document.querySelector('a.feed').href"));
+    let export = page.eval(
+        "[...document.querySelectorAll('a.export')].map(a => [a.textContent, a.hasAttribute('download'), a.getAttribute('href')])",
+    );
+    assert_eq!(export.as_array().unwrap().len(), 4, "{export}");
+    let csv_href = export[0][2].as_str().unwrap().replace("&amp;", "&");
+    let csv = common::http_request(server.addr, "GET", &csv_href, &[], "");
+    assert_eq!((csv.status, export[0][1].clone()), (200, Value::Bool(true)));
+    assert!(
+        csv.header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let feed = common::http_request(
+        server.addr,
+        "GET",
+        feed.as_str().unwrap().trim_start_matches(&base),
+        &[],
+        "",
+    );
+    assert!(
+        feed.body
+            .contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">")
+    );
+    page.click("a[href^='/doc/en-py']");
+    page.wait_for("location.pathname === '/doc/en-py'");
+    let marks = page.eval("[...document.querySelectorAll('mark[id]')].map(m => m.id)");
+    assert_eq!(marks, json!(["m1", "m2"]), "Paraguay, registration");
+    page.click("p.matches a[href='#m1']");
+    page.wait_for("location.hash === '#m1'");
+    page.click("mark#m1 + a.to-match");
+    page.wait_for("location.hash === '#m2'");
+    page.click("mark#m2 + a.to-match");
+    page.wait_for("location.hash === '#m1'");
+    assert_eq!(
+        page.eval("document.querySelector('.cite pre.bibtex').textContent.startsWith('@misc{egovkb_en_py')"),
+        true
+    );
+
     // A document's markup is text, never run: search for it and open it.
     page.call(
         "Page.navigate",
