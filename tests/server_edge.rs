@@ -275,7 +275,7 @@ fn one_client_takes_at_most_its_share() {
 #[test]
 fn refusals_before_routing_are_the_api_error_or_the_page() {
     let addr = default_server();
-    let long = "a".repeat(10_000);
+    let long = "a".repeat(20_000);
     // A URL too long: JSON on the API, the page elsewhere.
     let r = raw(
         addr,
@@ -462,7 +462,7 @@ fn metrics_parse_with_prometheus_and_their_labels_stay_bounded() {
     // A search, a refusal before routing, and 10,000 distinct URLs over
     // kept-alive connections.
     assert_eq!(common::http_get(addr, "/api/search?q=Paraguay").0, 200);
-    let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(9_000));
+    let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(20_000));
     assert_eq!(raw(addr, long.as_bytes()).status, 414);
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();

@@ -36,8 +36,10 @@ use tokio::time::Sleep;
 use super::metrics::Metrics;
 use crate::config::Connections;
 
-/// A request line (method, URL, version) longer than this is refused (414).
-pub const MAX_REQUEST_LINE: usize = 8 * 1024;
+/// A request line (method, URL, version) longer than this is refused (414):
+/// room for the longest query text (1,000 characters of four bytes, each
+/// byte percent-encoded) and filters.
+pub const MAX_REQUEST_LINE: usize = 16 * 1024;
 /// A request head (request line and header fields) larger than this is
 /// refused (431).
 pub const MAX_HEAD: usize = 32 * 1024;

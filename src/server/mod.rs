@@ -961,7 +961,7 @@ async fn access_log(State(state): State<Arc<AppState>>, req: Request, next: Next
 /// Whether `path` is one of the API's (answered in JSON) rather than the
 /// page's (answered in HTML).
 fn is_api(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/healthz"
+    path.starts_with("/api/") || path == "/healthz" || path == "/metrics"
 }
 
 /// The raw HTTP answer to a request refused before routing: the API's JSON

@@ -212,7 +212,48 @@ pub struct ApiDoc;
 /// The description as JSON, built once.
 pub fn json() -> &'static str {
     static SPEC: OnceLock<String> = OnceLock::new();
-    SPEC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|_| "{}".into()))
+    SPEC.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        with_edge_refusals(&mut doc);
+        doc.to_json().unwrap_or_else(|_| "{}".into())
+    })
+}
+
+/// The refusals any request may get before routing (`conn.rs`), on every
+/// operation: the API's JSON error, the page's HTML on page routes.
+fn with_edge_refusals(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, ResponseBuilder};
+    let refusals = [
+        ("414", "The request line is longer than 16 KiB"),
+        ("431", "The request head is too large"),
+    ];
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let page = !super::is_api(path);
+        if let Some(op) = item.get.as_mut() {
+            for (status, description) in refusals {
+                let content = if page {
+                    ContentBuilder::new().build()
+                } else {
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build()
+                };
+                let kind = if page {
+                    "text/html"
+                } else {
+                    "application/json"
+                };
+                let response = ResponseBuilder::new()
+                    .description(description)
+                    .content(kind, content)
+                    .build();
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert(RefOr::T(response));
+            }
+        }
+    }
 }
 
 /// `GET /api/openapi.json`.
