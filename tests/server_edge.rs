@@ -436,21 +436,7 @@ fn parse_metrics(python: &std::path::Path, text: &str) -> Value {
         for f in text_string_to_metric_families(sys.stdin.read()):\n\
         \x20   out[f.name] = {'type': f.type, 'samples': [[s.name, s.labels, s.value] for s in f.samples]}\n\
         print(json.dumps(out))\n";
-    let mut child = std::process::Command::new(python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "the parser refused /metrics:\n{text}");
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::python(python, script, text)
 }
 
 #[test]

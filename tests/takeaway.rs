@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use egovkb::{DocType, Lang};
@@ -68,31 +65,6 @@ fn get(path: &str) -> common::Response {
     common::http_request(server().addr, "GET", path, &[], "")
 }
 
-/// `script` run by the tests' Python with `input` on its standard input;
-/// its standard output as JSON.
-fn python(python: &Path, script: &str, input: &str) -> Value {
-    let mut child = Command::new(python)
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}\n{input}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// The ids the search itself counts.
 fn counted(query: &str) -> Vec<String> {
     let r = get(&format!("/api/search?{query}&limit=100"));
@@ -115,7 +87,7 @@ fn the_feed_is_atom_with_the_searchs_newest_documents() {
             .unwrap()
             .starts_with("application/atom+xml")
     );
-    let feed = python(
+    let feed = common::python(
         &py,
         "import sys, json, feedparser\n\
          f = feedparser.parse(sys.stdin.read())\n\
@@ -151,7 +123,7 @@ fn the_feed_is_atom_with_the_searchs_newest_documents() {
     assert_eq!(again.body, r.body);
     // A search that matches nothing is a valid, empty feed.
     let empty = get("/api/feed?q=zzzxqq+blorf");
-    let feed = python(
+    let feed = common::python(
         &py,
         "import sys, json, feedparser\nf = feedparser.parse(sys.stdin.read())\n\
          print(json.dumps({'bozo': f.bozo, 'n': len(f.entries), 'id': f.feed.get('id')}))",
@@ -184,7 +156,7 @@ fn csv_opens_in_a_spreadsheet_with_every_counted_hit() {
             .contains("egovkb-export.csv")
     );
     assert!(r.body.starts_with('\u{FEFF}'), "a byte-order mark first");
-    let rows = python(
+    let rows = common::python(
         &py,
         "import sys, csv, json, io\n\
          text = sys.stdin.buffer.read().decode('utf-8-sig')\n\
@@ -225,7 +197,7 @@ fn ris_and_bibtex_read_back_with_their_parsers() {
     };
     let ris = get("/api/export?q=Paraguay&format=ris");
     assert_eq!(ris.status, 200);
-    let entries = python(
+    let entries = common::python(
         &py,
         "import sys, json, rispy\nprint(json.dumps(rispy.loads(sys.stdin.read()), default=str))",
         &ris.body,
@@ -241,7 +213,7 @@ fn ris_and_bibtex_read_back_with_their_parsers() {
     assert!(bolivia["urls"][0].as_str().unwrap().contains("/doc/es-bo"));
 
     let bib = get("/api/export?q=Paraguay&format=bibtex");
-    let parsed = python(
+    let parsed = common::python(
         &py,
         "import sys, json, bibtexparser\n\
          db = bibtexparser.loads(sys.stdin.read())\n\
@@ -309,7 +281,7 @@ fn the_document_page_has_a_cite_box_with_bibtex_and_the_access_date() {
         .nth(1)
         .and_then(|rest| rest.split("</pre>").next())
         .expect("a BibTeX block");
-    let entries = python(
+    let entries = common::python(
         &py,
         "import sys, json, html, bibtexparser\n\
          print(json.dumps(bibtexparser.loads(html.unescape(sys.stdin.read())).entries))",

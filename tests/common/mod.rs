@@ -363,3 +363,30 @@ pub fn pytools(module: &str) -> Option<PathBuf> {
     eprintln!("skipped: no Python with {module} (tests/pytools.txt)");
     None
 }
+
+/// `script` run by `python` (see [`pytools`]) with `input` on its standard
+/// input; its standard output read as JSON.
+pub fn python(python: &std::path::Path, script: &str, input: &str) -> serde_json::Value {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes())
+        .expect("python reads its input");
+    let out = child.wait_with_output().expect("python ends");
+    assert!(
+        out.status.success(),
+        "{}\n{input}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("python prints JSON")
+}
