@@ -32,7 +32,7 @@ mod corpus;
 #[path = "support/wrk.rs"]
 mod wrk;
 
-use wrk::{Run, wrk, wrk_script};
+use wrk::{Run, shared_questions, wrk, wrk_script, wrk_script_distinct};
 
 fn generation(port: u16) -> String {
     let r = corpus::get(port, "/healthz").unwrap_or_default();
@@ -264,6 +264,32 @@ fn main() {
             "hybrid: {:.0} % of lexical throughput at 64 connections (means of the alternated runs)",
             100.0 * mean(&both) / mean(&words)
         ));
+        // Questions never asked before: the shared eval sets' questions.
+        let questions = shared_questions();
+        if questions.len() >= 1000 {
+            let words = wrk_script_distinct(&work, "distinct-lexical.lua", &questions, "&mode=lexical");
+            let meaning = wrk_script_distinct(&work, "distinct-hybrid.lua", &questions, "");
+            let (mut w, mut h) = (Vec::new(), Vec::new());
+            for _ in 0..2 {
+                w.push(wrk(port, &words, 64, secs));
+                h.push(wrk(port, &meaning, 64, secs));
+            }
+            for r in &w {
+                row("64, distinct questions, `mode=lexical` (alternated)", r);
+            }
+            for r in &h {
+                row("64, distinct questions, hybrid (alternated)", r);
+            }
+            let one = wrk(port, &meaning, 1, secs);
+            row("1, distinct questions, hybrid", &one);
+            notes.push(format!(
+                "distinct questions ({} of ../shared/eval): hybrid {:.0} % of lexical throughput at 64 connections",
+                questions.len(),
+                100.0 * mean(&h) / mean(&w)
+            ));
+        } else {
+            notes.push("distinct questions: no ../shared/eval here, not measured".into());
+        }
     }
 
     // The swap alone, without a reindex's CPU: the pointer file flipped

@@ -42,6 +42,60 @@ pub fn wrk_script(dir: &Path, name: &str, extra: &str) -> PathBuf {
     path
 }
 
+/// A wrk script over many distinct questions (`/api/search?q=…` each, with
+/// `extra`), each wrk thread starting at another place in the list, so
+/// that no question is asked twice within a run shorter than the list:
+/// what a search engine gets from its users, unlike a rotation of a few
+/// queries whose vectors and walks are kept.
+pub fn wrk_script_distinct(dir: &Path, name: &str, questions: &[String], extra: &str) -> PathBuf {
+    let list: Vec<String> = questions
+        .iter()
+        .map(|q| format!("  \"/api/search?q={}{extra}\",", percent_encode(q)))
+        .collect();
+    let script = format!(
+        "local paths = {{\n{}\n}}\nlocal threads = 0\n\
+         function setup(thread)\n  thread:set(\"start\", threads * math.floor(#paths / 2))\n  threads = threads + 1\nend\n\
+         function init(args)\n  i = start or 0\nend\n\
+         request = function()\n  i = i + 1\n  return wrk.format(\"GET\", paths[(i % #paths) + 1])\nend\n",
+        list.join("\n")
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, script).expect("writing the wrk script");
+    path
+}
+
+/// The questions of every set of `../shared/eval` (distinct, in their
+/// order), when it is there.
+pub fn shared_questions() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval");
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.file_name().is_some_and(|n| n == "queries.jsonl") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for line in text.lines() {
+                    let q = serde_json::from_str::<serde_json::Value>(line)
+                        .ok()
+                        .and_then(|v| v["query"].as_str().map(str::to_string));
+                    if let Some(q) = q.filter(|q| seen.insert(q.clone())) {
+                        out.push(q);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 pub struct Run {
     pub rps: f64,
     pub p50: f64,
