@@ -267,7 +267,8 @@ fn main() {
         // Questions never asked before: the shared eval sets' questions.
         let questions = shared_questions();
         if questions.len() >= 1000 {
-            let words = wrk_script_distinct(&work, "distinct-lexical.lua", &questions, "&mode=lexical");
+            let words =
+                wrk_script_distinct(&work, "distinct-lexical.lua", &questions, "&mode=lexical");
             let meaning = wrk_script_distinct(&work, "distinct-hybrid.lua", &questions, "");
             let (mut w, mut h) = (Vec::new(), Vec::new());
             for _ in 0..2 {

@@ -39,26 +39,40 @@ fn builder(typos: u8) -> &'static LevenshteinAutomatonBuilder {
     cell.get_or_init(|| LevenshteinAutomatonBuilder::new(typos.clamp(1, 2), true))
 }
 
-/// The automaton over term bytes that accepts the words within the typos.
-struct Within<'a>(&'a DFA);
+/// The automaton over term bytes that accepts the words within the typos
+/// that begin with the same letter as the word (`first`, its bytes). A
+/// typo on the first letter is rare, and without this bound a walk of the
+/// term dictionary for two typos visits most of it: it took 78 % of the
+/// time of searches by words over questions never asked before.
+struct Within<'a> {
+    dfa: &'a DFA,
+    first: &'a [u8],
+}
 
 impl tantivy_fst::Automaton for Within<'_> {
-    type State = u32;
+    /// The DFA's state, and how many bytes of `first` were read (`None`:
+    /// one of them differed).
+    type State = (u32, Option<usize>);
 
-    fn start(&self) -> u32 {
-        self.0.initial_state()
+    fn start(&self) -> Self::State {
+        (self.dfa.initial_state(), Some(0))
     }
 
-    fn is_match(&self, state: &u32) -> bool {
-        matches!(self.0.distance(*state), Distance::Exact(_))
+    fn is_match(&self, &(state, read): &Self::State) -> bool {
+        read == Some(self.first.len()) && matches!(self.dfa.distance(state), Distance::Exact(_))
     }
 
-    fn can_match(&self, state: &u32) -> bool {
-        *state != SINK_STATE
+    fn can_match(&self, &(state, read): &Self::State) -> bool {
+        read.is_some() && state != SINK_STATE
     }
 
-    fn accept(&self, state: &u32, byte: u8) -> u32 {
-        self.0.transition(*state, byte)
+    fn accept(&self, &(state, read): &Self::State, byte: u8) -> Self::State {
+        let read = read.and_then(|n| match self.first.get(n) {
+            Some(&b) if b == byte => Some(n + 1),
+            Some(_) => None,
+            None => Some(n),
+        });
+        (self.dfa.transition(state, byte), read)
     }
 }
 
@@ -70,11 +84,16 @@ pub fn correct(searcher: &Searcher, field: Field, word: &str) -> tantivy::Result
         return Ok(None);
     }
     let automaton = builder(typos).build_dfa(word);
+    let first = word.chars().next().map_or(0, char::len_utf8);
+    let within = Within {
+        dfa: &automaton,
+        first: &word.as_bytes()[..first],
+    };
     // Every candidate with its number of typos and documents.
     let mut found: HashMap<Vec<u8>, (u8, u64)> = HashMap::new();
     for reader in searcher.segment_readers() {
         let inverted = reader.inverted_index(field)?;
-        let mut stream = inverted.terms().search(Within(&automaton)).into_stream()?;
+        let mut stream = inverted.terms().search(&within).into_stream()?;
         while stream.advance() {
             let key = stream.key();
             let docs = u64::from(stream.value().doc_freq);
@@ -158,6 +177,8 @@ mod tests {
         );
         // Too far, or too short to guess.
         assert_eq!(correct(&searcher, body, "pxrxguay").unwrap(), None);
+        // A typo on the first letter is not guessed.
+        assert_eq!(correct(&searcher, body, "baraguay").unwrap(), None);
         assert_eq!(correct(&searcher, body, "urug").unwrap(), None);
     }
 }
