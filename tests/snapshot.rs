@@ -228,7 +228,7 @@ fn a_snapshot_killed_half_way_is_never_restored() {
     let analysis = fingerprint(&engine);
     let file = kb.root.join("kb.snapshot");
     let partial = kb.root.join("kb.snapshot.partial");
-    let mut killed_midway = 0;
+    let (mut killed_midway, mut cut_short) = (0, 0);
     for delay_ms in [1, 5, 20, 60, 150, 400] {
         let _ = std::fs::remove_file(&file);
         let _ = std::fs::remove_file(&partial);
@@ -255,6 +255,15 @@ fn a_snapshot_killed_half_way_is_never_restored() {
                 &kb.corpus(),
                 &analysis,
             ));
+            // Under another name, its content alone refuses it (unless the
+            // kill came after the last byte, before the rename).
+            let copy = kb.root.join("copy.snapshot");
+            std::fs::copy(&partial, &copy).unwrap();
+            if let Err(SnapshotError::Refused { .. }) =
+                snapshot::restore(&copy, &kb.index(), &kb.corpus(), &analysis)
+            {
+                cut_short += 1;
+            }
         }
         if file.exists() {
             // Only ever a whole snapshot under the name asked for.
@@ -262,6 +271,10 @@ fn a_snapshot_killed_half_way_is_never_restored() {
         }
     }
     assert!(killed_midway > 0, "no snapshot was killed half-way");
+    assert!(
+        cut_short > 0,
+        "no partial snapshot was refused for its content"
+    );
 }
 
 fn path(p: &Path) -> &str {
