@@ -24,7 +24,7 @@ use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
@@ -56,7 +56,6 @@ pub const LOGGED_PATH: usize = 256;
 pub struct Gate {
     limits: Connections,
     metrics: Arc<Metrics>,
-    open: AtomicUsize,
     per_client: Mutex<HashMap<IpAddr, usize>>,
 }
 
@@ -72,7 +71,6 @@ impl Gate {
         Arc::new(Self {
             limits,
             metrics,
-            open: AtomicUsize::new(0),
             per_client: Mutex::new(HashMap::new()),
         })
     }
@@ -84,13 +82,14 @@ impl Gate {
     /// Open connections now.
     #[cfg(test)]
     pub fn open(&self) -> usize {
-        self.open.load(Ordering::Relaxed)
+        self.metrics.open_connections().load(Ordering::Relaxed)
     }
 
     /// Let a connection from `ip` in, counted until its `Slot` drops.
     pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<Slot, Refused> {
-        if self.open.fetch_add(1, Ordering::AcqRel) >= self.limits.max_connections {
-            self.open.fetch_sub(1, Ordering::AcqRel);
+        let open = self.metrics.open_connections();
+        if open.fetch_add(1, Ordering::AcqRel) >= self.limits.max_connections {
+            open.fetch_sub(1, Ordering::AcqRel);
             self.metrics.shed();
             return Err(Refused::Full);
         }
@@ -100,13 +99,12 @@ impl Gate {
             let n = counts.entry(ip).or_insert(0);
             if *n >= per_client {
                 drop(counts);
-                self.open.fetch_sub(1, Ordering::AcqRel);
+                open.fetch_sub(1, Ordering::AcqRel);
                 self.metrics.shed();
                 return Err(Refused::ClientFull);
             }
             *n += 1;
         }
-        self.metrics.connection(true);
         Ok(Slot {
             gate: self.clone(),
             ip,
@@ -122,8 +120,10 @@ pub struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.gate.open.fetch_sub(1, Ordering::AcqRel);
-        self.gate.metrics.connection(false);
+        self.gate
+            .metrics
+            .open_connections()
+            .fetch_sub(1, Ordering::AcqRel);
         if self.gate.limits.max_per_client > 0 {
             let mut counts = self
                 .gate

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::core::relevance::MatchedBy;
@@ -79,7 +79,9 @@ pub struct Metrics {
     /// Status → requests refused before routing; connections refused.
     refused: Mutex<BTreeMap<u16, u64>>,
     shed: AtomicU64,
-    open: AtomicU64,
+    /// Connections open now: the one count, which the connection cap
+    /// (`conn::Gate`) also checks and moves.
+    open: AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -136,13 +138,9 @@ impl Metrics {
         self.shed.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A connection opened (`true`) or closed.
-    pub fn connection(&self, opened: bool) {
-        if opened {
-            self.open.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.open.fetch_sub(1, Ordering::Relaxed);
-        }
+    /// The count of open connections.
+    pub fn open_connections(&self) -> &AtomicUsize {
+        &self.open
     }
 
     /// The text a scrape gets; `health` describes the index in service
