@@ -122,6 +122,19 @@ fn healthz_ms(addr: SocketAddr) -> f64 {
     times[2]
 }
 
+/// The server's count of open connections, asked over a kept-alive one.
+fn open_connections(s: &mut TcpStream) -> usize {
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let r = read_answer(s);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+        .lines()
+        .find_map(|l| l.strip_prefix("egovkb_open_connections "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no open connections in {}", r.body))
+}
+
 /// Connections this process may open for the test's clients, beside the
 /// server's own ends (both are in this process).
 fn client_room() -> usize {
@@ -190,8 +203,25 @@ fn slow_and_idle_clients_are_closed_and_a_full_server_sheds_then_recovers() {
     );
     assert!(loaded_ms < 100.0, "/healthz took {loaded_ms:.1} ms");
 
+    // Wait until the server counts exactly the connections held here (the
+    // ones the timings used close on the server's side a moment after the
+    // client sees their end), asking over one kept-alive connection.
+    let mut watcher = TcpStream::connect(addr).unwrap();
+    watcher
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let held = half_open + idle + 1;
+    let settled = Instant::now();
+    while open_connections(&mut watcher) != held {
+        assert!(
+            settled.elapsed() < Duration::from_secs(5),
+            "the server's count of connections did not settle at {held}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
     // Fill the server: the connection past the cap gets 503 and is closed.
-    let filler: Vec<TcpStream> = (0..cap - half_open - idle)
+    let filler: Vec<TcpStream> = (0..cap - held)
         .map(|_| TcpStream::connect(addr).unwrap())
         .collect();
     let mut s = TcpStream::connect(addr).unwrap();
