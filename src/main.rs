@@ -856,6 +856,11 @@ fn index(config: &Config, from_scratch: bool) -> Result<()> {
         report.skipped.len(),
         started.elapsed().as_secs_f64()
     );
+    if let Some((stories, documents)) = report.versions
+        && stories > 0
+    {
+        println!("versions: {documents} documents are {stories} stories told more than once");
+    }
     if let Some(e) = &report.embedding {
         let rate = match e.seconds > 0.0 && e.tokens > 0 {
             true => format!(", {:.0} tokens/s", e.tokens as f64 / e.seconds),

@@ -134,6 +134,10 @@ pub struct Ranking {
     /// (1: as measured; 0: every document found by meaning counts, for
     /// calibration runs).
     pub meaning_bar: f32,
+    /// Two documents are versions of one story when this share of their
+    /// signatures' values agree (`index::versions`; 0: no versions are
+    /// looked for). Read when indexing.
+    pub same_story: f32,
 }
 
 impl Default for Ranking {
@@ -173,6 +177,7 @@ impl Default for Ranking {
             // meaning_bar=1` turns them on.
             min_coverage: 0.0,
             meaning_bar: 0.0,
+            same_story: crate::index::versions::SAME_STORY,
         }
     }
 }
@@ -226,7 +231,7 @@ impl Ranking {
         Ok(self)
     }
 
-    fn slots(&mut self) -> [(&'static str, &mut f32); 23] {
+    fn slots(&mut self) -> [(&'static str, &mut f32); 24] {
         [
             ("title_boost", &mut self.title_boost),
             ("proximity_boost", &mut self.proximity_boost),
@@ -251,6 +256,7 @@ impl Ranking {
             ("cognates", &mut self.cognates),
             ("min_coverage", &mut self.min_coverage),
             ("meaning_bar", &mut self.meaning_bar),
+            ("same_story", &mut self.same_story),
         ]
     }
 }

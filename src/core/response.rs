@@ -81,6 +81,25 @@ pub struct Hit {
     /// when browsing, where nothing is asked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matched: Option<Matched>,
+    /// The story's other versions (near-duplicates found at indexing: the
+    /// same notice on another board, a twin of the release, another save
+    /// of the page), best first; absent when it is told once. A search
+    /// counts and shows the story once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<Version>,
+}
+
+/// Another version of a hit's story.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct Version {
+    pub id: String,
+    pub title: String,
+    pub url: String,
+    pub source: String,
+    pub doc_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]

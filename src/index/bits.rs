@@ -15,6 +15,7 @@ use tantivy::index::SegmentId;
 use tantivy::{DocAddress, SegmentOrdinal, SegmentReader};
 
 use super::bitset::Bits;
+use super::versions::Versions;
 use super::matching::{Plan, Prepared};
 use crate::core::facet::{Facet, Filters, Kind, PerFacet};
 
@@ -356,8 +357,10 @@ pub struct Outcome {
 }
 
 /// Merge the segments: the best hits, the total that passes every filter,
-/// and each facet's counts under every filter but its own.
-pub fn outcome(fruits: Fruits, filters: &Filters, order: Order) -> Outcome {
+/// and each facet's counts under every filter but its own. A story told by
+/// several documents (`versions`) counts once, as its best version among
+/// those counted.
+pub fn outcome(fruits: Fruits, filters: &Filters, order: Order, versions: &Versions) -> Outcome {
     let Fruits {
         segments: fruits,
         mut best,
@@ -373,30 +376,38 @@ pub fn outcome(fruits: Fruits, filters: &Filters, order: Order) -> Outcome {
             (score, r.addr)
         })
         .collect();
-    let mut total = 0u64;
-    let mut counts = Counts::default();
-    for f in &fruits {
-        let mut passing = f.matched.clone();
-        if let Some(all) = Filters::all_but(&f.per_facet, None) {
-            passing.and_with(&all);
-        }
-        total += passing.count();
-        for facet in Facet::ALL {
-            // A facet with a filter is counted without it (disjunctive).
-            let own;
-            let candidates = if filters.is_active(facet) {
+    // What passes the filters but `except`'s, in every segment, each
+    // story once.
+    let candidates = |except: Option<Facet>| {
+        let mut sets: Vec<Bits> = fruits
+            .iter()
+            .map(|f| {
                 let mut c = f.matched.clone();
-                if let Some(others) = Filters::all_but(&f.per_facet, Some(facet)) {
+                if let Some(others) = Filters::all_but(&f.per_facet, except) {
                     c.and_with(&others);
                 }
-                own = c;
-                &own
-            } else {
-                &passing
-            };
-            let target = &mut counts[facet];
+                c
+            })
+            .collect();
+        one_per_story(&mut sets, versions);
+        sets
+    };
+    let passing = candidates(None);
+    let total: u64 = passing.iter().map(Bits::count).sum();
+    let mut counts = Counts::default();
+    for facet in Facet::ALL {
+        // A facet with a filter is counted without it (disjunctive).
+        let own;
+        let sets = if filters.is_active(facet) {
+            own = candidates(Some(facet));
+            &own
+        } else {
+            &passing
+        };
+        let target = &mut counts[facet];
+        for (f, set) in fruits.iter().zip(sets) {
             for (value, bits) in &f.facets.values[facet] {
-                let n = candidates.count_and(bits);
+                let n = set.count_and(bits);
                 if n > 0 {
                     *target.entry(value.clone()).or_default() += n;
                 }
@@ -407,6 +418,25 @@ pub fn outcome(fruits: Fruits, filters: &Filters, order: Order) -> Outcome {
         ranked,
         total: total as usize,
         counts,
+    }
+}
+
+/// Keep, of each story's documents in `sets` (one bitset a segment), only
+/// the first, its best version.
+fn one_per_story(sets: &mut [Bits], versions: &Versions) {
+    for members in versions.all() {
+        let mut kept = false;
+        for a in members {
+            let Some(set) = sets.get_mut(a.segment_ord as usize) else {
+                continue;
+            };
+            if set.contains(a.doc_id) {
+                if kept {
+                    set.unset(a.doc_id);
+                }
+                kept = true;
+            }
+        }
     }
 }
 

@@ -34,6 +34,12 @@ impl Bits {
         self.0[doc as usize / 64] |= 1 << (doc % 64);
     }
 
+    pub fn unset(&mut self, doc: DocId) {
+        if let Some(w) = self.0.get_mut(doc as usize / 64) {
+            *w &= !(1 << (doc % 64));
+        }
+    }
+
     pub fn contains(&self, doc: DocId) -> bool {
         self.0
             .get(doc as usize / 64)

@@ -39,6 +39,9 @@ pub struct Report {
     pub documents: u64,
     /// What embedding the passages did (absent without a model).
     pub embedding: Option<EmbedReport>,
+    /// Stories of two or more versions (`versions.rs`), and the documents
+    /// in them.
+    pub versions: Option<(usize, usize)>,
 }
 
 /// Korean text only (everything else blanked), for the Korean view of a
@@ -118,6 +121,11 @@ pub fn to_tantivy(
         title,
         body: body_terms,
     } = analysed;
+    if engine.ranking.same_story > 0.0
+        && let Some(signature) = super::versions::signature(&title, &body_terms)
+    {
+        t.add_bytes(fields.versions, &signature);
+    }
     t.add_text(view.title, terms::encode(title.iter().map(terms::pair)));
     // The body's terms follow the title's, as if `full` were analysed.
     let next = title.iter().map(|t| t.position + 1).max().unwrap_or(0);
@@ -436,6 +444,7 @@ pub fn update(
         writer.commit().map_err(tv(&path))?;
         writer.wait_merging_threads().map_err(tv(&path))?;
         report.documents = count(&index, &path)?;
+        report.versions = Some(find_versions(&index, &path, engine, progress)?);
     }
     report.embedding = embed(dir, &path, store, engine, progress)?;
     dir.write_meta(&IndexMeta {
@@ -499,16 +508,17 @@ pub fn rebuild(
         if indexed != expected {
             return Err(IndexError::Check { indexed, expected });
         }
-        Ok((indexed, skipped))
+        let versions = find_versions(&index, &path, engine, progress)?;
+        Ok((indexed, skipped, versions))
     })();
-    let result = result.and_then(|(documents, skipped)| {
+    let result = result.and_then(|(documents, skipped, versions)| {
         let embedding = embed(dir, &path, store, engine, progress)?;
-        Ok((documents, skipped, embedding))
+        Ok((documents, skipped, versions, embedding))
     });
-    let result = result.and_then(|(documents, skipped, embedding)| {
-        Ok((documents, skipped, embedding, opstamp(&index, &path)?))
+    let result = result.and_then(|(documents, skipped, versions, embedding)| {
+        Ok((documents, skipped, versions, embedding, opstamp(&index, &path)?))
     });
-    let (documents, skipped, embedding, committed) = match result {
+    let (documents, skipped, versions, embedding, committed) = match result {
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&path);
@@ -530,8 +540,23 @@ pub fn rebuild(
         skipped,
         documents,
         embedding,
+        versions: Some(versions),
         ..Report::default()
     })
+}
+
+/// Find the committed generation's stories of several versions and write
+/// them beside its index: (stories, documents in them).
+fn find_versions(
+    index: &Index,
+    path: &std::path::Path,
+    engine: &Engine,
+    progress: &dyn Progress,
+) -> Result<(usize, usize), IndexError> {
+    progress.begin("finding versions of one story", None);
+    let reader = index.reader().map_err(tv(path))?;
+    reader.reload().map_err(tv(path))?;
+    super::versions::write(&reader.searcher(), path, engine.ranking.same_story)
 }
 
 /// The embedding cache, beside the generations.

@@ -25,6 +25,7 @@ pub mod snapshot;
 pub mod stats;
 pub mod terms;
 pub mod typos;
+pub mod versions;
 
 use std::fs::{self, File};
 use std::io::Write;

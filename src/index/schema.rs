@@ -11,8 +11,9 @@ use crate::analysis::AnalyzerName;
 
 /// Bump when the schema changes: an index built with another one is
 /// rebuilt by `serve` and refused by the other commands, which say to run
-/// `egovkb reindex` (2: text fields index terms analysed before tantivy).
-pub const SCHEMA_VERSION: u32 = 2;
+/// `egovkb reindex` (2: text fields index terms analysed before tantivy;
+/// 3: each document's signature for finding its versions).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The text views of a document: which analyzer, and its two fields.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +47,9 @@ pub struct Fields {
     pub year: Field,
     /// YYYYMMDD, for sorting by date.
     pub day: Field,
+    /// The MinHash signature that finds other versions of the document
+    /// (`versions.rs`); none for a short one.
+    pub versions: Field,
 }
 
 fn text(tokenizer: &str) -> TextOptions {
@@ -92,6 +96,7 @@ pub fn build() -> (Schema, Fields) {
         parent: b.add_text_field("parent", STRING),
         year: b.add_u64_field("year", INDEXED | FAST),
         day: b.add_u64_field("day", FAST),
+        versions: b.add_bytes_field("versions", FAST),
     };
     (b.build(), fields)
 }

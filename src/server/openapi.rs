@@ -19,7 +19,7 @@ use crate::core::accepts::Accepts;
 use crate::core::facet::Facet;
 use crate::document::{DocType, Document, Lang};
 use crate::index::search::{
-    FacetValue, Facets, Hit, Interpreted, SearchMode, SearchResponse, SemanticStatus, Stats,
+    FacetValue, Facets, Hit, Interpreted, SearchMode, SearchResponse, SemanticStatus, Stats, Version,
 };
 
 /// A route's query parameters for utoipa, from their one description
@@ -188,6 +188,7 @@ pub struct Related {
     components(schemas(
         SearchResponse,
         Hit,
+        Version,
         Facets,
         FacetValue,
         Interpreted,

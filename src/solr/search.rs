@@ -336,6 +336,7 @@ fn hit(d: &Value, snippet: Highlighted) -> Hit {
         snippet,
         page: None,
         matched: None,
+        versions: Vec::new(),
     }
 }
 

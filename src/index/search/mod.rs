@@ -39,10 +39,11 @@ pub use crate::core::request::{
 };
 pub use crate::core::response::{
     Correction, FacetValue, Facets, Health, Hit, Interpreted, SearchResponse, SemanticStatus,
-    Stats, facets_from,
+    Stats, Version, facets_from,
 };
 use execute::{Meaning, MeaningAsk, RESCORE_WINDOW};
 use fusion::FUSION_WINDOW;
+use crate::index::versions::Versions;
 use respond::{Page, Why};
 use understand::TextQuery;
 
@@ -120,6 +121,8 @@ pub struct TantivySearcher {
     /// The generation's passage vectors, when the engine has the model
     /// they were made with; else why search is lexical only.
     vectors: Result<VectorIndex, String>,
+    /// The generation's stories told by several documents.
+    versions: Versions,
 }
 
 /// The generation's passage vectors, when the engine embeds with the model
@@ -188,6 +191,7 @@ impl TantivySearcher {
         )
         .map_err(super::tv(&path))?;
         let vectors = open_vectors(&engine, &path, &reader.searcher());
+        let versions = Versions::open(&path, &reader.searcher(), fields.id)?;
         Ok(Self {
             engine,
             reader,
@@ -196,6 +200,7 @@ impl TantivySearcher {
             facet_bits,
             stats,
             vectors,
+            versions,
         })
     }
 
@@ -250,7 +255,7 @@ impl TantivySearcher {
         let plan = self.plan(searcher, &mut text)?;
         let (order, mode) = order_and_mode(req, &plan, query_vector.is_some());
         let rescore = order == bits::Order::Score && !text.rescoring.is_empty();
-        let (keep, rescored) = windows(req, rescore, mode);
+        let (keep, rescored) = windows(req, rescore, mode, self.versions.hidden());
         let in_time = || match req.time_limit {
             Some(limit) if started.elapsed() > limit => Err(SearchError::TooSlow(limit)),
             _ => Ok(()),
@@ -282,7 +287,7 @@ impl TantivySearcher {
             mut ranked,
             total,
             counts,
-        } = bits::outcome(fruits, filters, order);
+        } = bits::outcome(fruits, filters, order, &self.versions);
         if rescore {
             let window = rescored.min(ranked.len());
             Self::rescore(searcher, &mut ranked[..window], &text.rescoring, &in_time)?;
@@ -291,6 +296,7 @@ impl TantivySearcher {
         if mode != SearchMode::Lexical {
             ranked = self.with_meaning(searcher, ranked, &mut found, (mode, order), &text)?;
         }
+        let ranked = self.one_per_story(ranked);
         let similarity = |a: DocAddress| found.hit(a).map(|h| h.similarity);
         let page = Page {
             ranked,
@@ -359,9 +365,11 @@ fn order_and_mode(
 }
 
 /// How many of the first pass's best to keep (the page, the bonuses'
-/// window, the fusion's), and how many of them get the bonuses.
-fn windows(req: &SearchRequest, rescore: bool, mode: SearchMode) -> (usize, usize) {
+/// window, the fusion's, and room for `hidden` other versions of the
+/// stories in them), and how many of them get the bonuses.
+fn windows(req: &SearchRequest, rescore: bool, mode: SearchMode, hidden: usize) -> (usize, usize) {
     let page_end = req.offset + req.limit;
+    let page_end = page_end + hidden.min(page_end);
     let mut keep = if rescore {
         page_end.max(RESCORE_WINDOW)
     } else {

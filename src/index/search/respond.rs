@@ -11,7 +11,7 @@ use crate::analysis::AnalyzerName;
 use crate::core::facet::Filters;
 use crate::core::relevance::{self, Words};
 use crate::core::request::{SearchMode, SearchRequest};
-use crate::core::response::{Facets, Hit, SemanticStatus, Stats, facets_from};
+use crate::core::response::{Facets, Hit, SemanticStatus, Stats, Version, facets_from};
 use crate::core::snippet::{self, Highlighted};
 use crate::document::Document;
 use crate::enrich::{UiLang, searchable_text};
@@ -67,10 +67,49 @@ pub(super) fn to_hit(doc: Document, score: f32, snippet: Highlighted, page: Opti
         snippet,
         page,
         matched: None,
+        versions: Vec::new(),
     }
 }
 
 impl TantivySearcher {
+    /// Each story once in a ranking: a document whose story has a version
+    /// ranked above it is left out (the hit shown lists it).
+    pub(super) fn one_per_story(&self, ranked: Vec<(f32, DocAddress)>) -> Vec<(f32, DocAddress)> {
+        if self.versions.is_empty() {
+            return ranked;
+        }
+        let mut seen = HashSet::new();
+        ranked
+            .into_iter()
+            .filter(|(_, a)| self.versions.story(*a).is_none_or(|s| seen.insert(s)))
+            .collect()
+    }
+
+    /// The other versions of a document's story, best first.
+    pub(super) fn other_versions(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+    ) -> Vec<Version> {
+        let Some(story) = self.versions.story(addr) else {
+            return Vec::new();
+        };
+        self.versions
+            .members(story)
+            .iter()
+            .filter(|a| **a != addr)
+            .filter_map(|a| self.stored(searcher, *a))
+            .map(|d| Version {
+                id: d.id,
+                title: d.title,
+                url: d.url,
+                source: d.source,
+                doc_type: d.doc_type.as_str().to_string(),
+                published: d.published.map(|p| p.format("%Y-%m-%d").to_string()),
+            })
+            .collect()
+    }
+
     /// The hits of the page `req` asks for: a hit found by meaning only
     /// (or in semantic mode) shows its best passage, any other its
     /// snippet with the query's terms marked.
@@ -100,6 +139,7 @@ impl TantivySearcher {
                 _ => self.hit(searcher, addr, score, &marks),
             };
             hits.extend(hit.map(|mut h| {
+                h.versions = self.other_versions(searcher, addr);
                 h.matched = page.why.as_ref().map(|why| {
                     let has = |i: usize| clauses.get(i).is_some_and(|c| c.contains(&addr));
                     let meaning = (why.similarity)(addr)
@@ -255,7 +295,9 @@ impl TantivySearcher {
             bits::Order::Day,
             0,
         )?;
-        let counts = bits::outcome(fruits, &none, bits::Order::Day).counts;
+        // The inventory counts documents, each version of a story too.
+        let every = crate::index::versions::Versions::default();
+        let counts = bits::outcome(fruits, &none, bits::Order::Day, &every).counts;
         let req = SearchRequest {
             ui,
             ..SearchRequest::default()

@@ -58,5 +58,6 @@ fn as_hit(d: &Document) -> Hit {
         snippet: Highlighted::default(),
         page: None,
         matched: None,
+        versions: Vec::new(),
     }
 }
