@@ -986,6 +986,17 @@ fn print_results(r: &SearchResponse, offset: usize) {
             Some(p) => println!("     {} (page {p})", h.url),
             None => println!("     {}", h.url),
         }
+        if !h.versions.is_empty() {
+            let n = h.versions.len();
+            println!(
+                "     {n} other version{} of this story:",
+                if n == 1 { "" } else { "s" }
+            );
+            for v in &h.versions {
+                let date = v.published.as_deref().unwrap_or("undated");
+                println!("       {} · {} · {date} · {}", v.source, v.doc_type, v.url);
+            }
+        }
         println!();
     }
     let f = &r.facets;

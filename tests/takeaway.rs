@@ -1,7 +1,8 @@
 //! What a researcher takes away from a search, read back by the parsers
 //! people use (from PyPI, pinned in tests/pytools.txt): the Atom feed by
 //! `feedparser`, CSV by Python's `csv`, RIS by `rispy`, BibTeX by
-//! `bibtexparser`; each holds what the search counts, no more.
+//! `bibtexparser`; each holds what the search counts, no more. And a
+//! document read at its matches: by words, and by meaning.
 
 mod common;
 
@@ -321,4 +322,64 @@ fn a_document_opens_at_its_matches_with_next_and_previous() {
     let odd = get("/doc/es-bo?q=%3Cscript%3E%00x");
     assert_eq!(odd.status, 200);
     assert!(!odd.body.contains("<script>x") && !odd.body.contains('\u{0}'));
+}
+
+/// Read at the match by meaning: the document page sets apart the passage
+/// nearest the search (here a Korean question for a Spanish report of
+/// three paragraphs, none sharing a word with it), and a hit found by
+/// meaning alone links to it.
+#[test]
+fn the_passage_nearest_by_meaning_is_set_apart_on_the_document_page() {
+    let mut report = common::doc(
+        "es-report",
+        Lang::es(),
+        DocType::Report,
+        "2021-08-10",
+        "Informe de la misión técnica",
+        "",
+    );
+    let paragraphs = [
+        "La delegación llegó a Seúl el lunes por la mañana después de un vuelo largo. Por \
+         la tarde visitó el centro de capacitación, donde se presentó el programa de la \
+         semana, se repartieron los materiales y se conoció a los instructores del curso. \
+         Los participantes recorrieron las aulas, la biblioteca y el comedor, y recibieron \
+         las credenciales para entrar al edificio durante toda la estadía.",
+        "El martes los funcionarios estudiaron cómo los ciudadanos presentan quejas, \
+         reclamos y peticiones por internet en una sola ventanilla, cómo cada institución \
+         recibe el caso y debe responderlo dentro de un plazo fijo, y cómo se mide la \
+         satisfacción de quien reclamó. Vieron también las estadísticas de respuestas \
+         atrasadas y las sanciones para las oficinas que no cumplen los plazos.",
+        "El viernes la misión cerró la semana con una cena ofrecida por la embajada, \
+         discursos de despedida y la entrega de diplomas a todos los participantes. Luego \
+         hubo una visita guiada a un palacio antiguo y al mercado tradicional, y el sábado \
+         temprano la delegación tomó el vuelo de regreso con escala en otra ciudad.",
+    ];
+    report.body = paragraphs.join("\n\n");
+    let server = common::TestServer::start_with_engine(common::semantic_engine(None), vec![report]);
+    let query = "국민 민원 온라인 접수와 처리 기한";
+    let q = query.replace(' ', "+");
+    let (status, page) = common::http_get(server.addr, &format!("/doc/es-report?ui=en&q={q}"));
+    assert_eq!(status, 200);
+    let block = page
+        .split("<div class=\"meaning\" id=\"meaning\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .unwrap_or_else(|| panic!("no passage set apart: {page}"));
+    assert!(block.contains("quejas, reclamos"), "{block}");
+    assert!(
+        !block.contains("diplomas") && !block.contains("instructores"),
+        "{block}"
+    );
+    assert!(page.contains("href=\"#meaning\""), "{page}");
+    // Without a search, or for one the model cannot read, nothing is.
+    let (_, plain) = common::http_get(server.addr, "/doc/es-report?ui=en");
+    assert!(!plain.contains("id=\"meaning\""));
+    let (_, nonsense) = common::http_get(server.addr, "/doc/es-report?ui=en&q=zzzxqq+blorf");
+    assert!(!nonsense.contains("id=\"meaning\""));
+    // The search's hit, found by meaning alone, opens there.
+    let (_, results) = common::http_get(server.addr, &format!("/?q={q}&ui=en"));
+    assert!(
+        results.contains("/doc/es-report?ui=en&amp;q=") && results.contains("#meaning\""),
+        "{results}"
+    );
 }

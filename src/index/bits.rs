@@ -15,8 +15,8 @@ use tantivy::index::SegmentId;
 use tantivy::{DocAddress, SegmentOrdinal, SegmentReader};
 
 use super::bitset::Bits;
-use super::versions::Versions;
 use super::matching::{Plan, Prepared};
+use super::versions::Versions;
 use crate::core::facet::{Facet, Filters, Kind, PerFacet};
 
 pub use crate::core::facet::Counts;

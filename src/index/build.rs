@@ -516,7 +516,13 @@ pub fn rebuild(
         Ok((documents, skipped, versions, embedding))
     });
     let result = result.and_then(|(documents, skipped, versions, embedding)| {
-        Ok((documents, skipped, versions, embedding, opstamp(&index, &path)?))
+        Ok((
+            documents,
+            skipped,
+            versions,
+            embedding,
+            opstamp(&index, &path)?,
+        ))
     });
     let (documents, skipped, versions, embedding, committed) = match result {
         Ok(n) => n,

@@ -160,8 +160,7 @@ pub fn stories(searcher: &Searcher, same: f64) -> tantivy::Result<Vec<Vec<String
             if alive.is_some_and(|a| !a.is_alive(doc)) {
                 continue;
             }
-            let (Some(i), Some(s)) = (ids.term_ords(doc).next(), sigs.term_ords(doc).next())
-            else {
+            let (Some(i), Some(s)) = (ids.term_ords(doc).next(), sigs.term_ords(doc).next()) else {
                 continue;
             };
             bytes.clear();
@@ -386,9 +385,17 @@ mod tests {
         let long = format!("{NOTICE} more words about the next course in the autumn");
         let docs = vec![
             ("b".to_string(), sig(NOTICE)),
-            ("c".to_string(), sig("an unrelated text about smart cities and the sensors of their streets that count cars and measure the air in many places")),
+            (
+                "c".to_string(),
+                sig(
+                    "an unrelated text about smart cities and the sensors of their streets that count cars and measure the air in many places",
+                ),
+            ),
             ("a".to_string(), sig(&long)),
         ];
-        assert_eq!(group(&docs, 0.4), vec![vec!["a".to_string(), "b".to_string()]]);
+        assert_eq!(
+            group(&docs, 0.4),
+            vec![vec!["a".to_string(), "b".to_string()]]
+        );
     }
 }

@@ -101,6 +101,9 @@ impl AppState {
             let (url, original) = page::public_location(&h.id, &h.url, self.originals.as_deref());
             h.url = url;
             h.original = original;
+            for v in &mut h.versions {
+                v.url = page::public_location(&v.id, &v.url, self.originals.as_deref()).0;
+            }
         }
     }
 
@@ -513,11 +516,20 @@ async fn document(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let mut document = searching(&state, move |s| s.document(&id)).await?;
+    let (mut document, mut versions) =
+        searching(&state, move |s| Ok((s.document(&id)?, s.versions(&id)))).await?;
     let (url, original) =
         page::public_location(&document.id, &document.url, state.originals.as_deref());
     document.url = url;
-    Ok(Json(openapi::DocumentView { document, original }).into_response())
+    for v in &mut versions {
+        v.url = page::public_location(&v.id, &v.url, state.originals.as_deref()).0;
+    }
+    Ok(Json(openapi::DocumentView {
+        document,
+        original,
+        versions,
+    })
+    .into_response())
 }
 
 #[utoipa::path(get, path = "/api/documents/{id}/related", tag = "documents",
@@ -652,21 +664,25 @@ async fn document_page(
         Ok(Path(id)) => id,
         Err(e) => return ApiError::bad_request(e.body_text()).page(&q),
     };
+    let asked = query.clone();
     let found = searching(&state, move |s| {
         let doc = s.document(&id)?;
         let related = s.related(&id, 5)?;
+        let versions = (s.versions(&id), s.nearest_passage(&id, &asked));
         let parent = doc
             .parent
             .as_deref()
             .and_then(|p| s.document(p).ok())
             .map(|p| (p.id, p.title));
-        Ok((doc, related, parent, s))
+        Ok((doc, (related, versions), parent, s))
     })
     .await;
     match found {
-        Ok((doc, related, parent, s)) => {
+        Ok((doc, (related, (versions, meaning)), parent, s)) => {
             let around = page::Around {
                 related: &related,
+                versions: &versions,
+                meaning,
                 event_label: doc
                     .event
                     .as_deref()

@@ -19,7 +19,8 @@ use crate::core::accepts::Accepts;
 use crate::core::facet::Facet;
 use crate::document::{DocType, Document, Lang};
 use crate::index::search::{
-    FacetValue, Facets, Hit, Interpreted, SearchMode, SearchResponse, SemanticStatus, Stats, Version,
+    FacetValue, Facets, Hit, Interpreted, SearchMode, SearchResponse, SemanticStatus, Stats,
+    Version,
 };
 
 /// A route's query parameters for utoipa, from their one description
@@ -156,6 +157,10 @@ pub struct DocumentView {
     /// `/original/{id}`: the file itself, for a file of the corpus.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original: Option<String>,
+    /// The other versions of its story (near-duplicates), best first;
+    /// absent when it is told once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<Version>,
 }
 
 /// `GET /api/documents/{id}/related`.

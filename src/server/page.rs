@@ -15,7 +15,8 @@ use crate::core::relevance::{Matched, MatchedBy, Strength};
 use crate::document::Document;
 use crate::engine::Engine;
 use crate::enrich::UiLang;
-use crate::index::search::{FacetValue, Hit, MAX_OFFSET, SearchRequest, SearchResponse};
+use crate::index::search::{FacetValue, Hit, MAX_OFFSET, SearchRequest, SearchResponse, Version};
+use crate::semantic::passages::Span;
 
 /// Results per page.
 pub const PAGE_SIZE: usize = 10;
@@ -597,10 +598,15 @@ fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
         let query = serde_urlencoded::to_string(&params).unwrap_or_default();
         format!("/doc/{}?{query}", urlencode_path(&h.id))
     };
+    // A hit found by meaning alone opens at the passage nearest the search.
+    let title_href = match &h.matched {
+        Some(m) if m.by == MatchedBy::Meaning => format!("{doc_href}#meaning"),
+        _ => doc_href.clone(),
+    };
     html! {
         li.hit {
             article aria-labelledby={ "hit-" (i) } {
-                h3 id={ "hit-" (i) } lang=[h.lang.as_deref()] { a href=(doc_href) { (h.title) } }
+                h3 id={ "hit-" (i) } lang=[h.lang.as_deref()] { a href=(title_href) { (h.title) } }
                 p.meta {
                     span.source { (h.source) }
                     " · "
@@ -615,6 +621,9 @@ fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
                 @if let Some(m) = &h.matched {
                     (why(t, engine, q.ui, m))
                 }
+                @if !h.versions.is_empty() {
+                    (versions(t, q.ui, &h.versions))
+                }
                 p.links {
                     @if let Some(p) = h.page {
                         a.page href={ (doc_href) "#page-" (p) } { (page_label(t, h.has_slides(), p)) }
@@ -622,6 +631,31 @@ fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
                     }
                     @if let Some(url) = original_href(&h.id, &h.url, site.originals) {
                         a.original href=(url) rel="noopener noreferrer" { (t.original) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A story's other versions, folded: their source, type and date, each a
+/// link to its document page.
+fn versions(t: &Text, ui: UiLang, versions: &[Version]) -> Markup {
+    let n = versions.len();
+    let label = if n == 1 {
+        t.other_version
+    } else {
+        t.other_versions
+    };
+    html! {
+        details.versions {
+            summary { (n) " " (label) }
+            ul {
+                @for v in versions {
+                    li {
+                        a href={ "/doc/" (urlencode_path(&v.id)) "?ui=" (ui.as_str()) } { (v.title) }
+                        " · " (v.source) " · " (doc_type_label(&v.doc_type, ui))
+                        @if let Some(d) = &v.published { " · " time datetime=(d) { (d) } }
                     }
                 }
             }
@@ -787,6 +821,10 @@ pub fn urlencode_path(s: &str) -> String {
 /// What the document page shows beside the document itself.
 pub struct Around<'a> {
     pub related: &'a [Hit],
+    /// The other versions of its story.
+    pub versions: &'a [Version],
+    /// The passage nearest the reader's search by meaning.
+    pub meaning: Option<Span>,
     /// The event's label in the interface language, when it has one.
     pub event_label: Option<String>,
     /// The page the document was attached to: its id and title.
@@ -851,21 +889,55 @@ fn facts(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Markup {
 }
 
 /// The document's text, page by page (or slide by slide) when it has pages.
-fn body_text(t: &Text, d: &Document, marker: Option<&matches::Marker>) -> Markup {
+fn body_text(
+    t: &Text,
+    d: &Document,
+    marker: Option<&matches::Marker>,
+    meaning: Option<Span>,
+) -> Markup {
     let total = marker.map_or(0, |m| m.count(d));
     let para = |text: &str| match marker {
         Some(m) => m.paragraph(t, text, total),
         None => html! { p { (text) } },
     };
+    // The paragraphs of a text (a page's, or the body: `page` None), those
+    // of the passage nearest by meaning in a block of their own.
+    let paragraphs = |text: &str, page: Option<u32>| {
+        let near = meaning.filter(|m| m.page == page);
+        let mut at = 0usize;
+        let mut parts: Vec<(bool, &str)> = Vec::new();
+        for part in text.split("\n\n") {
+            let (start, end) = (at, at + part.len());
+            at = end + 2;
+            if part.trim().is_empty() {
+                continue;
+            }
+            let inside = near.is_some_and(|m| start < m.end as usize && (m.start as usize) < end);
+            parts.push((inside, part));
+        }
+        let first = parts.iter().position(|(inside, _)| *inside);
+        html! {
+            @for (i, (inside, part)) in parts.iter().enumerate() {
+                @if Some(i) == first {
+                    div.meaning #meaning {
+                        p.meaning-label { (t.nearest_meaning) }
+                        @for (_, p) in parts[i..].iter().take_while(|(inside, _)| *inside) { (para(p)) }
+                    }
+                } @else if !inside {
+                    (para(part))
+                }
+            }
+        }
+    };
     html! {
         section.text aria-label=(t.text) lang=[d.lang.as_ref().map(|l| l.as_str())] {
             @if d.pages.is_empty() {
-                @for text in d.body.split("\n\n").filter(|p| !p.trim().is_empty()) { (para(text)) }
+                (paragraphs(&d.body, None))
             } @else {
                 @for (i, page) in d.pages.iter().enumerate() {
                     section.page id={ "page-" (i + 1) } {
                         h2 { (page_label(t, d.has_slides(), i + 1)) }
-                        @for text in page.split("\n\n").filter(|p| !p.trim().is_empty()) { (para(text)) }
+                        (paragraphs(page, Some(i as u32 + 1)))
                     }
                 }
             }
@@ -886,7 +958,13 @@ pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Marku
                 @if let Some(m) = &marker {
                     (matches::summary(t, &around.query, m.count(d)))
                 }
-                (body_text(t, d, marker.as_ref()))
+                @if around.meaning.is_some() {
+                    p.matches { a href="#meaning" { (t.nearest_meaning) } }
+                }
+                @if !around.versions.is_empty() {
+                    (versions(t, ui, around.versions))
+                }
+                (body_text(t, d, marker.as_ref(), around.meaning))
                 (cite::cite(t, ui, d, &around.base, chrono::Utc::now().date_naive()))
             }
             @if !related.is_empty() {

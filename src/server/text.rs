@@ -27,6 +27,8 @@ pub struct Text {
     /// Reading a document at its matches.
     pub matches_of: &'static str,
     pub first_match: &'static str,
+    /// The label of the passage nearest the search by meaning.
+    pub nearest_meaning: &'static str,
     pub previous_match: &'static str,
     pub next_match: &'static str,
     /// Why a hit is there: found by its words, by a country or topic it
@@ -36,6 +38,10 @@ pub struct Text {
     pub why_meaning: &'static str,
     pub why_both: &'static str,
     pub why_strong: &'static str,
+    /// "other versions" of a hit's story, after their number.
+    pub other_versions: &'static str,
+    /// The same, for one.
+    pub other_version: &'static str,
     /// The charts' captions.
     pub by_year: &'static str,
     pub by_country: &'static str,
@@ -102,6 +108,7 @@ const EN: Text = Text {
     cite: "Cite",
     matches_of: "matches of",
     first_match: "go to the first",
+    nearest_meaning: "the passage nearest your search by meaning",
     previous_match: "previous match",
     next_match: "next match",
     why_words: "Has the words",
@@ -109,6 +116,8 @@ const EN: Text = Text {
     why_meaning: "Close in meaning to the question",
     why_both: "Has the words and is close in meaning",
     why_strong: "strong match",
+    other_versions: "other versions of this story",
+    other_version: "other version of this story",
     by_year: "Results by year",
     by_country: "Results by country",
     understood: "Recognised in your query",
@@ -168,6 +177,7 @@ const ES: Text = Text {
     cite: "Citar",
     matches_of: "coincidencias de",
     first_match: "ir a la primera",
+    nearest_meaning: "el pasaje más cercano a su búsqueda por el sentido",
     previous_match: "coincidencia anterior",
     next_match: "coincidencia siguiente",
     why_words: "Contiene las palabras",
@@ -175,6 +185,8 @@ const ES: Text = Text {
     why_meaning: "Cercano en significado a la pregunta",
     why_both: "Contiene las palabras y es cercano en significado",
     why_strong: "coincidencia fuerte",
+    other_versions: "versiones más de esta noticia",
+    other_version: "versión más de esta noticia",
     by_year: "Resultados por año",
     by_country: "Resultados por país",
     understood: "Reconocido en su búsqueda",
@@ -234,6 +246,7 @@ const KO: Text = Text {
     cite: "인용",
     matches_of: "곳에서 일치:",
     first_match: "첫 번째로 이동",
+    nearest_meaning: "검색어와 의미가 가장 가까운 부분",
     previous_match: "이전 일치",
     next_match: "다음 일치",
     why_words: "검색어 포함",
@@ -241,6 +254,8 @@ const KO: Text = Text {
     why_meaning: "질문과 의미가 가까움",
     why_both: "검색어 포함, 의미도 가까움",
     why_strong: "강한 일치",
+    other_versions: "개의 다른 판",
+    other_version: "개의 다른 판",
     by_year: "연도별 결과",
     by_country: "국가별 결과",
     understood: "검색어에서 인식된 항목",

@@ -41,9 +41,10 @@ pub use crate::core::response::{
     Correction, FacetValue, Facets, Health, Hit, Interpreted, SearchResponse, SemanticStatus,
     Stats, Version, facets_from,
 };
+use crate::index::versions::Versions;
+use crate::semantic::passages::Span;
 use execute::{Meaning, MeaningAsk, RESCORE_WINDOW};
 use fusion::FUSION_WINDOW;
-use crate::index::versions::Versions;
 use respond::{Page, Why};
 use understand::TextQuery;
 
@@ -67,6 +68,16 @@ pub trait Backend: Send + Sync {
     fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError>;
     fn document(&self, id: &str) -> Result<Document, SearchError>;
     fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>, SearchError>;
+    /// The other versions of a document's story, best first (none where
+    /// the engine does not group them).
+    fn versions(&self, _id: &str) -> Vec<Version> {
+        Vec::new()
+    }
+    /// The passage of a document nearest a query by meaning (none where
+    /// the engine cannot tell).
+    fn nearest_passage(&self, _id: &str, _query: &str) -> Option<Span> {
+        None
+    }
     fn stats(&self, ui: crate::enrich::UiLang) -> Result<Stats, SearchError>;
     /// What is served (a generation, or a collection), how many documents,
     /// and whether search by meaning is on.
@@ -89,6 +100,12 @@ impl Backend for TantivySearcher {
     }
     fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
         TantivySearcher::related(self, id, limit)
+    }
+    fn versions(&self, id: &str) -> Vec<Version> {
+        TantivySearcher::versions(self, id)
+    }
+    fn nearest_passage(&self, id: &str, query: &str) -> Option<Span> {
+        TantivySearcher::nearest_passage(self, id, query)
     }
     fn stats(&self, ui: crate::enrich::UiLang) -> Result<Stats, SearchError> {
         TantivySearcher::stats(self, ui)

@@ -2,23 +2,36 @@
 
 use std::collections::BTreeMap;
 
-use tantivy::Term;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, Term};
 
 use super::respond::{Marks, to_hit};
 use super::{SearchError, TantivySearcher, term_query};
 use crate::analysis::AnalyzerName;
+use crate::core::query::Clause;
 use crate::core::request::MAX_LIMIT;
-use crate::core::response::Hit;
+use crate::core::response::{Hit, Version};
 use crate::document::Document;
 use crate::enrich::searchable_text;
+use crate::semantic::passages::Span;
 
 impl TantivySearcher {
     /// A whole document, as enriched for the index.
     pub fn document(&self, id: &str) -> Result<Document, SearchError> {
         let searcher = self.reader.searcher();
+        self.address(&searcher, id)?
+            .and_then(|addr| self.stored(&searcher, addr))
+            .ok_or_else(|| SearchError::NotFound(id.to_string()))
+    }
+
+    /// Where the document with this id is.
+    fn address(
+        &self,
+        searcher: &tantivy::Searcher,
+        id: &str,
+    ) -> Result<Option<DocAddress>, SearchError> {
         let top = searcher.search(
             &TermQuery::new(
                 Term::from_field_text(self.fields.id, id),
@@ -26,9 +39,41 @@ impl TantivySearcher {
             ),
             &TopDocs::with_limit(1).order_by_score(),
         )?;
-        top.first()
-            .and_then(|(_, addr)| self.stored(&searcher, *addr))
-            .ok_or_else(|| SearchError::NotFound(id.to_string()))
+        Ok(top.first().map(|(_, addr)| *addr))
+    }
+
+    /// The passage of a document nearest `query` by meaning (its words and
+    /// phrases, as a search gives them to the model); none without the
+    /// model or the generation's vectors, or for a query the model cannot
+    /// read as words.
+    pub fn nearest_passage(&self, id: &str, query: &str) -> Option<Span> {
+        let semantic = self.engine.semantic.as_ref()?;
+        let vectors = self.vectors.as_ref().ok()?;
+        let words: Vec<String> = crate::core::query::parse(query)
+            .into_iter()
+            .filter_map(|c| match c {
+                Clause::Words(t) | Clause::Phrase(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        let meaning = words.join(" ");
+        if meaning.trim().is_empty() || !semantic.reads_as_words(&meaning) {
+            return None;
+        }
+        let searcher = self.reader.searcher();
+        let addr = self.address(&searcher, id).ok()??;
+        let vector = semantic.embed_query(crate::core::query::for_model(&meaning));
+        let prepared = vectors.prepare(&vector)?;
+        vectors.hit(&prepared, addr).map(|h| h.span)
+    }
+
+    /// The other versions of a document's story, best first.
+    pub fn versions(&self, id: &str) -> Vec<Version> {
+        let searcher = self.reader.searcher();
+        match self.address(&searcher, id) {
+            Ok(Some(addr)) => self.other_versions(&searcher, addr),
+            _ => Vec::new(),
+        }
     }
 
     /// Documents like this one: shared topics, countries, event and terms.
@@ -78,7 +123,11 @@ impl TantivySearcher {
                 Box::new(BoostQuery::new(term_query(f.event, e), 3.0)),
             ));
         }
+        // Not the document itself, nor another version of its story.
         clauses.push((Occur::MustNot, term_query(f.id, &doc.id)));
+        for v in self.versions(&doc.id) {
+            clauses.push((Occur::MustNot, term_query(f.id, &v.id)));
+        }
         let top = searcher.search(
             &BooleanQuery::new(clauses),
             &TopDocs::with_limit(limit).order_by_score(),
