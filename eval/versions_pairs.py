@@ -22,7 +22,13 @@ the generation's versions.json are compared with the pairs, for each value of
 `same_story` tried. Articles are split by position: the first two thirds choose the
 value, the last third (held out) is only measured.
 
+With --model, the pages are indexed again with the embedding model, and the links
+between translations (src/index/languages.rs) are measured: each article's two
+translations should be linked to its story or to each other, and no link should join two
+articles.
+
 Usage: versions_pairs.py OPUS_MT_TESTSETS_REPO WORKDIR [--binary target/release/egovkb]
+           [--values 0.3,0.4,...] [--model 0.8,0.85,...]
 """
 import argparse
 import html
@@ -154,17 +160,48 @@ def write_pages(arts, pages):
     return pairs
 
 
-def run(binary, work, *args, env=None):
+def run(binary, work, *args, env=None, model=False):
     cmd = [binary, "--corpus", os.path.join(work, "c"), "--index", os.path.join(work, "i"), *args]
-    return subprocess.run(cmd, check=True, capture_output=True, text=True,
-                          env={**os.environ, "EGOVKB_NO_MODEL": "1", **(env or {})}).stdout
+    env = {**os.environ, **(env or {})}
+    if not model:
+        env["EGOVKB_NO_MODEL"] = "1"
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
 
 
-def stories(binary, work, same):
-    run(binary, work, "reindex", env={"EGOVKB_RANKING": f"same_story={same}"})
+def versions(binary, work, same, model=False):
+    run(binary, work, "reindex", env={"EGOVKB_RANKING": f"same_story={same}"}, model=model)
     cur = open(os.path.join(work, "i", "CURRENT")).read().strip()
     with open(os.path.join(work, "i", cur, "versions.json"), encoding="utf-8") as f:
-        return json.load(f)["stories"]
+        return json.load(f)
+
+
+def translations(binary, work, names, held_from, same_text):
+    """Links between languages, with the model: each article's two translations should be
+    linked to its story (the notice or one of its versions) or to each other; a link between
+    two articles is wrong."""
+    found = versions(binary, work, f"0.4,same_text={same_text}", model=True)
+    article = lambda name: int(name[1:4])
+    for held in (False, True):
+        right = wrong = 0
+        linked = set()
+        for group in found["languages"]:
+            files = [names.get(i, i) for i in group]
+            for n, a in enumerate(files):
+                for b in files[n + 1:]:
+                    if (article(a) >= held_from) != held:
+                        continue
+                    if article(a) == article(b):
+                        right += 1
+                        for f in (a, b):
+                            if f.endswith("-translation.html"):
+                                linked.add(f)
+                    else:
+                        wrong += 1
+        expected = sum(1 for f in names.values() if f.endswith("-translation.html")
+                       and (article(f) >= held_from) == held)
+        print(f"same_text={same_text} {'held-out' if held else 'dev     '}: {len(linked)} of {expected} "
+              f"translations linked (recall {len(linked) / max(expected, 1):.3f}); links "
+              f"right {right}, wrong {wrong} (precision {right / max(right + wrong, 1):.3f})")
 
 
 def score(pairs, story_of, held):
@@ -195,6 +232,9 @@ def main():
     ap.add_argument("work")
     ap.add_argument("--binary", default="target/release/egovkb")
     ap.add_argument("--values", default="0.3,0.4,0.5,0.6,0.7,0.8")
+    ap.add_argument("--model", metavar="VALUES",
+                    help="also index with the embedding model, with each of these values of "
+                         "same_text, and measure the links between translations")
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
     shutil.rmtree(a.work, ignore_errors=True)
@@ -210,13 +250,15 @@ def main():
         names[d["id"]] = os.path.basename(d["url"])
     for same in a.values.split(","):
         story_of = {}
-        for n, ids in enumerate(stories(binary, a.work, same)):
+        for n, ids in enumerate(versions(binary, a.work, same)["stories"]):
             for i in ids:
                 story_of[names.get(i, i)] = n
         for held in (False, True):
             p, r, tp, fp, fn, missed = score(pairs, story_of, held)
             print(f"same_story={same} {'held-out' if held else 'dev     '}: precision {p:.3f} "
                   f"recall {r:.3f} (tp {tp}, fp {fp}, fn {fn}) wrong by kind {missed}")
+    for same_text in a.model.split(",") if a.model else []:
+        translations(binary, a.work, names, len(arts) * 2 // 3, same_text)
 
 
 if __name__ == "__main__":

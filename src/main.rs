@@ -856,10 +856,13 @@ fn index(config: &Config, from_scratch: bool) -> Result<()> {
         report.skipped.len(),
         started.elapsed().as_secs_f64()
     );
-    if let Some((stories, documents)) = report.versions
-        && stories > 0
+    if let Some(found) = report.versions
+        && found.stories + found.translations > 0
     {
-        println!("versions: {documents} documents are {stories} stories told more than once");
+        println!(
+            "versions: {} documents are {} stories told more than once; {} notices linked to their translations",
+            found.documents, found.stories, found.translations
+        );
     }
     if let Some(e) = &report.embedding {
         let rate = match e.seconds > 0.0 && e.tokens > 0 {
@@ -996,6 +999,14 @@ fn print_results(r: &SearchResponse, offset: usize) {
                 let date = v.published.as_deref().unwrap_or("undated");
                 println!("       {} · {} · {date} · {}", v.source, v.doc_type, v.url);
             }
+        }
+        if !h.languages.is_empty() {
+            let langs: Vec<String> = h
+                .languages
+                .iter()
+                .map(|v| format!("{} {}", v.lang.as_deref().unwrap_or("?"), v.url))
+                .collect();
+            println!("     also in: {}", langs.join(" · "));
         }
         println!();
     }

@@ -138,6 +138,11 @@ pub struct Ranking {
     /// signatures' values agree (`index::versions`; 0: no versions are
     /// looked for). Read when indexing.
     pub same_story: f32,
+    /// Two documents of two languages are translations when their vectors'
+    /// cosine is at least this (and the other conditions of
+    /// `index::languages` hold; above 1: none are linked). Read when
+    /// indexing.
+    pub same_text: f32,
 }
 
 impl Default for Ranking {
@@ -178,6 +183,7 @@ impl Default for Ranking {
             min_coverage: 0.0,
             meaning_bar: 0.0,
             same_story: crate::index::versions::SAME_STORY,
+            same_text: crate::index::languages::SAME_TEXT,
         }
     }
 }
@@ -231,7 +237,7 @@ impl Ranking {
         Ok(self)
     }
 
-    fn slots(&mut self) -> [(&'static str, &mut f32); 24] {
+    fn slots(&mut self) -> [(&'static str, &mut f32); 25] {
         [
             ("title_boost", &mut self.title_boost),
             ("proximity_boost", &mut self.proximity_boost),
@@ -257,6 +263,7 @@ impl Ranking {
             ("min_coverage", &mut self.min_coverage),
             ("meaning_bar", &mut self.meaning_bar),
             ("same_story", &mut self.same_story),
+            ("same_text", &mut self.same_text),
         ]
     }
 }

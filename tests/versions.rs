@@ -1,7 +1,8 @@
 //! One story once: versions of a notice (on another board, printed to a
 //! PDF, saved again later) are found at indexing, counted once in the
 //! total and the facets, shown once with the others under it, over the
-//! HTTP API, the page and the command line; a translation stays apart.
+//! HTTP API, the page and the command line; a translation stays apart,
+//! linked as the same notice in another language.
 
 mod common;
 
@@ -220,10 +221,16 @@ fn a_version_indexed_later_joins_its_story_and_leaves_with_it() {
     store.put(&docs[4]).unwrap();
     let quiet = &egovkb::progress::Quiet;
     let first = build::update(&index, &store, &engine, quiet).unwrap();
-    assert_eq!(first.versions, Some((0, 0)));
+    assert_eq!(
+        first.versions.map(|f| (f.stories, f.documents)),
+        Some((0, 0))
+    );
     store.put(&docs[1]).unwrap();
     let second = build::update(&index, &store, &engine, quiet).unwrap();
-    assert_eq!(second.versions, Some((1, 2)));
+    assert_eq!(
+        second.versions.map(|f| (f.stories, f.documents)),
+        Some((1, 2))
+    );
     let searcher = TantivySearcher::open(&index, engine.clone()).unwrap();
     let req = SearchRequest {
         q: "resident registration".into(),
@@ -243,7 +250,10 @@ fn a_version_indexed_later_joins_its_story_and_leaves_with_it() {
     // The copy deleted from the corpus: the notice is told once again.
     store.remove(&docs[1].id).unwrap();
     let third = build::update(&index, &store, &engine, quiet).unwrap();
-    assert_eq!(third.versions, Some((0, 0)));
+    assert_eq!(
+        third.versions.map(|f| (f.stories, f.documents)),
+        Some((0, 0))
+    );
     let searcher = TantivySearcher::open(&index, engine).unwrap();
     assert_eq!(story(&searcher.search(&req).unwrap()), (2, vec![0]));
 }
@@ -267,4 +277,38 @@ fn the_command_line_lists_the_other_versions() {
     );
     assert!(text.contains("2 other versions of this story:"), "{text}");
     assert!(text.contains("gov-portal · notice · 2019-03-21"), "{text}");
+}
+
+/// A notice's translation is another story, linked from its hit and its
+/// page as "also in" (the bundled course notice in English and Korean,
+/// with the real embedding model).
+#[test]
+fn a_translation_is_linked_from_the_hit_and_the_page() {
+    let originals = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/originals");
+    let dir = tempfile::tempdir().unwrap();
+    let store = egovkb::store::Store::open(dir.path()).unwrap();
+    let files = [
+        originals.join("en/2018-06-18-mois-idb-course.html"),
+        originals.join("ko/2018-06-18-중남미-전자정부-연수.html"),
+    ];
+    let report = egovkb::import::import(&store, &files);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    let docs = store.load_all().0;
+    let server = TestServer::start_with_engine(common::semantic_engine(None), docs);
+    let (status, body) = http_get(server.addr, "/api/search?q=IDB+course&limit=5");
+    assert_eq!(status, 200, "{body}");
+    let r: Value = serde_json::from_str(&body).unwrap();
+    let hit = &r["hits"][0];
+    assert_eq!(hit["lang"], "en", "{r}");
+    assert_eq!(hit["languages"][0]["lang"], "ko", "{hit}");
+    assert!(
+        hit.get("versions").is_none(),
+        "a translation is no version: {hit}"
+    );
+    let ko = hit["languages"][0]["id"].as_str().unwrap().to_string();
+    let (_, page) = http_get(server.addr, "/?q=IDB+course&ui=en");
+    assert!(page.contains("Also in: <a href=\"/doc/"), "{page}");
+    let (_, doc_page) = http_get(server.addr, &format!("/doc/{ko}?ui=es"));
+    assert!(doc_page.contains("También en: "), "{doc_page}");
+    assert!(doc_page.contains(">Inglés</a>"), "{doc_page}");
 }

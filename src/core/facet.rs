@@ -403,7 +403,7 @@ pub fn doc_type_label(value: &str, ui: UiLang) -> String {
     )
 }
 
-fn lang_label(value: &str, ui: UiLang) -> String {
+pub fn lang_label(value: &str, ui: UiLang) -> String {
     by_ui(
         ui,
         match value {

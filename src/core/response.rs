@@ -87,9 +87,13 @@ pub struct Hit {
     /// counts and shows the story once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<Version>,
+    /// The same notice in other languages (translations told apart at
+    /// indexing; each is a result of its own); absent when none is known.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<Version>,
 }
 
-/// Another version of a hit's story.
+/// Another version of a hit's story, or its translation.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Version {
@@ -98,6 +102,8 @@ pub struct Version {
     pub url: String,
     pub source: String,
     pub doc_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
 }

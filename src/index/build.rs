@@ -39,9 +39,9 @@ pub struct Report {
     pub documents: u64,
     /// What embedding the passages did (absent without a model).
     pub embedding: Option<EmbedReport>,
-    /// Stories of two or more versions (`versions.rs`), and the documents
-    /// in them.
-    pub versions: Option<(usize, usize)>,
+    /// Stories of two or more versions and groups of translations
+    /// (`versions.rs`, `languages.rs`).
+    pub versions: Option<super::versions::Found>,
 }
 
 /// Korean text only (everything else blanked), for the Korean view of a
@@ -444,9 +444,9 @@ pub fn update(
         writer.commit().map_err(tv(&path))?;
         writer.wait_merging_threads().map_err(tv(&path))?;
         report.documents = count(&index, &path)?;
-        report.versions = Some(find_versions(&index, &path, engine, progress)?);
     }
     report.embedding = embed(dir, &path, store, engine, progress)?;
+    report.versions = Some(find_versions(&index, &path, engine, progress)?);
     dir.write_meta(&IndexMeta {
         generation,
         analysis,
@@ -508,11 +508,11 @@ pub fn rebuild(
         if indexed != expected {
             return Err(IndexError::Check { indexed, expected });
         }
-        let versions = find_versions(&index, &path, engine, progress)?;
-        Ok((indexed, skipped, versions))
+        Ok((indexed, skipped))
     })();
-    let result = result.and_then(|(documents, skipped, versions)| {
+    let result = result.and_then(|(documents, skipped)| {
         let embedding = embed(dir, &path, store, engine, progress)?;
+        let versions = find_versions(&index, &path, engine, progress)?;
         Ok((documents, skipped, versions, embedding))
     });
     let result = result.and_then(|(documents, skipped, versions, embedding)| {
@@ -551,18 +551,19 @@ pub fn rebuild(
     })
 }
 
-/// Find the committed generation's stories of several versions and write
-/// them beside its index: (stories, documents in them).
+/// Find the committed generation's stories of several versions and its
+/// translations (from its vectors, when it has them) and write them beside
+/// its index.
 fn find_versions(
     index: &Index,
     path: &std::path::Path,
     engine: &Engine,
     progress: &dyn Progress,
-) -> Result<(usize, usize), IndexError> {
-    progress.begin("finding versions of one story", None);
+) -> Result<super::versions::Found, IndexError> {
+    progress.begin("finding versions and translations", None);
     let reader = index.reader().map_err(tv(path))?;
     reader.reload().map_err(tv(path))?;
-    super::versions::write(&reader.searcher(), path, engine.ranking.same_story)
+    super::versions::write(&reader.searcher(), path, &engine.ranking)
 }
 
 /// The embedding cache, beside the generations.

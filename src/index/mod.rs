@@ -18,6 +18,7 @@ pub use crate::core::{facet, query, snippet};
 pub mod bits;
 pub mod bitset;
 pub mod build;
+pub mod languages;
 pub mod matching;
 pub mod schema;
 pub mod search;

@@ -230,21 +230,46 @@ fn group(docs: &[(String, Signature)], same: f64) -> Vec<Vec<String>> {
 #[derive(Serialize, Deserialize)]
 struct VersionsFile {
     stories: Vec<Vec<String>>,
+    /// Translations of one notice (`languages.rs`).
+    #[serde(default)]
+    languages: Vec<Vec<String>>,
+}
+
+/// What `write` found: stories of several versions, the documents in
+/// them, and groups of translations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Found {
+    pub stories: usize,
+    pub documents: usize,
+    pub translations: usize,
 }
 
 /// Find the stories of the generation at `path` (versions agreeing on
-/// `same` of their values; none when 0) and write them there: (stories,
-/// documents in them).
-pub fn write(searcher: &Searcher, path: &Path, same: f32) -> Result<(usize, usize), IndexError> {
+/// `same` of their values; none when 0) and its translations, and write
+/// them there.
+pub fn write(
+    searcher: &Searcher,
+    path: &Path,
+    ranking: &crate::ranking::Ranking,
+) -> Result<Found, IndexError> {
+    let same = ranking.same_story;
     let stories = match same > 0.0 {
         true => stories(searcher, f64::from(same)).map_err(super::tv(path))?,
         false => Vec::new(),
     };
-    let documents = stories.iter().map(Vec::len).sum();
-    let file = VersionsFile { stories };
+    let languages = match ranking.same_text <= 1.0 {
+        true => super::languages::translations(path, searcher, ranking.same_text)?,
+        false => Vec::new(),
+    };
+    let found = Found {
+        stories: stories.len(),
+        documents: stories.iter().map(Vec::len).sum(),
+        translations: languages.len(),
+    };
+    let file = VersionsFile { stories, languages };
     let json = serde_json::to_vec(&file).unwrap_or_default();
     write_atomic(&path.join(FILE_NAME), &json)?;
-    Ok((file.stories.len(), documents))
+    Ok(found)
 }
 
 /// The stories of a generation, as documents of its searcher: for each
@@ -255,6 +280,8 @@ pub struct Versions {
     story_of: HashMap<DocAddress, u32>,
     /// Each story's documents, best version first.
     members: Vec<Vec<DocAddress>>,
+    /// The translations of each document that has some.
+    languages: HashMap<DocAddress, Vec<DocAddress>>,
 }
 
 impl Versions {
@@ -283,9 +310,25 @@ impl Versions {
             }
             out.members.push(addrs);
         }
+        for ids in parsed.languages {
+            let addrs: Vec<DocAddress> = ids
+                .iter()
+                .filter_map(|id| address(searcher, id_field, id))
+                .collect();
+            for a in &addrs {
+                let others = addrs.iter().copied().filter(|b| b != a).collect();
+                out.languages.insert(*a, others);
+            }
+        }
         Ok(out)
     }
 
+    /// The document's translations.
+    pub fn languages(&self, addr: DocAddress) -> &[DocAddress] {
+        self.languages.get(&addr).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// Whether no story has several versions.
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
     }

@@ -101,7 +101,7 @@ impl AppState {
             let (url, original) = page::public_location(&h.id, &h.url, self.originals.as_deref());
             h.url = url;
             h.original = original;
-            for v in &mut h.versions {
+            for v in h.versions.iter_mut().chain(&mut h.languages) {
                 v.url = page::public_location(&v.id, &v.url, self.originals.as_deref()).0;
             }
         }
@@ -516,18 +516,19 @@ async fn document(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let (mut document, mut versions) =
+    let (mut document, (mut versions, mut languages)) =
         searching(&state, move |s| Ok((s.document(&id)?, s.versions(&id)))).await?;
     let (url, original) =
         page::public_location(&document.id, &document.url, state.originals.as_deref());
     document.url = url;
-    for v in &mut versions {
+    for v in versions.iter_mut().chain(&mut languages) {
         v.url = page::public_location(&v.id, &v.url, state.originals.as_deref()).0;
     }
     Ok(Json(openapi::DocumentView {
         document,
         original,
         versions,
+        languages,
     })
     .into_response())
 }
@@ -681,7 +682,8 @@ async fn document_page(
         Ok((doc, (related, (versions, meaning)), parent, s)) => {
             let around = page::Around {
                 related: &related,
-                versions: &versions,
+                versions: &versions.0,
+                languages: &versions.1,
                 meaning,
                 event_label: doc
                     .event

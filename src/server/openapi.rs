@@ -161,6 +161,9 @@ pub struct DocumentView {
     /// absent when it is told once.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<Version>,
+    /// The same notice in other languages; absent when none is known.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<Version>,
 }
 
 /// `GET /api/documents/{id}/related`.

@@ -624,6 +624,9 @@ fn hit_card(t: &Text, q: &PageQuery, site: &Site, i: usize, h: &Hit) -> Markup {
                 @if !h.versions.is_empty() {
                     (versions(t, q.ui, &h.versions))
                 }
+                @if !h.languages.is_empty() {
+                    (languages(t, q.ui, &h.languages))
+                }
                 p.links {
                     @if let Some(p) = h.page {
                         a.page href={ (doc_href) "#page-" (p) } { (page_label(t, h.has_slides(), p)) }
@@ -657,6 +660,22 @@ fn versions(t: &Text, ui: UiLang, versions: &[Version]) -> Markup {
                         " · " (v.source) " · " (doc_type_label(&v.doc_type, ui))
                         @if let Some(d) = &v.published { " · " time datetime=(d) { (d) } }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// A notice's translations: a link to each, named by its language.
+fn languages(t: &Text, ui: UiLang, languages: &[Version]) -> Markup {
+    html! {
+        p.languages {
+            (t.other_languages) ": "
+            @for (i, v) in languages.iter().enumerate() {
+                @if i > 0 { " · " }
+                a href={ "/doc/" (urlencode_path(&v.id)) "?ui=" (ui.as_str()) }
+                    hreflang=[v.lang.as_deref()] title=(v.title) {
+                    (crate::core::facet::lang_label(v.lang.as_deref().unwrap_or(""), ui))
                 }
             }
         }
@@ -823,6 +842,8 @@ pub struct Around<'a> {
     pub related: &'a [Hit],
     /// The other versions of its story.
     pub versions: &'a [Version],
+    /// Its translations.
+    pub languages: &'a [Version],
     /// The passage nearest the reader's search by meaning.
     pub meaning: Option<Span>,
     /// The event's label in the interface language, when it has one.
@@ -963,6 +984,9 @@ pub fn document(ui: UiLang, d: &Document, around: &Around, site: &Site) -> Marku
                 }
                 @if !around.versions.is_empty() {
                     (versions(t, ui, around.versions))
+                }
+                @if !around.languages.is_empty() {
+                    (languages(t, ui, around.languages))
                 }
                 (body_text(t, d, marker.as_ref(), around.meaning))
                 (cite::cite(t, ui, d, &around.base, chrono::Utc::now().date_naive()))

@@ -42,6 +42,8 @@ pub struct Text {
     pub other_versions: &'static str,
     /// The same, for one.
     pub other_version: &'static str,
+    /// Before the links to a notice's translations.
+    pub other_languages: &'static str,
     /// The charts' captions.
     pub by_year: &'static str,
     pub by_country: &'static str,
@@ -118,6 +120,7 @@ const EN: Text = Text {
     why_strong: "strong match",
     other_versions: "other versions of this story",
     other_version: "other version of this story",
+    other_languages: "Also in",
     by_year: "Results by year",
     by_country: "Results by country",
     understood: "Recognised in your query",
@@ -187,6 +190,7 @@ const ES: Text = Text {
     why_strong: "coincidencia fuerte",
     other_versions: "versiones más de esta noticia",
     other_version: "versión más de esta noticia",
+    other_languages: "También en",
     by_year: "Resultados por año",
     by_country: "Resultados por país",
     understood: "Reconocido en su búsqueda",
@@ -256,6 +260,7 @@ const KO: Text = Text {
     why_strong: "강한 일치",
     other_versions: "개의 다른 판",
     other_version: "개의 다른 판",
+    other_languages: "다른 언어",
     by_year: "연도별 결과",
     by_country: "국가별 결과",
     understood: "검색어에서 인식된 항목",

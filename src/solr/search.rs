@@ -337,6 +337,7 @@ fn hit(d: &Value, snippet: Highlighted) -> Hit {
         page: None,
         matched: None,
         versions: Vec::new(),
+        languages: Vec::new(),
     }
 }
 

@@ -68,10 +68,10 @@ pub trait Backend: Send + Sync {
     fn search(&self, req: &SearchRequest) -> Result<SearchResponse, SearchError>;
     fn document(&self, id: &str) -> Result<Document, SearchError>;
     fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>, SearchError>;
-    /// The other versions of a document's story, best first (none where
-    /// the engine does not group them).
-    fn versions(&self, _id: &str) -> Vec<Version> {
-        Vec::new()
+    /// The other versions of a document's story, best first, and its
+    /// translations (none where the engine does not find them).
+    fn versions(&self, _id: &str) -> (Vec<Version>, Vec<Version>) {
+        (Vec::new(), Vec::new())
     }
     /// The passage of a document nearest a query by meaning (none where
     /// the engine cannot tell).
@@ -101,7 +101,7 @@ impl Backend for TantivySearcher {
     fn related(&self, id: &str, limit: usize) -> Result<Vec<Hit>, SearchError> {
         TantivySearcher::related(self, id, limit)
     }
-    fn versions(&self, id: &str) -> Vec<Version> {
+    fn versions(&self, id: &str) -> (Vec<Version>, Vec<Version>) {
         TantivySearcher::versions(self, id)
     }
     fn nearest_passage(&self, id: &str, query: &str) -> Option<Span> {

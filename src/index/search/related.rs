@@ -67,12 +67,16 @@ impl TantivySearcher {
         vectors.hit(&prepared, addr).map(|h| h.span)
     }
 
-    /// The other versions of a document's story, best first.
-    pub fn versions(&self, id: &str) -> Vec<Version> {
+    /// The other versions of a document's story, best first, and its
+    /// translations.
+    pub fn versions(&self, id: &str) -> (Vec<Version>, Vec<Version>) {
         let searcher = self.reader.searcher();
         match self.address(&searcher, id) {
-            Ok(Some(addr)) => self.other_versions(&searcher, addr),
-            _ => Vec::new(),
+            Ok(Some(addr)) => (
+                self.other_versions(&searcher, addr),
+                self.translations(&searcher, addr),
+            ),
+            _ => (Vec::new(), Vec::new()),
         }
     }
 
@@ -125,7 +129,7 @@ impl TantivySearcher {
         }
         // Not the document itself, nor another version of its story.
         clauses.push((Occur::MustNot, term_query(f.id, &doc.id)));
-        for v in self.versions(&doc.id) {
+        for v in self.versions(&doc.id).0 {
             clauses.push((Occur::MustNot, term_query(f.id, &v.id)));
         }
         let top = searcher.search(

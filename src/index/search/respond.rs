@@ -68,6 +68,7 @@ pub(super) fn to_hit(doc: Document, score: f32, snippet: Highlighted, page: Opti
         page,
         matched: None,
         versions: Vec::new(),
+        languages: Vec::new(),
     }
 }
 
@@ -94,10 +95,28 @@ impl TantivySearcher {
         let Some(story) = self.versions.story(addr) else {
             return Vec::new();
         };
-        self.versions
+        let others: Vec<DocAddress> = self
+            .versions
             .members(story)
             .iter()
-            .filter(|a| **a != addr)
+            .copied()
+            .filter(|a| *a != addr)
+            .collect();
+        self.described(searcher, &others)
+    }
+
+    /// A document's translations.
+    pub(super) fn translations(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+    ) -> Vec<Version> {
+        self.described(searcher, self.versions.languages(addr))
+    }
+
+    fn described(&self, searcher: &tantivy::Searcher, addrs: &[DocAddress]) -> Vec<Version> {
+        addrs
+            .iter()
             .filter_map(|a| self.stored(searcher, *a))
             .map(|d| Version {
                 id: d.id,
@@ -105,6 +124,7 @@ impl TantivySearcher {
                 url: d.url,
                 source: d.source,
                 doc_type: d.doc_type.as_str().to_string(),
+                lang: d.lang.map(|l| l.to_string()),
                 published: d.published.map(|p| p.format("%Y-%m-%d").to_string()),
             })
             .collect()
@@ -140,6 +160,7 @@ impl TantivySearcher {
             };
             hits.extend(hit.map(|mut h| {
                 h.versions = self.other_versions(searcher, addr);
+                h.languages = self.translations(searcher, addr);
                 h.matched = page.why.as_ref().map(|why| {
                     let has = |i: usize| clauses.get(i).is_some_and(|c| c.contains(&addr));
                     let meaning = (why.similarity)(addr)

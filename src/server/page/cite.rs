@@ -59,5 +59,6 @@ fn as_hit(d: &Document) -> Hit {
         page: None,
         matched: None,
         versions: Vec::new(),
+        languages: Vec::new(),
     }
 }
