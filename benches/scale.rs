@@ -188,6 +188,24 @@ fn main() {
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(report.documents as usize, n);
 
+    // Finding versions of one story (signatures and their banding): whole
+    // reindexes without it and with it, alternated.
+    let mut without = engine.clone();
+    without.ranking.same_story = 0.0;
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for round in 0..4 {
+        let mut runs = [(&without, &mut off), (&engine, &mut on)];
+        if round % 2 == 1 {
+            runs.reverse();
+        }
+        for (e, took) in runs {
+            let t = Instant::now();
+            build::rebuild(&dir, &store, e, &Quiet).expect("index");
+            took.push(t.elapsed().as_secs_f64());
+        }
+    }
+    let (on, off) = (on.iter().sum::<f64>(), off.iter().sum::<f64>());
+
     drop(docs);
     let searcher = TantivySearcher::open(&dir, engine.clone()).expect("open");
     let queries = corpus::QUERIES;
@@ -247,6 +265,10 @@ fn main() {
     println!(
         "| indexing against all its analysis on both cores | {:.2} | 1.00 would be indexing limited by analysis alone |",
         bytes as f64 / 1e6 / secs / both_cores_mb_s
+    );
+    println!(
+        "| reindexing with versions of one story found, against without | {:.3} | four reindexes each, alternated: {on:.1} s with, {off:.1} s without |",
+        on / off
     );
     println!(
         "| search latency, two-word queries, all facets, snippets | p50 {:.2} ms, p99 {:.2} ms | {} searches, a third with filters |",

@@ -63,20 +63,31 @@ pub fn signature(title: &[Term], body: &[Term]) -> Option<Vec<u8>> {
     if shingles < MIN_SHINGLES {
         return None;
     }
-    let mut mins = [u64::MAX; HASHES];
+    // One permutation: each shingle's hash picks one of HASHES bins by its
+    // top bits and competes for the bin's least value with the rest (one
+    // hash a shingle, not one a value; Li, Owen and Zhang 2012). A bin no
+    // shingle fell into takes the next filled bin's value, moved by the
+    // distance (rotation; Shrivastava and Li 2014), so that two documents
+    // agree on it about as often as on a filled one.
+    let mut bins = [u64::MAX; HASHES];
     for w in words.windows(SHINGLE) {
-        let h = shingle_hash(w);
-        for (i, m) in mins.iter_mut().enumerate() {
-            let v = mix(h ^ SEEDS[i]);
-            if v < *m {
-                *m = v;
-            }
+        let h = mix(shingle_hash(w));
+        let (bin, value) = ((h >> 58) as usize, h & ((1 << 58) - 1));
+        if value < bins[bin] {
+            bins[bin] = value;
         }
     }
     let mut out = Vec::with_capacity(4 + 2 * HASHES);
     out.extend_from_slice(&(words.len().min(u32::MAX as usize) as u32).to_le_bytes());
-    for m in mins {
-        out.extend_from_slice(&((m >> 48) as u16).to_le_bytes());
+    for i in 0..HASHES {
+        let (d, least) = (0..HASHES as u64)
+            .map(|d| (d, bins[(i + d as usize) % HASHES]))
+            .find(|(_, b)| *b != u64::MAX)
+            .unwrap_or((0, 0));
+        // Stored as 16 bits of a hash of the least value: a least value's
+        // own top bits are small (it is the least of many), and would agree
+        // by chance between unrelated long documents.
+        out.extend_from_slice(&(mix(least ^ SEEDS[d as usize]) as u16).to_le_bytes());
     }
     Some(out)
 }
@@ -94,7 +105,7 @@ fn shingle_hash(words: &[&str]) -> u64 {
     h
 }
 
-/// SplitMix64's finaliser: one of [`HASHES`] hash functions per seed.
+/// SplitMix64's finaliser.
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -102,6 +113,7 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// What a bin borrowed from `d` bins on adds to the value.
 const SEEDS: [u64; HASHES] = {
     let mut s = [0u64; HASHES];
     let mut i = 0;
