@@ -182,11 +182,20 @@ impl Default for Ranking {
             // meaning_bar=1` turns them on.
             min_coverage: 0.0,
             meaning_bar: 0.0,
-            same_story: crate::index::versions::SAME_STORY,
-            same_text: crate::index::languages::SAME_TEXT,
+            same_story: SAME_STORY,
+            same_text: SAME_TEXT,
         }
     }
 }
+
+/// Two documents agreeing on this share of their signatures' values are
+/// versions of one story (chosen on the development pairs of BENCHMARKS.md,
+/// "One story once"; `index::versions`).
+pub const SAME_STORY: f32 = 0.4;
+/// The least cosine of two translations' document vectors (chosen on
+/// FLORES-200 articles: BENCHMARKS.md, "One story once";
+/// `index::languages`).
+pub const SAME_TEXT: f32 = 0.85;
 
 /// The environment variable that overrides the defaults.
 pub const RANKING_VAR: &str = "EGOVKB_RANKING";

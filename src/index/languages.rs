@@ -8,12 +8,12 @@
 //! of two languages, dated within [`DAYS`] of each other and about the same
 //! countries (the gazetteer's codes, the same in every language: two
 //! country reports of one event are not translations of each other; half
-//! of the codes either names, shared, is the same), are translations when each is the other's nearest among
-//! the documents of the other's language that qualify, and their vectors'
-//! cosine is at least
-//! [`SAME_TEXT`] (chosen on FLORES-200 articles: BENCHMARKS.md, "One story
-//! once"). Undated documents, and groups that would hold two documents of
-//! one language, are left unlinked.
+//! of the codes either names, shared, is the same), are translations when
+//! each is the other's nearest among the documents of the other's language
+//! that qualify, and their vectors' cosine is at least `same_text`
+//! (`ranking::SAME_TEXT`, chosen on FLORES-200 articles: BENCHMARKS.md,
+//! "One story once"). Undated documents, and groups that would hold two
+//! documents of one language, are left unlinked.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,8 +24,6 @@ use tantivy::Searcher;
 use super::IndexError;
 use crate::semantic::vectors;
 
-/// The least cosine of two translations' document vectors.
-pub const SAME_TEXT: f32 = 0.85;
 /// Translations are published within this many days of each other.
 pub const DAYS: i64 = 7;
 /// At most this many documents of a language, the nearest in date, are
@@ -297,14 +295,14 @@ mod tests {
             dated("es-a", "es", 101, [1.0, 0.0]),
             dated("es-b", "es", 102, [0.0, 1.0]),
         ];
-        let pairs = mutual(&en, &es, SAME_TEXT);
+        let pairs = mutual(&en, &es, crate::ranking::SAME_TEXT);
         assert_eq!(pairs, vec![("en-a", "es-a"), ("en-b", "es-b")]);
         // Far in time, or about another country: not compared.
-        let late = mutual(&en[2..], &es, SAME_TEXT);
+        let late = mutual(&en[2..], &es, crate::ranking::SAME_TEXT);
         assert!(late.is_empty());
         let mut bolivia = dated("es-bo", "es", 100, [1.0, 0.05]);
         bolivia.countries = vec!["BO".into()];
-        assert!(mutual(&en[..1], &[bolivia], SAME_TEXT).is_empty());
+        assert!(mutual(&en[..1], &[bolivia], crate::ranking::SAME_TEXT).is_empty());
         let codes = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert!(same_countries(&codes(&["KR", "PY"]), &codes(&["PY"])));
         assert!(!same_countries(

@@ -8,9 +8,10 @@
 //! method reads Korean as it reads Spanish and English. Translations share
 //! no shingles and stay apart. After each commit, the signatures of the
 //! whole generation are banded (locality-sensitive hashing) to find
-//! candidate pairs; a pair whose signatures agree on at least
-//! [`SAME_STORY`] of their values (the estimated Jaccard similarity of their
-//! shingles) is one story, and stories are joined transitively. The
+//! candidate pairs; a pair whose signatures agree on at least `same_story`
+//! of their values (`ranking::SAME_STORY`: the estimated Jaccard
+//! similarity of their shingles) is one story, and stories are joined
+//! transitively. The
 //! generation's [`FILE_NAME`] lists the stories of two or more documents,
 //! best version first: the one with the most terms (the most complete),
 //! then the smallest id.
@@ -34,10 +35,6 @@ pub const HASHES: usize = 64;
 /// probability 0.95, of 0.4 with 0.996.
 const BANDS: usize = 32;
 const ROWS: usize = HASHES / BANDS;
-/// The share of equal signature values that makes two documents versions
-/// of one story (chosen on the development pairs of BENCHMARKS.md, "One
-/// story once").
-pub const SAME_STORY: f32 = 0.4;
 /// Documents with fewer shingles get no signature: too short to tell a
 /// version from a different notice with the same formula.
 pub const MIN_SHINGLES: usize = 12;
@@ -422,7 +419,7 @@ mod tests {
             on cyber security and the protection of personal data in public agencies during a \
             visit of its vice minister to the national archives";
         let a = sig(NOTICE);
-        assert!(a.similarity(&sig(&copy)) >= f64::from(SAME_STORY));
+        assert!(a.similarity(&sig(&copy)) >= f64::from(crate::ranking::SAME_STORY));
         assert!(a.similarity(&sig(other)) < 0.2);
         assert!((a.similarity(&sig(NOTICE)) - 1.0).abs() < f64::EPSILON);
     }

@@ -313,10 +313,9 @@ impl TantivySearcher {
         if mode != SearchMode::Lexical {
             ranked = self.with_meaning(searcher, ranked, &mut found, (mode, order), &text)?;
         }
-        let ranked = self.one_per_story(ranked);
         let similarity = |a: DocAddress| found.hit(a).map(|h| h.similarity);
         let page = Page {
-            ranked,
+            ranked: self.one_per_story(ranked),
             passages: found.best.iter().map(|h| (h.addr, h.span)).collect(),
             lexical: &lexical,
             mode,
