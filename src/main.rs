@@ -3,10 +3,12 @@
 
 mod cli;
 
+use std::io::IsTerminal;
+
 use anyhow::Result;
 use clap::Parser;
+
 use egovkb::config::Config;
-use std::io::IsTerminal;
 
 use cli::*;
 

@@ -1,9 +1,11 @@
 //! `egovkb analyze`: the terms a text is indexed or searched as.
 
+use std::io::{Read, Write};
+
 use anyhow::{Context, Result, bail};
+
 use egovkb::analysis::{self, AnalyzerName, Analyzers, Mode};
 use egovkb::config::Config;
-use std::io::{Read, Write};
 
 use super::*;
 

@@ -1,13 +1,15 @@
 //! The command line's arguments: the commands, their options, and the
 //! facet filters of `search`.
 
+use std::path::PathBuf;
+
 use anyhow::Result;
 use clap::{Parser, Subcommand, ValueEnum};
+
 use egovkb::analysis::AnalyzerName;
 use egovkb::enrich::UiLang;
 use egovkb::index::facet::{Facet, Filters, Kind};
 use egovkb::index::search::{self, SearchMode, SearchRequest};
-use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(

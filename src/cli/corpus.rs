@@ -1,12 +1,14 @@
 //! The corpus and its index: `crawl`, `import`, `export`, `snapshot`,
 //! `restore`, `index` and `reindex`.
 
+use std::io::Write;
+use std::path::PathBuf;
+
 use anyhow::{Result, bail};
+
 use egovkb::config::Config;
 use egovkb::index::{IndexDir, build};
 use egovkb::store::Store;
-use std::io::Write;
-use std::path::PathBuf;
 
 use super::*;
 

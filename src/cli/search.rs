@@ -1,7 +1,10 @@
 //! `egovkb search` and `stats`: the results as a terminal shows them, or
 //! JSON, or an export.
 
+use std::io::IsTerminal;
+
 use anyhow::Result;
+
 use egovkb::config::Config;
 use egovkb::engine::Engine;
 use egovkb::enrich::UiLang;
@@ -9,7 +12,6 @@ use egovkb::index::IndexDir;
 use egovkb::index::search::{SearchMode, SearchRequest, SearchResponse, TantivySearcher};
 use egovkb::index::snippet::Highlighted;
 use egovkb::store::Store;
-use std::io::IsTerminal;
 
 use super::*;
 

@@ -1,6 +1,7 @@
 //! `egovkb serve`: over the embedded index or a SolrCloud collection.
 
 use anyhow::{Context, Result};
+
 use egovkb::config::Config;
 use egovkb::index::IndexDir;
 use egovkb::index::search::TantivySearcher;

@@ -1,17 +1,19 @@
 //! What commands need first: the engine, the dictionary and the model
 //! (installed with a progress line), and the progress bar.
 
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
 use anyhow::{Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
 use egovkb::analysis::dict;
 use egovkb::config::Config;
 use egovkb::engine::Engine;
 use egovkb::progress::Progress;
 use egovkb::semantic::Semantic;
 use egovkb::semantic::install as model;
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::time::Duration;
 
 /// A progress bar on a terminal, for indexing.
 pub struct Bar(pub ProgressBar);

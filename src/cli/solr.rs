@@ -1,6 +1,7 @@
 //! `egovkb solr`: the configset, the collection, the sync.
 
 use anyhow::{Result, bail};
+
 use egovkb::config::Config;
 use egovkb::engine::Engine;
 use egovkb::store::Store;

@@ -4,14 +4,17 @@
 //! and an index that is swapped without a restart when a reindex puts a new
 //! generation in service.
 
+mod api;
 mod caching;
 mod conn;
+mod error;
 pub mod export;
 mod limit;
 mod metrics;
 mod openapi;
 mod page;
 mod params;
+mod site;
 mod text;
 
 use std::net::SocketAddr;
@@ -20,11 +23,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -32,17 +34,21 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::config::Connections;
 use crate::enrich::UiLang;
 use crate::index::IndexDir;
-use crate::index::search::{
-    Backend, SearchError, SearchRequest, SearchResponse, Stats, TantivySearcher,
-};
+use crate::index::search::{Backend, SearchError, TantivySearcher};
+
+use api::*;
+use error::*;
+use site::*;
 
 /// How often the server looks for a new index generation.
 const WATCH_INTERVAL: Duration = Duration::from_millis(250);
+
 /// Searches are CPU-bound: running more at once than there are cores only
 /// makes every one of them slower. One serving thread per core.
 fn serving_threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
+
 /// A search that takes longer than this stops and is answered with 503.
 const SEARCH_TIME_LIMIT: Duration = Duration::from_secs(10);
 
@@ -200,106 +206,6 @@ impl AppState {
     }
 }
 
-/// An error as the API reports it: `{"error": {"code", "message"}}`.
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    /// A client's mistake. The message may quote what the client sent: it
-    /// is cut to `MAX_MESSAGE` characters, control characters replaced.
-    fn bad_request(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_request",
-            message: echo(&message.into(), MAX_MESSAGE),
-        }
-    }
-}
-
-/// The longest error message, in characters.
-const MAX_MESSAGE: usize = 300;
-
-/// `s` as an answer may quote it: at most `max` characters (then "…"),
-/// control characters as U+FFFD, so that nothing a client sent reaches a
-/// page raw or makes an answer large.
-fn echo(s: &str, max: usize) -> String {
-    let mut out: String = s
-        .chars()
-        .take(max)
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if s.chars().nth(max).is_some() {
-        out.push('…');
-    }
-    out
-}
-
-impl From<SearchError> for ApiError {
-    fn from(e: SearchError) -> Self {
-        match e {
-            SearchError::BadRequest(m) => Self::bad_request(m),
-            SearchError::TooSlow(_) => Self {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "timeout",
-                message: e.to_string(),
-            },
-            SearchError::NotFound(_) => Self {
-                status: StatusCode::NOT_FOUND,
-                code: "not_found",
-                message: e.to_string(),
-            },
-            SearchError::Unavailable(m) => {
-                tracing::warn!(error = %m, "search unavailable");
-                Self {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    code: "unavailable",
-                    message: m,
-                }
-            }
-            other => {
-                tracing::error!(error = %other, "search failed");
-                Self {
-                    status: StatusCode::SERVICE_UNAVAILABLE,
-                    code: "unavailable",
-                    message: "the search could not be completed; try again".into(),
-                }
-            }
-        }
-    }
-}
-
-impl ApiError {
-    /// The same error as a web page.
-    fn page(self, q: &page::PageQuery) -> Response {
-        let body = page::error(q, self.status.as_u16(), &self.message);
-        (self.status, Html(body.into_string())).into_response()
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(openapi::ErrorBody {
-                error: openapi::ErrorDetail {
-                    code: self.code.into(),
-                    message: self.message,
-                },
-            }),
-        )
-            .into_response()
-    }
-}
-
 /// Run search work for a request. On the embedded index a search is a
 /// millisecond or so of CPU (about 0.1 s at worst, with the longest query
 /// and the deepest page the limits allow), so it runs in place, on the
@@ -338,501 +244,6 @@ fn guarded<T>(
             Err(failed())
         }
     }
-}
-
-fn failed() -> ApiError {
-    ApiError {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        code: "unavailable",
-        message: "the search could not be completed; try again".into(),
-    }
-}
-
-#[utoipa::path(get, path = "/api/search", tag = "search", params(openapi::SearchParams),
-    responses(
-        (status = 200, description = "Ranked hits, what the query was understood as, and disjunctive facet counts", body = SearchResponse),
-        (status = 304, description = "Not modified: the `ETag` sent in `If-None-Match` is this answer's"),
-        (status = 400, description = "A bad parameter; the message says which", body = openapi::ErrorBody),
-        (status = 429, description = "Too many searches from this address (when a rate is set); `Retry-After` says when to try again", body = openapi::ErrorBody),
-        (status = 503, description = "The search took too long (`timeout`) or failed (`unavailable`); try again", body = openapi::ErrorBody)))]
-async fn search(
-    State(state): State<Arc<AppState>>,
-    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let mut req = params::search_request(&params).map_err(ApiError::bad_request)?;
-    req.time_limit = Some(SEARCH_TIME_LIMIT);
-    let mut response = searching(&state, move |s| s.search(&req)).await?;
-    state.metrics.search(&response);
-    state.locate(&mut response.hits);
-    Ok(Json(response).into_response())
-}
-
-/// The server's address as the client asked for it (for links in feeds
-/// and exports): the `Host` header when it is a host name and port, the
-/// scheme `https` when a proxy says so.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.len() <= 255
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    let https = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|p| p.as_bytes() == b"https");
-    format!("{}://{host}", if https { "https" } else { "http" })
-}
-
-/// A search request from a route's parameters (`params.rs`).
-fn request_of(
-    route: &[params::Param],
-    params: &[(String, String)],
-) -> Result<SearchRequest, ApiError> {
-    params::check(route, params).map_err(ApiError::bad_request)?;
-    let search: Vec<(String, String)> = params
-        .iter()
-        .filter(|(n, _)| n != "format")
-        .cloned()
-        .collect();
-    let mut req = params::build(&search).map_err(ApiError::bad_request)?;
-    req.time_limit = Some(SEARCH_TIME_LIMIT);
-    Ok(req)
-}
-
-#[utoipa::path(get, path = "/api/feed", tag = "search", params(openapi::FeedParams),
-    responses(
-        (status = 200, description = "An Atom feed of the search's newest documents (at most 50, by date): what the search counts, each entry's id its permalink", content_type = "application/atom+xml"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter", body = openapi::ErrorBody),
-        (status = 503, description = "The search failed; try again", body = openapi::ErrorBody)))]
-async fn feed(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let req = request_of(&params::feed(), &params)?;
-    let base = base_url(&headers);
-    let self_path = uri
-        .path_and_query()
-        .map_or("/api/feed", |p| p.as_str())
-        .to_string();
-    let xml = searching(&state, move |s| {
-        export::atom(s.as_ref(), req, &base, &self_path)
-    })
-    .await?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
-        xml,
-    )
-        .into_response())
-}
-
-#[utoipa::path(get, path = "/api/export", tag = "search", params(openapi::ExportParams),
-    responses(
-        (status = 200, description = "Every hit the search counts (at most 10,000), written as it is read: title, date, type, language, countries, topics, URL, permalink, page or slide, id",
-            content((String = "text/csv"), (String = "application/jsonl"), (String = "application/x-research-info-systems"), (String = "application/x-bibtex"))),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter", body = openapi::ErrorBody),
-        (status = 503, description = "The search failed; try again", body = openapi::ErrorBody)))]
-async fn export(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let req = request_of(&params::export(), &params)?;
-    let format = params
-        .iter()
-        .rev()
-        .find(|(n, _)| n == "format")
-        .and_then(|(_, v)| export::Format::parse(v))
-        .unwrap_or(export::Format::Csv);
-    // The first part is made here, so that a search that fails is an error
-    // answer, not a cut file.
-    let mut stream = export::Export::new(state.backend(), req, format, base_url(&headers));
-    let first = searching(&state, move |_| {
-        let first = stream.next_chunk().transpose()?;
-        Ok((first, stream))
-    })
-    .await?;
-    let (first, rest) = first;
-    let body = axum::body::Body::from_stream(FirstThen {
-        first: first.map(Ok),
-        rest,
-    });
-    let disposition = format!(
-        "attachment; filename=\"egovkb-export.{}\"",
-        format.extension()
-    );
-    let mut response = ([(header::CONTENT_TYPE, format.content_type())], body).into_response();
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
-}
-
-/// A stream's first item, then the rest of it.
-struct FirstThen<S> {
-    first: Option<Result<String, SearchError>>,
-    rest: S,
-}
-
-impl<S: futures_core::Stream<Item = Result<String, SearchError>> + Unpin> futures_core::Stream
-    for FirstThen<S>
-{
-    type Item = Result<String, SearchError>;
-
-    fn poll_next(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        match this.first.take() {
-            Some(first) => std::task::Poll::Ready(Some(first)),
-            None => std::pin::Pin::new(&mut this.rest).poll_next(cx),
-        }
-    }
-}
-
-#[utoipa::path(get, path = "/api/documents/{id}", tag = "documents",
-    params(("id" = String, Path, description = "Document id")),
-    responses(
-        (status = 200, description = "The whole document; `url` as in a hit (no server folder), `original` the link to its file when it is one of the corpus", body = openapi::DocumentView),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "The id is not UTF-8 once percent-decoded", body = openapi::ErrorBody),
-        (status = 404, description = "No document with this id", body = openapi::ErrorBody),
-        (status = 503, description = "The search engine failed; try again", body = openapi::ErrorBody)))]
-async fn document(
-    State(state): State<Arc<AppState>>,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<Response, ApiError> {
-    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let (mut document, (mut versions, mut languages)) =
-        searching(&state, move |s| Ok((s.document(&id)?, s.versions(&id)))).await?;
-    let (url, original) =
-        page::public_location(&document.id, &document.url, state.originals.as_deref());
-    document.url = url;
-    for v in versions.iter_mut().chain(&mut languages) {
-        v.url = page::public_location(&v.id, &v.url, state.originals.as_deref()).0;
-    }
-    Ok(Json(openapi::DocumentView {
-        document,
-        original,
-        versions,
-        languages,
-    })
-    .into_response())
-}
-
-#[utoipa::path(get, path = "/api/documents/{id}/related", tag = "documents",
-    params(("id" = String, Path, description = "Document id"), openapi::RelatedParams),
-    responses(
-        (status = 200, description = "Documents like this one: shared topics, countries and terms", body = openapi::Related),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter", body = openapi::ErrorBody),
-        (status = 404, description = "No document with this id", body = openapi::ErrorBody),
-        (status = 503, description = "The search engine failed; try again", body = openapi::ErrorBody)))]
-async fn related(
-    State(state): State<Arc<AppState>>,
-    id: Result<Path<String>, PathRejection>,
-    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Path(id) = id.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    params::check(&params::related(), &params).map_err(ApiError::bad_request)?;
-    let limit = params
-        .iter()
-        .rev()
-        .find_map(|(_, v)| v.parse().ok())
-        .unwrap_or(10);
-    let mut hits = searching(&state, move |s| s.related(&id, limit)).await?;
-    state.locate(&mut hits);
-    Ok(Json(openapi::Related { hits }).into_response())
-}
-
-#[utoipa::path(get, path = "/api/stats", tag = "search",
-    params(openapi::StatsParams),
-    responses(
-        (status = 200, description = "Counts per facet, index generation, corpus size", body = Stats),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter", body = openapi::ErrorBody),
-        (status = 503, description = "The search engine failed; try again", body = openapi::ErrorBody)))]
-async fn stats(
-    State(state): State<Arc<AppState>>,
-    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    params::check(&params::stats(), &params).map_err(ApiError::bad_request)?;
-    let ui = params
-        .iter()
-        .rev()
-        .find_map(|(_, v)| UiLang::parse(v))
-        .unwrap_or(UiLang::En);
-    let stats = searching(&state, move |s| s.stats(ui)).await?;
-    Ok(Json(stats).into_response())
-}
-
-/// The interface language: `?ui=` first, then the browser's Accept-Language.
-fn default_ui(headers: &HeaderMap) -> UiLang {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map_or(UiLang::En, text::from_accept_language)
-}
-
-#[utoipa::path(get, path = "/", tag = "page", params(openapi::PageParams),
-    responses(
-        (status = 200, description = "The search page", content_type = "text/html"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "The page with what was wrong", content_type = "text/html"),
-        (status = 429, description = "Too many searches from this address (when a rate is set)", content_type = "text/html"),
-        (status = 503, description = "The search took too long or failed; try again", content_type = "text/html")))]
-/// `GET /`: the search page (an empty query browses, newest first).
-async fn home(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let raw = params.map(|Query(p)| p);
-    let (q, req) = page::PageQuery::parse(raw.as_deref().unwrap_or(&[]), default_ui(&headers));
-    let req = match (raw, req) {
-        (Err(e), _) => return ApiError::bad_request(e.body_text()).page(&q),
-        (_, Err(e)) => return ApiError::bad_request(e).page(&q),
-        (_, Ok(req)) => SearchRequest {
-            time_limit: Some(SEARCH_TIME_LIMIT),
-            ..req
-        },
-    };
-    match searching(&state, move |s| Ok((s.search(&req)?, s))).await {
-        Ok((r, s)) => {
-            state.metrics.search(&r);
-            let site = page::Site {
-                engine: s.engine(),
-                originals: state.originals.as_deref(),
-            };
-            Html(page::results(&q, &r, &site).into_string()).into_response()
-        }
-        Err(e) => e.page(&q),
-    }
-}
-
-#[utoipa::path(get, path = "/doc/{id}", tag = "page",
-    params(("id" = String, Path, description = "Document id"), openapi::DocumentPageParams),
-    responses(
-        (status = 200, description = "The document page", content_type = "text/html"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "A bad parameter", content_type = "text/html"),
-        (status = 404, description = "No document with this id", content_type = "text/html"),
-        (status = 503, description = "The search engine failed; try again", content_type = "text/html")))]
-/// `GET /doc/{id}`: one document with its related documents.
-async fn document_page(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    id: Result<Path<String>, PathRejection>,
-    params: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
-) -> Response {
-    let raw: Vec<(String, String)> = match params {
-        Ok(Query(p)) => p.into_iter().filter(|(_, v)| !v.is_empty()).collect(),
-        Err(e) => {
-            let q = page::PageQuery::parse(&[], default_ui(&headers)).0;
-            return ApiError::bad_request(e.body_text()).page(&q);
-        }
-    };
-    let ui = raw
-        .iter()
-        .filter(|(n, _)| n == "ui")
-        .find_map(|(_, v)| UiLang::parse(v))
-        .unwrap_or_else(|| default_ui(&headers));
-    let query = raw
-        .iter()
-        .find(|(n, _)| n == "q")
-        .map(|(_, v)| echo(v.trim(), MAX_MESSAGE).replace('\u{FFFD}', " "))
-        .unwrap_or_default();
-    let (q, _) = page::PageQuery::parse(&[], ui);
-    if let Err(e) = params::check(&params::document_page(), &raw) {
-        return ApiError::bad_request(e).page(&q);
-    }
-    let id = match id {
-        Ok(Path(id)) => id,
-        Err(e) => return ApiError::bad_request(e.body_text()).page(&q),
-    };
-    let asked = query.clone();
-    let found = searching(&state, move |s| {
-        let doc = s.document(&id)?;
-        let related = s.related(&id, 5)?;
-        let versions = (s.versions(&id), s.nearest_passage(&id, &asked));
-        let parent = doc
-            .parent
-            .as_deref()
-            .and_then(|p| s.document(p).ok())
-            .map(|p| (p.id, p.title));
-        Ok((doc, (related, versions), parent, s))
-    })
-    .await;
-    match found {
-        Ok((doc, (related, (versions, meaning)), parent, s)) => {
-            let around = page::Around {
-                related: &related,
-                versions: &versions.0,
-                languages: &versions.1,
-                meaning,
-                event_label: doc
-                    .event
-                    .as_deref()
-                    .map(|e| s.engine().enricher.events.label(e, ui)),
-                parent,
-                base: base_url(&headers),
-                query,
-            };
-            let site = page::Site {
-                engine: s.engine(),
-                originals: state.originals.as_deref(),
-            };
-            Html(page::document(ui, &doc, &around, &site).into_string()).into_response()
-        }
-        Err(e) => e.page(&q),
-    }
-}
-
-#[utoipa::path(get, path = "/original/{id}", tag = "page",
-    params(("id" = String, Path, description = "Document id")),
-    responses(
-        (status = 200, description = "The file a document was imported from, when it is inside the corpus directory (a PDF shown, other files downloaded)"),
-        (status = 400, description = "The id is not UTF-8 once percent-decoded", content_type = "text/html"),
-        (status = 404, description = "No such document, or its original is not a file of the corpus", content_type = "text/html"),
-        (status = 503, description = "The search engine failed; try again", content_type = "text/html")))]
-/// `GET /original/{id}`: the corpus's own file a document was imported
-/// from (a country's slides, say). Files outside the corpus directory are
-/// never served, whatever a document's `url` says.
-async fn original(
-    State(state): State<Arc<AppState>>,
-    id: Result<Path<String>, PathRejection>,
-) -> Response {
-    let q = page::PageQuery::parse(&[], UiLang::En).0;
-    let not_here = |message: &str| {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: message.to_string(),
-        }
-        .page(&q)
-    };
-    let Ok(Path(id)) = id else {
-        return not_here("no such document");
-    };
-    let doc = match searching(&state, move |s| s.document(&id)).await {
-        Ok(d) => d,
-        Err(e) => return e.page(&q),
-    };
-    let inside = |root: &std::path::Path| {
-        std::path::Path::new(&doc.url)
-            .canonicalize()
-            .ok()
-            .filter(|p| p.starts_with(root) && p.is_file())
-    };
-    let Some(path) = state.originals.as_deref().and_then(inside) else {
-        return not_here("this document's original is not a file of the corpus");
-    };
-    // Read in place, as searches run: a file of the corpus is megabytes.
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(_) => return not_here("this document's original could not be read"),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (kind, shown) = original_type(&name);
-    let encoded = page::urlencode_path(&name);
-    let disposition = format!(
-        "{}; filename*=UTF-8''{encoded}",
-        if shown { "inline" } else { "attachment" }
-    );
-    let mut response = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    // An original page is shown as it is, but never runs anything here.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'",
-        ),
-    );
-    response
-}
-
-/// The content type of an original file by its name, and whether a browser
-/// shows it (else it is downloaded).
-fn original_type(name: &str) -> (&'static str, bool) {
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "pdf" => ("application/pdf", true),
-        "html" | "htm" => ("text/html; charset=utf-8", true),
-        "txt" | "md" => ("text/plain; charset=utf-8", true),
-        "pptx" => (
-            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-            false,
-        ),
-        "docx" => (
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            false,
-        ),
-        "hwp" => ("application/x-hwp", false),
-        "hwpx" => ("application/hwp+zip", false),
-        _ => ("application/octet-stream", false),
-    }
-}
-
-#[utoipa::path(get, path = "/assets/{name}", tag = "page",
-    params(("name" = String, Path, description = "`style.css` or `app.js`")),
-    responses(
-        (status = 200, description = "The page's stylesheet or script"),
-        (status = 304, description = "Not modified"),
-        (status = 400, description = "The name is not UTF-8 once percent-decoded", content_type = "text/html"),
-        (status = 404, description = "No such asset", content_type = "text/html")))]
-/// The page's stylesheet and script, compiled into the binary. The page
-/// asks for them by a URL that names their version (`?v=`): such an answer
-/// never changes and is cached for a year; without it, caches check.
-async fn asset(
-    Path(name): Path<String>,
-    query: axum::extract::RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    let (body, kind) = match name.as_str() {
-        "style.css" => (page::STYLE, "text/css; charset=utf-8"),
-        "app.js" => (page::SCRIPT, "text/javascript; charset=utf-8"),
-        _ => return not_found_response("/assets/"),
-    };
-    let version = page::assets_version();
-    let versioned = query
-        .0
-        .as_deref()
-        .is_some_and(|q| q.split('&').any(|p| p == format!("v={version}")));
-    let tag = format!("\"{version}\"");
-    let cache = if versioned {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
-    let validators = [(header::CACHE_CONTROL, cache), (header::ETAG, tag.as_str())];
-    if caching::none_match(&headers, &tag) {
-        return (StatusCode::NOT_MODIFIED, validators).into_response();
-    }
-    (validators, [(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "meta",
@@ -1155,6 +566,7 @@ pub fn serve_until(
 
 /// How many new connections may wait for their thread.
 const CONNECTION_QUEUE: usize = 1024;
+
 /// How many refused connections may be answered at once; beyond, they are
 /// closed without an answer.
 const SHEDDING: usize = 256;
