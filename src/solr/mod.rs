@@ -4,5 +4,7 @@
 pub mod client;
 pub mod configset;
 mod hybrid;
+mod meaning;
 pub mod search;
 pub mod sync;
+mod words;

@@ -8,7 +8,7 @@
 //! marks. A cluster that does not answer is a 503 for that request, and
 //! the next request asks again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -16,12 +16,10 @@ use serde_json::{Value, json};
 
 use super::client::{Solr, SolrError};
 use super::configset::{VIEWS, fingerprint};
-use super::hybrid::{self, Best, Lexical};
 use crate::analysis::AnalyzerName;
 use crate::core::facet::{Facet, Kind};
 use crate::core::relevance;
 use crate::core::response::Health;
-use crate::core::snippet;
 use crate::core::snippet::Highlighted;
 use crate::document::{DocType, Document, Lang};
 use crate::engine::Engine;
@@ -34,48 +32,48 @@ use crate::index::search::{
 
 /// Names of each country or topic the query names, per language, searched
 /// beside the query (the first few of each language are the main ones).
-const NAMES_PER_LANGUAGE: usize = 3;
+pub(super) const NAMES_PER_LANGUAGE: usize = 3;
 
 /// Stored fields a hit is made of.
-const HIT_FIELDS: &str =
+pub(super) const HIT_FIELDS: &str =
     "id,url,source,title,doc_type,lang,published,country,topic,event,parent,file_name,score";
 
 /// A SolrCloud collection, searched.
 pub struct SolrSearcher {
-    solr: Solr,
-    collection: String,
-    engine: Engine,
+    pub(super) solr: Solr,
+    pub(super) collection: String,
+    pub(super) engine: Engine,
     /// Whether the collection has a vector field (asked once it answers).
-    vectors: OnceLock<bool>,
+    pub(super) vectors: OnceLock<bool>,
 }
 
 /// What a search sends Solr for its words, and its filters.
-struct Words<'a> {
+pub(super) struct Words<'a> {
     /// The query (`q`) and the parameters it names...
-    q: &'a str,
-    params: &'a [(&'a str, String)],
+    pub(super) q: &'a str,
+    pub(super) params: &'a [(&'a str, String)],
     /// ...the user's words alone, for the highlights.
-    highlight: &'a str,
+    pub(super) highlight: &'a str,
     /// The filters, `kind:document` first.
-    filters: &'a [String],
+    pub(super) filters: &'a [String],
     /// The words rule's clauses (`c0`, `c1`… among `params`), to tell
     /// which of them each hit has: asked as the fields `m0`, `m1`…
-    rule: Option<&'a relevance::Words>,
-    fields: &'a str,
+    pub(super) rule: Option<&'a relevance::Words>,
+    pub(super) fields: &'a str,
 }
 
 /// The words rule of a query over the collection.
-struct Cover {
+pub(super) struct Cover {
     /// Each clause's query, by the name it is passed as.
-    clauses: Vec<(&'static str, String)>,
-    rule: relevance::Words,
+    pub(super) clauses: Vec<(&'static str, String)>,
+    pub(super) rule: relevance::Words,
     /// The filter of the documents with enough of the clauses' weight
     /// (none when the rule is off).
-    filter: Option<String>,
+    pub(super) filter: Option<String>,
 }
 
 /// The parameter names of a query's clauses (at most this many clauses).
-const CLAUSES: [&str; 16] = [
+pub(super) const CLAUSES: [&str; 16] = [
     "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11", "c12", "c13", "c14",
     "c15",
 ];
@@ -98,13 +96,13 @@ impl SolrSearcher {
         })
     }
 
-    fn select(&self, params: &[(&str, &str)]) -> Result<Value, SearchError> {
+    pub(super) fn select(&self, params: &[(&str, &str)]) -> Result<Value, SearchError> {
         self.solr
             .get(&format!("{}/select", self.collection), params)
             .map_err(|e| self.unavailable(e))
     }
 
-    fn unavailable(&self, e: SolrError) -> SearchError {
+    pub(super) fn unavailable(&self, e: SolrError) -> SearchError {
         match e {
             e @ SolrError::Refused { status: 400, .. } => SearchError::BadRequest(e.to_string()),
             e => SearchError::Unavailable(format!(
@@ -119,7 +117,7 @@ impl SolrSearcher {
     /// (their body), every language at once in between; scores summed
     /// over fields (`tie=1`), adjacent words a bonus in the query's
     /// language.
-    fn words_query(&self, lang: Option<&Lang>) -> String {
+    pub(super) fn words_query(&self, lang: Option<&Lang>) -> String {
         let r = &self.engine.ranking;
         let own = super::sync::view(lang.map(|l| l.as_str()));
         let mut qf = vec![format!("text_all^{}", r.all_languages)];
@@ -142,7 +140,7 @@ impl SolrSearcher {
 
     /// The countries and topics the query names, as their tags and as
     /// their names in each language (empty when it names none).
-    fn concepts_query(&self, interpreted: &Interpreted, lang: Option<&Lang>) -> String {
+    pub(super) fn concepts_query(&self, interpreted: &Interpreted, lang: Option<&Lang>) -> String {
         let enricher = &self.engine.enricher;
         let r = &self.engine.ranking;
         let own = super::sync::view(lang.map(|l| l.as_str()));
@@ -187,7 +185,7 @@ impl SolrSearcher {
 
     /// Filters, each tagged with its facet so that its own counts leave
     /// it out.
-    fn filters(req: &SearchRequest) -> Vec<String> {
+    pub(super) fn filters(req: &SearchRequest) -> Vec<String> {
         let mut fq = vec!["kind:document".to_string()];
         for facet in Facet::ALL {
             let field = facet.spec().name;
@@ -210,7 +208,7 @@ impl SolrSearcher {
     }
 
     /// The JSON facets, every one without its own filter.
-    fn facet_request() -> String {
+    pub(super) fn facet_request() -> String {
         let facets: serde_json::Map<String, Value> = Facet::ALL
             .iter()
             .map(|f| {
@@ -226,7 +224,7 @@ impl SolrSearcher {
     }
 
     /// Solr's facet answer as the counts [`facets_from`] reads.
-    fn counts(facets: &Value) -> Counts {
+    pub(super) fn counts(facets: &Value) -> Counts {
         let mut counts = Counts::default();
         for facet in Facet::ALL {
             let values = &mut counts[facet];
@@ -245,7 +243,7 @@ impl SolrSearcher {
         counts
     }
 
-    fn get_doc(&self, id: &str) -> Result<Value, SearchError> {
+    pub(super) fn get_doc(&self, id: &str) -> Result<Value, SearchError> {
         let r = self
             .solr
             .get(&format!("{}/get", self.collection), &[("id", id)])
@@ -260,7 +258,7 @@ impl SolrSearcher {
 /// The query in our syntax (words, "phrases", -exclusions) as edismax
 /// reads it, nothing else in it taken for Solr's syntax (a `?` or `:` in a
 /// question is a character, not a wildcard or a field).
-fn safe_query(text: &str) -> String {
+pub(super) fn safe_query(text: &str) -> String {
     let escape = |w: &str| -> String {
         let mut out = String::with_capacity(w.len());
         for c in w.chars() {
@@ -289,15 +287,15 @@ fn safe_query(text: &str) -> String {
 }
 
 /// A value as a quoted Solr term.
-fn quoted(v: &str) -> String {
+pub(super) fn quoted(v: &str) -> String {
     format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-fn text(v: &Value, field: &str) -> Option<String> {
+pub(super) fn text(v: &Value, field: &str) -> Option<String> {
     v[field].as_str().map(str::to_string)
 }
 
-fn texts(v: &Value, field: &str) -> Vec<String> {
+pub(super) fn texts(v: &Value, field: &str) -> Vec<String> {
     v[field]
         .as_array()
         .map(|a| {
@@ -309,7 +307,7 @@ fn texts(v: &Value, field: &str) -> Vec<String> {
 }
 
 /// `2019-03-20T00:00:00Z` as `2019-03-20`.
-fn day(v: &Value) -> Option<String> {
+pub(super) fn day(v: &Value) -> Option<String> {
     v["published"]
         .as_str()
         .and_then(|d| d.get(..10))
@@ -317,7 +315,7 @@ fn day(v: &Value) -> Option<String> {
 }
 
 /// A hit from a Solr document and its snippet.
-fn hit(d: &Value, snippet: Highlighted) -> Hit {
+pub(super) fn hit(d: &Value, snippet: Highlighted) -> Hit {
     Hit {
         id: text(d, "id").unwrap_or_default(),
         title: text(d, "title").unwrap_or_default(),
@@ -342,7 +340,7 @@ fn hit(d: &Value, snippet: Highlighted) -> Hit {
 }
 
 /// The hits of a select response, each with its highlighted snippet.
-fn hits_of(r: &Value, rule: Option<&relevance::Words>) -> Vec<Hit> {
+pub(super) fn hits_of(r: &Value, rule: Option<&relevance::Words>) -> Vec<Hit> {
     let highlights = &r["highlighting"];
     r["response"]["docs"]
         .as_array()
@@ -545,7 +543,7 @@ impl Backend for SolrSearcher {
 
 /// The query's words and phrases, without its exclusions: what is
 /// embedded (as the embedded engine embeds).
-fn meaning(text: &str) -> String {
+pub(super) fn meaning(text: &str) -> String {
     use crate::core::query::Clause;
     let parts: Vec<String> = crate::core::query::parse(text)
         .into_iter()
@@ -560,7 +558,7 @@ fn meaning(text: &str) -> String {
 
 /// A clause of the words rule as a Solr query: its tag, or any of its
 /// words in any language's view (Solr analyses each as the view does).
-fn clause_query(c: &relevance::QueryClause) -> String {
+pub(super) fn clause_query(c: &relevance::QueryClause) -> String {
     let mut parts: Vec<String> = match &c.concept {
         Some(relevance::Concept::Country(k)) => vec![format!("country:{}", quoted(k))],
         Some(relevance::Concept::Topic(k)) => vec![format!("topic:{}", quoted(k))],
@@ -581,7 +579,7 @@ fn clause_query(c: &relevance::QueryClause) -> String {
 
 /// Required phrases and exclusions of the query, as an edismax query of
 /// the all-languages view (`None` when it has neither).
-fn must(text: &str) -> Option<String> {
+pub(super) fn must(text: &str) -> Option<String> {
     use crate::core::query::Clause;
     let parts: Vec<String> = crate::core::query::parse(text)
         .into_iter()
@@ -595,639 +593,11 @@ fn must(text: &str) -> Option<String> {
 }
 
 impl SolrSearcher {
-    /// A search by meaning (`interpreted.mode` semantic) or by words and
-    /// meaning fused (hybrid), as `hybrid` says; the total and facet
-    /// counts describe the words' hits and the documents found by meaning.
-    fn by_meaning(
-        &self,
-        req: &SearchRequest,
-        words: &Words<'_>,
-        vector: &[f32],
-        (lang, interpreted): (Option<&Lang>, Interpreted),
-        started: Instant,
-    ) -> Result<SearchResponse, SearchError> {
-        let with_words = interpreted.mode == SearchMode::Hybrid;
-        let lexical = if with_words {
-            self.lexical_window(words, lang, &interpreted)?
-        } else {
-            Vec::new()
-        };
-        let mut passage_filters = vec!["kind:passage".to_string()];
-        passage_filters.extend(words.filters.iter().skip(1).cloned());
-        let found = self.nearest(vector, hybrid::PASSAGES, &passage_filters)?;
-        let mut semantic = self.kept(hybrid::best_passages(&found, hybrid::DOCUMENTS), &req.q)?;
-        // Only documents as near as the model's bar for their languages
-        // count (`core::relevance`).
-        semantic.retain(|(_, b)| self.reaches_bar(lang, b));
-        let known: HashSet<&str> = semantic.iter().map(|(id, _)| id.as_str()).collect();
-        let rest: Vec<&str> = lexical
-            .iter()
-            .map(|l| l.id.as_str())
-            .filter(|id| !known.contains(id))
-            .collect();
-        let others = self.best_of(vector, &rest)?;
-        let similarity: HashMap<String, f32> = others
-            .iter()
-            .map(|(id, b)| (id.clone(), b.similarity))
-            .collect();
-        let mut fused = hybrid::fuse(
-            &self.engine.ranking,
-            &lexical,
-            &semantic,
-            &similarity,
-            with_words,
-        );
-        if with_words {
-            let passages: HashMap<&str, &str> = semantic
-                .iter()
-                .map(|(id, b)| (id.as_str(), b.text.as_str()))
-                .chain(others.iter().map(|(id, b)| (id.as_str(), b.text.as_str())))
-                .collect();
-            self.cognates(&mut fused, &meaning(&req.q), lang, &passages)?;
-        }
-        let ids: Vec<&str> = semantic.iter().map(|(id, _)| id.as_str()).collect();
-        let (total, counts) = self.hybrid_counts(words, &hybrid::terms(&ids), with_words)?;
-        let page = self.page_of(req, words, fused, with_words)?;
-        let lexical_ids: HashSet<&str> = lexical.iter().map(|l| l.id.as_str()).collect();
-        let best: HashMap<&str, &Best> = semantic.iter().map(|(id, b)| (id.as_str(), b)).collect();
-        let mut hits = self.page_hits(words, &page, |id| {
-            (!lexical_ids.contains(id))
-                .then(|| best.get(id).copied())
-                .flatten()
-        })?;
-        // Why each is there: by words when the words found it, by meaning
-        // when its best passage reaches the bar.
-        for h in &mut hits {
-            let near = best
-                .get(h.id.as_str())
-                .map(|b| (b.similarity, b.lang.clone()))
-                .or_else(|| similarity.get(&h.id).map(|s| (*s, h.lang.clone())));
-            let by_words = with_words && lexical_ids.contains(h.id.as_str());
-            h.matched = self.why(words.rule, h.matched.take(), by_words, near, lang);
-        }
-        Ok(SearchResponse {
-            query: req.q.clone(),
-            interpreted,
-            total,
-            took_ms: started.elapsed().as_millis() as u64,
-            hits,
-            facets: facets_from(&counts, req, &self.engine.enricher),
-        })
-    }
-
-    /// Why a hit of a search by meaning is there: `words` (what its
-    /// words have, if the rule was asked), whether the words found it,
-    /// and its best passage's similarity and language.
-    fn why(
-        &self,
-        rule: Option<&relevance::Words>,
-        words: Option<relevance::Matched>,
-        by_words: bool,
-        near: Option<(f32, Option<String>)>,
-        lang: Option<&Lang>,
-    ) -> Option<relevance::Matched> {
-        let semantic = self.engine.semantic.as_ref()?;
-        let meaning = near.and_then(|(similarity, doc_lang)| {
-            let b = Best {
-                similarity,
-                text: String::new(),
-                page: None,
-                lang: doc_lang,
-            };
-            let bar = semantic
-                .calibration
-                .bar(lang.map(Lang::as_str), b.lang.as_deref());
-            self.reaches_bar(lang, &b).then_some((similarity, bar))
-        });
-        let none = relevance::Words::default();
-        let rule = rule.unwrap_or(&none);
-        let found: Vec<&str> = words
-            .iter()
-            .flat_map(|m| m.words.iter().chain(&m.concepts))
-            .map(String::as_str)
-            .collect();
-        let has = |i: usize| {
-            rule.clauses
-                .get(i)
-                .is_some_and(|c| found.contains(&c.label.as_str()))
-        };
-        Some(relevance::why(
-            rule,
-            &relevance::Evidence {
-                words_share: by_words.then(|| rule.share(has)),
-                has: &has,
-                meaning,
-            },
-        ))
-    }
-
-    /// The best passage of each of the documents `ids` (the lexical hits
-    /// not found by meaning), by their id.
-    fn best_of(&self, vector: &[f32], ids: &[&str]) -> Result<HashMap<String, Best>, SearchError> {
-        if ids.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let of = format!("{{!terms f=doc_id}}{}", hybrid::terms(ids));
-        let filters = ["kind:passage".to_string(), of];
-        let r = self.nearest(vector, hybrid::LEXICAL_PASSAGES, &filters)?;
-        Ok(hybrid::best_passages(&r, usize::MAX).into_iter().collect())
-    }
-
-    /// Whether a document's best passage `b` reaches the model's bar for
-    /// the query's language and the document's (any does when the bars
-    /// are off).
-    fn reaches_bar(&self, lang: Option<&Lang>, b: &Best) -> bool {
-        let scale = self.engine.ranking.meaning_bar;
-        match &self.engine.semantic {
-            Some(s) if scale > 0.0 => {
-                let bar = s.calibration.bar(lang.map(Lang::as_str), b.lang.as_deref());
-                b.similarity >= bar.counts * scale
-            }
-            _ => true,
-        }
-    }
-
-    /// The embedded engine's shared roots: the best fused hits in another
-    /// language than the query's gain `cognates` × the share of its word
-    /// roots that begin a word of their title and best passage.
-    fn cognates(
-        &self,
-        fused: &mut [(f32, String)],
-        query: &str,
-        lang: Option<&Lang>,
-        passages: &HashMap<&str, &str>,
-    ) -> Result<(), SearchError> {
-        let weight = self.engine.ranking.cognates;
-        let analyzer = match lang.map(|l| l.as_str()) {
-            Some("es") => self.engine.analyzers.get(AnalyzerName::Spanish).ok(),
-            Some("en") => self.engine.analyzers.get(AnalyzerName::English).ok(),
-            _ => None,
-        };
-        let (Some(analyzer), Some(lang)) = (analyzer, lang) else {
-            return Ok(());
-        };
-        let keys = crate::ranking::cognate_keys(analyzer.as_ref(), query);
-        let window = fused.len().min(crate::ranking::COGNATE_WINDOW);
-        if keys.is_empty() || weight == 0.0 || window == 0 {
-            return Ok(());
-        }
-        let ids: Vec<&str> = fused[..window].iter().map(|(_, id)| id.as_str()).collect();
-        let (q, rows) = hybrid::by_ids(&ids);
-        let r = self.select(&[
-            ("q", &q),
-            ("defType", "lucene"),
-            ("fl", "id,title,lang"),
-            ("rows", &rows),
-        ])?;
-        let docs: HashMap<String, (Option<String>, String)> = r["response"]["docs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| Some((text(d, "id")?, (text(d, "lang"), text(d, "title")?))))
-            .collect();
-        for (score, id) in fused[..window].iter_mut() {
-            let Some((doc_lang, title)) = docs.get(id.as_str()) else {
-                continue;
-            };
-            // In the query's language the words themselves were compared.
-            if doc_lang.as_deref() == Some(lang.as_str()) {
-                continue;
-            }
-            let passage = passages.get(id.as_str()).copied().unwrap_or_default();
-            let share = crate::ranking::cognate_share(&keys, &format!("{title} {passage}"));
-            *score += weight * share;
-        }
-        fused[..window].sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        Ok(())
-    }
-
-    /// A search by words: Solr ranks (or sorts by date, `by_date`), pages,
-    /// counts and highlights.
-    fn by_words(
-        &self,
-        req: &SearchRequest,
-        words: &Words<'_>,
-        interpreted: Interpreted,
-        by_date: bool,
-        started: Instant,
-    ) -> Result<SearchResponse, SearchError> {
-        let sort = if by_date {
-            "published desc,id asc"
-        } else {
-            "score desc,published desc,id asc"
-        };
-        let (start, rows) = (req.offset.to_string(), req.limit.to_string());
-        let facets = Self::facet_request();
-        let fragsize = snippet::SNIPPET_CHARS.to_string();
-        let mut params: Vec<(&str, &str)> = vec![
-            ("q", words.q),
-            ("fl", words.fields),
-            ("sort", sort),
-            ("start", &start),
-            ("rows", &rows),
-            ("json.facet", &facets),
-            ("hl", "true"),
-            ("hl.method", "unified"),
-            ("hl.fl", "body_ko,body_es,body_en,body_other"),
-            ("hl.snippets", "1"),
-            ("hl.fragsize", &fragsize),
-            ("hl.tag.pre", "<mark>"),
-            ("hl.tag.post", "</mark>"),
-            ("hl.encoder", "html"),
-            ("hl.defaultSummary", "true"),
-            ("hl.requireFieldMatch", "false"),
-            // Answered by the replicas on the node asked where it has
-            // them: fewer hops between nodes.
-            ("shards.preference", "replica.location:local"),
-        ];
-        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
-        params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
-        let allowed = req.time_limit.map(|t| t.as_millis().to_string());
-        if let Some(ms) = &allowed {
-            params.push(("timeAllowed", ms));
-        }
-        let r = self.select(&params)?;
-        let hits = hits_of(&r, words.rule);
-        let counts = Self::counts(&r["facets"]);
-        Ok(SearchResponse {
-            query: req.q.clone(),
-            interpreted,
-            total: r["response"]["numFound"].as_u64().unwrap_or(0) as usize,
-            took_ms: started.elapsed().as_millis() as u64,
-            hits,
-            facets: facets_from(&counts, req, &self.engine.enricher),
-        })
-    }
-
-    /// The page `req` asks of the `fused` ranking, continued past it (in
-    /// hybrid search) by the words' hits past their fused best, in their
-    /// order, those fused already left out.
-    fn page_of(
-        &self,
-        req: &SearchRequest,
-        words: &Words<'_>,
-        fused: Vec<(f32, String)>,
-        with_words: bool,
-    ) -> Result<Vec<(f32, String)>, SearchError> {
-        let last = fused.last().map_or(0.0, |f| f.0) * 0.5;
-        let known: HashSet<String> = fused.iter().map(|(_, id)| id.clone()).collect();
-        let fused_len = fused.len();
-        let mut page: Vec<(f32, String)> =
-            fused.into_iter().skip(req.offset).take(req.limit).collect();
-        if !with_words || page.len() >= req.limit {
-            return Ok(page);
-        }
-        let wanted = req.limit - page.len();
-        let start = (hybrid::FUSION_WINDOW + req.offset.saturating_sub(fused_len)).to_string();
-        let rows = (wanted + known.len()).to_string();
-        let mut params: Vec<(&str, &str)> = vec![
-            ("q", words.q),
-            ("fl", "id"),
-            ("sort", "score desc,published desc,id asc"),
-            ("start", &start),
-            ("rows", &rows),
-        ];
-        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
-        params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
-        let r = self.select(&params)?;
-        let more = r["response"]["docs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| text(d, "id"))
-            .filter(|id| !known.contains(id))
-            .take(wanted);
-        page.extend(more.map(|id| (last, id)));
-        Ok(page)
-    }
-
-    /// The words' best hits, as the fusion weighs them.
-    fn lexical_window(
-        &self,
-        words: &Words<'_>,
-        lang: Option<&Lang>,
-        interpreted: &Interpreted,
-    ) -> Result<Vec<Lexical>, SearchError> {
-        let rows = hybrid::FUSION_WINDOW.to_string();
-        let mut params: Vec<(&str, &str)> = vec![
-            ("q", words.q),
-            ("fl", "id,score,lang,country,topic"),
-            ("sort", "score desc,published desc,id asc"),
-            ("rows", &rows),
-            ("shards.preference", "replica.location:local"),
-        ];
-        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
-        params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
-        let r = self.select(&params)?;
-        let named = !interpreted.countries.is_empty() && !interpreted.topics.is_empty();
-        Ok(r["response"]["docs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|d| {
-                let has = |field: &str, wanted: &[String]| {
-                    let values = texts(d, field);
-                    wanted.iter().all(|w| values.contains(w))
-                };
-                Lexical {
-                    id: text(d, "id").unwrap_or_default(),
-                    score: d["score"].as_f64().unwrap_or(0.0) as f32,
-                    same: match (lang, text(d, "lang")) {
-                        (Some(q), Some(l)) => q.as_str() == l,
-                        _ => true,
-                    },
-                    tagged: named
-                        && has("country", &interpreted.countries)
-                        && has("topic", &interpreted.topics),
-                }
-            })
-            .collect())
-    }
-
-    /// Solr's `top` passages nearest `vector` among those `filters` keep.
-    fn nearest(
-        &self,
-        vector: &[f32],
-        top: usize,
-        filters: &[String],
-    ) -> Result<Value, SearchError> {
-        let (q, rows) = (hybrid::knn(vector, top), top.to_string());
-        let mut params: Vec<(&str, &str)> = vec![
-            ("q", &q),
-            ("defType", "lucene"),
-            ("fl", "doc_id,score,passage,page,lang"),
-            ("rows", &rows),
-        ];
-        params.extend(filters.iter().map(|f| ("fq", f.as_str())));
-        self.select(&params)
-    }
-
-    /// The documents found by meaning that have the query's required
-    /// phrases and none of its exclusions, in order.
-    fn kept(
-        &self,
-        found: Vec<(String, Best)>,
-        query: &str,
-    ) -> Result<Vec<(String, Best)>, SearchError> {
-        let Some(must) = must(query) else {
-            return Ok(found);
-        };
-        if found.is_empty() {
-            return Ok(found);
-        }
-        let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
-        let (q, rows) = hybrid::by_ids(&ids);
-        let r = self.select(&[
-            ("q", &q),
-            ("defType", "lucene"),
-            ("fq", "{!edismax qf=text_all v=$must}"),
-            ("must", &must),
-            ("fl", "id"),
-            ("rows", &rows),
-        ])?;
-        let keep: HashSet<String> = r["response"]["docs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|d| text(d, "id"))
-            .collect();
-        Ok(found
-            .into_iter()
-            .filter(|(id, _)| keep.contains(id))
-            .collect())
-    }
-
-    /// The total and facet counts of the words' hits and the documents
-    /// found by meaning (`ids`, a `{!terms}` value), filtered as asked.
-    fn hybrid_counts(
-        &self,
-        words: &Words<'_>,
-        ids: &str,
-        with_words: bool,
-    ) -> Result<(usize, Counts), SearchError> {
-        let meaning = format!("{{!terms f=id}}{ids}");
-        let q = match (with_words, ids.is_empty()) {
-            (true, true) => words.q,
-            (true, false) => "{!bool should=$lexical should=$meaning}",
-            (false, true) => "-*:*",
-            (false, false) => "{!query v=$meaning}",
-        };
-        let facets = Self::facet_request();
-        let mut params: Vec<(&str, &str)> = vec![
-            ("q", q),
-            ("lexical", words.q),
-            ("meaning", &meaning),
-            ("rows", "0"),
-            ("json.facet", &facets),
-        ];
-        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
-        params.extend(words.filters.iter().map(|f| ("fq", f.as_str())));
-        let r = self.select(&params)?;
-        Ok((
-            r["response"]["numFound"].as_u64().unwrap_or(0) as usize,
-            Self::counts(&r["facets"]),
-        ))
-    }
-
-    /// The hits of `page` (fused score, id), in its order, with the words'
-    /// highlights; a hit found by meaning only (`passage` gives its best
-    /// passage) shows that passage and its page.
-    fn page_hits<'b>(
-        &self,
-        words: &Words<'_>,
-        page: &[(f32, String)],
-        passage: impl Fn(&str) -> Option<&'b Best>,
-    ) -> Result<Vec<Hit>, SearchError> {
-        if page.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<&str> = page.iter().map(|(_, id)| id.as_str()).collect();
-        let (q, rows) = hybrid::by_ids(&ids);
-        let fragsize = snippet::SNIPPET_CHARS.to_string();
-        let mut params: Vec<(&str, &str)> = vec![
-            ("q", &q),
-            ("fl", words.fields),
-            ("rows", &rows),
-            ("hl", "true"),
-            ("hl.q", words.highlight),
-            ("hl.method", "unified"),
-            ("hl.fl", "body_ko,body_es,body_en,body_other"),
-            ("hl.snippets", "1"),
-            ("hl.fragsize", &fragsize),
-            ("hl.tag.pre", "<mark>"),
-            ("hl.tag.post", "</mark>"),
-            ("hl.encoder", "html"),
-            ("hl.defaultSummary", "true"),
-            ("hl.requireFieldMatch", "false"),
-        ];
-        params.extend(words.params.iter().map(|(k, v)| (*k, v.as_str())));
-        let r = self.select(&params)?;
-        let mut by_id: HashMap<String, Hit> = hits_of(&r, words.rule)
-            .into_iter()
-            .map(|h| (h.id.clone(), h))
-            .collect();
-        Ok(page
-            .iter()
-            .filter_map(|(score, id)| {
-                let mut hit = by_id.remove(id)?;
-                hit.score = *score;
-                if let Some(best) = passage(id) {
-                    hit.snippet = snippet::passage(&best.text);
-                    hit.page = best.page;
-                }
-                Some(hit)
-            })
-            .collect())
-    }
-
-    /// What the query was understood as: the countries and topics it
-    /// names (searched by words only).
-    fn interpret(&self, text: &str) -> Interpreted {
-        let (countries, topics) = if text.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            self.engine.enricher.concepts_in_query(text)
-        };
-        Interpreted {
-            mode: SearchMode::Lexical,
-            countries,
-            topics,
-            ..Interpreted::default()
-        }
-    }
-
-    /// The words rule of `text` over the collection: its clauses' queries
-    /// (named `c0`, `c1`…), weighed by idf when the rule is on (one
-    /// request counts their documents; clauses too common to be evidence
-    /// left out), and the filter (`cover`) that keeps the documents with
-    /// `min_coverage` of their weight; `None` without clauses.
-    fn coverage(&self, text: &str, lang: Option<&Lang>) -> Result<Option<Cover>, SearchError> {
-        let min = self.engine.ranking.min_coverage;
-        let mut clauses = relevance::query_clauses(
-            &self.engine.analyzers,
-            &self.engine.enricher,
-            text,
-            lang.map(Lang::as_str),
-        );
-        clauses.truncate(CLAUSES.len());
-        if clauses.is_empty() {
-            return Ok(None);
-        }
-        let queries: Vec<String> = clauses.iter().map(clause_query).collect();
-        // Off, no clause is weighed (nor left out): they only say which
-        // words a hit has.
-        let weights: Vec<Option<f32>> = match min > 0.0 {
-            true => self.clause_weights(&queries)?,
-            false => vec![Some(1.0); queries.len()],
-        };
-        let mut rule = relevance::Words {
-            clauses: Vec::new(),
-            min_share: min,
-        };
-        let mut named = Vec::new();
-        for ((c, q), w) in clauses.into_iter().zip(queries).zip(weights) {
-            let Some(weight) = w else { continue };
-            named.push((CLAUSES[named.len()], q));
-            rule.clauses.push(relevance::Clause {
-                label: c.label,
-                concept: c.concept.is_some(),
-                weight,
-            });
-        }
-        if rule.clauses.is_empty() {
-            return Ok(None);
-        }
-        let filter = (min > 0.0).then(|| {
-            let total: f32 = rule.clauses.iter().map(|c| c.weight).sum();
-            let terms: Vec<String> = rule
-                .clauses
-                .iter()
-                .zip(&named)
-                .map(|(c, (n, _))| format!("if(exists(query(${n})),{},0)", c.weight))
-                .collect();
-            format!(
-                "{{!frange l={}}}sum({},0)",
-                min * total - 1e-4,
-                terms.join(",")
-            )
-        });
-        Ok(Some(Cover {
-            clauses: named,
-            rule,
-            filter,
-        }))
-    }
-
-    /// Whether a query is searched by meaning: the model reads it as
-    /// words, or some document has one of its words (as the embedded
-    /// engine decides; random letters lie near every passage alike).
-    fn readable(
-        &self,
-        semantic: &crate::semantic::Semantic,
-        text: &str,
-        lang: Option<&Lang>,
-    ) -> Result<bool, SearchError> {
-        let text = meaning(text);
-        if semantic.reads_as_words(&text) {
-            return Ok(true);
-        }
-        let clauses = relevance::query_clauses(
-            &self.engine.analyzers,
-            &self.engine.enricher,
-            &text,
-            lang.map(Lang::as_str),
-        );
-        if clauses.is_empty() {
-            return Ok(false);
-        }
-        let any: Vec<String> = clauses
-            .iter()
-            .map(|c| format!("({})", clause_query(c)))
-            .collect();
-        let any = any.join(" OR ");
-        let r = self.select(&[
-            ("q", &any),
-            ("defType", "lucene"),
-            ("fq", "kind:document"),
-            ("rows", "0"),
-        ])?;
-        Ok(r["response"]["numFound"].as_u64().unwrap_or(0) > 0)
-    }
-
-    /// Each clause query's idf over the collection's documents, `None`
-    /// for one too common to be evidence.
-    fn clause_weights(&self, queries: &[String]) -> Result<Vec<Option<f32>>, SearchError> {
-        let facet: serde_json::Map<String, Value> = queries
-            .iter()
-            .enumerate()
-            .map(|(i, q)| {
-                (
-                    format!("c{i}"),
-                    serde_json::json!({"type": "query", "q": q}),
-                )
-            })
-            .collect();
-        let facet = Value::Object(facet).to_string();
-        let r = self.select(&[
-            ("q", "*:*"),
-            ("fq", "kind:document"),
-            ("rows", "0"),
-            ("json.facet", &facet),
-        ])?;
-        let docs = r["response"]["numFound"].as_u64().unwrap_or(0);
-        Ok((0..queries.len())
-            .map(|i| {
-                let df = r["facets"][format!("c{i}")]["count"].as_u64().unwrap_or(0);
-                (!relevance::too_common(df, docs)).then(|| relevance::idf(df, docs))
-            })
-            .collect())
-    }
-
-    fn generation(&self) -> String {
+    pub(super) fn generation(&self) -> String {
         format!("solr:{}", self.collection)
     }
 
-    fn semantic(&self) -> SemanticStatus {
+    pub(super) fn semantic(&self) -> SemanticStatus {
         let model = self.engine.semantic.as_ref().map(|s| s.vectors_name());
         let reason = match (&model, self.has_vectors()) {
             (None, _) => "no embedding model is loaded: searches over SolrCloud rank by words",
@@ -1247,7 +617,7 @@ impl SolrSearcher {
 
     /// Whether the collection has a vector field: asked of the cluster
     /// until it answers, then known.
-    fn has_vectors(&self) -> bool {
+    pub(super) fn has_vectors(&self) -> bool {
         if self.engine.semantic.is_none() {
             return false;
         }
