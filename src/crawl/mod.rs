@@ -3,8 +3,10 @@
 //! and the crawl itself with its state on disk (`run`).
 
 pub mod canonical;
+mod documents;
 pub mod feed;
 pub mod fetch;
 pub mod profile;
 pub mod robots;
 pub mod run;
+mod state;
