@@ -293,7 +293,19 @@ fn a_translation_is_linked_from_the_hit_and_the_page() {
     ];
     let report = egovkb::import::import(&store, &files);
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
-    let docs = store.load_all().0;
+    let mut docs = store.load_all().0;
+    // The English notice on a portal too: one story, linked through its
+    // best version, whose other version has the same translation.
+    let mut copy = docs
+        .iter()
+        .find(|d| d.lang.as_ref().is_some_and(|l| l.as_str() == "en"))
+        .unwrap()
+        .clone();
+    copy.id = "portal-copy".into();
+    copy.url = "https://portal.example/course".into();
+    copy.source = "portal".into();
+    copy.body.push_str("\n\nShare this page. Print.");
+    docs.push(copy);
     let server = TestServer::start_with_engine(common::semantic_engine(None), docs);
     let (status, body) = http_get(server.addr, "/api/search?q=IDB+course&limit=5");
     assert_eq!(status, 200, "{body}");
@@ -301,10 +313,23 @@ fn a_translation_is_linked_from_the_hit_and_the_page() {
     let hit = &r["hits"][0];
     assert_eq!(hit["lang"], "en", "{r}");
     assert_eq!(hit["languages"][0]["lang"], "ko", "{hit}");
-    assert!(
-        hit.get("versions").is_none(),
-        "a translation is no version: {hit}"
-    );
+    // The Korean notice is a translation, not a version.
+    let versions: Vec<&str> = hit["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["lang"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["en"], "{hit}");
+    // Both English versions say where the Korean one is.
+    for id in [&hit["id"], &hit["versions"][0]["id"]] {
+        let (_, d) = http_get(
+            server.addr,
+            &format!("/api/documents/{}", id.as_str().unwrap()),
+        );
+        let d: Value = serde_json::from_str(&d).unwrap();
+        assert_eq!(d["languages"][0]["lang"], "ko", "{d}");
+    }
     let ko = hit["languages"][0]["id"].as_str().unwrap().to_string();
     let (_, page) = http_get(server.addr, "/?q=IDB+course&ui=en");
     assert!(page.contains("Also in: <a href=\"/doc/"), "{page}");

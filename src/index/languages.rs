@@ -15,7 +15,7 @@
 //! "One story once"). Undated documents, and groups that would hold two
 //! documents of one language, are left unlinked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -48,11 +48,13 @@ struct Facts {
 
 /// The groups of translations among the generation's documents (each of
 /// two or more languages, in the order of its ids), from its vectors; none
-/// without vectors.
+/// without vectors. `versions` are left out: the stories' other versions
+/// than their best.
 pub fn translations(
     path: &Path,
     searcher: &Searcher,
     same_text: f32,
+    versions: &HashSet<&str>,
 ) -> Result<Vec<Vec<String>>, IndexError> {
     let file = path.join(vectors::FILE_NAME);
     let Some((_, docs)) = vectors::read(&file)? else {
@@ -61,7 +63,13 @@ pub fn translations(
     let facts = facts(searcher).map_err(super::tv(path))?;
     let mut by_lang: HashMap<String, Vec<Dated>> = HashMap::new();
     for d in docs {
-        let Some(f) = facts.get(&d.id) else {
+        // A story is linked through its best version (its other versions
+        // are near it in every language, and would make a group of two
+        // documents of one language).
+        let Some(f) = facts
+            .get(&d.id)
+            .filter(|_| !versions.contains(d.id.as_str()))
+        else {
             continue;
         };
         let Some(vector) = mean(&d.passages) else {

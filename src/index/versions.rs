@@ -266,8 +266,12 @@ pub fn write(
         true => stories(searcher, f64::from(same)).map_err(super::tv(path))?,
         false => Vec::new(),
     };
+    let others: std::collections::HashSet<&str> = stories
+        .iter()
+        .flat_map(|s| s.iter().skip(1).map(String::as_str))
+        .collect();
     let languages = match ranking.same_text <= 1.0 {
-        true => super::languages::translations(path, searcher, ranking.same_text)?,
+        true => super::languages::translations(path, searcher, ranking.same_text, &others)?,
         false => Vec::new(),
     };
     let found = Found {
@@ -327,6 +331,14 @@ impl Versions {
             for a in &addrs {
                 let others = addrs.iter().copied().filter(|b| b != a).collect();
                 out.languages.insert(*a, others);
+            }
+        }
+        // A story's other versions have its best version's translations.
+        for members in &out.members {
+            if let Some(first) = out.languages.get(&members[0]).cloned() {
+                for m in &members[1..] {
+                    out.languages.insert(*m, first.clone());
+                }
             }
         }
         Ok(out)
