@@ -212,13 +212,39 @@ pub fn index(config: &Config, from_scratch: bool) -> Result<()> {
         report.skipped.len(),
         started.elapsed().as_secs_f64()
     );
-    if let Some(found) = report.versions
-        && found.stories + found.translations > 0
-    {
-        println!(
-            "versions: {} documents are {} stories told more than once; {} notices linked to their translations",
-            found.documents, found.stories, found.translations
-        );
+    if let Some(found) = report.versions {
+        let mut said = Vec::new();
+        if found.stories > 0 {
+            said.push(format!(
+                "{} documents tell {} {} more than once",
+                found.documents,
+                found.stories,
+                if found.stories == 1 {
+                    "story"
+                } else {
+                    "stories"
+                }
+            ));
+        }
+        if found.translations > 0 {
+            said.push(format!(
+                "{} {} linked to {} translations",
+                found.translations,
+                if found.translations == 1 {
+                    "notice"
+                } else {
+                    "notices"
+                },
+                if found.translations == 1 {
+                    "its"
+                } else {
+                    "their"
+                }
+            ));
+        }
+        if !said.is_empty() {
+            println!("versions: {}", said.join("; "));
+        }
     }
     if let Some(e) = &report.embedding {
         let rate = match e.seconds > 0.0 && e.tokens > 0 {
