@@ -57,12 +57,13 @@ pub fn translations(
     versions: &HashSet<&str>,
 ) -> Result<Vec<Vec<String>>, IndexError> {
     let file = path.join(vectors::FILE_NAME);
-    let Some((_, docs)) = vectors::read(&file)? else {
+    if !file.exists() {
         return Ok(Vec::new());
-    };
+    }
     let facts = facts(searcher).map_err(super::tv(path))?;
     let mut by_lang: HashMap<String, Vec<Dated>> = HashMap::new();
-    for d in docs {
+    // A document at a time: only each one's mean vector is kept.
+    vectors::read_each(&file, |d| {
         // A story is linked through its best version (its other versions
         // are near it in every language, and would make a group of two
         // documents of one language).
@@ -70,10 +71,10 @@ pub fn translations(
             .get(&d.id)
             .filter(|_| !versions.contains(d.id.as_str()))
         else {
-            continue;
+            return;
         };
         let Some(vector) = mean(&d.passages) else {
-            continue;
+            return;
         };
         by_lang.entry(f.lang.clone()).or_default().push(Dated {
             id: d.id,
@@ -82,7 +83,7 @@ pub fn translations(
             countries: f.countries.clone(),
             vector,
         });
-    }
+    })?;
     for docs in by_lang.values_mut() {
         docs.sort_by(|a, b| a.day.cmp(&b.day).then_with(|| a.id.cmp(&b.id)));
     }

@@ -412,9 +412,19 @@ pub fn read_header(path: &Path) -> Result<Option<Header>, VectorError> {
 
 /// Read a generation's vectors; `Ok(None)` when it has none.
 pub fn read(path: &Path) -> Result<Option<(Header, Vec<DocVectors>)>, VectorError> {
-    let mut bytes = Vec::new();
-    match File::open(path) {
-        Ok(mut f) => f.read_to_end(&mut bytes).map_err(io(path))?,
+    let mut docs = Vec::new();
+    Ok(read_each(path, |d| docs.push(d))?.map(|header| (header, docs)))
+}
+
+/// Read a generation's vectors a document at a time, each given to `each`
+/// as it is read (the file is never held whole); `Ok(None)` when it has
+/// none.
+pub fn read_each(
+    path: &Path,
+    mut each: impl FnMut(DocVectors),
+) -> Result<Option<Header>, VectorError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(path)(e)),
     };
@@ -422,22 +432,27 @@ pub fn read(path: &Path) -> Result<Option<(Header, Vec<DocVectors>)>, VectorErro
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    let mut r = Reader { b: &bytes, at: 0 };
+    let mut r = Reader(std::io::BufReader::new(file));
     if r.take(4).ok_or_else(|| corrupt("empty"))? != FILE_MAGIC {
         return Err(corrupt("not a vector file"));
     }
     let truncated = || corrupt("truncated");
     let dim = r.u32().ok_or_else(truncated)? as usize;
     let model_len = r.u32().ok_or_else(truncated)? as usize;
-    let model = String::from_utf8_lossy(r.take(model_len).ok_or_else(truncated)?).into_owned();
-    let n = r.u32().ok_or_else(truncated)? as usize;
     if dim == 0 || dim > 8192 {
         return Err(corrupt("implausible dimension"));
     }
-    let mut docs = Vec::with_capacity(n.min(1 << 20));
+    if model_len > 4096 {
+        return Err(corrupt("implausible model name"));
+    }
+    let model = String::from_utf8_lossy(&r.take(model_len).ok_or_else(truncated)?).into_owned();
+    let n = r.u32().ok_or_else(truncated)? as usize;
     for _ in 0..n {
         let id_len = r.u32().ok_or_else(truncated)? as usize;
-        let id = String::from_utf8_lossy(r.take(id_len).ok_or_else(truncated)?).into_owned();
+        if id_len > 1 << 20 {
+            return Err(corrupt("implausible id"));
+        }
+        let id = String::from_utf8_lossy(&r.take(id_len).ok_or_else(truncated)?).into_owned();
         let count = r.u32().ok_or_else(truncated)? as usize;
         let mut passages = Vec::with_capacity(count.min(4096));
         for _ in 0..count {
@@ -451,8 +466,8 @@ pub fn read(path: &Path) -> Result<Option<(Header, Vec<DocVectors>)>, VectorErro
             let values = r
                 .take(dim)
                 .ok_or_else(truncated)?
-                .iter()
-                .map(|&b| b as i8)
+                .into_iter()
+                .map(|b| b as i8)
                 .collect();
             passages.push((
                 Span {
@@ -463,26 +478,24 @@ pub fn read(path: &Path) -> Result<Option<(Header, Vec<DocVectors>)>, VectorErro
                 Quantised { scale, values },
             ));
         }
-        docs.push(DocVectors { id, passages });
+        each(DocVectors { id, passages });
     }
-    Ok(Some((Header { model, dim }, docs)))
+    Ok(Some(Header { model, dim }))
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
-}
+/// The file's bytes in order; `None` past its end.
+struct Reader<R>(R);
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len())?;
-        let s = &self.b[self.at..end];
-        self.at = end;
-        Some(s)
+impl<R: Read> Reader<R> {
+    fn take(&mut self, n: usize) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; n];
+        self.0.read_exact(&mut buf).ok()?;
+        Some(buf)
     }
     fn u32(&mut self) -> Option<u32> {
-        let s = self.take(4)?;
-        Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        let mut b = [0u8; 4];
+        self.0.read_exact(&mut b).ok()?;
+        Some(u32::from_le_bytes(b))
     }
 }
 
