@@ -168,8 +168,9 @@ def run(binary, work, *args, env=None, model=False):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
 
 
-def versions(binary, work, same, model=False):
-    run(binary, work, "reindex", env={"EGOVKB_RANKING": f"same_story={same}"}, model=model)
+def versions(binary, work, ranking, model=False):
+    """Reindex with EGOVKB_RANKING=`ranking`; the generation's versions.json."""
+    run(binary, work, "reindex", env={"EGOVKB_RANKING": ranking}, model=model)
     cur = open(os.path.join(work, "i", "CURRENT")).read().strip()
     with open(os.path.join(work, "i", cur, "versions.json"), encoding="utf-8") as f:
         return json.load(f)
@@ -179,7 +180,7 @@ def translations(binary, work, names, held_from, same_text):
     """Links between languages, with the model: each article's two translations should be
     linked to its story (the notice or one of its versions) or to each other; a link between
     two articles is wrong."""
-    found = versions(binary, work, f"0.4,same_text={same_text}", model=True)
+    found = versions(binary, work, f"same_text={same_text}", model=True)
     article = lambda name: int(name[1:4])
     for held in (False, True):
         right = wrong = 0
@@ -250,7 +251,7 @@ def main():
         names[d["id"]] = os.path.basename(d["url"])
     for same in a.values.split(","):
         story_of = {}
-        for n, ids in enumerate(versions(binary, a.work, same)["stories"]):
+        for n, ids in enumerate(versions(binary, a.work, f"same_story={same}")["stories"]):
             for i in ids:
                 story_of[names.get(i, i)] = n
         for held in (False, True):

@@ -17,23 +17,8 @@ use serde_json::Value;
 
 fn docs() -> Vec<Document> {
     let mk = common::doc;
-    vec![
-        mk(
-            "en-py",
-            Lang::en(),
-            DocType::Notice,
-            "2018-06-26",
-            "Paraguay and resident registration",
-            "Paraguay learned how resident registration works in Korea.",
-        ),
-        mk(
-            "ko-py",
-            Lang::ko(),
-            DocType::PressRelease,
-            "2019-03-20",
-            "파라과이 주민등록 협력",
-            "행정안전부는 파라과이와 주민등록 협력을 논의했다.",
-        ),
+    let mut docs = common::paraguay_notices();
+    docs.extend([
         {
             let mut d = mk(
                 "es-bo",
@@ -60,7 +45,8 @@ fn docs() -> Vec<Document> {
             "Advisory <script>alert(1)</script>",
             "A page with <script>alert(1)</script> inside, about cyber security.",
         ),
-    ]
+    ]);
+    docs
 }
 
 fn engine() -> Engine {

@@ -11,23 +11,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use egovkb::config::Connections;
-use egovkb::{DocType, Lang};
 use serde_json::Value;
-
-fn docs() -> Vec<egovkb::Document> {
-    vec![common::doc(
-        "en-py",
-        Lang::en(),
-        DocType::Notice,
-        "2018-06-26",
-        "Paraguay and resident registration",
-        "Paraguay learned how resident registration works in Korea.",
-    )]
-}
 
 /// A server on a free loopback port with these connection limits.
 fn start(connections: Connections) -> (SocketAddr, tempfile::TempDir) {
-    let (state, dir) = common::server_state(docs(), None);
+    let (state, dir) = common::server_state(common::paraguay_notices(), None);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || egovkb::server::serve_with(listener, state, connections));
@@ -534,7 +522,8 @@ fn metrics_parse_with_prometheus_and_their_labels_stay_bounded() {
             .any(|s| s[1]["status"] == "414" && s[2] == 1.0),
         "{refused:?}"
     );
-    assert_eq!(samples("egovkb_documents")[0][2], 1.0);
+    let documents = common::paraguay_notices().len() as f64;
+    assert_eq!(samples("egovkb_documents")[0][2], documents);
     assert!(samples("egovkb_open_connections")[0][2].as_f64().unwrap() >= 1.0);
 }
 

@@ -281,17 +281,7 @@ fn the_knowledge_base_syncs_with_the_embedded_engine_counts() {
     }
     // The facets count as the embedded engine counts.
     for facet in ["country", "topic", "lang", "doc_type", "event", "year"] {
-        let mut embedded: Vec<(String, u64)> = stats["facets"][facet]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| {
-                (
-                    v["value"].as_str().unwrap().to_string(),
-                    v["count"].as_u64().unwrap(),
-                )
-            })
-            .collect();
+        let mut embedded = common::facet_counts(&stats, facet);
         embedded.sort();
         assert_eq!(solr_facet(&solr, "kb", facet), embedded, "{facet}");
     }

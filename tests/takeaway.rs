@@ -15,23 +15,8 @@ fn server() -> &'static common::TestServer {
     static S: OnceLock<common::TestServer> = OnceLock::new();
     S.get_or_init(|| {
         let mk = common::doc;
-        let mut docs = vec![
-            mk(
-                "en-py",
-                Lang::en(),
-                DocType::Notice,
-                "2018-06-26",
-                "Paraguay and resident registration",
-                "Paraguay learned how resident registration works in Korea.",
-            ),
-            mk(
-                "ko-py",
-                Lang::ko(),
-                DocType::PressRelease,
-                "2019-03-20",
-                "파라과이 주민등록 협력",
-                "행정안전부는 파라과이와 주민등록 협력을 논의했다.",
-            ),
+        let mut docs = common::paraguay_notices();
+        docs.extend([
             mk(
                 "es-bo",
                 Lang::es(),
@@ -56,7 +41,7 @@ fn server() -> &'static common::TestServer {
                 "Chocolate cake",
                 "A recipe with no e-government in it.",
             ),
-        ];
+        ]);
         docs[2].pages = vec!["Bolivia".into(), "firma digital Paraguay".into()];
         common::TestServer::start(docs)
     })

@@ -85,6 +85,18 @@ fn ids(v: &Value) -> Vec<String> {
     common::hit_ids(v)
 }
 
+/// The ids of a list of versions, sorted.
+fn ids_of(versions: &Value) -> Vec<&str> {
+    let mut ids: Vec<&str> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
 const STORY: [&str; 3] = ["mois-board", "portal-copy", "pdf-twin"];
 
 #[test]
@@ -102,13 +114,7 @@ fn a_story_is_one_hit_with_its_other_versions_and_counts_once() {
         .iter()
         .find(|h| h["id"] == *shown[0])
         .unwrap();
-    let mut others: Vec<&str> = hit["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["id"].as_str().unwrap())
-        .collect();
-    others.sort_unstable();
+    let others = ids_of(&hit["versions"]);
     let mut expected: Vec<&str> = STORY.iter().copied().filter(|i| *i != shown[0]).collect();
     expected.sort_unstable();
     assert_eq!(others, expected);
@@ -161,19 +167,8 @@ fn a_filter_finds_the_version_it_asks_for() {
     let r = search("q=resident+registration&type=presentation");
     assert_eq!(ids(&r), ["pdf-twin"]);
     assert_eq!(r["total"], 1);
-    // Its document type counts the story once under each type it has a
-    // version of, when that type is the one asked for.
-    let by_type: Vec<(String, u64)> = r["facets"]["doc_type"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            (
-                v["value"].as_str().unwrap().to_string(),
-                v["count"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    // The story counts once, as the presentation the filter asks for.
+    let by_type = common::facet_counts(&r, "doc_type");
     assert!(by_type.contains(&("presentation".into(), 1)), "{by_type:?}");
 }
 
@@ -182,14 +177,7 @@ fn the_document_says_its_other_versions_and_the_page_lists_them() {
     let (status, body) = http_get(server().addr, "/api/documents/portal-copy");
     assert_eq!(status, 200, "{body}");
     let d: Value = serde_json::from_str(&body).unwrap();
-    let mut others: Vec<&str> = d["versions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v["id"].as_str().unwrap())
-        .collect();
-    others.sort_unstable();
-    assert_eq!(others, ["mois-board", "pdf-twin"]);
+    assert_eq!(ids_of(&d["versions"]), ["mois-board", "pdf-twin"]);
     // Related documents are other stories, not versions of this one.
     let (_, body) = http_get(server().addr, "/api/documents/portal-copy/related");
     let related: Value = serde_json::from_str(&body).unwrap();

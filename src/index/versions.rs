@@ -378,7 +378,7 @@ impl Versions {
 }
 
 /// The live document with this id.
-fn address(searcher: &Searcher, id_field: Field, id: &str) -> Option<DocAddress> {
+pub(crate) fn address(searcher: &Searcher, id_field: Field, id: &str) -> Option<DocAddress> {
     let term = TantivyTerm::from_field_text(id_field, id);
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         let inverted = segment.inverted_index(id_field).ok()?;

@@ -291,6 +291,47 @@ pub fn doc(
     d
 }
 
+/// The small knowledge base several tests start from: an English notice
+/// and a Korean press release about Paraguay's resident registration.
+pub fn paraguay_notices() -> Vec<egovkb::Document> {
+    use egovkb::{DocType, Lang};
+    vec![
+        doc(
+            "en-py",
+            Lang::en(),
+            DocType::Notice,
+            "2018-06-26",
+            "Paraguay and resident registration",
+            "Paraguay learned how resident registration works in Korea.",
+        ),
+        doc(
+            "ko-py",
+            Lang::ko(),
+            DocType::PressRelease,
+            "2019-03-20",
+            "파라과이 주민등록 협력",
+            "행정안전부는 파라과이와 주민등록 협력을 논의했다.",
+        ),
+    ]
+}
+
+/// A facet's values and counts as the API answers them (`stats` or a
+/// search), in its order.
+pub fn facet_counts(response: &serde_json::Value, facet: &str) -> Vec<(String, u64)> {
+    let values = response["facets"][facet]
+        .as_array()
+        .unwrap_or_else(|| panic!("no facet {facet} in {response}"));
+    values
+        .iter()
+        .map(|v| {
+            (
+                v["value"].as_str().unwrap().to_string(),
+                v["count"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// The lines a child process writes to its standard error (piped), as they
 /// come.
 pub fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {

@@ -21,25 +21,14 @@ impl TantivySearcher {
     /// A whole document, as enriched for the index.
     pub fn document(&self, id: &str) -> Result<Document, SearchError> {
         let searcher = self.reader.searcher();
-        self.address(&searcher, id)?
+        self.address(&searcher, id)
             .and_then(|addr| self.stored(&searcher, addr))
             .ok_or_else(|| SearchError::NotFound(id.to_string()))
     }
 
-    /// Where the document with this id is.
-    fn address(
-        &self,
-        searcher: &tantivy::Searcher,
-        id: &str,
-    ) -> Result<Option<DocAddress>, SearchError> {
-        let top = searcher.search(
-            &TermQuery::new(
-                Term::from_field_text(self.fields.id, id),
-                IndexRecordOption::Basic,
-            ),
-            &TopDocs::with_limit(1).order_by_score(),
-        )?;
-        Ok(top.first().map(|(_, addr)| *addr))
+    /// Where the live document with this id is.
+    fn address(&self, searcher: &tantivy::Searcher, id: &str) -> Option<DocAddress> {
+        crate::index::versions::address(searcher, self.fields.id, id)
     }
 
     /// The passage of a document nearest `query` by meaning (its words and
@@ -61,7 +50,7 @@ impl TantivySearcher {
             return None;
         }
         let searcher = self.reader.searcher();
-        let addr = self.address(&searcher, id).ok()??;
+        let addr = self.address(&searcher, id)?;
         let vector = semantic.embed_query(crate::core::query::for_model(&meaning));
         let prepared = vectors.prepare(&vector)?;
         vectors.hit(&prepared, addr).map(|h| h.span)
@@ -72,11 +61,11 @@ impl TantivySearcher {
     pub fn versions(&self, id: &str) -> (Vec<Version>, Vec<Version>) {
         let searcher = self.reader.searcher();
         match self.address(&searcher, id) {
-            Ok(Some(addr)) => (
+            Some(addr) => (
                 self.other_versions(&searcher, addr),
                 self.translations(&searcher, addr),
             ),
-            _ => (Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new()),
         }
     }
 
